@@ -4,3 +4,7 @@
 //! The CLI (`rpack`) is a thin shell over this library; `libbuildpack-test` drives real builds through it.
 
 pub mod oci;
+pub mod lifecycle;
+pub mod reference;
+pub mod store;
+pub mod ui;

@@ -1,0 +1,100 @@
+//! rpack's home: the image store (an OCI layout repository laid out by the lifecycle's path convention),
+//! build caches, stacks and installed lifecycles, all under `RPACK_HOME`.
+
+use std::path::{Path, PathBuf};
+
+use crate::oci::Layout;
+use crate::reference::ImageRef;
+
+/// The directories rpack keeps its state in.
+#[derive(Clone, Debug)]
+pub struct Store {
+    home: PathBuf,
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No `RPACK_HOME` and no home directory to default to.
+    #[error("cannot find a place for rpack's store: set RPACK_HOME (or HOME)")]
+    NoHome,
+    /// A store dir could not be created.
+    #[error("could not create {path}")]
+    Create {
+        /// The dir.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Store {
+    /// The store at `RPACK_HOME`, else `$XDG_DATA_HOME/rpack`, else `~/.local/share/rpack`.
+    ///
+    /// # Errors
+    /// When none of those can be determined or the dir cannot be created.
+    pub fn from_env() -> Result<Self, StoreError> {
+        let home = if let Some(home) = std::env::var_os("RPACK_HOME").filter(|v| !v.is_empty()) {
+            PathBuf::from(home)
+        } else if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            PathBuf::from(data).join("rpack")
+        } else {
+            PathBuf::from(std::env::var_os("HOME").ok_or(StoreError::NoHome)?).join(".local/share/rpack")
+        };
+        Self::at(home)
+    }
+
+    /// The store at `home`.
+    ///
+    /// # Errors
+    /// When the dir cannot be created.
+    pub fn at(home: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let home = home.into();
+        let home = std::path::absolute(&home).unwrap_or(home);
+        fs_err::create_dir_all(&home).map_err(|source| StoreError::Create { path: home.clone(), source })?;
+        Ok(Self { home })
+    }
+
+    /// `RPACK_HOME`.
+    #[must_use]
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
+    /// The layout repository: the lifecycle's `CNB_LAYOUT_DIR` during builds.
+    #[must_use]
+    pub fn images_dir(&self) -> PathBuf {
+        self.home.join("images")
+    }
+
+    /// The layout dir of one image.
+    #[must_use]
+    pub fn image_layout(&self, image: &ImageRef) -> Layout {
+        Layout::open(self.images_dir().join(image.layout_path()))
+    }
+
+    /// Where installed lifecycles live.
+    #[must_use]
+    pub fn lifecycles_dir(&self) -> PathBuf {
+        self.home.join("lifecycle")
+    }
+
+    /// Where stack recipes record what they built.
+    #[must_use]
+    pub fn stacks_dir(&self) -> PathBuf {
+        self.home.join("stacks")
+    }
+
+    /// The lifecycle cache dir (`-cache-dir`) of one app image.
+    #[must_use]
+    pub fn build_cache_dir(&self, image: &ImageRef) -> PathBuf {
+        self.home.join("cache").join(image.layout_path())
+    }
+
+    /// Scratch space for builds; kept inside the store so renames stay on one file system.
+    #[must_use]
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.home.join("tmp")
+    }
+}
