@@ -3,8 +3,17 @@
 //!
 //! The CLI (`rpack`) is a thin shell over this library; `libbuildpack-test` drives real builds through it.
 
-pub mod oci;
+pub mod builder;
+mod error;
 pub mod lifecycle;
+pub mod oci;
+pub mod package;
+pub mod platform;
+pub mod podman;
 pub mod reference;
+pub mod run;
+pub mod stack;
 pub mod store;
 pub mod ui;
+
+pub use error::Error;

@@ -18,7 +18,9 @@ pub const DEFAULT_VERSION: &str = "0.21.17";
 const MODULE: &str = "github.com/buildpacks/lifecycle";
 
 /// The phases the `lifecycle` binary dispatches on by argv0, as the release tarball links them.
-const PHASES: [&str; 8] = ["detector", "analyzer", "restorer", "builder", "exporter", "rebaser", "creator", "extender"];
+const PHASES: [&str; 8] = [
+    "detector", "analyzer", "restorer", "builder", "exporter", "rebaser", "creator", "extender",
+];
 
 /// Env var naming an installed lifecycle dir to use instead of the store's.
 pub const LIFECYCLE_ENV: &str = "RPACK_LIFECYCLE";
@@ -41,8 +43,8 @@ pub enum LifecycleError {
         /// Where it was looked for.
         dir: PathBuf,
     },
-    /// `RPACK_LIFECYCLE` points at something that is not an installed lifecycle.
-    #[error("{LIFECYCLE_ENV}={dir} is not a lifecycle dir (expected lifecycle.toml and lifecycle/lifecycle in it)")]
+    /// `RPACK_LIFECYCLE` or a builder's `[lifecycle] uri` points at something that is not an installed lifecycle.
+    #[error("{dir} is not a lifecycle dir (expected lifecycle.toml and lifecycle/lifecycle in it)")]
     BadOverride {
         /// The dir given.
         dir: PathBuf,
@@ -116,8 +118,15 @@ impl LifecycleError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> LifecycleError + 'a {
-    move |source| LifecycleError::Io { action, path: path.to_owned(), source }
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> LifecycleError + 'a {
+    move |source| LifecycleError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
 }
 
 impl Lifecycle {
@@ -127,20 +136,39 @@ impl Lifecycle {
     /// When neither is an installed lifecycle.
     pub fn locate(store: &Store, version: &str) -> Result<Self, LifecycleError> {
         if let Some(dir) = std::env::var_os(LIFECYCLE_ENV).filter(|v| !v.is_empty()) {
-            let root = PathBuf::from(dir);
-            let lifecycle = Self { version: read_version(&root).unwrap_or_else(|| version.to_owned()), root };
-            return if lifecycle.is_complete() {
-                Ok(lifecycle)
-            } else {
-                Err(LifecycleError::BadOverride { dir: lifecycle.root })
-            };
+            return Self::at(Path::new(&dir));
         }
         let version = normalize_version(version)?;
-        let lifecycle = Self { root: store.lifecycles_dir().join(&version), version };
+        let lifecycle = Self {
+            root: store.lifecycles_dir().join(&version),
+            version,
+        };
         if lifecycle.is_complete() {
             Ok(lifecycle)
         } else {
-            Err(LifecycleError::NotInstalled { version: lifecycle.version, dir: lifecycle.root })
+            Err(LifecycleError::NotInstalled {
+                version: lifecycle.version,
+                dir: lifecycle.root,
+            })
+        }
+    }
+
+    /// The lifecycle installed at `dir` (a dir with `lifecycle.toml` and `lifecycle/`, like an unpacked
+    /// release).
+    ///
+    /// # Errors
+    /// When `dir` is not an installed lifecycle.
+    pub fn at(dir: &Path) -> Result<Self, LifecycleError> {
+        let lifecycle = Self {
+            version: read_version(dir).unwrap_or_else(|| DEFAULT_VERSION.to_owned()),
+            root: dir.to_owned(),
+        };
+        if lifecycle.is_complete() {
+            Ok(lifecycle)
+        } else {
+            Err(LifecycleError::BadOverride {
+                dir: dir.to_owned(),
+            })
         }
     }
 
@@ -149,17 +177,29 @@ impl Lifecycle {
     ///
     /// # Errors
     /// When Go is missing, the module cannot be downloaded or the build fails.
-    pub fn install_from_source(store: &Store, version: &str, ui: &Ui) -> Result<Self, LifecycleError> {
+    pub fn install_from_source(
+        store: &Store,
+        version: &str,
+        ui: &Ui,
+    ) -> Result<Self, LifecycleError> {
         let version = normalize_version(version)?;
-        let lifecycle = Self { root: store.lifecycles_dir().join(&version), version: version.clone() };
+        let lifecycle = Self {
+            root: store.lifecycles_dir().join(&version),
+            version: version.clone(),
+        };
         if lifecycle.is_complete() {
-            ui.step(&format!("lifecycle {version} is already installed at {}", lifecycle.root.display()));
+            ui.step(&format!(
+                "lifecycle {version} is already installed at {}",
+                lifecycle.root.display()
+            ));
             return Ok(lifecycle);
         }
         let started = Instant::now();
         ui.section(&format!("Installing lifecycle {version} from source"));
         let source = download_module(&version)?;
-        let staging = store.lifecycles_dir().join(format!(".staging-{version}-{}", std::process::id()));
+        let staging = store
+            .lifecycles_dir()
+            .join(format!(".staging-{version}-{}", std::process::id()));
         if staging.exists() {
             fs_err::remove_dir_all(&staging).map_err(io_err("clean up", &staging))?;
         }
@@ -191,9 +231,16 @@ impl Lifecycle {
         if lifecycle.root.exists() {
             fs_err::remove_dir_all(&lifecycle.root).map_err(io_err("replace", &lifecycle.root))?;
         }
-        fs_err::rename(&out, &lifecycle.root).map_err(io_err("move into place", &lifecycle.root))?;
+        fs_err::rename(&out, &lifecycle.root)
+            .map_err(io_err("move into place", &lifecycle.root))?;
         fs_err::remove_dir_all(&staging).map_err(io_err("clean up", &staging))?;
-        ui.done(&format!("Installed lifecycle {version} at {}", lifecycle.root.display()), started.elapsed());
+        ui.done(
+            &format!(
+                "Installed lifecycle {version} at {}",
+                lifecycle.root.display()
+            ),
+            started.elapsed(),
+        );
         Ok(lifecycle)
     }
 
@@ -231,7 +278,11 @@ impl Lifecycle {
 fn normalize_version(version: &str) -> Result<String, LifecycleError> {
     let v = version.trim_start_matches('v');
     let parts: Vec<&str> = v.split('.').collect();
-    if parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         Ok(v.to_owned())
     } else {
         Err(LifecycleError::BadVersion(version.to_owned()))
@@ -241,13 +292,19 @@ fn normalize_version(version: &str) -> Result<String, LifecycleError> {
 fn read_version(root: &Path) -> Option<String> {
     let text = fs_err::read_to_string(root.join("lifecycle.toml")).ok()?;
     let table: toml::Table = text.parse().ok()?;
-    table.get("lifecycle")?.get("version")?.as_str().map(str::to_owned)
+    table
+        .get("lifecycle")?
+        .get("version")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 fn go() -> Command {
     let mut cmd = Command::new("go");
     // An older local Go fetches the toolchain the module asks for through the module proxy.
-    cmd.env("GOTOOLCHAIN", "auto").env("CGO_ENABLED", "0").env("GOFLAGS", "-mod=readonly");
+    cmd.env("GOTOOLCHAIN", "auto")
+        .env("CGO_ENABLED", "0")
+        .env("GOFLAGS", "-mod=readonly");
     cmd
 }
 
@@ -255,29 +312,44 @@ fn download_module(version: &str) -> Result<PathBuf, LifecycleError> {
     let output = go()
         .args(["mod", "download", "-json", &format!("{MODULE}@v{version}")])
         .output()
-        .map_err(|source| LifecycleError::Spawn { tool: "go".to_owned(), source })?;
+        .map_err(|source| LifecycleError::Spawn {
+            tool: "go".to_owned(),
+            source,
+        })?;
     let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     match parsed.get("Dir").and_then(serde_json::Value::as_str) {
         Some(dir) if output.status.success() => Ok(PathBuf::from(dir)),
         _ => Err(LifecycleError::Download {
             version: version.to_owned(),
-            output: format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
         }),
     }
 }
 
 fn go_build(src: &Path, bin: &Path, version: &str, ui: &Ui) -> Result<(), LifecycleError> {
-    let ldflags = format!("-s -w -X {MODULE}/cmd.Version={version} -X {MODULE}/cmd.SCMRepository={MODULE}");
+    let ldflags =
+        format!("-s -w -X {MODULE}/cmd.Version={version} -X {MODULE}/cmd.SCMRepository={MODULE}");
     let mut cmd = go();
-    cmd.current_dir(src).args(["build", "-trimpath", "-ldflags", &ldflags, "-o"]).arg(bin).args([
-        "./cmd/lifecycle",
-        "./cmd/launcher",
-    ]);
-    let finished = ui.run_streamed(&mut cmd).map_err(|source| LifecycleError::Spawn { tool: "go".to_owned(), source })?;
+    cmd.current_dir(src)
+        .args(["build", "-trimpath", "-ldflags", &ldflags, "-o"])
+        .arg(bin)
+        .args(["./cmd/lifecycle", "./cmd/launcher"]);
+    let finished = ui
+        .run_streamed(&mut cmd)
+        .map_err(|source| LifecycleError::Spawn {
+            tool: "go".to_owned(),
+            source,
+        })?;
     if finished.status.success() {
         Ok(())
     } else {
-        Err(LifecycleError::Build { output: finished.tail_text() })
+        Err(LifecycleError::Build {
+            output: finished.tail_text(),
+        })
     }
 }
 
@@ -323,7 +395,10 @@ func (a *DockerfileApplier) Apply(dockerfile extend.Dockerfile, toBaseImage v1.I
 	return nil, errNoKaniko
 }
 "#;
-    for (name, text) in [("dockerfile_applier.go", applier), ("dockerfile_applier_linux.go", applier_linux)] {
+    for (name, text) in [
+        ("dockerfile_applier.go", applier),
+        ("dockerfile_applier_linux.go", applier_linux),
+    ] {
         let path = dir.join(name);
         fs_err::write(&path, text).map_err(io_err("write", &path))?;
     }
@@ -342,7 +417,9 @@ fn copy_tree_writable(src: &Path, dest: &Path) -> Result<(), LifecycleError> {
             copy_tree_writable(&from, &to)?;
         } else if kind.is_file() {
             fs_err::copy(&from, &to).map_err(io_err("copy", &from))?;
-            let mut perms = fs_err::metadata(&to).map_err(io_err("read", &to))?.permissions();
+            let mut perms = fs_err::metadata(&to)
+                .map_err(io_err("read", &to))?
+                .permissions();
             std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
             fs_err::set_permissions(&to, perms).map_err(io_err("chmod", &to))?;
         }
@@ -360,23 +437,36 @@ fn lifecycle_toml(src: &Path, version: &str) -> Result<String, LifecycleError> {
             path: path.clone(),
             why: format!("no `{needle}`"),
         })? + needle.len();
-        let call = &text[start..text[start..].find(')').map_or(text.len(), |end| start + end)];
+        let call = &text[start
+            ..text[start..]
+                .find(')')
+                .map_or(text.len(), |end| start + end)];
         let mut groups = call.split("[]string").skip(1).map(|g| {
-            g.split(['{', '}']).nth(1).unwrap_or("").split(',').map(|v| v.trim().trim_matches('"').to_owned()).filter(|v| !v.is_empty()).collect::<Vec<_>>()
+            g.split(['{', '}'])
+                .nth(1)
+                .unwrap_or("")
+                .split(',')
+                .map(|v| v.trim().trim_matches('"').to_owned())
+                .filter(|v| !v.is_empty())
+                .collect::<Vec<_>>()
         });
         let supported = groups.next().unwrap_or_default();
         let deprecated = groups.next().unwrap_or_default();
         if supported.is_empty() {
-            return Err(LifecycleError::ReadApis { path: path.clone(), why: format!("no supported {name} APIs") });
+            return Err(LifecycleError::ReadApis {
+                path: path.clone(),
+                why: format!("no supported {name} APIs"),
+            });
         }
         Ok((supported, deprecated))
     };
     let (bp_supported, bp_deprecated) = lists("Buildpack")?;
     let (pl_supported, pl_deprecated) = lists("Platform")?;
     let mut apis = toml::Table::new();
-    for (key, supported, deprecated) in
-        [("buildpack", bp_supported, bp_deprecated), ("platform", pl_supported, pl_deprecated)]
-    {
+    for (key, supported, deprecated) in [
+        ("buildpack", bp_supported, bp_deprecated),
+        ("platform", pl_supported, pl_deprecated),
+    ] {
         let mut t = toml::Table::new();
         t.insert("deprecated".into(), deprecated.into());
         t.insert("supported".into(), supported.into());
@@ -420,8 +510,17 @@ mod tests {
         .unwrap();
         let text = lifecycle_toml(dir.path(), "0.21.17").unwrap();
         let doc: toml::Table = text.parse().unwrap();
-        assert_eq!(doc["apis"]["platform"]["supported"].as_array().unwrap().len(), 2);
-        assert_eq!(doc["apis"]["buildpack"]["deprecated"][0].as_str(), Some("0.7"));
+        assert_eq!(
+            doc["apis"]["platform"]["supported"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            doc["apis"]["buildpack"]["deprecated"][0].as_str(),
+            Some("0.7")
+        );
         assert_eq!(doc["lifecycle"]["version"].as_str(), Some("0.21.17"));
     }
 }

@@ -1,3 +1,175 @@
 //! The `rpack` command line: a thin shell over the `rpack` library.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use rpack::lifecycle::{self, Lifecycle};
+use rpack::platform::{self, BuildOptions, BuilderSource};
+use rpack::reference::ImageRef;
+use rpack::run::RunOptions;
+use rpack::stack::{self, StackRecipe};
+use rpack::store::Store;
+use rpack::ui::Ui;
+
+mod errors;
+
+use rpack::Error;
+
+/// Package, build, run and inspect Cloud Native Buildpacks with the reference lifecycle and podman.
+#[derive(Parser)]
+#[command(name = "rpack", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Manage the reference lifecycle.
+    #[command(subcommand)]
+    Lifecycle(LifecycleCmd),
+    /// Manage base images (build and run images).
+    #[command(subcommand)]
+    Stack(StackCmd),
+    /// Manage builder images.
+    #[command(subcommand)]
+    Builder(BuilderCmd),
+    /// Build an app into an image with a builder.
+    Build {
+        /// The image to write, like `localhost/my-app:latest`.
+        image: ImageRef,
+        /// The app source dir.
+        #[arg(long, short, default_value = ".")]
+        path: PathBuf,
+        /// A builder image in the store, or a builder.toml to make the builder from.
+        #[arg(long, short = 'B')]
+        builder: String,
+        /// Env for the buildpacks, `KEY=VALUE` (repeatable).
+        #[arg(long, short, value_parser = parse_env)]
+        env: Vec<(String, String)>,
+        /// Build without the cache of earlier builds.
+        #[arg(long)]
+        clear_cache: bool,
+    },
+    /// Run an app image from the store with podman (host network).
+    Run {
+        /// The image.
+        image: ImageRef,
+        /// Env for the app, `KEY=VALUE` (repeatable).
+        #[arg(long, short, value_parser = parse_env)]
+        env: Vec<(String, String)>,
+        /// Run this process type instead of the default one.
+        #[arg(long)]
+        process: Option<String>,
+        /// Arguments that replace the process's default arguments.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BuilderCmd {
+    /// Make a builder image from a builder.toml.
+    Create {
+        /// The builder image to write, like `localhost/my-builder:latest`.
+        image: ImageRef,
+        /// The builder.toml.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[derive(Subcommand)]
+enum LifecycleCmd {
+    /// Install a lifecycle into rpack's store.
+    Install {
+        /// Build it from its Go module source with `go build` (needs Go and the Go module proxy).
+        #[arg(long, value_name = "VERSION", default_value = lifecycle::DEFAULT_VERSION)]
+        from_source: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StackCmd {
+    /// Make (or reuse) a stack's build and run images with mmdebstrap.
+    Create {
+        /// The recipe.
+        #[arg(long, default_value = "python")]
+        name: String,
+        /// PEM bundle of the CAs builds must trust; copied into both images.
+        #[arg(long, default_value = stack::DEFAULT_CA_BUNDLE)]
+        ca_bundle: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::stderr();
+    match run(cli, &ui) {
+        Ok(code) => code,
+        Err(err) => {
+            errors::report(&err, &ui);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
+    let store = Store::from_env()?;
+    match cli.command {
+        Cmd::Lifecycle(LifecycleCmd::Install { from_source }) => {
+            Lifecycle::install_from_source(&store, &from_source, ui)?;
+        }
+        Cmd::Stack(StackCmd::Create { name, ca_bundle }) => {
+            let recipe = StackRecipe::named(&name)?;
+            stack::create(&store, recipe, &ca_bundle, ui)?;
+        }
+        Cmd::Builder(BuilderCmd::Create { image, config }) => {
+            rpack::builder::create(&store, &config, &image, ui)?;
+        }
+        Cmd::Build {
+            image,
+            path,
+            builder,
+            env,
+            clear_cache,
+        } => {
+            let builder = if builder.ends_with(".toml") || std::path::Path::new(&builder).is_file()
+            {
+                BuilderSource::Config(PathBuf::from(builder))
+            } else {
+                BuilderSource::Image(builder.parse().map_err(rpack::Error::from)?)
+            };
+            let options = BuildOptions {
+                image,
+                app_dir: path,
+                builder,
+                env,
+                clear_cache,
+            };
+            platform::build(&store, &options, ui)?;
+        }
+        Cmd::Run {
+            image,
+            env,
+            process,
+            args,
+        } => {
+            let status = rpack::run::run(&store, &image, &RunOptions { env, process, args }, ui)?;
+            if !status.success() {
+                return Ok(ExitCode::from(
+                    u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
+                ));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -13,4 +13,4 @@ pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
 pub use json::canonical_json;
 pub use layer::{Layer, LayerWriter, NORMALIZED_MTIME};
-pub use layout::{Layout, LayoutError};
+pub use layout::{Layout, LayoutError, write_atomic};

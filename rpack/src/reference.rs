@@ -33,7 +33,9 @@ pub enum InvalidImageRef {
         component: String,
     },
     /// The tag breaks the tag rules.
-    #[error("`{reference}` has an invalid tag `{tag}`: use up to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`")]
+    #[error(
+        "`{reference}` has an invalid tag `{tag}`: use up to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
+    )]
     Tag {
         /// The whole reference.
         reference: String,
@@ -73,7 +75,10 @@ impl ImageRef {
     /// The same repository with another tag.
     #[must_use]
     pub fn with_tag(&self, tag: &str) -> Self {
-        Self { tag: tag.to_owned(), ..self.clone() }
+        Self {
+            tag: tag.to_owned(),
+            ..self.clone()
+        }
     }
 }
 
@@ -97,8 +102,13 @@ fn valid_component(component: &str) -> bool {
 
 fn valid_tag(tag: &str) -> bool {
     tag.len() <= 128
-        && tag.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && tag
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 impl FromStr for ImageRef {
@@ -113,22 +123,38 @@ impl FromStr for ImageRef {
         }
         let (first, rest) = s.split_once('/').unwrap_or(("", s));
         let is_registry = first.contains('.') || first.contains(':') || first == "localhost";
-        let (registry, path) =
-            if is_registry { (first.to_owned(), rest) } else { ("index.docker.io".to_owned(), s) };
+        let (registry, path) = if is_registry {
+            (first.to_owned(), rest)
+        } else {
+            ("index.docker.io".to_owned(), s)
+        };
         // A `:` after the last `/` separates the tag.
         let (path, tag) = match path.rsplit_once(':') {
             Some((p, t)) if !t.contains('/') => (p, t),
             _ => (path, "latest"),
         };
         if !valid_tag(tag) {
-            return Err(InvalidImageRef::Tag { reference: s.to_owned(), tag: tag.to_owned() });
+            return Err(InvalidImageRef::Tag {
+                reference: s.to_owned(),
+                tag: tag.to_owned(),
+            });
         }
         if let Some(bad) = path.split('/').find(|c| !valid_component(c)) {
-            return Err(InvalidImageRef::Repository { reference: s.to_owned(), component: bad.to_owned() });
+            return Err(InvalidImageRef::Repository {
+                reference: s.to_owned(),
+                component: bad.to_owned(),
+            });
         }
-        let repository =
-            if registry == "index.docker.io" && !path.contains('/') { format!("library/{path}") } else { path.to_owned() };
-        Ok(Self { registry, repository, tag: tag.to_owned() })
+        let repository = if registry == "index.docker.io" && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path.to_owned()
+        };
+        Ok(Self {
+            registry,
+            repository,
+            tag: tag.to_owned(),
+        })
     }
 }
 
@@ -138,7 +164,11 @@ mod tests {
 
     #[track_caller]
     fn path(s: &str) -> String {
-        s.parse::<ImageRef>().unwrap().layout_path().display().to_string()
+        s.parse::<ImageRef>()
+            .unwrap()
+            .layout_path()
+            .display()
+            .to_string()
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl Store {
         } else if let Some(data) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
             PathBuf::from(data).join("rpack")
         } else {
-            PathBuf::from(std::env::var_os("HOME").ok_or(StoreError::NoHome)?).join(".local/share/rpack")
+            PathBuf::from(std::env::var_os("HOME").ok_or(StoreError::NoHome)?)
+                .join(".local/share/rpack")
         };
         Self::at(home)
     }
@@ -52,7 +53,10 @@ impl Store {
     pub fn at(home: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let home = home.into();
         let home = std::path::absolute(&home).unwrap_or(home);
-        fs_err::create_dir_all(&home).map_err(|source| StoreError::Create { path: home.clone(), source })?;
+        fs_err::create_dir_all(&home).map_err(|source| StoreError::Create {
+            path: home.clone(),
+            source,
+        })?;
         Ok(Self { home })
     }
 
@@ -97,4 +101,26 @@ impl Store {
     pub fn tmp_dir(&self) -> PathBuf {
         self.home.join("tmp")
     }
+}
+
+/// Puts the finished dir `src` at `dest`, replacing what was there. The old dir is moved aside first, so `dest`
+/// is missing only between two renames, and never half-written.
+///
+/// # Errors
+/// On rename or removal errors.
+pub fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    if dest.exists() {
+        let mut old = dest.as_os_str().to_owned();
+        old.push(format!(".old-{}", std::process::id()));
+        let old = PathBuf::from(old);
+        fs_err::rename(dest, &old)?;
+        fs_err::rename(src, dest)?;
+        fs_err::remove_dir_all(&old)?;
+    } else {
+        fs_err::rename(src, dest)?;
+    }
+    Ok(())
 }

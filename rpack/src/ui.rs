@@ -19,7 +19,9 @@ pub struct Ui {
 
 impl std::fmt::Debug for Ui {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ui").field("color", &self.color).finish_non_exhaustive()
+        f.debug_struct("Ui")
+            .field("color", &self.color)
+            .finish_non_exhaustive()
     }
 }
 
@@ -27,14 +29,21 @@ impl Ui {
     /// Output to stderr, coloured when stderr is a terminal and `NO_COLOR` is unset.
     #[must_use]
     pub fn stderr() -> Self {
-        let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Self { sink: Arc::new(Mutex::new(Box::new(io::stderr()))), color }
+        let color =
+            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Self {
+            sink: Arc::new(Mutex::new(Box::new(io::stderr()))),
+            color,
+        }
     }
 
     /// Output to any writer, without colour.
     #[must_use]
     pub fn to_writer(writer: impl Write + Send + 'static) -> Self {
-        Self { sink: Arc::new(Mutex::new(Box::new(writer))), color: false }
+        Self {
+            sink: Arc::new(Mutex::new(Box::new(writer))),
+            color: false,
+        }
     }
 
     fn line(&self, text: &str) {
@@ -45,7 +54,11 @@ impl Ui {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     /// A section header: `==> Building localhost/app:latest`.
@@ -60,7 +73,10 @@ impl Ui {
 
     /// A step that finished, with its duration.
     pub fn done(&self, text: &str, elapsed: Duration) {
-        self.line(&format!("    {text} {}", self.paint("2", &format!("({})", format_duration(elapsed)))));
+        self.line(&format!(
+            "    {text} {}",
+            self.paint("2", &format!("({})", format_duration(elapsed)))
+        ));
     }
 
     /// A warning.
@@ -79,41 +95,76 @@ impl Ui {
     /// # Errors
     /// When the command cannot be started.
     pub fn run_streamed(&self, command: &mut Command) -> io::Result<Finished> {
+        self.run_observed(command, |_| {})
+    }
+
+    /// Like [`Ui::run_streamed`], and calls `observe` with every line as it arrives (to follow progress
+    /// markers such as the lifecycle's phase headers).
+    ///
+    /// # Errors
+    /// When the command cannot be started.
+    pub fn run_observed(
+        &self,
+        command: &mut Command,
+        observe: impl Fn(&str) + Send + Sync + 'static,
+    ) -> io::Result<Finished> {
+        let observe = Arc::new(observe);
         let started = Instant::now();
-        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
-        let readers = [take_stdout(&mut child), take_stderr(&mut child)].into_iter().flatten().map(|stream| {
-            let ui = self.clone();
-            let tail = Arc::clone(&tail);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).split(b'\n') {
-                    let Ok(line) = line else { break };
-                    let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned();
-                    ui.passthrough(&text);
-                    let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                    if tail.len() == TAIL_LINES {
-                        tail.pop_front();
+        let readers = [take_stdout(&mut child), take_stderr(&mut child)]
+            .into_iter()
+            .flatten()
+            .map(|stream| {
+                let ui = self.clone();
+                let tail = Arc::clone(&tail);
+                let observe = Arc::clone(&observe);
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).split(b'\n') {
+                        let Ok(line) = line else { break };
+                        let text = String::from_utf8_lossy(&line)
+                            .trim_end_matches('\r')
+                            .to_owned();
+                        ui.passthrough(&text);
+                        observe(&text);
+                        let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+                        if tail.len() == TAIL_LINES {
+                            tail.pop_front();
+                        }
+                        tail.push_back(text);
                     }
-                    tail.push_back(text);
-                }
-            })
-        });
+                })
+            });
         let readers: Vec<_> = readers.collect();
         let status = child.wait()?;
         for reader in readers {
             let _ = reader.join();
         }
         let tail = std::mem::take(&mut *tail.lock().unwrap_or_else(PoisonError::into_inner)).into();
-        Ok(Finished { status, tail, elapsed: started.elapsed() })
+        Ok(Finished {
+            status,
+            tail,
+            elapsed: started.elapsed(),
+        })
     }
 }
 
 fn take_stdout(child: &mut Child) -> Option<Box<dyn Read + Send>> {
-    child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>)
+    child
+        .stdout
+        .take()
+        .map(|s| Box::new(s) as Box<dyn Read + Send>)
 }
 
 fn take_stderr(child: &mut Child) -> Option<Box<dyn Read + Send>> {
-    child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>)
+    child
+        .stderr
+        .take()
+        .map(|s| Box::new(s) as Box<dyn Read + Send>)
 }
 
 /// A command that ran to the end.
@@ -131,7 +182,11 @@ impl Finished {
     /// The tail as one indented block, for error messages.
     #[must_use]
     pub fn tail_text(&self) -> String {
-        self.tail.iter().map(|l| format!("  | {l}")).collect::<Vec<_>>().join("\n")
+        self.tail
+            .iter()
+            .map(|l| format!("  | {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -167,7 +222,9 @@ mod tests {
     fn streams_both_streams_and_keeps_the_tail() {
         let buf = Buf::default();
         let ui = Ui::to_writer(buf.clone());
-        let done = ui.run_streamed(Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"])).unwrap();
+        let done = ui
+            .run_streamed(Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]))
+            .unwrap();
         assert_eq!(done.status.code(), Some(3));
         let mut tail = done.tail.clone();
         tail.sort();

@@ -53,8 +53,14 @@ impl FromStr for Digest {
     type Err = InvalidDigest;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex = s.strip_prefix("sha256:").ok_or_else(|| InvalidDigest(s.to_owned()))?;
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| InvalidDigest(s.to_owned()))?;
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidDigest(s.to_owned()))
@@ -72,12 +78,20 @@ pub struct HashingWriter<W> {
 impl<W: Write> HashingWriter<W> {
     /// Wraps `inner`.
     pub fn new(inner: W) -> Self {
-        Self { inner, hasher: Sha256::new(), len: 0 }
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
     }
 
     /// Returns the inner writer, the digest and the byte count of everything written.
     pub fn finish(self) -> (W, Digest, u64) {
-        (self.inner, Digest::from_sha256(self.hasher.finalize().as_slice()), self.len)
+        (
+            self.inner,
+            Digest::from_sha256(self.hasher.finalize().as_slice()),
+            self.len,
+        )
     }
 }
 
@@ -120,7 +134,15 @@ mod tests {
     #[test]
     fn parse_rejects_other_algorithms_and_bad_hex() {
         assert!("sha512:abcd".parse::<Digest>().is_err());
-        assert!(format!("sha256:{}", "A".repeat(64)).parse::<Digest>().is_err());
-        assert!(format!("sha256:{}", "a".repeat(64)).parse::<Digest>().is_ok());
+        assert!(
+            format!("sha256:{}", "A".repeat(64))
+                .parse::<Digest>()
+                .is_err()
+        );
+        assert!(
+            format!("sha256:{}", "a".repeat(64))
+                .parse::<Digest>()
+                .is_ok()
+        );
     }
 }

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 
 use oci_spec::image::{
-    Arch, Config, Descriptor, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder, ImageManifestBuilder,
-    MediaType, Os, RootFsBuilder,
+    Arch, Config, Descriptor, HistoryBuilder, ImageConfiguration, ImageConfigurationBuilder,
+    ImageManifestBuilder, MediaType, Os, RootFsBuilder,
 };
 
 use super::digest::Digest;
@@ -20,6 +20,8 @@ pub struct Image {
     config: ImageConfiguration,
     layers: Vec<Descriptor>,
     manifest_digest: Option<Digest>,
+    /// The config digest as stored, while the image is unchanged since it was loaded or saved.
+    stored_config: Option<Digest>,
 }
 
 /// What failed while reading, editing or saving an image.
@@ -73,12 +75,24 @@ impl Image {
             .os(Os::from(os))
             .architecture(Arch::from(arch))
             .created(NORMALIZED_CREATED)
-            .rootfs(RootFsBuilder::default().typ("layers").diff_ids(Vec::<String>::new()).build().map_err(ImageError::Assemble)?)
+            .rootfs(
+                RootFsBuilder::default()
+                    .typ("layers")
+                    .diff_ids(Vec::<String>::new())
+                    .build()
+                    .map_err(ImageError::Assemble)?,
+            )
             .config(Config::default())
             .history(Vec::new())
             .build()
             .map_err(ImageError::Assemble)?;
-        Ok(Self { layout, config, layers: Vec::new(), manifest_digest: None })
+        Ok(Self {
+            layout,
+            config,
+            layers: Vec::new(),
+            manifest_digest: None,
+            stored_config: None,
+        })
     }
 
     /// Loads the one image of `layout`.
@@ -91,10 +105,18 @@ impl Image {
         let manifest = layout.read_manifest(&manifest_digest)?;
         let config_digest = to_digest(&layout, manifest.config().digest())?;
         let config_bytes = layout.read_blob(&config_digest)?;
-        let config: ImageConfiguration = serde_json::from_slice(&config_bytes).map_err(|source| {
-            ImageError::InvalidConfig { layout: layout.root().display().to_string(), source }
-        })?;
-        let image = Self { layers: manifest.layers().clone(), layout, config, manifest_digest: Some(manifest_digest) };
+        let config: ImageConfiguration =
+            serde_json::from_slice(&config_bytes).map_err(|source| ImageError::InvalidConfig {
+                layout: layout.root().display().to_string(),
+                source,
+            })?;
+        let image = Self {
+            layers: manifest.layers().clone(),
+            layout,
+            config,
+            manifest_digest: Some(manifest_digest),
+            stored_config: Some(config_digest),
+        };
         let diff_ids = image.config.rootfs().diff_ids().len();
         if diff_ids != image.layers.len() {
             return Err(ImageError::LayerCountMismatch {
@@ -129,6 +151,7 @@ impl Image {
         }
         self.layout = target;
         self.manifest_digest = None;
+        self.stored_config = None;
         Ok(self)
     }
 
@@ -167,22 +190,37 @@ impl Image {
     /// # Errors
     /// Never in practice; building the history entry is fallible in oci-spec.
     pub fn add_layer(&mut self, layer: &Layer, created_by: &str) -> Result<(), ImageError> {
-        self.layers.push(descriptor(MediaType::ImageLayerGzip, layer.size, &layer.digest)?);
-        self.config.rootfs_mut().diff_ids_mut().push(layer.diff_id.to_string());
+        self.layers.push(descriptor(
+            MediaType::ImageLayerGzip,
+            layer.size,
+            &layer.digest,
+        )?);
+        self.config
+            .rootfs_mut()
+            .diff_ids_mut()
+            .push(layer.diff_id.to_string());
         let entry = HistoryBuilder::default()
             .created(NORMALIZED_CREATED)
             .created_by(created_by)
             .build()
             .map_err(ImageError::Assemble)?;
-        self.config.history_mut().get_or_insert_with(Vec::new).push(entry);
+        self.config
+            .history_mut()
+            .get_or_insert_with(Vec::new)
+            .push(entry);
         self.manifest_digest = None;
+        self.stored_config = None;
         Ok(())
     }
 
     /// The image labels.
     #[must_use]
     pub fn labels(&self) -> HashMap<String, String> {
-        self.config.config().as_ref().and_then(|c| c.labels().clone()).unwrap_or_default()
+        self.config
+            .config()
+            .as_ref()
+            .and_then(|c| c.labels().clone())
+            .unwrap_or_default()
     }
 
     /// One label's value.
@@ -194,13 +232,21 @@ impl Image {
     /// The environment as `KEY=value` entries.
     #[must_use]
     pub fn env(&self) -> Vec<String> {
-        self.config.config().as_ref().and_then(|c| c.env().clone()).unwrap_or_default()
+        self.config
+            .config()
+            .as_ref()
+            .and_then(|c| c.env().clone())
+            .unwrap_or_default()
     }
 
     /// One env var's value.
     #[must_use]
     pub fn env_var(&self, key: &str) -> Option<String> {
-        self.env().iter().find_map(|e| e.strip_prefix(key).and_then(|r| r.strip_prefix('=')).map(str::to_owned))
+        self.env().iter().find_map(|e| {
+            e.strip_prefix(key)
+                .and_then(|r| r.strip_prefix('='))
+                .map(str::to_owned)
+        })
     }
 
     /// Edits the runtime config (user, env, labels, entrypoint ...).
@@ -209,6 +255,7 @@ impl Image {
         edit(&mut config);
         self.config.set_config(Some(config));
         self.manifest_digest = None;
+        self.stored_config = None;
     }
 
     /// Sets a label.
@@ -238,7 +285,10 @@ impl Image {
     /// On serialization or write errors.
     pub fn save(&mut self, ref_name: &str) -> Result<Digest, ImageError> {
         let config_bytes = canonical_json(&self.config).map_err(ImageError::Serialize)?;
-        let config_desc = self.layout.write_blob(MediaType::ImageConfig, &config_bytes)?;
+        let config_desc = self
+            .layout
+            .write_blob(MediaType::ImageConfig, &config_bytes)?;
+        let config_digest = Digest::of(&config_bytes);
         let manifest = ImageManifestBuilder::default()
             .schema_version(2_u32)
             .media_type(MediaType::ImageManifest)
@@ -247,7 +297,9 @@ impl Image {
             .build()
             .map_err(ImageError::Assemble)?;
         let manifest_bytes = canonical_json(&manifest).map_err(ImageError::Serialize)?;
-        let mut manifest_desc = self.layout.write_blob(MediaType::ImageManifest, &manifest_bytes)?;
+        let mut manifest_desc = self
+            .layout
+            .write_blob(MediaType::ImageManifest, &manifest_bytes)?;
         manifest_desc.set_annotations(Some(HashMap::from([(
             "org.opencontainers.image.ref.name".to_owned(),
             ref_name.to_owned(),
@@ -262,21 +314,31 @@ impl Image {
         self.layout.write_index(manifest_desc)?;
         let digest = Digest::of(&manifest_bytes);
         self.manifest_digest = Some(digest.clone());
+        self.stored_config = Some(config_digest);
         Ok(digest)
     }
 
-    /// The digest of the config as it would be saved now (the image id podman shows).
+    /// The digest of the config (the image id podman shows): as stored when the image is unchanged since it
+    /// was loaded or saved, else as rpack would save it now.
     ///
     /// # Errors
     /// On serialization errors.
     pub fn config_digest(&self) -> Result<Digest, ImageError> {
-        Ok(Digest::of(&canonical_json(&self.config).map_err(ImageError::Serialize)?))
+        if let Some(stored) = &self.stored_config {
+            return Ok(stored.clone());
+        }
+        Ok(Digest::of(
+            &canonical_json(&self.config).map_err(ImageError::Serialize)?,
+        ))
     }
 }
 
 fn to_digest(layout: &Layout, digest: &oci_spec::image::Digest) -> Result<Digest, ImageError> {
-    digest.to_string().parse().map_err(|_| ImageError::UnsupportedDigest {
-        layout: layout.root().display().to_string(),
-        digest: digest.to_string(),
-    })
+    digest
+        .to_string()
+        .parse()
+        .map_err(|_| ImageError::UnsupportedDigest {
+            layout: layout.root().display().to_string(),
+            digest: digest.to_string(),
+        })
 }

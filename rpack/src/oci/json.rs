@@ -18,7 +18,12 @@ fn sort_keys(value: Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<(String, Value)> = map.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
         other => other,
@@ -33,8 +38,14 @@ mod tests {
 
     #[test]
     fn keys_are_sorted_whatever_the_map_order() {
-        let map: HashMap<&str, HashMap<&str, u8>> =
-            [("b", HashMap::from([("z", 1), ("a", 2)])), ("a", HashMap::new())].into();
-        assert_eq!(String::from_utf8(canonical_json(&map).unwrap()).unwrap(), r#"{"a":{},"b":{"a":2,"z":1}}"#);
+        let map: HashMap<&str, HashMap<&str, u8>> = [
+            ("b", HashMap::from([("z", 1), ("a", 2)])),
+            ("a", HashMap::new()),
+        ]
+        .into();
+        assert_eq!(
+            String::from_utf8(canonical_json(&map).unwrap()).unwrap(),
+            r#"{"a":{},"b":{"a":2,"z":1}}"#
+        );
     }
 }

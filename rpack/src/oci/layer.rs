@@ -47,7 +47,12 @@ impl LayerWriter {
         let gz = GzEncoder::new(HashingWriter::new(temp), Compression::new(6));
         let mut tar = tar::Builder::new(HashingWriter::new(gz));
         tar.mode(tar::HeaderMode::Deterministic);
-        Ok(Self { tar, blobs, uid: 0, gid: 0 })
+        Ok(Self {
+            tar,
+            blobs,
+            uid: 0,
+            gid: 0,
+        })
     }
 
     /// Sets the owner of entries added from now on.
@@ -81,7 +86,11 @@ impl LayerWriter {
     /// On write errors.
     pub fn dir(&mut self, path: &str, mode: u32) -> io::Result<()> {
         let mut header = self.header(tar::EntryType::Directory, mode, 0);
-        self.tar.append_data(&mut header, format!("{}/", path.trim_end_matches('/')), io::empty())
+        self.tar.append_data(
+            &mut header,
+            format!("{}/", path.trim_end_matches('/')),
+            io::empty(),
+        )
     }
 
     /// Adds a regular file with `content`.
@@ -100,7 +109,11 @@ impl LayerWriter {
     pub fn file_from(&mut self, path: &str, src: &Path) -> io::Result<()> {
         let file = fs_err::File::open(src)?;
         let meta = file.metadata()?;
-        let mode = if meta.permissions().mode() & 0o111 == 0 { 0o644 } else { 0o755 };
+        let mode = if meta.permissions().mode() & 0o111 == 0 {
+            0o644
+        } else {
+            0o755
+        };
         let mut header = self.header(tar::EntryType::Regular, mode, meta.len());
         self.tar.append_data(&mut header, path, file)
     }
@@ -126,7 +139,10 @@ impl LayerWriter {
         for entry in entries {
             let name = entry.file_name();
             let name = name.to_str().ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("{} is not UTF-8", entry.path().display()))
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{} is not UTF-8", entry.path().display()),
+                )
             })?;
             let target = format!("{}/{name}", dest.trim_end_matches('/'));
             let kind = entry.file_type()?;
@@ -140,7 +156,10 @@ impl LayerWriter {
             } else {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("{} is not a file, directory or symlink", entry.path().display()),
+                    format!(
+                        "{} is not a file, directory or symlink",
+                        entry.path().display()
+                    ),
                 ));
             }
         }
@@ -174,9 +193,15 @@ fn finish_sink(sink: Sink, blobs: &Path) -> Result<Layer, LayoutError> {
     let compressed = gz.finish().map_err(LayoutError::WriteBlob)?;
     let (mut temp, digest, size) = compressed.finish();
     temp.flush().map_err(LayoutError::WriteBlob)?;
+    super::layout::make_readable(temp.as_file()).map_err(LayoutError::WriteBlob)?;
     let dest = blobs.join(digest.hex());
-    temp.persist(&dest).map_err(|e| LayoutError::WriteBlob(e.error))?;
-    Ok(Layer { digest, diff_id, size })
+    temp.persist(&dest)
+        .map_err(|e| LayoutError::WriteBlob(e.error))?;
+    Ok(Layer {
+        digest,
+        diff_id,
+        size,
+    })
 }
 
 #[cfg(test)]
@@ -213,7 +238,11 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let e = e.unwrap();
-                (e.path().unwrap().display().to_string(), e.header().mtime().unwrap(), e.header().uid().unwrap())
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().mtime().unwrap(),
+                    e.header().uid().unwrap(),
+                )
             })
             .collect();
         assert_eq!(

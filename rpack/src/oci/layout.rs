@@ -92,7 +92,10 @@ impl Layout {
     /// When the directories or the marker cannot be written.
     pub fn create(root: impl Into<PathBuf>) -> Result<Self, LayoutError> {
         let layout = Self { root: root.into() };
-        let create = |source| LayoutError::Create { path: layout.root.clone(), source };
+        let create = |source| LayoutError::Create {
+            path: layout.root.clone(),
+            source,
+        };
         fs_err::create_dir_all(layout.blobs_dir()).map_err(create)?;
         let marker = layout.root.join("oci-layout");
         if !marker.exists() {
@@ -133,14 +136,21 @@ impl Layout {
 
     pub(crate) fn temp_blob(&self) -> Result<NamedTempFile, LayoutError> {
         fs_err::create_dir_all(self.blobs_dir()).map_err(LayoutError::WriteBlob)?;
-        tempfile::Builder::new().prefix(".tmp-").tempfile_in(self.blobs_dir()).map_err(LayoutError::WriteBlob)
+        tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(self.blobs_dir())
+            .map_err(LayoutError::WriteBlob)
     }
 
     /// Writes `bytes` as a blob and returns its descriptor.
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_blob(&self, media_type: MediaType, bytes: &[u8]) -> Result<Descriptor, LayoutError> {
+    pub fn write_blob(
+        &self,
+        media_type: MediaType,
+        bytes: &[u8],
+    ) -> Result<Descriptor, LayoutError> {
         let digest = Digest::of(bytes);
         let path = self.blob_path(&digest);
         if !path.is_file() {
@@ -173,14 +183,19 @@ impl Layout {
             return Ok(());
         }
         let src = other.blob_path(digest);
-        let read_err =
-            |source| LayoutError::ReadBlob { layout: other.root.clone(), digest: digest.clone(), source };
+        let read_err = |source| LayoutError::ReadBlob {
+            layout: other.root.clone(),
+            digest: digest.clone(),
+            source,
+        };
         if std::fs::hard_link(&src, &dest).is_ok() {
             return Ok(());
         }
         let temp = self.temp_blob()?;
         fs_err::copy(&src, temp.path()).map_err(read_err)?;
-        temp.persist(&dest).map_err(|e| LayoutError::WriteBlob(e.error))?;
+        make_readable(temp.as_file()).map_err(LayoutError::WriteBlob)?;
+        temp.persist(&dest)
+            .map_err(|e| LayoutError::WriteBlob(e.error))?;
         Ok(())
     }
 
@@ -201,7 +216,10 @@ impl Layout {
         let index = self.read_index()?;
         match index.manifests().as_slice() {
             [one] => Ok(one.clone()),
-            many => Err(LayoutError::NotOneImage { path: self.root.join("index.json"), count: many.len() }),
+            many => Err(LayoutError::NotOneImage {
+                path: self.root.join("index.json"),
+                count: many.len(),
+            }),
         }
     }
 
@@ -230,17 +248,27 @@ impl Layout {
             "mediaType": "application/vnd.oci.image.index.v1+json",
             "manifests": [manifest],
         });
-        let bytes = canonical_json(&index).map_err(|e| LayoutError::WriteIndex { path: path.clone(), source: e.into() })?;
+        let bytes = canonical_json(&index).map_err(|e| LayoutError::WriteIndex {
+            path: path.clone(),
+            source: e.into(),
+        })?;
         write_atomic(&path, &bytes).map_err(|source| LayoutError::WriteIndex { path, source })
     }
 }
 
 /// A descriptor for a blob.
-pub(crate) fn descriptor(media_type: MediaType, size: u64, digest: &Digest) -> Result<Descriptor, LayoutError> {
-    let oci_digest: oci_spec::image::Digest = digest
-        .as_str()
-        .parse()
-        .map_err(|e: oci_spec::OciSpecError| LayoutError::WriteBlob(io::Error::other(e.to_string())))?;
+pub(crate) fn descriptor(
+    media_type: MediaType,
+    size: u64,
+    digest: &Digest,
+) -> Result<Descriptor, LayoutError> {
+    let oci_digest: oci_spec::image::Digest =
+        digest
+            .as_str()
+            .parse()
+            .map_err(|e: oci_spec::OciSpecError| {
+                LayoutError::WriteBlob(io::Error::other(e.to_string()))
+            })?;
     Ok(Descriptor::new(media_type, size, oci_digest))
 }
 
@@ -253,7 +281,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut temp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
     io::Write::write_all(&mut temp, bytes)?;
+    make_readable(temp.as_file())?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Temp files are created 0600; what rpack writes is read by other users too (the build user in containers).
+pub(crate) fn make_readable(file: &std::fs::File) -> io::Result<()> {
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
 }

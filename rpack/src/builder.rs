@@ -1,0 +1,520 @@
+//! Builder images from `builder.toml`: the build image plus the lifecycle at `/cnb/lifecycle`, the buildpacks at
+//! `/cnb/buildpacks/<id>/<version>`, `/cnb/order.toml`, `/cnb/run.toml`, `/cnb/build-config/env`, and the labels
+//! pack writes.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use libbuildpack::data::{
+    BuilderToml, GroupEntry, OrderGroup, OrderToml, RunImage, RunToml, TomlFileError,
+};
+use serde_json::json;
+
+use crate::Error;
+use crate::lifecycle::{self, Lifecycle};
+use crate::oci::{Image, LayerWriter, Layout};
+use crate::package::{self, BuildpackDir};
+use crate::reference::ImageRef;
+use crate::stack::{self, StackRecipe};
+use crate::store::Store;
+use crate::ui::Ui;
+
+/// The label holding the builder's metadata (pack's format).
+pub const METADATA_LABEL: &str = "io.buildpacks.builder.metadata";
+
+/// A builder image in the store, and what a build needs to know about it.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    /// The builder image.
+    pub image: ImageRef,
+    /// The default run image.
+    pub run_image: ImageRef,
+    /// `CNB_USER_ID` and `CNB_GROUP_ID` of the build image.
+    pub user: (u32, u32),
+}
+
+/// What failed while making a builder.
+#[derive(Debug, thiserror::Error)]
+pub enum BuilderError {
+    /// builder.toml is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] TomlFileError),
+    /// An image the builder needs is not in the store and rpack cannot make it.
+    #[error("{role} image {image} is not in rpack's store ({path})")]
+    MissingImage {
+        /// `build` or `run`.
+        role: &'static str,
+        /// The image.
+        image: String,
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// An image reference in builder.toml is invalid.
+    #[error("{path}: {field} = {value:?} is not a valid image reference: {why}")]
+    BadImageRef {
+        /// builder.toml.
+        path: PathBuf,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// Why.
+        why: String,
+    },
+    /// A `[[buildpacks]]` entry is not a local dir.
+    #[error(
+        "{path}: buildpacks[{index}] uri {uri:?} is not supported yet; give a directory (a buildpack dir or its Rust crate)"
+    )]
+    UnsupportedUri {
+        /// builder.toml.
+        path: PathBuf,
+        /// The entry.
+        index: usize,
+        /// The uri.
+        uri: String,
+    },
+    /// An order entry names a buildpack the builder does not have.
+    #[error(
+        "{path}: order[{group}] wants {id}{version}, which none of the [[buildpacks]] provides"
+    )]
+    UnknownBuildpack {
+        /// builder.toml.
+        path: PathBuf,
+        /// The group.
+        group: usize,
+        /// The id.
+        id: String,
+        /// ` 1.2.3` or empty.
+        version: String,
+    },
+    /// The image is not a builder.
+    #[error("{image} is not a builder image (no {METADATA_LABEL} label)")]
+    NotABuilder {
+        /// The image.
+        image: String,
+    },
+    /// A file operation failed.
+    #[error("could not {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl BuilderError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::MissingImage { .. } => Some(format!(
+                "rpack makes the images of its own stacks on demand ({}); other images have to be in the store",
+                stack::RECIPES
+                    .iter()
+                    .map(|r| r.build_image().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BuilderError + 'a {
+    move |source| BuilderError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Makes the builder `name` from the `builder.toml` at `config`.
+///
+/// # Errors
+/// When builder.toml is invalid, an image or the lifecycle is missing, a buildpack does not build, or the image
+/// cannot be written.
+pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    let started = Instant::now();
+    ui.section(&format!("Creating builder {name}"));
+    let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
+    let base = config.parent().unwrap_or_else(|| Path::new("."));
+    let lifecycle = find_lifecycle(store, &toml, base)?;
+    let build_image = parse_ref(
+        config,
+        "build.image",
+        toml.build_image().unwrap_or_default(),
+    )?;
+    let run_images = toml.run_images();
+    let run_image = parse_ref(
+        config,
+        "run.images[0].image",
+        run_images.first().map_or("", |r| r.image.as_str()),
+    )?;
+    ensure_stack_image(store, "build", &build_image, ui)?;
+    ensure_stack_image(store, "run", &run_image, ui)?;
+
+    let tmp = store.tmp_dir();
+    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let mut buildpacks = Vec::new();
+    for (index, entry) in toml.buildpacks.iter().enumerate() {
+        let uri = entry.uri.as_deref().unwrap_or_default();
+        let path = base.join(uri.strip_prefix("file://").unwrap_or(uri));
+        if uri.is_empty() || uri.contains("://") && !uri.starts_with("file://") || !path.is_dir() {
+            return Err(BuilderError::UnsupportedUri {
+                path: config.to_owned(),
+                index,
+                uri: uri.to_owned(),
+            }
+            .into());
+        }
+        buildpacks.push(package::prepare(
+            &path,
+            &work.path().join("buildpacks"),
+            ui,
+        )?);
+    }
+    let order = resolve_order(config, &toml.order, &buildpacks)?;
+
+    let step = Instant::now();
+    let staging = Layout::create(work.path().join("image"))?;
+    let build = Image::load(store.image_layout(&build_image))?;
+    let user = (
+        env_id(&build, "CNB_USER_ID"),
+        env_id(&build, "CNB_GROUP_ID"),
+    );
+    let mut image = build.move_to(staging.clone())?;
+
+    let mut layer = LayerWriter::new(&staging)?;
+    layer
+        .dir("cnb", 0o755)
+        .map_err(io_err("write", staging.root()))?;
+    layer
+        .tree("cnb/lifecycle", &lifecycle.binaries_dir())
+        .map_err(io_err("add", &lifecycle.binaries_dir()))?;
+    image.add_layer(
+        &layer.finish()?,
+        &format!("rpack: lifecycle {}", lifecycle.version()),
+    )?;
+
+    let mut layers_label = BTreeMap::<String, BTreeMap<String, serde_json::Value>>::new();
+    for bp in &buildpacks {
+        let info = &bp.descriptor.buildpack;
+        let escaped = info.id.escaped();
+        let mut layer = LayerWriter::new(&staging)?;
+        for dir in [
+            "cnb",
+            "cnb/buildpacks",
+            &format!("cnb/buildpacks/{escaped}"),
+        ] {
+            layer
+                .dir(dir, 0o755)
+                .map_err(io_err("write", staging.root()))?;
+        }
+        layer
+            .tree(
+                &format!("cnb/buildpacks/{escaped}/{}", info.version),
+                &bp.dir,
+            )
+            .map_err(io_err("add", &bp.dir))?;
+        let written = layer.finish()?;
+        image.add_layer(
+            &written,
+            &format!("rpack: buildpack {} {}", info.id.as_str(), info.version),
+        )?;
+        layers_label
+            .entry(info.id.as_str().to_owned())
+            .or_default()
+            .insert(
+                info.version.to_string(),
+                json!({
+                    "api": bp.descriptor.api.to_string(),
+                    "targets": bp.descriptor.targets,
+                    "order": bp.descriptor.order,
+                    "layerDiffID": written.diff_id.to_string(),
+                    "homepage": info.homepage,
+                    "name": info.name,
+                }),
+            );
+    }
+
+    let run_toml = RunToml {
+        images: run_images
+            .iter()
+            .map(|r| RunImage {
+                image: r.image.clone(),
+                mirrors: r.mirrors.clone(),
+            })
+            .collect(),
+    };
+    let mut layer = LayerWriter::new(&staging)?;
+    let write = |e| BuilderError::Io {
+        action: "write",
+        path: staging.root().to_owned(),
+        source: e,
+    };
+    layer.dir("cnb", 0o755).map_err(write)?;
+    layer
+        .file(
+            "cnb/order.toml",
+            0o644,
+            toml_text(config, &order)?.as_bytes(),
+        )
+        .map_err(write)?;
+    layer
+        .file(
+            "cnb/run.toml",
+            0o644,
+            toml_text(config, &run_toml)?.as_bytes(),
+        )
+        .map_err(write)?;
+    let stack_toml = format!("[run-image]\n  image = {:?}\n", run_image.to_string());
+    layer
+        .file("cnb/stack.toml", 0o644, stack_toml.as_bytes())
+        .map_err(write)?;
+    layer.dir("cnb/build-config", 0o755).map_err(write)?;
+    layer.dir("cnb/build-config/env", 0o755).map_err(write)?;
+    let mut env_files: Vec<(String, String)> = Vec::new();
+    for env in toml.build_env() {
+        let suffix = env
+            .suffix
+            .map(|s| format!(".{}", suffix_name(s)))
+            .unwrap_or_default();
+        env_files.push((format!("{}{suffix}", env.name), env.value.clone()));
+        if let Some(delim) = &env.delim {
+            env_files.push((format!("{}.delim", env.name), delim.clone()));
+        }
+    }
+    env_files.sort();
+    for (file, value) in &env_files {
+        layer
+            .file(
+                &format!("cnb/build-config/env/{file}"),
+                0o644,
+                value.as_bytes(),
+            )
+            .map_err(write)?;
+    }
+    layer.dir("platform", 0o755).map_err(write)?;
+    layer.dir("platform/env", 0o755).map_err(write)?;
+    layer.set_owner(u64::from(user.0), u64::from(user.1));
+    layer.dir("workspace", 0o755).map_err(write)?;
+    layer.dir("layers", 0o755).map_err(write)?;
+    image.add_layer(&layer.finish()?, "rpack: order, run images, build config")?;
+
+    let descriptor = fs_err::read_to_string(lifecycle.descriptor_path())
+        .map_err(io_err("read", &lifecycle.descriptor_path()))?;
+    let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
+    let builder_metadata = json!({
+        "description": toml.description.clone().unwrap_or_default(),
+        "buildpacks": buildpacks.iter().map(|bp| json!({
+            "id": bp.descriptor.buildpack.id.as_str(),
+            "version": bp.descriptor.buildpack.version.to_string(),
+            "homepage": bp.descriptor.buildpack.homepage,
+        })).collect::<Vec<_>>(),
+        "stack": { "runImage": { "image": run_image.to_string(), "mirrors": run_images.first().map(|r| r.mirrors.clone()).unwrap_or_default() } },
+        "images": run_images.iter().map(|r| json!({ "image": r.image, "mirrors": r.mirrors })).collect::<Vec<_>>(),
+        "lifecycle": {
+            "version": lifecycle.version(),
+            "api": descriptor.get("api"),
+            "apis": descriptor.get("apis"),
+        },
+        "createdBy": { "name": "rpack", "version": env!("CARGO_PKG_VERSION") },
+    });
+    image.set_label(METADATA_LABEL, &builder_metadata.to_string());
+    image.set_label(
+        "io.buildpacks.buildpack.layers",
+        &json!(layers_label).to_string(),
+    );
+    image.set_label(
+        "io.buildpacks.buildpack.order",
+        &json!(order.order).to_string(),
+    );
+    image.set_label("io.buildpacks.lifecycle.version", lifecycle.version());
+    image.save(name.tag())?;
+    let dest = store.image_layout(name);
+    crate::store::replace_dir(staging.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    ui.done(
+        &format!(
+            "Builder {name} ready ({} buildpacks, lifecycle {})",
+            buildpacks.len(),
+            lifecycle.version()
+        ),
+        step.elapsed(),
+    );
+    ui.done("Done", started.elapsed());
+    Ok(Builder {
+        image: name.clone(),
+        run_image,
+        user,
+    })
+}
+
+impl Builder {
+    /// Reads what a build needs from the builder image `name` in the store.
+    ///
+    /// # Errors
+    /// When the image is missing or is not a builder.
+    pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
+        let image = Image::load(store.image_layout(name))?;
+        let metadata: serde_json::Value = image
+            .label(METADATA_LABEL)
+            .and_then(|l| serde_json::from_str(&l).ok())
+            .ok_or_else(|| BuilderError::NotABuilder {
+                image: name.to_string(),
+            })?;
+        let run = metadata["stack"]["runImage"]["image"]
+            .as_str()
+            .unwrap_or_default();
+        let run_image = run
+            .parse()
+            .map_err(
+                |e: crate::reference::InvalidImageRef| BuilderError::BadImageRef {
+                    path: store.image_layout(name).root().to_owned(),
+                    field: "stack.runImage.image",
+                    value: run.to_owned(),
+                    why: e.to_string(),
+                },
+            )?;
+        Ok(Self {
+            image: name.clone(),
+            run_image,
+            user: (
+                env_id(&image, "CNB_USER_ID"),
+                env_id(&image, "CNB_GROUP_ID"),
+            ),
+        })
+    }
+}
+
+fn suffix_name(action: libbuildpack::data::EnvAction) -> &'static str {
+    use libbuildpack::data::EnvAction;
+    match action {
+        EnvAction::Override => "override",
+        EnvAction::Default => "default",
+        EnvAction::Append => "append",
+        EnvAction::Prepend => "prepend",
+    }
+}
+
+fn env_id(image: &Image, key: &str) -> u32 {
+    image
+        .env_var(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+fn toml_text<T: serde::Serialize>(config: &Path, value: &T) -> Result<String, BuilderError> {
+    toml::to_string(value).map_err(|source| {
+        TomlFileError::Serialize {
+            path: config.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+fn parse_ref(config: &Path, field: &'static str, value: &str) -> Result<ImageRef, BuilderError> {
+    value.parse().map_err(
+        |e: crate::reference::InvalidImageRef| BuilderError::BadImageRef {
+            path: config.to_owned(),
+            field,
+            value: value.to_owned(),
+            why: e.to_string(),
+        },
+    )
+}
+
+fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Lifecycle, Error> {
+    let section = toml.lifecycle.clone().unwrap_or_default();
+    if let Some(uri) = section
+        .uri
+        .as_deref()
+        .filter(|u| !u.contains("://") || u.starts_with("file://"))
+    {
+        let dir = base.join(uri.strip_prefix("file://").unwrap_or(uri));
+        return Ok(Lifecycle::at(&dir)?);
+    }
+    Ok(Lifecycle::locate(
+        store,
+        section
+            .version
+            .as_deref()
+            .unwrap_or(lifecycle::DEFAULT_VERSION),
+    )?)
+}
+
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes.
+///
+/// # Errors
+/// When it is missing and rpack cannot make it, or making it fails.
+pub fn ensure_stack_image(
+    store: &Store,
+    role: &'static str,
+    image: &ImageRef,
+    ui: &Ui,
+) -> Result<(), Error> {
+    if store.image_layout(image).exists() {
+        return Ok(());
+    }
+    match StackRecipe::for_image(image) {
+        Some(recipe) => {
+            stack::create(store, recipe, Path::new(stack::DEFAULT_CA_BUNDLE), ui)?;
+            Ok(())
+        }
+        None => Err(BuilderError::MissingImage {
+            role,
+            image: image.to_string(),
+            path: store.image_layout(image).root().to_owned(),
+        }
+        .into()),
+    }
+}
+
+/// The order with every entry's version filled in from the buildpacks given, as the lifecycle needs it.
+fn resolve_order(
+    config: &Path,
+    groups: &[OrderGroup],
+    buildpacks: &[BuildpackDir],
+) -> Result<OrderToml, BuilderError> {
+    let mut order = Vec::new();
+    for (index, group) in groups.iter().enumerate() {
+        let mut entries = Vec::new();
+        for entry in &group.group {
+            let found = buildpacks
+                .iter()
+                .map(|bp| &bp.descriptor.buildpack)
+                .find(|info| {
+                    info.id == entry.id && entry.version.as_ref().is_none_or(|v| v == &info.version)
+                });
+            let Some(info) = found else {
+                return Err(BuilderError::UnknownBuildpack {
+                    path: config.to_owned(),
+                    group: index,
+                    id: entry.id.as_str().to_owned(),
+                    version: entry
+                        .version
+                        .as_ref()
+                        .map(|v| format!(" {v}"))
+                        .unwrap_or_default(),
+                });
+            };
+            entries.push(GroupEntry {
+                version: Some(info.version.clone()),
+                ..entry.clone()
+            });
+        }
+        order.push(OrderGroup::new(entries));
+    }
+    Ok(OrderToml {
+        order,
+        ..OrderToml::default()
+    })
+}

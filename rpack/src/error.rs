@@ -1,0 +1,61 @@
+//! The error any rpack operation can end with, and the hint that goes with it.
+
+use crate::builder::BuilderError;
+use crate::lifecycle::LifecycleError;
+use crate::oci::{ImageError, LayoutError};
+use crate::package::PackageError;
+use crate::platform::BuildError;
+use crate::podman::PodmanError;
+use crate::stack::StackError;
+use crate::store::StoreError;
+
+/// What failed, by the part of rpack that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Finding or installing the lifecycle.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    /// Making a stack.
+    #[error(transparent)]
+    Stack(#[from] StackError),
+    /// Reading or writing an image.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// Reading or writing a layout.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// podman.
+    #[error(transparent)]
+    Podman(#[from] PodmanError),
+    /// Preparing a buildpack.
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    /// Making or reading a builder.
+    #[error(transparent)]
+    Builder(#[from] BuilderError),
+    /// A build.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// An image reference.
+    #[error(transparent)]
+    ImageRef(#[from] crate::reference::InvalidImageRef),
+}
+
+impl Error {
+    /// What the user can do about it, when there is something to say.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Lifecycle(e) => e.hint(),
+            Self::Stack(e) => e.hint(),
+            Self::Podman(e) => e.hint(),
+            Self::Package(e) => e.hint(),
+            Self::Builder(e) => e.hint(),
+            Self::Build(e) => e.hint(),
+            Self::Store(_) | Self::Image(_) | Self::Layout(_) | Self::ImageRef(_) => None,
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! Running a build: the lifecycle's `creator` in a podman container made from the builder image, as pack does,
+//! exporting with `-layout` into a staging copy of the app's image layout that replaces the image only when the
+//! build succeeds. A failed or interrupted build leaves the previous image as it was.
+
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::Error;
+use crate::builder::{self, Builder};
+use crate::oci::{Digest, Image, Layout};
+use crate::podman::Podman;
+use crate::reference::ImageRef;
+use crate::store::Store;
+use crate::ui::Ui;
+
+/// The Platform API rpack speaks to the lifecycle.
+pub const PLATFORM_API: &str = "0.15";
+
+/// Where the layout repository is mounted in the build container (`CNB_LAYOUT_DIR`).
+const LAYOUT_MOUNT: &str = "/layout-repo";
+
+/// Which builder to build with.
+#[derive(Clone, Debug)]
+pub enum BuilderSource {
+    /// A builder image in the store.
+    Image(ImageRef),
+    /// A `builder.toml`: the builder is (re)made from it first; unchanged parts are reused.
+    Config(PathBuf),
+}
+
+/// What to build.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    /// The app image to write.
+    pub image: ImageRef,
+    /// The app source dir.
+    pub app_dir: PathBuf,
+    /// The builder.
+    pub builder: BuilderSource,
+    /// User env for buildpacks (`/platform/env/<NAME>`).
+    pub env: Vec<(String, String)>,
+    /// Start without the build cache.
+    pub clear_cache: bool,
+}
+
+/// A finished build.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The image written.
+    pub image: ImageRef,
+    /// Its layout dir in the store.
+    pub layout: Layout,
+    /// Its manifest digest.
+    pub digest: Digest,
+    /// How long the whole build took.
+    pub elapsed: Duration,
+}
+
+/// What failed in a build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The app dir is missing.
+    #[error("the app dir {0} does not exist")]
+    NoApp(PathBuf),
+    /// The lifecycle exited non-zero.
+    #[error("the build failed in the {phase} phase (lifecycle exit code {code})\n{tail}")]
+    Lifecycle {
+        /// The last phase the lifecycle announced.
+        phase: String,
+        /// Its exit code.
+        code: i32,
+        /// The last lines of output.
+        tail: String,
+    },
+    /// The container could not be started or was killed.
+    #[error("the build container ended without an exit code (killed?)")]
+    Killed,
+    /// A file operation failed.
+    #[error("could not {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl BuildError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        let Self::Lifecycle { code, .. } = self else {
+            return None;
+        };
+        Some(
+            match code {
+                20 => "no buildpack group passed detection: check that the app has what the builder's buildpacks look for",
+                21 => "a buildpack errored during detection: its output above says why",
+                51 => "a buildpack failed: its output above says why",
+                11 | 12 => "the lifecycle does not support an API the builder or a buildpack declares",
+                _ => "the lifecycle output above says what went wrong; rerun with the same command to retry",
+            }
+            .to_owned(),
+        )
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BuildError + 'a {
+    move |source| BuildError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The builder ref rpack uses for a `builder.toml`: stable for the file's path.
+#[must_use]
+pub fn builder_ref_for_config(config: &Path) -> ImageRef {
+    let canonical = fs_err::canonicalize(config).unwrap_or_else(|_| config.to_owned());
+    let digest = Digest::of(canonical.as_os_str().as_encoded_bytes());
+    let text = format!("localhost/rpack/builder-{}:latest", &digest.hex()[..12]);
+    match text.parse() {
+        Ok(r) => r,
+        Err(e) => unreachable!("hex digests always form valid references: {e}"),
+    }
+}
+
+/// Builds `options.app_dir` into `options.image` in the store.
+///
+/// # Errors
+/// When the builder cannot be made or loaded, podman fails, or the lifecycle fails (the error names the phase).
+pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Error> {
+    let started = Instant::now();
+    if !options.app_dir.is_dir() {
+        return Err(BuildError::NoApp(options.app_dir.clone()).into());
+    }
+    let builder = match &options.builder {
+        BuilderSource::Image(name) => Builder::load(store, name)?,
+        BuilderSource::Config(path) => {
+            builder::create(store, path, &builder_ref_for_config(path), ui)?
+        }
+    };
+    builder::ensure_stack_image(store, "run", &builder.run_image, ui)?;
+    let podman = Podman::new(store)?;
+    let builder_id =
+        podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
+
+    ui.section(&format!(
+        "Building {} from {}",
+        options.image,
+        options.app_dir.display()
+    ));
+    let tmp = store.tmp_dir();
+    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+    let work = tempfile::Builder::new()
+        .prefix("build-")
+        .tempdir_in(&tmp)
+        .map_err(io_err("create a temp dir in", &tmp))?;
+    let dirs = BuildDirs::prepare(work.path(), store, options, builder.user)?;
+
+    let run_layout = store.image_layout(&builder.run_image);
+    let name = format!(
+        "rpack-build-{}-{}",
+        std::process::id(),
+        started.elapsed().as_nanos()
+    );
+    let mut cmd = podman.command();
+    cmd.args([
+        "run",
+        "--rm",
+        "--name",
+        &name,
+        "--label",
+        "io.rpack.build=true",
+        "--network",
+        "host",
+    ])
+    .args(["--user", "0:0", "--security-opt", "label=disable"]);
+    for (key, value) in [
+        ("CNB_PLATFORM_API", PLATFORM_API.to_owned()),
+        ("CNB_USE_LAYOUT", "true".to_owned()),
+        ("CNB_LAYOUT_DIR", LAYOUT_MOUNT.to_owned()),
+        ("CNB_EXPERIMENTAL_MODE", "warn".to_owned()),
+        ("CNB_USER_ID", builder.user.0.to_string()),
+        ("CNB_GROUP_ID", builder.user.1.to_string()),
+        ("CNB_NO_COLOR", "true".to_owned()),
+    ] {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    let mount = |host: &Path, container: &str, ro: bool| {
+        format!(
+            "{}:{container}{}",
+            host.display(),
+            if ro { ":ro" } else { "" }
+        )
+    };
+    cmd.arg("--volume")
+        .arg(mount(&dirs.app, "/workspace", false));
+    cmd.arg("--volume")
+        .arg(mount(&dirs.layers, "/layers", false));
+    cmd.arg("--volume")
+        .arg(mount(&dirs.platform, "/platform", true));
+    cmd.arg("--volume").arg(mount(&dirs.cache, "/cache", false));
+    let run_mount = format!(
+        "{LAYOUT_MOUNT}/{}",
+        builder.run_image.layout_path().display()
+    );
+    cmd.arg("--volume")
+        .arg(mount(run_layout.root(), &run_mount, true));
+    let out_mount = format!("{LAYOUT_MOUNT}/{}", options.image.layout_path().display());
+    cmd.arg("--volume")
+        .arg(mount(&dirs.output, &out_mount, false));
+    cmd.arg(&builder_id).args([
+        "/cnb/lifecycle/creator",
+        "-run-image",
+        &builder.run_image.to_string(),
+    ]);
+    cmd.args(["-cache-dir", "/cache"]);
+    if options.clear_cache {
+        cmd.arg("-skip-restore");
+    }
+    cmd.arg(options.image.to_string());
+
+    let phase = Arc::new(Mutex::new(String::from("starting")));
+    let seen = Arc::clone(&phase);
+    let finished = ui
+        .run_observed(&mut cmd, move |line| {
+            if let Some(name) = line.strip_prefix("===> ") {
+                *seen.lock().unwrap_or_else(PoisonError::into_inner) = name.trim().to_lowercase();
+            }
+        })
+        .map_err(crate::podman::PodmanError::Spawn)?;
+    let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    match finished.status.code() {
+        Some(0) => {}
+        Some(code) => {
+            return Err(BuildError::Lifecycle {
+                phase,
+                code,
+                tail: finished.tail_text(),
+            }
+            .into());
+        }
+        None => return Err(BuildError::Killed.into()),
+    }
+    let dest = store.image_layout(&options.image);
+    crate::store::replace_dir(&dirs.output, dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    let image = Image::load(dest.clone())?;
+    let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
+    ui.done(
+        &format!("Built {} ({})", options.image, digest.short()),
+        started.elapsed(),
+    );
+    Ok(Built {
+        image: options.image.clone(),
+        layout: dest,
+        digest,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The host dirs mounted into the build container.
+struct BuildDirs {
+    app: PathBuf,
+    layers: PathBuf,
+    platform: PathBuf,
+    cache: PathBuf,
+    output: PathBuf,
+}
+
+impl BuildDirs {
+    fn prepare(
+        work: &Path,
+        store: &Store,
+        options: &BuildOptions,
+        user: (u32, u32),
+    ) -> Result<Self, BuildError> {
+        let dirs = Self {
+            app: work.join("workspace"),
+            layers: work.join("layers"),
+            platform: work.join("platform"),
+            cache: store.build_cache_dir(&options.image),
+            output: work.join("output"),
+        };
+        copy_tree(&options.app_dir, &dirs.app)?;
+        let env_dir = dirs.platform.join("env");
+        fs_err::create_dir_all(&env_dir).map_err(io_err("create", &env_dir))?;
+        for (key, value) in &options.env {
+            let path = env_dir.join(key);
+            fs_err::write(&path, value).map_err(io_err("write", &path))?;
+        }
+        for dir in [&dirs.layers, &dirs.cache, &dirs.output] {
+            fs_err::create_dir_all(dir).map_err(io_err("create", dir))?;
+        }
+        if options.clear_cache {
+            fs_err::remove_dir_all(&dirs.cache).map_err(io_err("clear", &dirs.cache))?;
+            fs_err::create_dir_all(&dirs.cache).map_err(io_err("create", &dirs.cache))?;
+        }
+        // The previous image is the starting point of the new one: the exporter reuses its layers.
+        let previous = store.image_layout(&options.image);
+        if previous.exists() {
+            link_layout(previous.root(), &dirs.output)?;
+        }
+        // The lifecycle drops to the build user; it must own what it writes.
+        for dir in [&dirs.app, &dirs.layers, &dirs.cache, &dirs.output] {
+            chown_tree(dir, user)?;
+        }
+        // The build container reads the work dir through these parents; temp dirs are created 0700.
+        set_mode(work, 0o755)?;
+        Ok(dirs)
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<(), BuildError> {
+    let mut perms = fs_err::metadata(path)
+        .map_err(io_err("read", path))?
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, mode);
+    fs_err::set_permissions(path, perms).map_err(io_err("chmod", path))
+}
+
+/// A copy of a layout whose blobs are hard links (blobs never change) and whose other files are copies.
+fn link_layout(src: &Path, dest: &Path) -> Result<(), BuildError> {
+    for entry in walk(src)? {
+        let rel = entry.strip_prefix(src).unwrap_or(&entry);
+        let target = dest.join(rel);
+        if entry.is_dir() {
+            fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
+        } else if rel.starts_with("blobs") {
+            if std::fs::hard_link(&entry, &target).is_err() {
+                fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
+            }
+        } else {
+            fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every path below `root`, parents before children.
+fn walk(root: &Path) -> Result<Vec<PathBuf>, BuildError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<PathBuf> = fs_err::read_dir(&dir)
+            .map_err(io_err("read", &dir))?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<io::Result<_>>()
+            .map_err(io_err("read", &dir))?;
+        entries.sort();
+        for path in entries {
+            let is_dir = fs_err::symlink_metadata(&path)
+                .map_err(io_err("read", &path))?
+                .is_dir();
+            out.push(path.clone());
+            if is_dir {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort_by_key(|p| p.components().count());
+    Ok(out)
+}
+
+/// Copies the app source, keeping symlinks as links and modes as they are.
+fn copy_tree(src: &Path, dest: &Path) -> Result<(), BuildError> {
+    fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
+    for entry in walk(src)? {
+        let rel = entry.strip_prefix(src).unwrap_or(&entry);
+        let target = dest.join(rel);
+        let meta = fs_err::symlink_metadata(&entry).map_err(io_err("read", &entry))?;
+        if meta.is_dir() {
+            fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
+        } else if meta.file_type().is_symlink() {
+            let link = fs_err::read_link(&entry).map_err(io_err("read", &entry))?;
+            std::os::unix::fs::symlink(link, &target).map_err(io_err("link", &target))?;
+        } else {
+            fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
+        }
+    }
+    Ok(())
+}
+
+fn chown_tree(root: &Path, (uid, gid): (u32, u32)) -> Result<(), BuildError> {
+    let chown = |path: &Path| -> Result<(), BuildError> {
+        let meta = fs_err::symlink_metadata(path).map_err(io_err("read", path))?;
+        if meta.uid() != uid || meta.gid() != gid {
+            std::os::unix::fs::lchown(path, Some(uid), Some(gid)).map_err(io_err("chown", path))?;
+        }
+        Ok(())
+    };
+    chown(root)?;
+    for path in walk(root)? {
+        chown(&path)?;
+    }
+    Ok(())
+}

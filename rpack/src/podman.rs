@@ -1,0 +1,171 @@
+//! podman, configured the way rpack needs it on any machine: runc with cgroupfs and no default ulimits, from a
+//! `containers.conf` rpack owns (set through `CONTAINERS_CONF`, so the machine's own config is not changed).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use crate::oci::{Image, Layout, write_atomic};
+use crate::reference::ImageRef;
+use crate::store::Store;
+use crate::ui::Ui;
+
+/// rpack's podman settings, and why each is there:
+/// - `runtime = "runc"`: crun is not on every machine, and the VMs we run on have runc;
+/// - `cgroup_manager = "cgroupfs"`: there is no systemd to ask for cgroups on CI machines and in containers;
+/// - `events_logger = "file"`: no journald either;
+/// - `default_ulimits = []`: podman's default `nofile` limit is higher than some hosts allow, and runc then
+///   fails with "setrlimit ... operation not permitted"; containers inherit the caller's limits instead.
+const CONTAINERS_CONF: &str = r#"# Written by rpack; see rpack/src/podman.rs for why each setting is here.
+[containers]
+default_ulimits = []
+log_driver = "k8s-file"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"#;
+
+/// A podman that uses rpack's settings.
+#[derive(Clone, Debug)]
+pub struct Podman {
+    conf: PathBuf,
+}
+
+/// What failed while talking to podman.
+#[derive(Debug, thiserror::Error)]
+pub enum PodmanError {
+    /// podman is not installed or cannot start.
+    #[error("could not run podman")]
+    Spawn(#[source] io::Error),
+    /// rpack's containers.conf could not be written.
+    #[error("could not write {path}")]
+    WriteConf {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A podman command failed.
+    #[error("`podman {args}` failed: {stderr}")]
+    Failed {
+        /// The arguments.
+        args: String,
+        /// What it printed.
+        stderr: String,
+    },
+}
+
+impl PodmanError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Spawn(_) => Some("install podman and runc: apt-get install podman runc".to_owned()),
+            Self::Failed { stderr, .. } if stderr.contains("setrlimit") => Some(
+                "the host does not allow podman's default ulimits; rpack's containers.conf clears them, so check \
+                 that CONTAINERS_CONF is not overridden"
+                    .to_owned(),
+            ),
+            Self::Failed { stderr, .. } if stderr.contains("runc") || stderr.contains("OCI runtime") => {
+                Some("rpack runs containers with runc and cgroupfs: apt-get install runc".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Podman {
+    /// Writes rpack's `containers.conf` into the store (when it changed) and returns a podman that uses it.
+    ///
+    /// # Errors
+    /// When the config cannot be written.
+    pub fn new(store: &Store) -> Result<Self, PodmanError> {
+        let conf = store.home().join("podman").join("containers.conf");
+        if fs_err::read_to_string(&conf).ok().as_deref() != Some(CONTAINERS_CONF) {
+            let write_err = |source| PodmanError::WriteConf {
+                path: conf.clone(),
+                source,
+            };
+            if let Some(dir) = conf.parent() {
+                fs_err::create_dir_all(dir).map_err(write_err)?;
+            }
+            write_atomic(&conf, CONTAINERS_CONF.as_bytes()).map_err(write_err)?;
+        }
+        Ok(Self { conf })
+    }
+
+    /// The path of rpack's containers.conf.
+    #[must_use]
+    pub fn conf(&self) -> &Path {
+        &self.conf
+    }
+
+    /// A `podman` command with rpack's settings.
+    #[must_use]
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new("podman");
+        cmd.env("CONTAINERS_CONF", &self.conf).args([
+            "--runtime",
+            "runc",
+            "--cgroup-manager",
+            "cgroupfs",
+        ]);
+        cmd
+    }
+
+    /// Runs podman with `args`, capturing its output.
+    ///
+    /// # Errors
+    /// When podman cannot start or exits non-zero.
+    pub fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
+        let output = self
+            .command()
+            .args(args)
+            .output()
+            .map_err(PodmanError::Spawn)?;
+        if output.status.success() {
+            Ok(output)
+        } else {
+            Err(PodmanError::Failed {
+                args: args.join(" "),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            })
+        }
+    }
+
+    /// Whether podman's storage has an image with this id (config digest hex).
+    #[must_use]
+    pub fn has_image(&self, id: &str) -> bool {
+        self.command()
+            .args(["image", "exists", id])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Makes the image of `layout` available to podman as `name`, importing it only when podman does not have
+    /// this exact image yet (same config digest). Returns podman's image id.
+    ///
+    /// # Errors
+    /// When the layout is unreadable or podman fails.
+    pub fn ensure_image(
+        &self,
+        layout: &Layout,
+        name: &ImageRef,
+        ui: &Ui,
+    ) -> Result<String, crate::Error> {
+        let image = Image::load(layout.clone())?;
+        let id = image.config_digest()?.hex().to_owned();
+        if !self.has_image(&id) {
+            let started = Instant::now();
+            let source = format!("oci:{}", layout.root().display());
+            self.output(&["pull", "--quiet", &source])?;
+            ui.done(&format!("Imported {name} into podman"), started.elapsed());
+        }
+        self.output(&["tag", &id, &name.to_string()])?;
+        Ok(id)
+    }
+}
