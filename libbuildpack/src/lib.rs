@@ -1,10 +1,80 @@
 //! libbuildpack: a typed SDK for writing Cloud Native Buildpacks.
 //!
-//! - [`data`]: every CNB file format as serde types (always available, also with
-//!   `default-features = false`).
-//! - The runtime (feature `runtime`, on by default): the [`Buildpack`] trait,
-//!   [`buildpack_main!`], detect and build contexts, layers, env files, processes and build
-//!   output.
-//! - [`testing`] (feature `testing`): run detect and build in-process against temp dirs.
+//! - [`data`]: every CNB file format as serde types that read and write. Always available,
+//!   also with `default-features = false`.
+//! - The runtime (feature `runtime`, on by default): the `Buildpack` trait,
+//!   `buildpack_main!`, detect and build contexts, layers with declared cache keys, env files,
+//!   processes and build output. Start from [`prelude`].
+//! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
+//!   out as the lifecycle would.
+//!
+//! ```no_run
+//! use libbuildpack::prelude::*;
+//!
+//! struct Hello;
+//!
+//! #[derive(Serialize, Deserialize, PartialEq)]
+//! struct Key { version: String }
+//!
+//! impl Buildpack for Hello {
+//!     type Metadata = NoMetadata;
+//!     type Error = LayerError;
+//!
+//!     fn detect(&self, ctx: &DetectContext) -> Result<Detect, LayerError> {
+//!         if ctx.app_dir().join("hello.txt").exists() {
+//!             Ok(Detect::pass())
+//!         } else {
+//!             Ok(Detect::fail("no hello.txt in the app"))
+//!         }
+//!     }
+//!
+//!     fn build(&self, ctx: &mut BuildContext) -> Result<Build, LayerError> {
+//!         let key = Key { version: ctx.buildpack().buildpack.version.to_string() };
+//!         let layer = ctx.layer("hello").launch().keyed_by(&key)?;
+//!         layer.launch_env().set("HELLO_GREETING", "hello")?;
+//!         Ok(Build::new().process(Process::web(["python3", "-m", "http.server"])))
+//!     }
+//! }
+//!
+//! buildpack_main!(Hello);
+//! ```
 
 pub mod data;
+
+#[cfg(feature = "runtime")]
+mod build;
+#[cfg(feature = "runtime")]
+mod buildpack;
+#[cfg(feature = "runtime")]
+mod context;
+#[cfg(feature = "runtime")]
+mod detect;
+#[cfg(feature = "runtime")]
+mod entry;
+#[cfg(feature = "runtime")]
+pub mod layer;
+#[cfg(feature = "runtime")]
+pub mod output;
+#[cfg(feature = "runtime")]
+pub mod platform;
+#[cfg(feature = "runtime")]
+pub mod prelude;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[cfg(feature = "runtime")]
+pub use build::{Build, Process};
+#[cfg(feature = "runtime")]
+pub use buildpack::Buildpack;
+#[cfg(feature = "runtime")]
+pub use context::{BuildContext, DetectContext};
+#[cfg(feature = "runtime")]
+pub use detect::Detect;
+#[cfg(feature = "runtime")]
+pub use entry::{DETECT_FAIL, DETECT_PASS, ERROR, Phase, RunError, run_buildpack};
+#[cfg(feature = "runtime")]
+pub use layer::{Layer, LayerBuilder, LayerEnv, LayerError, LayerState};
+#[cfg(feature = "runtime")]
+pub use output::{CommandError, Output};
+#[cfg(feature = "runtime")]
+pub use platform::{PlatformEnv, PlatformError, Target};

@@ -1,0 +1,692 @@
+//! Layers: declare what a layer depends on, and the SDK decides whether to keep or rebuild it.
+
+mod env;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::data::{InvalidName, LayerName, LayerToml, LayerTypes, TomlFileError};
+use crate::output::Output;
+
+pub use env::LayerEnv;
+
+/// Declares a layer: its types, then what it depends on. Made by
+/// [`BuildContext::layer`](crate::BuildContext::layer).
+///
+/// ```no_run
+/// # use libbuildpack::prelude::*;
+/// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+/// #[derive(Serialize, Deserialize, PartialEq)]
+/// struct Key { python: String }
+/// let venv = ctx.layer("venv").launch().cache().keyed_by(&Key { python: "3.12".into() })?;
+/// if venv.is_new() {
+///     // install into venv.path()
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "a layer is only made by `keyed_by` or `fresh`"]
+pub struct LayerBuilder<'a> {
+    layers_dir: &'a Path,
+    output: &'a Output,
+    name: String,
+    types: LayerTypes,
+}
+
+impl<'a> LayerBuilder<'a> {
+    pub(crate) fn new(layers_dir: &'a Path, output: &'a Output, name: &str) -> Self {
+        Self {
+            layers_dir,
+            output,
+            name: name.to_string(),
+            types: LayerTypes::default(),
+        }
+    }
+
+    /// The layer goes into the app image.
+    pub fn launch(mut self) -> Self {
+        self.types.launch = true;
+        self
+    }
+
+    /// The layer is visible to later buildpacks in this build.
+    pub fn build(mut self) -> Self {
+        self.types.build = true;
+        self
+    }
+
+    /// The layer is saved to the cache and restored on the next build.
+    pub fn cache(mut self) -> Self {
+        self.types.cache = true;
+        self
+    }
+
+    /// Makes the layer, keeping what was restored when its stored key equals `key`.
+    ///
+    /// - No restored `<layer>.toml` (or no `[metadata]`): the layer is created empty.
+    /// - Restored with an equal key: it is reused, and `Reusing <layer> (<why>)` is printed.
+    ///   A launch-only layer restored from the previous image has no files here; it stays
+    ///   that way and the lifecycle reuses the previous image's layer.
+    /// - Restored with a different key: the old files are deleted and the layer is created
+    ///   empty; the fields that changed are printed.
+    ///
+    /// `key` is written as the layer's `[metadata]`, and the types inside `[types]`.
+    ///
+    /// # Errors
+    ///
+    /// [`LayerError`] when the name is invalid, the key does not serialize to a TOML table, or
+    /// the layer's files cannot be removed, created or written.
+    pub fn keyed_by<K>(self, key: &K) -> Result<Layer, LayerError>
+    where
+        K: Serialize + DeserializeOwned + PartialEq,
+    {
+        let name = LayerName::new(self.name.as_str())?;
+        let metadata = match toml::Value::try_from(key) {
+            Ok(toml::Value::Table(table)) => table,
+            Ok(_) => return Err(LayerError::KeyNotATable { layer: name }),
+            Err(source) => {
+                return Err(LayerError::SerializeKey {
+                    layer: name,
+                    source,
+                });
+            }
+        };
+        let paths = LayerPaths::new(self.layers_dir, &name);
+        let restored = paths.read_restored()?;
+
+        let decision = match restored {
+            Restored::Missing => Decision::Create,
+            Restored::Unreadable(reason) => Decision::Recreate(reason),
+            Restored::Found(old) => match K::deserialize(toml::Value::Table(old.clone())) {
+                Ok(old_key) if old_key == *key => {
+                    let reason = describe_unchanged(&metadata);
+                    if paths.dir.is_dir() {
+                        Decision::Reuse {
+                            reason,
+                            contents: true,
+                        }
+                    } else if self.types.launch && !self.types.build && !self.types.cache {
+                        Decision::Reuse {
+                            reason,
+                            contents: false,
+                        }
+                    } else {
+                        Decision::Recreate("its files were not restored".into())
+                    }
+                }
+                _ => Decision::Recreate(describe_change(&old, &metadata)),
+            },
+        };
+
+        let state = match decision {
+            Decision::Create => {
+                self.output.detail(format!("Creating {name}"));
+                paths.reset()?;
+                LayerState::Created
+            }
+            Decision::Recreate(reason) => {
+                self.output.detail(format!("Rebuilding {name} ({reason})"));
+                paths.reset()?;
+                LayerState::Rebuilt { reason }
+            }
+            Decision::Reuse { reason, contents } => {
+                self.output.detail(format!("Reusing {name} ({reason})"));
+                LayerState::Reused { contents }
+            }
+        };
+        paths.write_toml(self.types, Some(metadata))?;
+        Ok(Layer {
+            name,
+            path: paths.dir,
+            types: self.types,
+            state,
+        })
+    }
+
+    /// Makes the layer empty, whatever was restored, with no `[metadata]`.
+    ///
+    /// # Errors
+    ///
+    /// [`LayerError`] when the name is invalid or the layer's files cannot be removed, created
+    /// or written.
+    pub fn fresh(self) -> Result<Layer, LayerError> {
+        let name = LayerName::new(self.name.as_str())?;
+        let paths = LayerPaths::new(self.layers_dir, &name);
+        paths.reset()?;
+        paths.write_toml(self.types, None)?;
+        Ok(Layer {
+            name,
+            path: paths.dir,
+            types: self.types,
+            state: LayerState::Created,
+        })
+    }
+}
+
+enum Decision {
+    Create,
+    Recreate(String),
+    Reuse { reason: String, contents: bool },
+}
+
+enum Restored {
+    Missing,
+    Unreadable(String),
+    Found(toml::Table),
+}
+
+struct LayerPaths {
+    dir: PathBuf,
+    toml: PathBuf,
+    layers_dir: PathBuf,
+    name: LayerName,
+}
+
+impl LayerPaths {
+    fn new(layers_dir: &Path, name: &LayerName) -> Self {
+        Self {
+            dir: layers_dir.join(name.as_str()),
+            toml: layers_dir.join(format!("{name}.toml")),
+            layers_dir: layers_dir.to_path_buf(),
+            name: name.clone(),
+        }
+    }
+
+    fn read_restored(&self) -> Result<Restored, LayerError> {
+        let text = match std::fs::read_to_string(&self.toml) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Restored::Missing),
+            Err(source) => {
+                return Err(LayerError::ReadLayerToml(TomlFileError::Read {
+                    path: self.toml.clone(),
+                    source,
+                }));
+            }
+        };
+        Ok(
+            match LayerToml::<toml::Table>::from_toml_str(&text, &self.toml) {
+                Ok(LayerToml {
+                    metadata: Some(metadata),
+                    ..
+                }) => Restored::Found(metadata),
+                Ok(_) => Restored::Missing,
+                Err(e) => Restored::Unreadable(format!("its metadata could not be read: {e}")),
+            },
+        )
+    }
+
+    /// Deletes the layer's files and SBOMs and makes an empty dir.
+    fn reset(&self) -> Result<(), LayerError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LayerError::ResetLayer { path, source }
+        };
+        match std::fs::remove_dir_all(&self.dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&self.dir)(e)),
+        }
+        let sbom_prefix = format!("{}.sbom.", self.name);
+        if let Ok(entries) = std::fs::read_dir(&self.layers_dir) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&sbom_prefix)
+                {
+                    std::fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
+                }
+            }
+        }
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))
+    }
+
+    fn write_toml(
+        &self,
+        types: LayerTypes,
+        metadata: Option<toml::Table>,
+    ) -> Result<(), LayerError> {
+        LayerToml {
+            types: Some(types),
+            metadata,
+        }
+        .write(&self.toml)
+        .map_err(LayerError::WriteLayerToml)
+    }
+}
+
+/// Names the key's fields for `Reusing <layer> (<why>)`: short values are shown.
+fn describe_unchanged(key: &toml::Table) -> String {
+    if key.is_empty() {
+        return "nothing changed".into();
+    }
+    let parts: Vec<String> = key
+        .iter()
+        .map(|(k, v)| match v {
+            toml::Value::String(s) if s.len() <= 24 => format!("{k} {s}"),
+            toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_) => {
+                format!("{k} {v}")
+            }
+            _ => k.clone(),
+        })
+        .collect();
+    format!("{} unchanged", parts.join(", "))
+}
+
+/// Says in words which fields differ between the stored and the wanted key.
+fn describe_change(old: &toml::Table, new: &toml::Table) -> String {
+    let mut changes = Vec::new();
+    diff_tables("", old, new, &mut changes);
+    if changes.is_empty() {
+        "the stored metadata has a different format".into()
+    } else {
+        changes.join(", ")
+    }
+}
+
+fn diff_tables(prefix: &str, old: &toml::Table, new: &toml::Table, changes: &mut Vec<String>) {
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (old.get(key), new.get(key)) {
+            (Some(toml::Value::Table(a)), Some(toml::Value::Table(b))) => {
+                diff_tables(&path, a, b, changes);
+            }
+            (Some(a), Some(b)) if a != b => {
+                let mut text = format!("{path} changed");
+                if let (Some(a), Some(b)) = (short(a), short(b)) {
+                    let _ = write!(text, " ({a} → {b})");
+                }
+                changes.push(text);
+            }
+            (Some(_), None) => changes.push(format!("{path} was removed")),
+            (None, Some(_)) => changes.push(format!("{path} was added")),
+            _ => {}
+        }
+    }
+}
+
+fn short(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(s) if s.len() <= 24 => Some(s.clone()),
+        toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_) => {
+            Some(value.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// What happened to a layer when it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerState {
+    /// Nothing usable was restored; the layer is new and empty.
+    Created,
+    /// Something was restored but did not match; it was deleted and the layer is new and empty.
+    Rebuilt {
+        /// Why, in words ("python changed (3.11 → 3.12)").
+        reason: String,
+    },
+    /// The restored layer matched and is kept.
+    Reused {
+        /// Whether its files are here. `false` for a launch-only layer restored from the
+        /// previous image: the lifecycle reuses that image's layer.
+        contents: bool,
+    },
+}
+
+/// A layer made by [`LayerBuilder`].
+#[derive(Debug, Clone)]
+pub struct Layer {
+    name: LayerName,
+    path: PathBuf,
+    types: LayerTypes,
+    state: LayerState,
+}
+
+impl Layer {
+    /// The layer's name.
+    #[must_use]
+    pub fn name(&self) -> &LayerName {
+        &self.name
+    }
+
+    /// The layer's directory (absent for a reused launch-only layer).
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The layer's types.
+    #[must_use]
+    pub fn types(&self) -> LayerTypes {
+        self.types
+    }
+
+    /// What happened to the layer.
+    #[must_use]
+    pub fn state(&self) -> &LayerState {
+        &self.state
+    }
+
+    /// Whether the layer is new and empty, so the buildpack must fill it.
+    #[must_use]
+    pub fn is_new(&self) -> bool {
+        !matches!(self.state, LayerState::Reused { .. })
+    }
+
+    /// Env files in `env/`: applied at build (for later buildpacks, when `build`) and at
+    /// launch (when `launch`).
+    #[must_use]
+    pub fn env(&self) -> LayerEnv<'_> {
+        LayerEnv::new(self, PathBuf::from("env"))
+    }
+
+    /// Env files in `env.build/`: applied only at build, for later buildpacks.
+    #[must_use]
+    pub fn build_env(&self) -> LayerEnv<'_> {
+        LayerEnv::new(self, PathBuf::from("env.build"))
+    }
+
+    /// Env files in `env.launch/`: applied only at launch.
+    #[must_use]
+    pub fn launch_env(&self) -> LayerEnv<'_> {
+        LayerEnv::new(self, PathBuf::from("env.launch"))
+    }
+
+    /// Env files in `env.launch/<process>/`: applied only when launching that process.
+    #[must_use]
+    pub fn process_env(&self, process: &crate::data::ProcessType) -> LayerEnv<'_> {
+        LayerEnv::new(self, Path::new("env.launch").join(process.as_str()))
+    }
+}
+
+/// Making a layer or writing its files failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayerError {
+    /// The layer name is not valid.
+    #[error(transparent)]
+    InvalidName(#[from] InvalidName),
+    /// The key could not be serialized to TOML.
+    #[error("could not store the key of layer {layer} as TOML: {source}")]
+    SerializeKey {
+        /// The layer.
+        layer: LayerName,
+        /// Why serializing failed.
+        source: toml::ser::Error,
+    },
+    /// The key serialized to something other than a table.
+    #[error("the key of layer {layer} must serialize to a TOML table (use a struct or a map)")]
+    KeyNotATable {
+        /// The layer.
+        layer: LayerName,
+    },
+    /// The restored `<layer>.toml` could not be read.
+    #[error("could not read the restored layer metadata")]
+    ReadLayerToml(#[source] TomlFileError),
+    /// The layer's files could not be deleted or its directory created.
+    #[error("could not reset the layer at {}: {source}", path.display())]
+    ResetLayer {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// `<layer>.toml` could not be written.
+    #[error("could not write the layer metadata")]
+    WriteLayerToml(#[source] TomlFileError),
+    /// An env variable name cannot be a file name.
+    #[error(
+        "invalid env variable name {name:?}: it must be non-empty and contain no '.', '/', '=' or NUL"
+    )]
+    InvalidEnvName {
+        /// The rejected name.
+        name: String,
+    },
+    /// An env file could not be written.
+    #[error("could not write the env file {}: {source}", path.display())]
+    WriteEnvFile {
+        /// The file.
+        path: PathBuf,
+        /// Why writing failed.
+        source: std::io::Error,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Key {
+        python: String,
+        lock_sha256: String,
+    }
+
+    fn key(python: &str) -> Key {
+        Key {
+            python: python.into(),
+            lock_sha256: "0123456789abcdef0123456789abcdef".into(),
+        }
+    }
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        layers: PathBuf,
+        output: Output,
+        log: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    }
+
+    #[derive(Clone)]
+    struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Log {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let layers = dir.path().join("layers");
+            std::fs::create_dir(&layers).unwrap();
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            Self {
+                output: Output::to_writer(Log(log.clone())),
+                _dir: dir,
+                layers,
+                log,
+            }
+        }
+        fn builder(&self, name: &str) -> LayerBuilder<'_> {
+            LayerBuilder::new(&self.layers, &self.output, name)
+        }
+        fn log(&self) -> String {
+            String::from_utf8(std::mem::take(&mut *self.log.lock().unwrap())).unwrap()
+        }
+        fn toml(&self, name: &str) -> String {
+            std::fs::read_to_string(self.layers.join(format!("{name}.toml"))).unwrap()
+        }
+        /// What the lifecycle leaves for the next build: metadata only.
+        fn restore_metadata_only(&self, name: &str, keep_dir: bool) {
+            let layer: LayerToml =
+                LayerToml::read(self.layers.join(format!("{name}.toml"))).unwrap();
+            LayerToml::<toml::Table> {
+                types: None,
+                metadata: layer.metadata,
+            }
+            .write(self.layers.join(format!("{name}.toml")))
+            .unwrap();
+            if !keep_dir {
+                std::fs::remove_dir_all(self.layers.join(name)).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn creates_then_reuses_cached_layer() {
+        let f = Fixture::new();
+        let layer = f
+            .builder("venv")
+            .cache()
+            .build()
+            .keyed_by(&key("3.12"))
+            .unwrap();
+        assert_eq!(layer.state(), &LayerState::Created);
+        assert!(layer.path().is_dir());
+        std::fs::write(layer.path().join("file"), "x").unwrap();
+        assert_eq!(f.log(), "  Creating venv\n");
+        insta::assert_snapshot!(f.toml("venv"));
+
+        f.restore_metadata_only("venv", true);
+        let layer = f
+            .builder("venv")
+            .cache()
+            .build()
+            .keyed_by(&key("3.12"))
+            .unwrap();
+        assert_eq!(layer.state(), &LayerState::Reused { contents: true });
+        assert!(!layer.is_new());
+        assert!(layer.path().join("file").exists());
+        assert_eq!(
+            f.log(),
+            "  Reusing venv (lock_sha256, python 3.12 unchanged)\n"
+        );
+        assert!(f.toml("venv").contains("[types]"));
+    }
+
+    #[test]
+    fn rebuilds_when_key_changes() {
+        let f = Fixture::new();
+        let layer = f.builder("venv").cache().keyed_by(&key("3.11")).unwrap();
+        std::fs::write(layer.path().join("file"), "x").unwrap();
+        std::fs::write(f.layers.join("venv.sbom.cdx.json"), "{}").unwrap();
+        f.restore_metadata_only("venv", true);
+        f.log();
+
+        let layer = f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        assert_eq!(
+            layer.state(),
+            &LayerState::Rebuilt {
+                reason: "python changed (3.11 → 3.12)".into()
+            }
+        );
+        assert!(layer.is_new());
+        assert!(layer.path().is_dir());
+        assert!(!layer.path().join("file").exists());
+        assert!(!f.layers.join("venv.sbom.cdx.json").exists());
+        assert_eq!(
+            f.log(),
+            "  Rebuilding venv (python changed (3.11 → 3.12))\n"
+        );
+        assert!(f.toml("venv").contains("python = \"3.12\""));
+    }
+
+    #[test]
+    fn rebuilds_when_key_shape_changes() {
+        let f = Fixture::new();
+        std::fs::write(f.layers.join("venv.toml"), "[metadata]\nold = 1\n").unwrap();
+        let layer = f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        let LayerState::Rebuilt { reason } = layer.state() else {
+            panic!()
+        };
+        assert_eq!(
+            reason,
+            "lock_sha256 was added, old was removed, python was added"
+        );
+    }
+
+    #[test]
+    fn unreadable_metadata_rebuilds() {
+        let f = Fixture::new();
+        std::fs::write(f.layers.join("venv.toml"), "[metadata\n").unwrap();
+        let layer = f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        assert!(matches!(layer.state(), LayerState::Rebuilt { .. }));
+    }
+
+    #[test]
+    fn launch_only_layer_is_reused_without_files() {
+        let f = Fixture::new();
+        let layer = f.builder("hello").launch().keyed_by(&key("3.12")).unwrap();
+        std::fs::write(layer.path().join("file"), "x").unwrap();
+        f.restore_metadata_only("hello", false);
+
+        let layer = f.builder("hello").launch().keyed_by(&key("3.12")).unwrap();
+        assert_eq!(layer.state(), &LayerState::Reused { contents: false });
+        assert!(!layer.path().exists());
+        assert_eq!(
+            f.toml("hello"),
+            "[types]\nlaunch = true\nbuild = false\ncache = false\n\n[metadata]\nlock_sha256 = \"0123456789abcdef0123456789abcdef\"\npython = \"3.12\"\n"
+        );
+        // Env writes are skipped: they would create the dir and replace the image's layer.
+        layer.launch_env().set("X", "1").unwrap();
+        assert!(!layer.path().exists());
+    }
+
+    #[test]
+    fn cache_layer_without_files_is_rebuilt() {
+        let f = Fixture::new();
+        f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        f.restore_metadata_only("venv", false);
+        let layer = f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        assert_eq!(
+            layer.state(),
+            &LayerState::Rebuilt {
+                reason: "its files were not restored".into()
+            }
+        );
+        assert!(layer.path().is_dir());
+    }
+
+    #[test]
+    fn restored_dir_without_metadata_is_cleared() {
+        let f = Fixture::new();
+        std::fs::create_dir(f.layers.join("venv")).unwrap();
+        std::fs::write(f.layers.join("venv/stale"), "x").unwrap();
+        let layer = f.builder("venv").keyed_by(&key("3.12")).unwrap();
+        assert_eq!(layer.state(), &LayerState::Created);
+        assert!(!layer.path().join("stale").exists());
+    }
+
+    #[test]
+    fn invalid_names_and_keys() {
+        let f = Fixture::new();
+        assert!(matches!(
+            f.builder("store").keyed_by(&key("x")),
+            Err(LayerError::InvalidName(_))
+        ));
+        assert!(matches!(
+            f.builder("a.b").fresh(),
+            Err(LayerError::InvalidName(_))
+        ));
+        assert!(matches!(
+            f.builder("venv").keyed_by(&"just a string".to_string()),
+            Err(LayerError::KeyNotATable { .. })
+        ));
+    }
+
+    #[test]
+    fn fresh_always_empties() {
+        let f = Fixture::new();
+        let layer = f.builder("tmp").fresh().unwrap();
+        std::fs::write(layer.path().join("x"), "1").unwrap();
+        let layer = f.builder("tmp").build().fresh().unwrap();
+        assert!(!layer.path().join("x").exists());
+        assert_eq!(
+            f.toml("tmp"),
+            "[types]\nlaunch = false\nbuild = true\ncache = false\n"
+        );
+    }
+}

@@ -1,0 +1,380 @@
+//! Build output: sections, steps, warnings and streamed commands in one consistent style.
+
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How many of a failed command's last output lines its error keeps.
+const TAIL_LINES: usize = 20;
+
+type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// Writes build output. Cheap to clone; clones share the same streams.
+///
+/// Colour is used only when stdout is a terminal and `NO_COLOR` is unset or empty.
+///
+/// ```no_run
+/// use libbuildpack::Output;
+/// let output = Output::stdout();
+/// output.section("Hello");
+/// output.step("Writing layer");
+/// output.warn("hello.txt is empty");
+/// ```
+#[derive(Clone)]
+pub struct Output {
+    out: Sink,
+    err: Sink,
+    color: bool,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("color", &self.color)
+            .finish_non_exhaustive()
+    }
+}
+
+const BOLD: &str = "\x1b[1m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+impl Output {
+    /// Output to the process's stdout (and errors to stderr).
+    #[must_use]
+    pub fn stdout() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            out: Arc::new(Mutex::new(Box::new(std::io::stdout()))),
+            err: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Output to `writer` (both normal output and errors), without colour. Used by tests.
+    #[must_use]
+    pub fn to_writer(writer: impl Write + Send + 'static) -> Self {
+        let sink: Sink = Arc::new(Mutex::new(Box::new(writer)));
+        Self {
+            out: Arc::clone(&sink),
+            err: sink,
+            color: false,
+        }
+    }
+
+    fn write_to(sink: &Sink, text: &str) {
+        let mut w = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        // Output is best effort: a closed stdout must not fail the build.
+        let _ = w.write_all(text.as_bytes());
+        let _ = w.flush();
+    }
+
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Starts a section, e.g. the buildpack's name.
+    pub fn section(&self, title: impl AsRef<str>) {
+        let line = self.paint(BOLD, &format!("## {}", title.as_ref()));
+        Self::write_to(&self.out, &format!("\n{line}\n"));
+    }
+
+    /// Announces a step of the current section.
+    pub fn step(&self, text: impl AsRef<str>) {
+        Self::write_to(&self.out, &format!("- {}\n", text.as_ref()));
+    }
+
+    /// Adds a detail line under the current step.
+    pub fn detail(&self, text: impl AsRef<str>) {
+        Self::write_to(&self.out, &format!("  {}\n", text.as_ref()));
+    }
+
+    /// Prints a warning.
+    pub fn warn(&self, text: impl AsRef<str>) {
+        let line = self.paint(YELLOW, &format!("! Warning: {}", text.as_ref()));
+        Self::write_to(&self.out, &format!("{line}\n"));
+    }
+
+    /// Prints an error and its cause chain to the error stream.
+    pub fn error(&self, error: &(dyn std::error::Error + 'static)) {
+        let mut text = self.paint(RED, &format!("ERROR: {error}"));
+        text.push('\n');
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let _ = writeln!(text, "  caused by: {cause}");
+            source = cause.source();
+        }
+        Self::write_to(&self.err, &text);
+    }
+
+    /// Runs `command`, streaming its stdout and stderr as indented lines, then prints
+    /// `Done (<elapsed>)`.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Spawn`] when the program cannot be started, [`CommandError::Failed`]
+    /// (with the exit status and the last lines of output) when it exits unsuccessfully.
+    pub fn run(&self, command: &mut Command) -> Result<(), CommandError> {
+        let display = display_command(command);
+        Self::write_to(
+            &self.out,
+            &format!("  {}\n", self.paint(DIM, &format!("$ {display}"))),
+        );
+        let start = Instant::now();
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| CommandError::Spawn {
+                program: command.get_program().to_string_lossy().into_owned(),
+                source,
+            })?;
+        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
+        let readers: Vec<_> = [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let out = Arc::clone(&self.out);
+            let tail = Arc::clone(&tail);
+            std::thread::spawn(move || stream_lines(stream, &out, &tail))
+        })
+        .collect();
+        let status = child.wait();
+        for reader in readers {
+            let _ = reader.join();
+        }
+        let status = status.map_err(|source| CommandError::Wait {
+            command: display.clone(),
+            source,
+        })?;
+        let elapsed = start.elapsed();
+        if status.success() {
+            Self::write_to(
+                &self.out,
+                &format!("  Done ({})\n", format_duration(elapsed)),
+            );
+            Ok(())
+        } else {
+            let last_lines = tail
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drain(..)
+                .collect();
+            Err(CommandError::Failed {
+                command: display,
+                status,
+                last_lines,
+            })
+        }
+    }
+}
+
+fn stream_lines(stream: Box<dyn Read + Send>, out: &Sink, tail: &Mutex<VecDeque<String>>) {
+    let mut reader = BufReader::new(stream);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let line = String::from_utf8_lossy(&buf);
+                let line = line.trim_end_matches(['\n', '\r']).to_string();
+                Output::write_to(out, &format!("      {line}\n"));
+                let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        }
+    }
+}
+
+fn display_command(command: &Command) -> String {
+    let quote = |s: &OsStr| {
+        let s = s.to_string_lossy();
+        if !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+        {
+            s.into_owned()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(quote)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Formats a duration for humans: `0.4s`, `12.0s`, `2m 03s`.
+#[must_use]
+pub fn format_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    if secs < 60 {
+        format!("{}.{}s", secs, duration.subsec_millis() / 100)
+    } else {
+        format!("{}m {:02}s", secs / 60, secs % 60)
+    }
+}
+
+/// A command run through [`Output::run`] did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The program could not be started.
+    #[error("could not start {program}: {source}{}", spawn_hint(source))]
+    Spawn {
+        /// The program that was run.
+        program: String,
+        /// Why it could not start.
+        source: std::io::Error,
+    },
+    /// Waiting for the program failed.
+    #[error("could not wait for `{command}`: {source}")]
+    Wait {
+        /// The command line.
+        command: String,
+        /// Why waiting failed.
+        source: std::io::Error,
+    },
+    /// The program exited unsuccessfully.
+    #[error("`{command}` failed ({status}){}", format_tail(last_lines))]
+    Failed {
+        /// The command line.
+        command: String,
+        /// How it exited.
+        status: ExitStatus,
+        /// Its last lines of output (stdout and stderr), oldest first.
+        last_lines: Vec<String>,
+    },
+}
+
+fn spawn_hint(source: &std::io::Error) -> &'static str {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        " (is it installed and on PATH?)"
+    } else {
+        ""
+    }
+}
+
+fn format_tail(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from("; its last output was:");
+    for line in lines {
+        let _ = write!(text, "\n    {line}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    #[test]
+    fn styles_without_color() {
+        let buffer = Buffer::default();
+        let output = Output::to_writer(buffer.clone());
+        output.section("Hello");
+        output.step("Writing layer");
+        output.detail("Reusing hello");
+        output.warn("careful");
+        assert_eq!(
+            buffer.text(),
+            "\n## Hello\n- Writing layer\n  Reusing hello\n! Warning: careful\n"
+        );
+    }
+
+    #[test]
+    fn runs_and_streams() {
+        let buffer = Buffer::default();
+        let output = Output::to_writer(buffer.clone());
+        output
+            .run(Command::new("sh").args(["-c", "echo out; echo err >&2"]))
+            .unwrap();
+        let text = buffer.text();
+        assert!(text.contains("$ sh -c 'echo out; echo err >&2'"), "{text}");
+        assert!(text.contains("      out\n"), "{text}");
+        assert!(text.contains("      err\n"), "{text}");
+        assert!(text.contains("  Done ("), "{text}");
+    }
+
+    #[test]
+    fn failure_keeps_last_lines() {
+        let output = Output::to_writer(Buffer::default());
+        let err = output
+            .run(
+                Command::new("sh")
+                    .args(["-c", "for i in $(seq 1 30); do echo line$i; done; exit 3"]),
+            )
+            .unwrap_err();
+        let CommandError::Failed {
+            last_lines, status, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(last_lines.len(), TAIL_LINES);
+        assert_eq!(last_lines.last().map(String::as_str), Some("line30"));
+        assert!(err.to_string().contains("line30"));
+    }
+
+    #[test]
+    fn missing_program_has_hint() {
+        let output = Output::to_writer(Buffer::default());
+        let err = output
+            .run(&mut Command::new("/nonexistent/program"))
+            .unwrap_err();
+        assert!(err.to_string().contains("is it installed"), "{err}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(format_duration(Duration::from_millis(1234)), "1.2s");
+        assert_eq!(format_duration(Duration::from_secs(123)), "2m 03s");
+    }
+}
