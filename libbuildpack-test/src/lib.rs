@@ -1,1 +1,49 @@
-//! t
+//! Real Cloud Native Buildpacks builds from `cargo test`.
+//!
+//! `libbuildpack-test` builds an app with the reference lifecycle in a podman container (through rpack's library:
+//! no Docker daemon, no registry), starts the image, and lets the test talk to it:
+//!
+//! ```no_run
+//! use libbuildpack_test::{BuildConfig, ContainerConfig, TestRunner, assert_contains};
+//!
+//! # fn main() -> Result<(), libbuildpack_test::TestError> {
+//! let build = TestRunner::shared()?.build(BuildConfig::new("tests/fixtures/hello").builder_toml("builder.toml"))?;
+//! assert_contains!(build.stdout(), "===> BUILDING");
+//! let app = build.start(ContainerConfig::web())?;
+//! assert_eq!(app.http_get("/hello.txt")?.body, "hello\n");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Everything that can fail returns a [`TestError`] whose message includes the build log, so a failing test
+//! shows why. Nothing is skipped: a missing podman or lifecycle is an error that says what to run.
+
+mod build;
+mod container;
+mod error;
+mod runner;
+
+pub use build::TestBuild;
+pub use container::{ContainerConfig, HttpResponse, TestContainer};
+pub use error::TestError;
+pub use runner::{BuildConfig, Outcome, TestRunner};
+
+/// Asserts that `haystack` contains `needle`, showing both when it does not.
+#[macro_export]
+macro_rules! assert_contains {
+    ($haystack:expr, $needle:expr $(,)?) => {{
+        let haystack: &str = &$haystack;
+        let needle: &str = &$needle;
+        assert!(haystack.contains(needle), "expected to find {needle:?} in:\n{haystack}");
+    }};
+}
+
+/// Asserts that `haystack` does not contain `needle`, showing both when it does.
+#[macro_export]
+macro_rules! assert_not_contains {
+    ($haystack:expr, $needle:expr $(,)?) => {{
+        let haystack: &str = &$haystack;
+        let needle: &str = &$needle;
+        assert!(!haystack.contains(needle), "expected not to find {needle:?} in:\n{haystack}");
+    }};
+}

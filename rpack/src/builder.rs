@@ -141,6 +141,7 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// cannot be written.
 pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
     let started = Instant::now();
+    let _lock = store.lock(&name.to_string())?;
     ui.section(&format!("Creating builder {name}"));
     let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));

@@ -83,6 +83,9 @@ pub enum LifecycleError {
         /// What was missing.
         why: String,
     },
+    /// The store could not be locked.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A file operation failed.
     #[error("could not {action} {path}")]
     Io {
@@ -187,6 +190,7 @@ impl Lifecycle {
             root: store.lifecycles_dir().join(&version),
             version: version.clone(),
         };
+        let _lock = store.lock(&format!("lifecycle-{version}"))?;
         if lifecycle.is_complete() {
             ui.step(&format!(
                 "lifecycle {version} is already installed at {}",

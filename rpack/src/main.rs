@@ -154,6 +154,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
                 builder,
                 env,
                 clear_cache,
+                timeout: None,
             };
             platform::build(&store, &options, ui)?;
         }

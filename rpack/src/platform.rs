@@ -44,6 +44,8 @@ pub struct BuildOptions {
     pub env: Vec<(String, String)>,
     /// Start without the build cache.
     pub clear_cache: bool,
+    /// Stop the build when it takes longer than this.
+    pub timeout: Option<Duration>,
 }
 
 /// A finished build.
@@ -72,6 +74,16 @@ pub enum BuildError {
         phase: String,
         /// Its exit code.
         code: i32,
+        /// The last lines of output.
+        tail: String,
+    },
+    /// The build took longer than allowed and was stopped.
+    #[error("the build was stopped after {seconds}s in the {phase} phase (its time limit)\n{tail}")]
+    TimedOut {
+        /// The phase it hung in.
+        phase: String,
+        /// The limit.
+        seconds: u64,
         /// The last lines of output.
         tail: String,
     },
@@ -151,6 +163,7 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     let builder_id =
         podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
 
+    let _lock = store.lock(&options.image.to_string())?;
     ui.section(&format!(
         "Building {} from {}",
         options.image,
@@ -229,6 +242,7 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
 
     let phase = Arc::new(Mutex::new(String::from("starting")));
     let seen = Arc::clone(&phase);
+    let watchdog = options.timeout.map(|limit| Watchdog::start(podman.clone(), name.clone(), limit));
     let finished = ui
         .run_observed(&mut cmd, move |line| {
             if let Some(name) = line.strip_prefix("===> ") {
@@ -237,6 +251,9 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         })
         .map_err(crate::podman::PodmanError::Spawn)?;
     let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if let Some(limit) = watchdog.and_then(Watchdog::stop) {
+        return Err(BuildError::TimedOut { phase, seconds: limit.as_secs(), tail: finished.tail_text() }.into());
+    }
     match finished.status.code() {
         Some(0) => {}
         Some(code) => {
@@ -264,6 +281,32 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         digest,
         elapsed: started.elapsed(),
     })
+}
+
+/// Removes the build container when the build runs over its time limit.
+struct Watchdog {
+    done: std::sync::mpsc::Sender<()>,
+    fired: std::thread::JoinHandle<Option<Duration>>,
+}
+
+impl Watchdog {
+    fn start(podman: Podman, name: String, limit: Duration) -> Self {
+        let (done, wait) = std::sync::mpsc::channel();
+        let fired = std::thread::spawn(move || match wait.recv_timeout(limit) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _ = podman.output(&["rm", "--force", "--time", "1", &name]);
+                Some(limit)
+            }
+            _ => None,
+        });
+        Self { done, fired }
+    }
+
+    /// Stops watching; returns the limit when the watchdog had already stopped the build.
+    fn stop(self) -> Option<Duration> {
+        let _ = self.done.send(());
+        self.fired.join().ok().flatten()
+    }
 }
 
 /// The host dirs mounted into the build container.

@@ -96,6 +96,9 @@ pub enum StackError {
         #[source]
         source: io::Error,
     },
+    /// The store could not be locked.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// A file operation failed.
     #[error("could not {action} {path}")]
     Io {
@@ -209,6 +212,7 @@ pub fn create(
     ui: &Ui,
 ) -> Result<Stack, StackError> {
     let started = Instant::now();
+    let _lock = store.lock(&format!("stack-{}", recipe.name))?;
     ui.section(&format!(
         "Stack `{}` (Debian {} {})",
         recipe.name, recipe.suite, recipe.variant

@@ -12,12 +12,27 @@ pub struct Store {
     home: PathBuf,
 }
 
+/// A held store lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct StoreLock {
+    _file: std::fs::File,
+}
+
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No `RPACK_HOME` and no home directory to default to.
     #[error("cannot find a place for rpack's store: set RPACK_HOME (or HOME)")]
     NoHome,
+    /// A lock could not be taken.
+    #[error("could not lock {path}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A store dir could not be created.
     #[error("could not create {path}")]
     Create {
@@ -94,6 +109,27 @@ impl Store {
     #[must_use]
     pub fn build_cache_dir(&self, image: &ImageRef) -> PathBuf {
         self.home.join("cache").join(image.layout_path())
+    }
+
+    /// Takes the store-wide lock called `name` (an image ref, a stack recipe ...), waiting for whoever holds
+    /// it: one build per image, one writer per builder or stack at a time, across processes. Released on drop.
+    ///
+    /// # Errors
+    /// When the lock file cannot be created or locked.
+    pub fn lock(&self, name: &str) -> Result<StoreLock, StoreError> {
+        let dir = self.home.join("locks");
+        fs_err::create_dir_all(&dir).map_err(|source| StoreError::Create { path: dir.clone(), source })?;
+        let file_name: String =
+            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        let path = dir.join(format!("{file_name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Lock { path: path.clone(), source })?;
+        file.lock().map_err(|source| StoreError::Lock { path, source })?;
+        Ok(StoreLock { _file: file })
     }
 
     /// Scratch space for builds; kept inside the store so renames stay on one file system.

@@ -1,0 +1,136 @@
+//! A finished test build: its output, its image, and what a test can do next (rebuild, start).
+
+use std::fmt;
+
+use rpack::oci::{Digest, Image};
+use rpack::platform::{BuildOptions, Built};
+use rpack::run::{self, RunOptions};
+use rpack::ui::Ui;
+
+use crate::container::{ContainerConfig, TestContainer};
+use crate::error::TestError;
+use crate::runner::{BuildConfig, TestRunner};
+
+/// The result of [`TestRunner::build`].
+pub struct TestBuild {
+    runner: &'static TestRunner,
+    config: BuildConfig,
+    options: BuildOptions,
+    built: Option<Built>,
+    output: String,
+}
+
+impl fmt::Debug for TestBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestBuild").field("image", &self.options.image).field("passed", &self.passed()).finish()
+    }
+}
+
+impl TestBuild {
+    pub(crate) fn new(
+        runner: &'static TestRunner,
+        config: BuildConfig,
+        options: BuildOptions,
+        built: Option<Built>,
+        output: String,
+    ) -> Self {
+        Self { runner, config, options, built, output }
+    }
+
+    /// Everything the build printed: rpack's steps, the lifecycle and the buildpacks (and the error, for a build
+    /// that failed as expected).
+    #[must_use]
+    pub fn stdout(&self) -> &str {
+        &self.output
+    }
+
+    /// Whether the build passed.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        self.built.is_some()
+    }
+
+    /// The app image's manifest digest.
+    #[must_use]
+    pub fn digest(&self) -> Option<&Digest> {
+        self.built.as_ref().map(|b| &b.digest)
+    }
+
+    fn built(&self) -> Result<&Built, TestError> {
+        self.built.as_ref().ok_or_else(|| TestError::Io {
+            action: "use the image".to_owned(),
+            source: std::io::Error::other(format!("the build failed, so there is no image\n{}", self.output)),
+        })
+    }
+
+    /// The app image as written.
+    ///
+    /// # Errors
+    /// When the build failed or the image cannot be read.
+    pub fn image(&self) -> Result<Image, TestError> {
+        let built = self.built()?;
+        Image::load(built.layout.clone()).map_err(|e| TestError::rpack(e.into(), self.output.clone()))
+    }
+
+    /// The digest of a buildpack's layer in the image, from the lifecycle's metadata label
+    /// (`io.buildpacks.lifecycle.metadata`): `layer_digest("examples/hello", "hello")`.
+    ///
+    /// # Errors
+    /// When the image cannot be read; `Ok(None)` when it has no such layer.
+    pub fn layer_digest(&self, buildpack: &str, layer: &str) -> Result<Option<String>, TestError> {
+        let metadata: serde_json::Value = self
+            .image()?
+            .label("io.buildpacks.lifecycle.metadata")
+            .and_then(|l| serde_json::from_str(&l).ok())
+            .unwrap_or_default();
+        Ok(metadata["buildpacks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|bp| bp["key"] == buildpack)
+            .and_then(|bp| bp["layers"][layer]["sha"].as_str())
+            .map(str::to_owned))
+    }
+
+    /// Builds the same app again with the same cache and this image as the previous image.
+    ///
+    /// # Errors
+    /// As [`TestRunner::build`].
+    pub fn rebuild(&self) -> Result<Self, TestError> {
+        self.runner.build(self.config.clone().image(self.options.image.clone()))
+    }
+
+    /// Starts the image; for a web process, on a free port given in `PORT`.
+    ///
+    /// # Errors
+    /// When the build failed, or podman cannot start the container.
+    pub fn start(&self, config: ContainerConfig) -> Result<TestContainer, TestError> {
+        let built = self.built()?;
+        let ui = Ui::to_writer(std::io::sink());
+        let port = config.port.or_else(|| config.web.then(free_port).flatten());
+        let mut env = config.env.clone();
+        if let Some(port) = port {
+            env.push(("PORT".to_owned(), port.to_string()));
+        }
+        let options = RunOptions { env, process: config.process.clone(), args: config.args.clone() };
+        let name = format!(
+            "libbuildpack-test-{}-{}",
+            std::process::id(),
+            NEXT_CONTAINER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let container = run::start(self.runner.store(), &built.image, &name, &options, &ui)
+            .map_err(|e| TestError::rpack(e, self.output.clone()))?;
+        let container = TestContainer::new(container, port);
+        if config.web {
+            container.wait_for_port(config.startup_timeout)?;
+        }
+        Ok(container)
+    }
+}
+
+static NEXT_CONTAINER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A port nothing listens on right now (containers share the host network, so each app gets its own).
+fn free_port() -> Option<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok().map(|a| a.port())
+}

@@ -1,0 +1,217 @@
+//! The shared test runner and what one test build asks for.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use rpack::lifecycle::{self, Lifecycle};
+use rpack::platform::{self, BuildOptions, BuilderSource};
+use rpack::reference::ImageRef;
+use rpack::store::Store;
+use rpack::ui::Ui;
+
+use crate::build::TestBuild;
+use crate::error::TestError;
+
+/// Whether a build is expected to pass or fail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Outcome {
+    /// The build must pass.
+    #[default]
+    Pass,
+    /// The build must fail (for testing error output).
+    Fail,
+}
+
+/// One build: the app, the builder, env and the expected outcome.
+#[derive(Clone, Debug)]
+pub struct BuildConfig {
+    pub(crate) app_dir: PathBuf,
+    pub(crate) builder: Option<BuilderSource>,
+    pub(crate) image: Option<ImageRef>,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) outcome: Outcome,
+    pub(crate) timeout: Duration,
+}
+
+impl BuildConfig {
+    /// Builds the app at `app_dir` (relative paths are taken from the crate's dir, as `cargo test` runs there).
+    #[must_use]
+    pub fn new(app_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            app_dir: app_dir.into(),
+            builder: None,
+            image: None,
+            env: Vec::new(),
+            outcome: Outcome::Pass,
+            timeout: Duration::from_secs(600),
+        }
+    }
+
+    /// Builds with the builder made from this `builder.toml`.
+    #[must_use]
+    pub fn builder_toml(mut self, path: impl Into<PathBuf>) -> Self {
+        self.builder = Some(BuilderSource::Config(path.into()));
+        self
+    }
+
+    /// Builds with a builder image from rpack's store.
+    #[must_use]
+    pub fn builder_image(mut self, image: ImageRef) -> Self {
+        self.builder = Some(BuilderSource::Image(image));
+        self
+    }
+
+    /// Names the app image (by default one is derived from the app dir and the builder).
+    #[must_use]
+    pub fn image(mut self, image: ImageRef) -> Self {
+        self.image = Some(image);
+        self
+    }
+
+    /// Sets a user env var for the buildpacks (`/platform/env/<key>`).
+    #[must_use]
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Expects the build to pass or fail.
+    #[must_use]
+    pub fn expect(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Bounds the build's time (default 10 minutes); a build over it is stopped and fails, naming its phase.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn image_ref(&self) -> ImageRef {
+        if let Some(image) = &self.image {
+            return image.clone();
+        }
+        let mut hasher = DefaultHasher::new();
+        self.app_dir.hash(&mut hasher);
+        format!("{:?}", self.builder).hash(&mut hasher);
+        let name: String = self
+            .app_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let name = name.trim_matches('-');
+        let text = format!("localhost/libbuildpack-test/{}-{:012x}:latest", if name.is_empty() { "app" } else { name }, hasher.finish() & 0xffff_ffff_ffff);
+        text.parse().unwrap_or_else(|_| ImageRef::clone(&default_image()))
+    }
+}
+
+fn default_image() -> ImageRef {
+    match "localhost/libbuildpack-test/app:latest".parse() {
+        Ok(r) => r,
+        Err(e) => unreachable!("fixed reference is valid: {e}"),
+    }
+}
+
+/// Runs test builds. One per test process ([`TestRunner::shared`]); it checks once that podman and the lifecycle
+/// are there, and builders made from one `builder.toml` are shared by every test.
+#[derive(Debug)]
+pub struct TestRunner {
+    store: Store,
+}
+
+static SHARED: OnceLock<Result<TestRunner, String>> = OnceLock::new();
+
+impl TestRunner {
+    /// The runner shared by every test of this process, using rpack's store (`RPACK_HOME`, or its default).
+    ///
+    /// # Errors
+    /// When the store cannot be opened or the lifecycle is not installed (the error says how to install it).
+    pub fn shared() -> Result<&'static Self, TestError> {
+        SHARED
+            .get_or_init(|| Self::new().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|message| TestError::Io { action: "set up the test runner".to_owned(), source: std::io::Error::other(message.clone()) })
+    }
+
+    fn new() -> Result<Self, TestError> {
+        let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION).map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        Ok(Self { store })
+    }
+
+    /// rpack's store the runner uses.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs the build and checks its outcome.
+    ///
+    /// # Errors
+    /// When the build does not end as [`BuildConfig::expect`] says, or cannot run at all; the error holds the
+    /// build log.
+    pub fn build(&'static self, config: BuildConfig) -> Result<TestBuild, TestError> {
+        let log = Log::default();
+        let ui = Ui::to_writer(log.clone());
+        let builder = config.builder.clone().ok_or_else(|| TestError::Io {
+            action: "build".to_owned(),
+            source: std::io::Error::other("BuildConfig has no builder: call .builder_toml(..) or .builder_image(..)"),
+        })?;
+        let options = BuildOptions {
+            image: config.image_ref(),
+            app_dir: absolute(&config.app_dir),
+            builder: match builder {
+                BuilderSource::Config(path) => BuilderSource::Config(absolute(&path)),
+                image @ BuilderSource::Image(_) => image,
+            },
+            env: config.env.clone(),
+            clear_cache: false,
+            timeout: Some(config.timeout),
+        };
+        let result = platform::build(&self.store, &options, &ui);
+        let output = log.text();
+        match (result, config.outcome) {
+            (Ok(built), Outcome::Pass) => Ok(TestBuild::new(self, config, options, Some(built), output)),
+            (Ok(_), Outcome::Fail) => Err(TestError::UnexpectedPass { log: output }),
+            (Err(err), Outcome::Pass) => Err(TestError::rpack(err, output)),
+            (Err(err), Outcome::Fail) => {
+                let output = format!("{output}error: {err}\n");
+                Ok(TestBuild::new(self, config, options, None, output))
+            }
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// The build output, captured for assertions and error messages.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Log {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+impl Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
