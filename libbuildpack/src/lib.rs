@@ -41,6 +41,11 @@
 
 pub mod data;
 
+/// The serde version the formats use; derives in a buildpack that has no `serde` dependency can
+/// point at it with `#[serde(crate = "libbuildpack::serde")]`.
+pub use serde;
+pub use toml;
+
 #[cfg(feature = "runtime")]
 mod build;
 #[cfg(feature = "runtime")]

@@ -1,4 +1,7 @@
 //! What a buildpack author needs, in one import: `use libbuildpack::prelude::*;`.
+//!
+//! The `Serialize`/`Deserialize` derives expand to paths under `serde`, so add `serde` as a
+//! dependency (or write `#[serde(crate = "libbuildpack::serde")]` on each derived type).
 
 pub use crate::build::{Build, Process};
 pub use crate::buildpack::Buildpack;
