@@ -22,7 +22,10 @@ pub struct TestBuild {
 
 impl fmt::Debug for TestBuild {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TestBuild").field("image", &self.options.image).field("passed", &self.passed()).finish()
+        f.debug_struct("TestBuild")
+            .field("image", &self.options.image)
+            .field("passed", &self.passed())
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,7 +37,13 @@ impl TestBuild {
         built: Option<Built>,
         output: String,
     ) -> Self {
-        Self { runner, config, options, built, output }
+        Self {
+            runner,
+            config,
+            options,
+            built,
+            output,
+        }
     }
 
     /// Everything the build printed: rpack's steps, the lifecycle and the buildpacks (and the error, for a build
@@ -59,7 +68,10 @@ impl TestBuild {
     fn built(&self) -> Result<&Built, TestError> {
         self.built.as_ref().ok_or_else(|| TestError::Io {
             action: "use the image".to_owned(),
-            source: std::io::Error::other(format!("the build failed, so there is no image\n{}", self.output)),
+            source: std::io::Error::other(format!(
+                "the build failed, so there is no image\n{}",
+                self.output
+            )),
         })
     }
 
@@ -69,7 +81,8 @@ impl TestBuild {
     /// When the build failed or the image cannot be read.
     pub fn image(&self) -> Result<Image, TestError> {
         let built = self.built()?;
-        Image::load(built.layout.clone()).map_err(|e| TestError::rpack(e.into(), self.output.clone()))
+        Image::load(built.layout.clone())
+            .map_err(|e| TestError::rpack(e.into(), self.output.clone()))
     }
 
     /// The digest of a buildpack's layer in the image, from the lifecycle's metadata label
@@ -97,7 +110,8 @@ impl TestBuild {
     /// # Errors
     /// As [`TestRunner::build`].
     pub fn rebuild(&self) -> Result<Self, TestError> {
-        self.runner.build(self.config.clone().image(self.options.image.clone()))
+        self.runner
+            .build(self.config.clone().image(self.options.image.clone()))
     }
 
     /// Starts the image; for a web process, on a free port given in `PORT`.
@@ -108,11 +122,15 @@ impl TestBuild {
         let built = self.built()?;
         let ui = Ui::to_writer(std::io::sink());
         let port = config.port.or_else(|| config.web.then(free_port).flatten());
-        let mut env = config.env.clone();
+        let mut env = config.env;
         if let Some(port) = port {
             env.push(("PORT".to_owned(), port.to_string()));
         }
-        let options = RunOptions { env, process: config.process.clone(), args: config.args.clone() };
+        let options = RunOptions {
+            env,
+            process: config.process.clone(),
+            args: config.args.clone(),
+        };
         let name = format!(
             "libbuildpack-test-{}-{}",
             std::process::id(),
@@ -132,5 +150,9 @@ static NEXT_CONTAINER: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomi
 
 /// A port nothing listens on right now (containers share the host network, so each app gets its own).
 fn free_port() -> Option<u16> {
-    std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok().map(|a| a.port())
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()
+        .map(|a| a.port())
 }

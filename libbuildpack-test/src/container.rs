@@ -25,7 +25,10 @@ impl ContainerConfig {
     /// [`TestBuild::start`]: crate::TestBuild::start
     #[must_use]
     pub fn web() -> Self {
-        Self { web: true, ..Self::process_default() }
+        Self {
+            web: true,
+            ..Self::process_default()
+        }
     }
 
     /// The default process, not waited on.
@@ -107,7 +110,9 @@ impl TestContainer {
     /// Everything the app printed so far.
     #[must_use]
     pub fn logs(&self) -> String {
-        self.container.logs().unwrap_or_else(|e| format!("(no logs: {e})"))
+        self.container
+            .logs()
+            .unwrap_or_else(|e| format!("(no logs: {e})"))
     }
 
     /// Waits until the app accepts connections on its port.
@@ -124,7 +129,12 @@ impl TestContainer {
             }
             let exited = !self.container.is_running();
             if exited || started.elapsed() > timeout {
-                return Err(TestError::PortTimeout { port, seconds: timeout.as_secs(), exited, logs: self.logs() });
+                return Err(TestError::PortTimeout {
+                    port,
+                    seconds: timeout.as_secs(),
+                    exited,
+                    logs: self.logs(),
+                });
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -141,7 +151,11 @@ impl TestContainer {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let http_err = |source| TestError::Http { url: url.clone(), source, logs: self.logs() };
+        let http_err = |source: ureq::Error| TestError::Http {
+            url: url.clone(),
+            source: Box::new(source),
+            logs: self.logs(),
+        };
         let mut response = agent.get(&url).call().map_err(http_err)?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().map_err(http_err)?;
@@ -153,6 +167,8 @@ impl TestContainer {
     /// # Errors
     /// When the command fails.
     pub fn exec(&self, command: &[&str]) -> Result<String, TestError> {
-        self.container.exec(command).map_err(|e| TestError::rpack(e, self.logs()))
+        self.container
+            .exec(command)
+            .map_err(|e| TestError::rpack(e, self.logs()))
     }
 }

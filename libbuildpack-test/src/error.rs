@@ -8,7 +8,7 @@ pub enum TestError {
     Rpack {
         /// The error.
         #[source]
-        source: rpack::Error,
+        source: Box<rpack::Error>,
         /// What to do about it.
         hint: Option<String>,
         /// The output so far.
@@ -39,7 +39,7 @@ pub enum TestError {
         url: String,
         /// Why.
         #[source]
-        source: ureq::Error,
+        source: Box<ureq::Error>,
         /// The container's logs.
         logs: String,
     },
@@ -56,6 +56,10 @@ pub enum TestError {
 
 impl TestError {
     pub(crate) fn rpack(source: rpack::Error, log: String) -> Self {
-        Self::Rpack { hint: source.hint(), source, log }
+        Self::Rpack {
+            hint: source.hint(),
+            source: Box::new(source),
+            log,
+        }
     }
 }

@@ -34,7 +34,10 @@ macro_rules! assert_contains {
     ($haystack:expr, $needle:expr $(,)?) => {{
         let haystack: &str = &$haystack;
         let needle: &str = &$needle;
-        assert!(haystack.contains(needle), "expected to find {needle:?} in:\n{haystack}");
+        assert!(
+            haystack.contains(needle),
+            "expected to find {needle:?} in:\n{haystack}"
+        );
     }};
 }
 
@@ -44,6 +47,9 @@ macro_rules! assert_not_contains {
     ($haystack:expr, $needle:expr $(,)?) => {{
         let haystack: &str = &$haystack;
         let needle: &str = &$needle;
-        assert!(!haystack.contains(needle), "expected not to find {needle:?} in:\n{haystack}");
+        assert!(
+            !haystack.contains(needle),
+            "expected not to find {needle:?} in:\n{haystack}"
+        );
     }};
 }

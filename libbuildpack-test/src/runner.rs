@@ -109,8 +109,13 @@ impl BuildConfig {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
         let name = name.trim_matches('-');
-        let text = format!("localhost/libbuildpack-test/{}-{:012x}:latest", if name.is_empty() { "app" } else { name }, hasher.finish() & 0xffff_ffff_ffff);
-        text.parse().unwrap_or_else(|_| ImageRef::clone(&default_image()))
+        let text = format!(
+            "localhost/libbuildpack-test/{}-{:012x}:latest",
+            if name.is_empty() { "app" } else { name },
+            hasher.finish() & 0xffff_ffff_ffff
+        );
+        text.parse()
+            .unwrap_or_else(|_| ImageRef::clone(&default_image()))
     }
 }
 
@@ -139,12 +144,16 @@ impl TestRunner {
         SHARED
             .get_or_init(|| Self::new().map_err(|e| e.to_string()))
             .as_ref()
-            .map_err(|message| TestError::Io { action: "set up the test runner".to_owned(), source: std::io::Error::other(message.clone()) })
+            .map_err(|message| TestError::Io {
+                action: "set up the test runner".to_owned(),
+                source: std::io::Error::other(message.clone()),
+            })
     }
 
     fn new() -> Result<Self, TestError> {
         let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
-        Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION).map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION)
+            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
         Ok(Self { store })
     }
 
@@ -164,7 +173,9 @@ impl TestRunner {
         let ui = Ui::to_writer(log.clone());
         let builder = config.builder.clone().ok_or_else(|| TestError::Io {
             action: "build".to_owned(),
-            source: std::io::Error::other("BuildConfig has no builder: call .builder_toml(..) or .builder_image(..)"),
+            source: std::io::Error::other(
+                "BuildConfig has no builder: call .builder_toml(..) or .builder_image(..)",
+            ),
         })?;
         let options = BuildOptions {
             image: config.image_ref(),
@@ -180,7 +191,9 @@ impl TestRunner {
         let result = platform::build(&self.store, &options, &ui);
         let output = log.text();
         match (result, config.outcome) {
-            (Ok(built), Outcome::Pass) => Ok(TestBuild::new(self, config, options, Some(built), output)),
+            (Ok(built), Outcome::Pass) => {
+                Ok(TestBuild::new(self, config, options, Some(built), output))
+            }
             (Ok(_), Outcome::Fail) => Err(TestError::UnexpectedPass { log: output }),
             (Err(err), Outcome::Pass) => Err(TestError::rpack(err, output)),
             (Err(err), Outcome::Fail) => {
@@ -207,7 +220,10 @@ impl Log {
 
 impl Write for Log {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 

@@ -11,9 +11,16 @@ fn hello_demo_serves_its_files_and_a_no_change_rebuild_reuses_its_layer() -> Res
     let build = TestRunner::shared()?.build(BuildConfig::new(APP).builder_toml(BUILDER))?;
     assert_contains!(build.stdout(), "===> DETECTING");
     assert_contains!(build.stdout(), "examples/hello 0.1.0");
-    assert_contains!(build.stdout(), "Serving the app with python3 -m http.server");
+    assert_contains!(
+        build.stdout(),
+        "Serving the app with python3 -m http.server"
+    );
     let layer = build.layer_digest("examples/hello", "hello")?;
-    assert!(layer.is_some(), "the image has no hello layer:\n{}", build.stdout());
+    assert!(
+        layer.is_some(),
+        "the image has no hello layer:\n{}",
+        build.stdout()
+    );
 
     let app = build.start(ContainerConfig::web())?;
     let response = app.http_get("/hello.txt")?;
@@ -26,6 +33,10 @@ fn hello_demo_serves_its_files_and_a_no_change_rebuild_reuses_its_layer() -> Res
     let again = build.rebuild()?;
     assert_contains!(again.stdout(), "Reusing layer 'examples/hello:hello'");
     assert_eq!(again.layer_digest("examples/hello", "hello")?, layer);
-    assert_eq!(again.digest(), build.digest(), "a no-change rebuild must give the same image");
+    assert_eq!(
+        again.digest(),
+        build.digest(),
+        "a no-change rebuild must give the same image"
+    );
     Ok(())
 }

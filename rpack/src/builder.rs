@@ -7,9 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use libbuildpack::data::{
-    BuilderToml, GroupEntry, OrderGroup, OrderToml, RunImage, RunToml, TomlFileError,
-};
+use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
 use serde_json::json;
 
 use crate::Error;
@@ -134,6 +132,17 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
+/// Everything a builder is made of, read and prepared before any layer is written.
+struct Inputs {
+    config: PathBuf,
+    toml: BuilderToml,
+    lifecycle: Lifecycle,
+    build_image: ImageRef,
+    run_image: ImageRef,
+    buildpacks: Vec<BuildpackDir>,
+    order: OrderToml,
+}
+
 /// Makes the builder `name` from the `builder.toml` at `config`.
 ///
 /// # Errors
@@ -143,6 +152,46 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     let started = Instant::now();
     let _lock = store.lock(&name.to_string())?;
     ui.section(&format!("Creating builder {name}"));
+    let tmp = store.tmp_dir();
+    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let inputs = gather_inputs(store, config, work.path(), ui)?;
+
+    let step = Instant::now();
+    let staging = Layout::create(work.path().join("image"))?;
+    let build = Image::load(store.image_layout(&inputs.build_image))?;
+    let user = (
+        env_id(&build, "CNB_USER_ID"),
+        env_id(&build, "CNB_GROUP_ID"),
+    );
+    let mut image = build.move_to(staging.clone())?;
+    add_lifecycle_layer(&mut image, &staging, &inputs.lifecycle)?;
+    let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
+    add_config_layer(&mut image, &staging, &inputs, user)?;
+    set_labels(&mut image, &inputs, &layers_label)?;
+    image.save(name.tag())?;
+    let dest = store.image_layout(name);
+    crate::store::replace_dir(staging.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    ui.done(
+        &format!(
+            "Builder {name} ready ({} buildpacks, lifecycle {})",
+            inputs.buildpacks.len(),
+            inputs.lifecycle.version()
+        ),
+        step.elapsed(),
+    );
+    ui.done("Done", started.elapsed());
+    Ok(Builder {
+        image: name.clone(),
+        run_image: inputs.run_image,
+        user,
+    })
+}
+
+/// Reads builder.toml, finds the lifecycle and the stack images (making rpack's own on demand) and prepares
+/// every buildpack (building crates) under `work`.
+fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<Inputs, Error> {
     let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));
     let lifecycle = find_lifecycle(store, &toml, base)?;
@@ -152,63 +201,73 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
         toml.build_image().unwrap_or_default(),
     )?;
     let run_images = toml.run_images();
-    let run_image = parse_ref(
-        config,
-        "run.images[0].image",
-        run_images.first().map_or("", |r| r.image.as_str()),
-    )?;
+    let first_run = run_images.first().map_or("", |r| r.image.as_str());
+    let run_image = parse_ref(config, "run.images[0].image", first_run)?;
     ensure_stack_image(store, "build", &build_image, ui)?;
     ensure_stack_image(store, "run", &run_image, ui)?;
-
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
     let mut buildpacks = Vec::new();
     for (index, entry) in toml.buildpacks.iter().enumerate() {
         let uri = entry.uri.as_deref().unwrap_or_default();
         let path = base.join(uri.strip_prefix("file://").unwrap_or(uri));
-        if uri.is_empty() || uri.contains("://") && !uri.starts_with("file://") || !path.is_dir() {
+        let remote = uri.contains("://") && !uri.starts_with("file://");
+        if uri.is_empty() || remote || !path.is_dir() {
+            let uri = uri.to_owned();
             return Err(BuilderError::UnsupportedUri {
                 path: config.to_owned(),
                 index,
-                uri: uri.to_owned(),
+                uri,
             }
             .into());
         }
-        buildpacks.push(package::prepare(
-            &path,
-            &work.path().join("buildpacks"),
-            ui,
-        )?);
+        buildpacks.push(package::prepare(&path, &work.join("buildpacks"), ui)?);
     }
     let order = resolve_order(config, &toml.order, &buildpacks)?;
+    Ok(Inputs {
+        config: config.to_owned(),
+        toml,
+        lifecycle,
+        build_image,
+        run_image,
+        buildpacks,
+        order,
+    })
+}
 
-    let step = Instant::now();
-    let staging = Layout::create(work.path().join("image"))?;
-    let build = Image::load(store.image_layout(&build_image))?;
-    let user = (
-        env_id(&build, "CNB_USER_ID"),
-        env_id(&build, "CNB_GROUP_ID"),
-    );
-    let mut image = build.move_to(staging.clone())?;
-
-    let mut layer = LayerWriter::new(&staging)?;
+/// `/cnb/lifecycle`: the lifecycle binary, its phase links and the launcher.
+fn add_lifecycle_layer(
+    image: &mut Image,
+    staging: &Layout,
+    lifecycle: &Lifecycle,
+) -> Result<(), Error> {
+    let mut layer = LayerWriter::new(staging)?;
     layer
         .dir("cnb", 0o755)
         .map_err(io_err("write", staging.root()))?;
+    let bin = lifecycle.binaries_dir();
     layer
-        .tree("cnb/lifecycle", &lifecycle.binaries_dir())
-        .map_err(io_err("add", &lifecycle.binaries_dir()))?;
+        .tree("cnb/lifecycle", &bin)
+        .map_err(io_err("add", &bin))?;
     image.add_layer(
         &layer.finish()?,
         &format!("rpack: lifecycle {}", lifecycle.version()),
     )?;
+    Ok(())
+}
 
-    let mut layers_label = BTreeMap::<String, BTreeMap<String, serde_json::Value>>::new();
-    for bp in &buildpacks {
+type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+
+/// One layer per buildpack at `/cnb/buildpacks/<escaped id>/<version>`, as pack lays them out; returns the
+/// `io.buildpacks.buildpack.layers` label.
+fn add_buildpack_layers(
+    image: &mut Image,
+    staging: &Layout,
+    buildpacks: &[BuildpackDir],
+) -> Result<LayersLabel, Error> {
+    let mut label = LayersLabel::new();
+    for bp in buildpacks {
         let info = &bp.descriptor.buildpack;
         let escaped = info.id.escaped();
-        let mut layer = LayerWriter::new(&staging)?;
+        let mut layer = LayerWriter::new(staging)?;
         for dir in [
             "cnb",
             "cnb/buildpacks",
@@ -218,18 +277,14 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
                 .dir(dir, 0o755)
                 .map_err(io_err("write", staging.root()))?;
         }
-        layer
-            .tree(
-                &format!("cnb/buildpacks/{escaped}/{}", info.version),
-                &bp.dir,
-            )
-            .map_err(io_err("add", &bp.dir))?;
+        let dest = format!("cnb/buildpacks/{escaped}/{}", info.version);
+        layer.tree(&dest, &bp.dir).map_err(io_err("add", &bp.dir))?;
         let written = layer.finish()?;
         image.add_layer(
             &written,
             &format!("rpack: buildpack {} {}", info.id.as_str(), info.version),
         )?;
-        layers_label
+        label
             .entry(info.id.as_str().to_owned())
             .or_default()
             .insert(
@@ -244,118 +299,124 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
                 }),
             );
     }
+    Ok(label)
+}
 
+/// `/cnb/order.toml`, `/cnb/run.toml`, `/cnb/stack.toml`, `/cnb/build-config/env/*`, and the `/workspace`,
+/// `/layers` and `/platform` dirs the lifecycle expects.
+fn add_config_layer(
+    image: &mut Image,
+    staging: &Layout,
+    inputs: &Inputs,
+    user: (u32, u32),
+) -> Result<(), Error> {
     let run_toml = RunToml {
-        images: run_images
-            .iter()
-            .map(|r| RunImage {
-                image: r.image.clone(),
-                mirrors: r.mirrors.clone(),
-            })
-            .collect(),
+        images: inputs.toml.run_images(),
     };
-    let mut layer = LayerWriter::new(&staging)?;
-    let write = |e| BuilderError::Io {
-        action: "write",
-        path: staging.root().to_owned(),
-        source: e,
-    };
-    layer.dir("cnb", 0o755).map_err(write)?;
-    layer
-        .file(
-            "cnb/order.toml",
-            0o644,
-            toml_text(config, &order)?.as_bytes(),
-        )
-        .map_err(write)?;
-    layer
-        .file(
-            "cnb/run.toml",
-            0o644,
-            toml_text(config, &run_toml)?.as_bytes(),
-        )
-        .map_err(write)?;
-    let stack_toml = format!("[run-image]\n  image = {:?}\n", run_image.to_string());
-    layer
-        .file("cnb/stack.toml", 0o644, stack_toml.as_bytes())
-        .map_err(write)?;
-    layer.dir("cnb/build-config", 0o755).map_err(write)?;
-    layer.dir("cnb/build-config/env", 0o755).map_err(write)?;
+    let stack_toml = format!(
+        "[run-image]\n  image = {:?}\n",
+        inputs.run_image.to_string()
+    );
+    let mut files = vec![
+        (
+            "cnb/order.toml".to_owned(),
+            toml_text(&inputs.config, &inputs.order)?,
+        ),
+        (
+            "cnb/run.toml".to_owned(),
+            toml_text(&inputs.config, &run_toml)?,
+        ),
+        ("cnb/stack.toml".to_owned(), stack_toml),
+    ];
     let mut env_files: Vec<(String, String)> = Vec::new();
-    for env in toml.build_env() {
+    for env in inputs.toml.build_env() {
         let suffix = env
             .suffix
             .map(|s| format!(".{}", suffix_name(s)))
             .unwrap_or_default();
-        env_files.push((format!("{}{suffix}", env.name), env.value.clone()));
+        env_files.push((
+            format!("cnb/build-config/env/{}{suffix}", env.name),
+            env.value.clone(),
+        ));
         if let Some(delim) = &env.delim {
-            env_files.push((format!("{}.delim", env.name), delim.clone()));
+            env_files.push((
+                format!("cnb/build-config/env/{}.delim", env.name),
+                delim.clone(),
+            ));
         }
     }
     env_files.sort();
-    for (file, value) in &env_files {
-        layer
-            .file(
-                &format!("cnb/build-config/env/{file}"),
-                0o644,
-                value.as_bytes(),
-            )
-            .map_err(write)?;
+    files.extend(env_files);
+
+    let mut layer = LayerWriter::new(staging)?;
+    let write = |source| BuilderError::Io {
+        action: "write",
+        path: staging.root().to_owned(),
+        source,
+    };
+    for dir in [
+        "cnb",
+        "cnb/build-config",
+        "cnb/build-config/env",
+        "platform",
+        "platform/env",
+    ] {
+        layer.dir(dir, 0o755).map_err(write)?;
     }
-    layer.dir("platform", 0o755).map_err(write)?;
-    layer.dir("platform/env", 0o755).map_err(write)?;
+    for (path, text) in &files {
+        layer.file(path, 0o644, text.as_bytes()).map_err(write)?;
+    }
     layer.set_owner(u64::from(user.0), u64::from(user.1));
     layer.dir("workspace", 0o755).map_err(write)?;
     layer.dir("layers", 0o755).map_err(write)?;
     image.add_layer(&layer.finish()?, "rpack: order, run images, build config")?;
+    Ok(())
+}
 
-    let descriptor = fs_err::read_to_string(lifecycle.descriptor_path())
-        .map_err(io_err("read", &lifecycle.descriptor_path()))?;
+/// The labels pack writes on builders.
+fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) -> Result<(), Error> {
+    let descriptor_path = inputs.lifecycle.descriptor_path();
+    let descriptor =
+        fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
     let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
-    let builder_metadata = json!({
-        "description": toml.description.clone().unwrap_or_default(),
-        "buildpacks": buildpacks.iter().map(|bp| json!({
-            "id": bp.descriptor.buildpack.id.as_str(),
-            "version": bp.descriptor.buildpack.version.to_string(),
-            "homepage": bp.descriptor.buildpack.homepage,
-        })).collect::<Vec<_>>(),
-        "stack": { "runImage": { "image": run_image.to_string(), "mirrors": run_images.first().map(|r| r.mirrors.clone()).unwrap_or_default() } },
+    let run_images = inputs.toml.run_images();
+    let buildpacks: Vec<_> = inputs
+        .buildpacks
+        .iter()
+        .map(|bp| {
+            let info = &bp.descriptor.buildpack;
+            json!({ "id": info.id.as_str(), "version": info.version.to_string(), "homepage": info.homepage })
+        })
+        .collect();
+    let metadata = json!({
+        "description": inputs.toml.description.clone().unwrap_or_default(),
+        "buildpacks": buildpacks,
+        "stack": { "runImage": {
+            "image": inputs.run_image.to_string(),
+            "mirrors": run_images.first().map(|r| r.mirrors.clone()).unwrap_or_default(),
+        } },
         "images": run_images.iter().map(|r| json!({ "image": r.image, "mirrors": r.mirrors })).collect::<Vec<_>>(),
         "lifecycle": {
-            "version": lifecycle.version(),
+            "version": inputs.lifecycle.version(),
             "api": descriptor.get("api"),
             "apis": descriptor.get("apis"),
         },
         "createdBy": { "name": "rpack", "version": env!("CARGO_PKG_VERSION") },
     });
-    image.set_label(METADATA_LABEL, &builder_metadata.to_string());
+    image.set_label(METADATA_LABEL, &metadata.to_string());
     image.set_label(
         "io.buildpacks.buildpack.layers",
         &json!(layers_label).to_string(),
     );
     image.set_label(
         "io.buildpacks.buildpack.order",
-        &json!(order.order).to_string(),
+        &json!(inputs.order.order).to_string(),
     );
-    image.set_label("io.buildpacks.lifecycle.version", lifecycle.version());
-    image.save(name.tag())?;
-    let dest = store.image_layout(name);
-    crate::store::replace_dir(staging.root(), dest.root())
-        .map_err(io_err("move into place", dest.root()))?;
-    ui.done(
-        &format!(
-            "Builder {name} ready ({} buildpacks, lifecycle {})",
-            buildpacks.len(),
-            lifecycle.version()
-        ),
-        step.elapsed(),
+    image.set_label(
+        "io.buildpacks.lifecycle.version",
+        inputs.lifecycle.version(),
     );
-    ui.done("Done", started.elapsed());
-    Ok(Builder {
-        image: name.clone(),
-        run_image,
-        user,
-    })
+    Ok(())
 }
 
 impl Builder {

@@ -142,8 +142,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             env,
             clear_cache,
         } => {
-            let builder = if builder.ends_with(".toml") || std::path::Path::new(&builder).is_file()
-            {
+            // A path to a file (builder.toml) or else an image reference.
+            let builder = if std::path::Path::new(&builder).is_file() {
                 BuilderSource::Config(PathBuf::from(builder))
             } else {
                 BuilderSource::Image(builder.parse().map_err(rpack::Error::from)?)

@@ -177,18 +177,51 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         .map_err(io_err("create a temp dir in", &tmp))?;
     let dirs = BuildDirs::prepare(work.path(), store, options, builder.user)?;
 
-    let run_layout = store.image_layout(&builder.run_image);
-    let name = format!(
-        "rpack-build-{}-{}",
-        std::process::id(),
-        started.elapsed().as_nanos()
+    let name = format!("rpack-build-{}-{}", std::process::id(), unique_suffix());
+    let mut cmd = creator_command(&podman, &name, &builder, &builder_id, &dirs, options, store);
+    run_creator(&mut cmd, &podman, &name, options.timeout, ui)?;
+    let dest = store.image_layout(&options.image);
+    crate::store::replace_dir(&dirs.output, dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    let image = Image::load(dest.clone())?;
+    let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
+    ui.done(
+        &format!("Built {} ({})", options.image, digest.short()),
+        started.elapsed(),
     );
+    Ok(Built {
+        image: options.image.clone(),
+        layout: dest,
+        digest,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// A suffix that keeps container names of concurrent builds apart.
+fn unique_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+/// `podman run ... /cnb/lifecycle/creator`: the build container, as pack runs it (root in the container, the
+/// lifecycle dropping to the build user), with the run image mounted read-only and the app image's staging
+/// layout read-write at the paths the layout convention gives their references.
+fn creator_command(
+    podman: &Podman,
+    name: &str,
+    builder: &Builder,
+    builder_id: &str,
+    dirs: &BuildDirs,
+    options: &BuildOptions,
+    store: &Store,
+) -> std::process::Command {
     let mut cmd = podman.command();
     cmd.args([
         "run",
         "--rm",
         "--name",
-        &name,
+        name,
         "--label",
         "io.rpack.build=true",
         "--network",
@@ -206,81 +239,71 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     ] {
         cmd.arg("--env").arg(format!("{key}={value}"));
     }
-    let mount = |host: &Path, container: &str, ro: bool| {
-        format!(
-            "{}:{container}{}",
-            host.display(),
-            if ro { ":ro" } else { "" }
-        )
-    };
-    cmd.arg("--volume")
-        .arg(mount(&dirs.app, "/workspace", false));
-    cmd.arg("--volume")
-        .arg(mount(&dirs.layers, "/layers", false));
-    cmd.arg("--volume")
-        .arg(mount(&dirs.platform, "/platform", true));
-    cmd.arg("--volume").arg(mount(&dirs.cache, "/cache", false));
+    let run_layout = store.image_layout(&builder.run_image);
     let run_mount = format!(
         "{LAYOUT_MOUNT}/{}",
         builder.run_image.layout_path().display()
     );
-    cmd.arg("--volume")
-        .arg(mount(run_layout.root(), &run_mount, true));
     let out_mount = format!("{LAYOUT_MOUNT}/{}", options.image.layout_path().display());
-    cmd.arg("--volume")
-        .arg(mount(&dirs.output, &out_mount, false));
-    cmd.arg(&builder_id).args([
-        "/cnb/lifecycle/creator",
+    for (host, container, read_only) in [
+        (dirs.app.as_path(), "/workspace", false),
+        (&dirs.layers, "/layers", false),
+        (&dirs.platform, "/platform", true),
+        (&dirs.cache, "/cache", false),
+        (run_layout.root(), &run_mount, true),
+        (&dirs.output, &out_mount, false),
+    ] {
+        let mode = if read_only { ":ro" } else { "" };
+        cmd.arg("--volume")
+            .arg(format!("{}:{container}{mode}", host.display()));
+    }
+    cmd.arg(builder_id).arg("/cnb/lifecycle/creator");
+    cmd.args([
         "-run-image",
         &builder.run_image.to_string(),
+        "-cache-dir",
+        "/cache",
     ]);
-    cmd.args(["-cache-dir", "/cache"]);
     if options.clear_cache {
         cmd.arg("-skip-restore");
     }
     cmd.arg(options.image.to_string());
+    cmd
+}
 
+/// Runs the creator, streaming its output and following its phases, so a failure can say where it failed.
+fn run_creator(
+    cmd: &mut std::process::Command,
+    podman: &Podman,
+    name: &str,
+    timeout: Option<Duration>,
+    ui: &Ui,
+) -> Result<(), Error> {
     let phase = Arc::new(Mutex::new(String::from("starting")));
     let seen = Arc::clone(&phase);
-    let watchdog = options.timeout.map(|limit| Watchdog::start(podman.clone(), name.clone(), limit));
+    let watchdog = timeout.map(|limit| Watchdog::start(podman.clone(), name.to_owned(), limit));
     let finished = ui
-        .run_observed(&mut cmd, move |line| {
+        .run_observed(cmd, move |line| {
             if let Some(name) = line.strip_prefix("===> ") {
                 *seen.lock().unwrap_or_else(PoisonError::into_inner) = name.trim().to_lowercase();
             }
         })
         .map_err(crate::podman::PodmanError::Spawn)?;
     let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let tail = finished.tail_text();
     if let Some(limit) = watchdog.and_then(Watchdog::stop) {
-        return Err(BuildError::TimedOut { phase, seconds: limit.as_secs(), tail: finished.tail_text() }.into());
+        return Err(BuildError::TimedOut {
+            phase,
+            seconds: limit.as_secs(),
+            tail,
+        }
+        .into());
     }
     match finished.status.code() {
-        Some(0) => {}
-        Some(code) => {
-            return Err(BuildError::Lifecycle {
-                phase,
-                code,
-                tail: finished.tail_text(),
-            }
-            .into());
-        }
-        None => return Err(BuildError::Killed.into()),
+        Some(0) => Ok(()),
+        Some(code) => Err(BuildError::Lifecycle { phase, code, tail }.into()),
+        None => Err(BuildError::Killed.into()),
     }
-    let dest = store.image_layout(&options.image);
-    crate::store::replace_dir(&dirs.output, dest.root())
-        .map_err(io_err("move into place", dest.root()))?;
-    let image = Image::load(dest.clone())?;
-    let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
-    ui.done(
-        &format!("Built {} ({})", options.image, digest.short()),
-        started.elapsed(),
-    );
-    Ok(Built {
-        image: options.image.clone(),
-        layout: dest,
-        digest,
-        elapsed: started.elapsed(),
-    })
 }
 
 /// Removes the build container when the build runs over its time limit.

@@ -118,17 +118,32 @@ impl Store {
     /// When the lock file cannot be created or locked.
     pub fn lock(&self, name: &str) -> Result<StoreLock, StoreError> {
         let dir = self.home.join("locks");
-        fs_err::create_dir_all(&dir).map_err(|source| StoreError::Create { path: dir.clone(), source })?;
-        let file_name: String =
-            name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        fs_err::create_dir_all(&dir).map_err(|source| StoreError::Create {
+            path: dir.clone(),
+            source,
+        })?;
+        let file_name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let path = dir.join(format!("{file_name}.lock"));
         let file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| StoreError::Lock { path: path.clone(), source })?;
-        file.lock().map_err(|source| StoreError::Lock { path, source })?;
+            .map_err(|source| StoreError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        file.lock()
+            .map_err(|source| StoreError::Lock { path, source })?;
         Ok(StoreLock { _file: file })
     }
 

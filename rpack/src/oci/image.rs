@@ -311,7 +311,7 @@ impl Image {
                 .build()
                 .map_err(ImageError::Assemble)?,
         ));
-        self.layout.write_index(manifest_desc)?;
+        self.layout.write_index(&manifest_desc)?;
         let digest = Digest::of(&manifest_bytes);
         self.manifest_digest = Some(digest.clone());
         self.stored_config = Some(config_digest);

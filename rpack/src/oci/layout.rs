@@ -241,7 +241,7 @@ impl Layout {
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_index(&self, manifest: Descriptor) -> Result<(), LayoutError> {
+    pub fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
         let path = self.root.join("index.json");
         let index = serde_json::json!({
             "schemaVersion": 2,
