@@ -31,25 +31,54 @@ pub struct StackRecipe {
     pub distro: (&'static str, &'static str),
     /// mmdebstrap variant.
     pub variant: &'static str,
-    /// Packages in both images.
-    pub packages: &'static [&'static str],
+    /// Packages of the run image (the build image has them too).
+    pub run_packages: &'static [&'static str],
+    /// Packages only the build image has (compilers, headers, venv support).
+    pub build_packages: &'static [&'static str],
     /// Build user and group (`CNB_USER_ID`/`CNB_GROUP_ID`).
     pub build_user: (u32, u32),
     /// Run user and group; differs from the build user so an app cannot rewrite its own code.
     pub run_user: (u32, u32),
 }
 
-/// The recipes rpack knows.
-pub const RECIPES: &[StackRecipe] = &[StackRecipe {
-    name: "python",
-    stack_id: "io.rpack.stacks.bookworm",
-    suite: "bookworm",
-    distro: ("debian", "12"),
-    variant: "minbase",
-    packages: &["python3", "ca-certificates"],
-    build_user: (1000, 1000),
-    run_user: (1001, 1001),
-}];
+/// The recipes rpack knows: `tiny` for SDK and harness tests (no Python: small and quick to make), `python` for
+/// the shipped Python buildpacks.
+pub const RECIPES: &[StackRecipe] = &[
+    StackRecipe {
+        name: "tiny",
+        stack_id: "io.rpack.stacks.bookworm.tiny",
+        suite: "bookworm",
+        distro: ("debian", "12"),
+        variant: "minbase",
+        run_packages: &["ca-certificates"],
+        build_packages: &[],
+        build_user: (1000, 1000),
+        run_user: (1001, 1001),
+    },
+    StackRecipe {
+        name: "python",
+        stack_id: "io.rpack.stacks.bookworm.python",
+        suite: "bookworm",
+        distro: ("debian", "12"),
+        variant: "minbase",
+        run_packages: &[
+            "python3",
+            "ca-certificates",
+            "libgomp1",
+            "libstdc++6",
+            "tzdata",
+        ],
+        build_packages: &[
+            "python3-venv",
+            "python3-pip",
+            "python3-dev",
+            "build-essential",
+            "git",
+        ],
+        build_user: (1000, 1000),
+        run_user: (1001, 1001),
+    },
+];
 
 /// The images a stack is made of.
 #[derive(Clone, Debug)]
@@ -182,10 +211,19 @@ impl StackRecipe {
         format!("{self:?}")
     }
 
-    fn mmdebstrap(&self) -> Command {
+    /// The packages of the build image (`Build`) or run image (`Run`).
+    fn packages(&self, role: Role) -> Vec<&'static str> {
+        let mut packages = self.run_packages.to_vec();
+        if role == Role::Build {
+            packages.extend_from_slice(self.build_packages);
+        }
+        packages
+    }
+
+    fn mmdebstrap(&self, role: Role) -> Command {
         let mut cmd = Command::new("mmdebstrap");
         cmd.arg(format!("--variant={}", self.variant))
-            .arg(format!("--include={}", self.packages.join(",")));
+            .arg(format!("--include={}", self.packages(role).join(",")));
         // Clamp file times so the same packages give the same tar.
         cmd.env("SOURCE_DATE_EPOCH", "315532801");
         cmd
@@ -198,6 +236,13 @@ fn image_ref(s: &str) -> ImageRef {
         // The recipe names are fixed above and always form valid references.
         Err(e) => unreachable!("invalid built-in image reference {s}: {e}"),
     }
+}
+
+/// The image of a stack a root file system is made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Build,
+    Run,
 }
 
 /// Makes the stack `recipe` in `store`, or reuses it when its key (recipe, resolved packages, CA bundle) is
@@ -221,12 +266,29 @@ pub fn create(
         path: ca_bundle.to_owned(),
         source,
     })?;
-    let packages = resolve_packages(recipe)?;
+    let (build_packages, run_packages) = std::thread::scope(|s| {
+        let build = s.spawn(|| resolve_packages(recipe, Role::Build));
+        let run = resolve_packages(recipe, Role::Run);
+        (
+            build.join().unwrap_or_else(|_| {
+                Err(StackError::Mmdebstrap {
+                    doing: "resolving packages",
+                    output: String::new(),
+                })
+            }),
+            run,
+        )
+    });
+    let (build_packages, run_packages) = (build_packages?, run_packages?);
     ui.done(
-        &format!("Resolved {} packages", packages.len()),
+        &format!(
+            "Resolved {} build and {} run packages",
+            build_packages.len(),
+            run_packages.len()
+        ),
         started.elapsed(),
     );
-    let key = stack_key(recipe, &packages, &ca);
+    let key = stack_key(recipe, &build_packages, &run_packages, &ca);
     let stack = Stack {
         recipe: recipe.clone(),
         build_image: recipe.build_image(),
@@ -239,57 +301,26 @@ pub fn create(
         && store.image_layout(&stack.build_image).exists()
         && store.image_layout(&stack.run_image).exists()
     {
-        ui.done(
-            &format!(
-                "Reusing stack `{}` (recipe, packages and CA bundle unchanged)",
-                recipe.name
-            ),
-            started.elapsed(),
+        let reason = format!(
+            "Reusing stack `{}` (recipe, packages and CA bundle unchanged)",
+            recipe.name
         );
+        ui.done(&reason, started.elapsed());
         return Ok(stack);
     }
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
     let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
-    let rootfs = work.path().join("rootfs.tar");
     let step = Instant::now();
-    ui.step(&format!(
-        "mmdebstrap {} ({})",
-        recipe.suite,
-        recipe.packages.join(", ")
-    ));
-    bootstrap(recipe, ca_bundle, &rootfs, ui)?;
-    ui.done("Root file system ready", step.elapsed());
-
+    let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), ui)?;
+    ui.done("Root file systems ready", step.elapsed());
     let step = Instant::now();
-    let build_layout = Layout::create(work.path().join("build"))?;
-    let tar = fs_err::File::open(&rootfs).map_err(io_err("open", &rootfs))?;
-    let base = LayerWriter::from_tar_stream(&build_layout, io::BufReader::new(tar))?;
-    let run_layout = Layout::create(work.path().join("run"))?;
-    run_layout.import_blob(&build_layout, &base.digest)?;
-    for (layout, user, dest) in [
-        (build_layout, recipe.build_user, &stack.build_image),
-        (run_layout, recipe.run_user, &stack.run_image),
-    ] {
-        let mut image = Image::scratch(layout.clone(), "linux", "amd64")?;
-        image.add_layer(
-            &base,
-            &format!("mmdebstrap --variant={} {}", recipe.variant, recipe.suite),
-        )?;
-        label_image(&mut image, recipe, user, &packages);
-        if dest == &stack.build_image {
-            image.set_env("CNB_USER_ID", &user.0.to_string());
-            image.set_env("CNB_GROUP_ID", &user.1.to_string());
-        }
-        image.save(dest.tag())?;
-        crate::store::replace_dir(layout.root(), store.image_layout(dest).root()).map_err(
-            |source| StackError::Io {
-                action: "move into place",
-                path: store.image_layout(dest).root().to_owned(),
-                source,
-            },
-        )?;
-    }
+    write_images(
+        store,
+        &stack,
+        work.path(),
+        [(&build_tar, &build_packages), (&run_tar, &run_packages)],
+    )?;
     if let Some(parent) = record.parent() {
         fs_err::create_dir_all(parent).map_err(io_err("create", parent))?;
     }
@@ -299,6 +330,88 @@ pub fn create(
         step.elapsed(),
     );
     Ok(stack)
+}
+
+/// Makes the build and run root file systems, in parallel when they differ, as tars under `work`.
+fn bootstrap_both(
+    recipe: &StackRecipe,
+    ca_bundle: &Path,
+    work: &Path,
+    ui: &Ui,
+) -> Result<(PathBuf, PathBuf), StackError> {
+    let shared = recipe.build_packages.is_empty();
+    let build_tar = work.join("build.tar");
+    let run_tar = if shared {
+        build_tar.clone()
+    } else {
+        work.join("run.tar")
+    };
+    ui.step(&format!(
+        "mmdebstrap {}: {}",
+        recipe.suite,
+        recipe.packages(Role::Build).join(", ")
+    ));
+    let crashed = |doing| StackError::Mmdebstrap {
+        doing,
+        output: String::new(),
+    };
+    std::thread::scope(|s| {
+        let run =
+            (!shared).then(|| s.spawn(|| bootstrap(recipe, Role::Run, ca_bundle, &run_tar, ui)));
+        bootstrap(recipe, Role::Build, ca_bundle, &build_tar, ui)?;
+        run.map_or(Ok(()), |r| {
+            r.join()
+                .unwrap_or_else(|_| Err(crashed("building the run image")))
+        })
+    })?;
+    Ok((build_tar, run_tar))
+}
+
+/// Writes the build and run images from their root file system tars (one layer each) into the store.
+fn write_images(
+    store: &Store,
+    stack: &Stack,
+    work: &Path,
+    [(build_tar, build_packages), (run_tar, run_packages)]: [(&PathBuf, &Vec<String>); 2],
+) -> Result<(), StackError> {
+    let recipe = &stack.recipe;
+    for (role, tar, user, dest, packages) in [
+        (
+            Role::Build,
+            build_tar,
+            recipe.build_user,
+            &stack.build_image,
+            build_packages,
+        ),
+        (
+            Role::Run,
+            run_tar,
+            recipe.run_user,
+            &stack.run_image,
+            run_packages,
+        ),
+    ] {
+        let layout = Layout::create(work.join(format!("{role:?}").to_lowercase()))?;
+        let file = fs_err::File::open(tar).map_err(io_err("open", tar))?;
+        let base = LayerWriter::from_tar_stream(&layout, io::BufReader::new(file))?;
+        let mut image = Image::scratch(layout.clone(), "linux", "amd64")?;
+        let include = recipe.packages(role).join(",");
+        let created_by = format!(
+            "mmdebstrap --variant={} --include={include} {}",
+            recipe.variant, recipe.suite
+        );
+        image.add_layer(&base, &created_by)?;
+        label_image(&mut image, recipe, user, packages);
+        if role == Role::Build {
+            image.set_env("CNB_USER_ID", &user.0.to_string());
+            image.set_env("CNB_GROUP_ID", &user.1.to_string());
+        }
+        image.save(dest.tag())?;
+        let dest_layout = store.image_layout(dest);
+        crate::store::replace_dir(layout.root(), dest_layout.root())
+            .map_err(io_err("move into place", dest_layout.root()))?;
+    }
+    Ok(())
 }
 
 fn label_image(image: &mut Image, recipe: &StackRecipe, user: (u32, u32), packages: &[String]) {
@@ -318,9 +431,9 @@ fn label_image(image: &mut Image, recipe: &StackRecipe, user: (u32, u32), packag
 }
 
 /// Resolves the recipe's package list without downloading anything: `mmdebstrap --simulate`.
-fn resolve_packages(recipe: &StackRecipe) -> Result<Vec<String>, StackError> {
+fn resolve_packages(recipe: &StackRecipe, role: Role) -> Result<Vec<String>, StackError> {
     let output = recipe
-        .mmdebstrap()
+        .mmdebstrap(role)
         .args(["--simulate", "--verbose", recipe.suite, "/dev/null"])
         .output()
         .map_err(|source| StackError::Spawn {
@@ -357,10 +470,10 @@ fn tail(text: &str) -> String {
         .join("\n")
 }
 
-fn stack_key(recipe: &StackRecipe, packages: &[String], ca: &[u8]) -> String {
+fn stack_key(recipe: &StackRecipe, build: &[String], run: &[String], ca: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(recipe.describe().as_bytes());
-    for p in packages {
+    for p in build.iter().chain([&String::from("--")]).chain(run) {
         hasher.update(p.as_bytes());
         hasher.update(b"\n");
     }
@@ -370,6 +483,7 @@ fn stack_key(recipe: &StackRecipe, packages: &[String], ca: &[u8]) -> String {
 
 fn bootstrap(
     recipe: &StackRecipe,
+    role: Role,
     ca_bundle: &Path,
     out: &Path,
     ui: &Ui,
@@ -380,7 +494,7 @@ fn bootstrap(
         "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
          groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
     );
-    let mut cmd = recipe.mmdebstrap();
+    let mut cmd = recipe.mmdebstrap(role);
     cmd.arg("--mode=auto")
         .arg("--format=tar")
         .arg(format!("--customize-hook={users}"))
@@ -403,5 +517,39 @@ fn bootstrap(
             doing: "building the root file system",
             output: finished.tail_text(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_changes_with_packages_and_the_ca_bundle() {
+        let recipe = StackRecipe::named("python").unwrap();
+        let build = vec!["python3 3.11.2-1+b1".to_owned()];
+        let run = vec!["python3 3.11.2-1+b1".to_owned()];
+        let key = stack_key(recipe, &build, &run, b"ca");
+        assert_eq!(key, stack_key(recipe, &build, &run, b"ca"));
+        assert_ne!(key, stack_key(recipe, &build, &run, b"other ca"));
+        assert_ne!(key, stack_key(recipe, &build, &["python3 3.11.4".to_owned()], b"ca"));
+        assert_ne!(key, stack_key(StackRecipe::named("tiny").unwrap(), &build, &run, b"ca"));
+    }
+
+    #[test]
+    fn build_images_have_the_run_packages_and_more() {
+        let python = StackRecipe::named("python").unwrap();
+        let build = python.packages(Role::Build);
+        assert!(python.packages(Role::Run).iter().all(|p| build.contains(p)));
+        assert!(build.contains(&"python3-venv"));
+        assert!(!python.packages(Role::Run).contains(&"build-essential"));
+    }
+
+    #[test]
+    fn images_map_back_to_their_recipe() {
+        let tiny = StackRecipe::named("tiny").unwrap();
+        assert_eq!(StackRecipe::for_image(&tiny.run_image()), Some(tiny));
+        assert_eq!(tiny.build_image().to_string(), "localhost/rpack/tiny-build:latest");
+        assert!(StackRecipe::named("alpine").is_err());
     }
 }
