@@ -17,6 +17,7 @@ pub mod launch_toml;
 pub mod layer_toml;
 pub mod lifecycle_toml;
 pub mod order_toml;
+pub mod package_toml;
 pub mod run_toml;
 pub(crate) mod toml_file;
 
@@ -36,6 +37,7 @@ pub use launch_toml::{Label, LaunchProcess, LaunchToml, Slice};
 pub use layer_toml::{LayerToml, LayerTypes};
 pub use lifecycle_toml::{ApiSet, LegacyApis, LifecycleApis, LifecycleInfo, LifecycleToml};
 pub use order_toml::{GroupEntry, OrderGroup, OrderToml};
+pub use package_toml::{PackageDependency, PackageModule, PackagePlatform, PackageToml};
 pub use run_toml::{RunImage, RunToml};
 
 /// Metadata for a buildpack that has none: reads any `[metadata]` table (ignoring it) and is

@@ -3,6 +3,7 @@
 //!
 //! The CLI (`rpack`) is a thin shell over this library; `libbuildpack-test` drives real builds through it.
 
+pub mod archive;
 pub mod builder;
 mod error;
 pub mod lifecycle;
