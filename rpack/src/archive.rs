@@ -120,7 +120,11 @@ fn check_no_link_on_the_way(dest: &Path, rel: &Path, name: &str) -> Result<(), A
 /// # Errors
 /// On an unsafe entry (see the module docs), a broken archive, or a write error. What was extracted before
 /// the failure stays; extract into a temp dir and rename it when the whole archive is good.
-pub fn extract(reader: impl Read, dest: &Path, absolute: AbsolutePaths) -> Result<(), ArchiveError> {
+pub fn extract(
+    reader: impl Read,
+    dest: &Path,
+    absolute: AbsolutePaths,
+) -> Result<(), ArchiveError> {
     use std::os::unix::fs::PermissionsExt;
     let write_err = |path: &Path| {
         let path = path.to_path_buf();
@@ -287,8 +291,10 @@ mod tests {
 
     #[test]
     fn refuses_absolute_paths_unless_root_relative() {
-        let (_, result) =
-            extract_crafted(&[("/etc/evil", T::Regular, "", b"x")], AbsolutePaths::Refuse);
+        let (_, result) = extract_crafted(
+            &[("/etc/evil", T::Regular, "", b"x")],
+            AbsolutePaths::Refuse,
+        );
         assert!(refused(&result));
         let (dir, result) = extract_crafted(
             &[("/cnb/x", T::Regular, "", b"x")],

@@ -52,6 +52,9 @@ enum Cmd {
         #[arg(long)]
         clear_cache: bool,
     },
+    /// Package buildpacks and scaffold new ones.
+    #[command(subcommand)]
+    Buildpack(BuildpackCmd),
     /// Run an app image from the store with podman (host network).
     Run {
         /// The image.
@@ -78,6 +81,31 @@ enum BuilderCmd {
         #[arg(long, short)]
         config: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum BuildpackCmd {
+    /// Build a buildpack (or a composite from package.toml) into a reproducible .cnb file or a dir.
+    Package {
+        /// The buildpack dir, its Rust crate, or a dir with package.toml.
+        #[arg(long, short, default_value = ".")]
+        path: PathBuf,
+        /// Where to write (default: `<escaped id>_<version>.cnb`, or without `.cnb` for `--format dir`).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// `file` for a .cnb, `dir` for the assembled buildpack dir.
+        #[arg(long, value_enum, default_value = "file")]
+        format: PackageFormat,
+        /// The Rust target the binaries are built for; also sets the image's os/architecture.
+        #[arg(long, default_value = rpack::package::MUSL_TARGET)]
+        target: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PackageFormat {
+    File,
+    Dir,
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -157,6 +185,24 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
                 timeout: None,
             };
             platform::build(&store, &options, ui)?;
+        }
+        Cmd::Buildpack(BuildpackCmd::Package {
+            path,
+            output,
+            format,
+            target,
+        }) => {
+            let options = rpack::package::PackageOptions {
+                path,
+                output,
+                format: match format {
+                    PackageFormat::File => rpack::package::Format::File,
+                    PackageFormat::Dir => rpack::package::Format::Dir,
+                },
+                target,
+            };
+            let packaged = rpack::package::package(&options, ui)?;
+            println!("{}", packaged.output.display());
         }
         Cmd::Run {
             image,

@@ -1,14 +1,31 @@
-//! Turning a buildpack source into a buildpack dir the lifecycle can run: a dir that already has `bin/build`
-//! is used as it is; a Rust crate with a `buildpack.toml` is compiled as a static musl binary and laid out as
-//! `buildpack.toml`, `bin/build` and `bin/detect` (a link to the same binary: libbuildpack dispatches on argv0).
+//! Packaging buildpacks.
+//!
+//! [`prepare`] turns a buildpack source into a buildpack dir the lifecycle can run: a dir that already has
+//! `bin/build` is used as it is; a Rust crate with a `buildpack.toml` is compiled as a static musl binary and
+//! laid out as `buildpack.toml`, `bin/build` and `bin/detect` (a link to the same binary: libbuildpack
+//! dispatches on argv0), plus the extra binaries and files the crate declares in `[package.metadata.rpack]`:
+//!
+//! ```toml
+//! [package.metadata.rpack]
+//! extra-binaries = ["helper"]     # bin targets copied to bin/<name>
+//! include = ["resources"]         # files or dirs copied at the same relative path
+//! ```
+//!
+//! [`package`] writes a buildpack, or a composite buildpack with the dependencies of its `package.toml`, as a
+//! reproducible `.cnb` file (see [`cnb`]) or as an assembled dir.
+
+mod cargo;
+pub mod cnb;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use libbuildpack::data::{BuildpackDescriptor, TomlFileError};
+use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
+pub use self::cargo::target_installed;
+use crate::Error;
+use crate::archive::{self, AbsolutePaths, ArchiveError};
 use crate::ui::Ui;
 
 /// The target buildpack binaries are built for: static, so they run on any Linux base image.
@@ -23,10 +40,10 @@ pub struct BuildpackDir {
     pub descriptor: BuildpackDescriptor,
 }
 
-/// What failed while preparing a buildpack.
+/// What failed while preparing or packaging a buildpack.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
-    /// `buildpack.toml` is missing or invalid.
+    /// `buildpack.toml` or `package.toml` is missing or invalid.
     #[error(transparent)]
     Descriptor(#[from] TomlFileError),
     /// The source is neither a buildpack dir nor a crate.
@@ -46,6 +63,18 @@ pub enum PackageError {
         /// What was wrong.
         why: String,
     },
+    /// The Rust standard library for the target is not installed.
+    #[error("the Rust target {target} is not installed")]
+    MissingTarget {
+        /// The target triple.
+        target: String,
+    },
+    /// The target triple has no OCI platform rpack knows.
+    #[error("cannot tell the OCI os/architecture of the target {target}")]
+    UnknownTarget {
+        /// The target triple.
+        target: String,
+    },
     /// The build failed.
     #[error("cargo build of {manifest} failed:\n{output}")]
     Build {
@@ -55,6 +84,73 @@ pub enum PackageError {
         output: String,
         /// Whether the musl target is missing.
         missing_target: bool,
+    },
+    /// A `cargo:<name>` uri names no crate of the workspace.
+    #[error("cannot find the crate {name:?} in the cargo workspace at {dir}: {why}")]
+    UnknownCrate {
+        /// The crate name.
+        name: String,
+        /// Where the workspace was looked for.
+        dir: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// An archive is unsafe or broken.
+    #[error("could not read {path}")]
+    Archive {
+        /// The archive.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ArchiveError,
+    },
+    /// A file is not a buildpackage.
+    #[error("{path} is not a buildpackage: {why}")]
+    NotABuildpackage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// A uri rpack cannot package from.
+    #[error("{config}: `{field}` = {uri:?} is not supported: {why}")]
+    UnsupportedUri {
+        /// The file naming it.
+        config: PathBuf,
+        /// The field, like `dependencies[1].uri`.
+        field: String,
+        /// The uri.
+        uri: String,
+        /// Why.
+        why: String,
+    },
+    /// A composite buildpack's order names a buildpack that is not packaged with it.
+    #[error(
+        "{config}: `order[{group}].group[{entry}]` wants {id} {version}, which none of the packaged buildpacks provides"
+    )]
+    MissingDependency {
+        /// The composite's buildpack.toml.
+        config: PathBuf,
+        /// The order group.
+        group: usize,
+        /// The entry in the group.
+        entry: usize,
+        /// The wanted id.
+        id: String,
+        /// The wanted version.
+        version: String,
+    },
+    /// The buildpack's targets do not include the one packaged for.
+    #[error("{config}: none of the [[targets]] is {os}/{arch}, the platform of --target {target}")]
+    TargetMismatch {
+        /// The buildpack.toml.
+        config: PathBuf,
+        /// The OCI os.
+        os: String,
+        /// The OCI architecture.
+        arch: String,
+        /// The Rust target.
+        target: String,
     },
     /// A file operation failed.
     #[error("could not {action} {path}")]
@@ -80,8 +176,29 @@ impl PackageError {
             } => Some(format!(
                 "add the target buildpacks are built for: rustup target add {MUSL_TARGET}"
             )),
+            Self::MissingTarget { target } => {
+                Some(format!("add it with: rustup target add {target}"))
+            }
+            Self::UnknownTarget { .. } => Some(format!(
+                "give a Linux target like {MUSL_TARGET} or aarch64-unknown-linux-musl"
+            )),
             Self::NothingToRun { .. } => Some(
                 "point at a buildpack dir with bin/build, or at the Rust crate that builds it"
+                    .to_owned(),
+            ),
+            Self::MissingDependency { .. } => Some(
+                "add the buildpack to [[dependencies]] in package.toml (a dir, a .cnb file or cargo:<crate>), at exactly that version"
+                    .to_owned(),
+            ),
+            Self::UnsupportedUri { .. } => Some(
+                "give a buildpack dir, a Rust crate dir, a .cnb file, or cargo:<crate name or dir>; for an image in rpack's store, `rpack image export` it first"
+                    .to_owned(),
+            ),
+            Self::TargetMismatch { .. } => {
+                Some("package for one of the buildpack's targets with --target, or add the target to buildpack.toml".to_owned())
+            }
+            Self::Archive { .. } => Some(
+                "rpack only reads archives whose entries stay inside them; get the file from a trusted source or repackage it"
                     .to_owned(),
             ),
             _ => None,
@@ -89,7 +206,10 @@ impl PackageError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> PackageError + 'a {
+pub(crate) fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> PackageError + 'a {
     move |source| PackageError::Io {
         action,
         path: path.to_owned(),
@@ -97,11 +217,26 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
-/// Prepares the buildpack at `src`; crates are built and assembled under `work`.
+/// Prepares the buildpack at `src` for [`MUSL_TARGET`]; crates are built and assembled under `work`.
 ///
 /// # Errors
 /// When `buildpack.toml` is invalid, the crate does not build, or files cannot be written.
 pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, PackageError> {
+    prepare_for(src, work, MUSL_TARGET, ui)
+}
+
+/// Prepares the buildpack at `src` for the Rust target `target`; crates are built and assembled under
+/// `work`.
+///
+/// # Errors
+/// When `buildpack.toml` is invalid, the target is missing, the crate does not build, or files cannot be
+/// written.
+pub fn prepare_for(
+    src: &Path,
+    work: &Path,
+    target: &str,
+    ui: &Ui,
+) -> Result<BuildpackDir, PackageError> {
     let descriptor = BuildpackDescriptor::read(src.join("buildpack.toml"))?;
     if src.join("bin/build").is_file() || descriptor.is_composite() {
         return Ok(BuildpackDir {
@@ -116,7 +251,8 @@ pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, Package
         });
     }
     let started = Instant::now();
-    let binary = build_crate(&manifest, ui)?;
+    let info = cargo::crate_info(&manifest)?;
+    let built = cargo::build(&info, target, ui)?;
     let dir = work.join(descriptor.buildpack.id.escaped());
     if dir.exists() {
         fs_err::remove_dir_all(&dir).map_err(io_err("clean", &dir))?;
@@ -125,11 +261,26 @@ pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, Package
     fs_err::create_dir_all(&bin).map_err(io_err("create", &bin))?;
     fs_err::copy(src.join("buildpack.toml"), dir.join("buildpack.toml"))
         .map_err(io_err("copy", src))?;
+    let binary = built.join(&info.binary);
     fs_err::copy(&binary, bin.join("build")).map_err(io_err("copy", &binary))?;
     std::os::unix::fs::symlink("build", bin.join("detect")).map_err(io_err("link", &bin))?;
+    for extra in &info.extra_binaries {
+        let from = built.join(extra);
+        fs_err::copy(&from, bin.join(extra)).map_err(io_err("copy", &from))?;
+    }
+    for include in &info.include {
+        let rel = archive::entry_path(include, AbsolutePaths::Refuse).map_err(|source| {
+            PackageError::Archive {
+                path: manifest.clone(),
+                source,
+            }
+        })?;
+        let from = src.join(&rel);
+        copy_tree(&from, &dir.join(&rel)).map_err(io_err("copy", &from))?;
+    }
     ui.done(
         &format!(
-            "Built {} {} ({MUSL_TARGET})",
+            "Built {} {} ({target})",
             descriptor.buildpack.id.as_str(),
             descriptor.buildpack.version
         ),
@@ -138,89 +289,295 @@ pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, Package
     Ok(BuildpackDir { dir, descriptor })
 }
 
-/// `cargo build --release --target x86_64-unknown-linux-musl` of the crate's one binary; returns its path.
-fn build_crate(manifest: &Path, ui: &Ui) -> Result<PathBuf, PackageError> {
-    let (name, target_dir) = crate_binary(manifest)?;
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args([
-        "build",
-        "--release",
-        "--quiet",
-        "--target",
-        MUSL_TARGET,
-        "--bin",
-        &name,
-        "--manifest-path",
-    ])
-    .arg(manifest);
-    let finished = ui.run_streamed(&mut cmd).map_err(PackageError::Spawn)?;
-    if !finished.status.success() {
-        let output = finished.tail_text();
-        let missing_target = output.contains("target may not be installed")
-            || output.contains("can't find crate for `core`");
-        return Err(PackageError::Build {
-            manifest: manifest.to_owned(),
-            output,
-            missing_target,
-        });
+/// The buildpacks a uri stands for: a buildpack dir or crate dir, a `.cnb` file (every buildpack in it, the
+/// main one first), or `cargo:<crate dir or workspace package name>`. Relative paths are from `base`.
+/// `field` names the uri in errors (`dependencies[0].uri`).
+///
+/// # Errors
+/// When the uri is remote or unsupported, or preparing what it names fails.
+pub fn resolve_uri(
+    config: &Path,
+    field: &str,
+    uri: &str,
+    base: &Path,
+    work: &Path,
+    target: &str,
+    ui: &Ui,
+) -> Result<Vec<BuildpackDir>, Error> {
+    let unsupported = |why: &str| PackageError::UnsupportedUri {
+        config: config.to_owned(),
+        field: field.to_owned(),
+        uri: uri.to_owned(),
+        why: why.to_owned(),
+    };
+    fs_err::create_dir_all(work).map_err(io_err("create", work))?;
+    if let Some(name) = uri.strip_prefix("cargo:") {
+        let as_dir = base.join(name);
+        let dir = if as_dir.join("Cargo.toml").is_file() {
+            as_dir
+        } else {
+            cargo::workspace_crate(base, name)?
+        };
+        return Ok(vec![prepare_for(&dir, work, target, ui)?]);
     }
-    Ok(target_dir.join(MUSL_TARGET).join("release").join(name))
+    if uri.contains("://") && !uri.starts_with("file://") {
+        return Err(unsupported("rpack packages from local files only").into());
+    }
+    let path = base.join(uri.strip_prefix("file://").unwrap_or(uri));
+    if path.is_dir() {
+        return Ok(vec![prepare_for(&path, work, target, ui)?]);
+    }
+    if path.is_file() {
+        return cnb::unpack(&path, work);
+    }
+    if uri.is_empty() {
+        return Err(unsupported("it is empty").into());
+    }
+    Err(unsupported(&format!("{} does not exist", path.display())).into())
 }
 
-/// The crate's binary name and the target dir cargo uses for it.
-fn crate_binary(manifest: &Path) -> Result<(String, PathBuf), PackageError> {
-    let metadata_err = |why: String| PackageError::Metadata {
-        manifest: manifest.to_owned(),
-        why,
+/// What `rpack buildpack package` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A `.cnb` file.
+    #[default]
+    File,
+    /// The assembled buildpack dir (for a composite, a `<escaped id>/<version>/` tree of every buildpack).
+    Dir,
+}
+
+/// Options of [`package`].
+#[derive(Clone, Debug)]
+pub struct PackageOptions {
+    /// The buildpack dir or crate, or a dir with `package.toml`.
+    pub path: PathBuf,
+    /// Where to write; defaults to `<escaped id>_<version>.cnb` (or without `.cnb` for a dir).
+    pub output: Option<PathBuf>,
+    /// File or dir.
+    pub format: Format,
+    /// The Rust target of the binaries (and so the image's os/architecture).
+    pub target: String,
+}
+
+/// What [`package`] wrote.
+#[derive(Clone, Debug)]
+pub struct Packaged {
+    /// The file or dir written.
+    pub output: PathBuf,
+    /// The main buildpack.
+    pub descriptor: BuildpackDescriptor,
+    /// Every buildpack packaged (the main one included), in the order they were prepared.
+    pub buildpacks: Vec<BuildpackDir>,
+}
+
+/// Packages a buildpack (with the dependencies of its `package.toml` when there is one). Dependencies are
+/// prepared first, in the order `package.toml` lists them, then the buildpack itself. The output appears
+/// only when complete (written to a temp path and renamed).
+///
+/// # Errors
+/// When a descriptor or `package.toml` is invalid, a dependency is missing or cannot be prepared, or the
+/// output cannot be written.
+pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Packaged, Error> {
+    let started = Instant::now();
+    let (os, arch, _variant) = cnb::platform_of(&options.target)?;
+    let work = tempfile::tempdir().map_err(io_err("create a temp dir for", &options.path))?;
+    let package_toml = options.path.join("package.toml");
+    let (config, main_src, deps) = if package_toml.is_file() {
+        let config = PackageToml::read(&package_toml).map_err(PackageError::from)?;
+        let main = options.path.join(config.buildpack_uri());
+        (package_toml, main, config.dependencies)
+    } else {
+        (
+            options.path.join("buildpack.toml"),
+            options.path.clone(),
+            Vec::new(),
+        )
     };
-    let output = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .output()
-        .map_err(PackageError::Spawn)?;
-    if !output.status.success() {
-        return Err(metadata_err(
-            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        ));
+    // Read the main descriptor first: a malformed one fails before anything is built.
+    let main_descriptor: BuildpackDescriptor =
+        BuildpackDescriptor::read(main_src.join("buildpack.toml")).map_err(PackageError::from)?;
+    ui.section(&format!(
+        "Packaging {} {}",
+        main_descriptor.buildpack.id.as_str(),
+        main_descriptor.buildpack.version
+    ));
+    let mut buildpacks = Vec::new();
+    for (index, dep) in deps.iter().enumerate() {
+        let field = format!("dependencies[{index}]");
+        let Some(uri) = dep.uri.as_deref() else {
+            return Err(PackageError::UnsupportedUri {
+                config: config.clone(),
+                field: format!("{field}.image"),
+                uri: dep.image.clone().unwrap_or_default(),
+                why: "image dependencies need a registry".to_owned(),
+            }
+            .into());
+        };
+        let base = options.path.as_path();
+        let dir = work.path().join(format!("dep-{index}"));
+        buildpacks.extend(resolve_uri(
+            &config,
+            &format!("{field}.uri"),
+            uri,
+            base,
+            &dir,
+            &options.target,
+            ui,
+        )?);
     }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| metadata_err(format!("unreadable output: {e}")))?;
-    let wanted = fs_err::canonicalize(manifest).map_err(io_err("resolve", manifest))?;
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| {
-            p["manifest_path"]
-                .as_str()
-                .is_some_and(|m| Path::new(m) == wanted)
+    let main = prepare_for(&main_src, &work.path().join("main"), &options.target, ui)?;
+    check_targets(&main, &os, &arch, &options.target)?;
+    buildpacks.push(main.clone());
+    check_dependencies(&buildpacks)?;
+
+    let output = write_output(options, &main, &buildpacks, work.path(), (&os, &arch))?;
+    ui.done(
+        &format!(
+            "Wrote {} ({} buildpack{}, {os}/{arch})",
+            output.display(),
+            buildpacks.len(),
+            if buildpacks.len() == 1 { "" } else { "s" }
+        ),
+        started.elapsed(),
+    );
+    Ok(Packaged {
+        output,
+        descriptor: main.descriptor,
+        buildpacks,
+    })
+}
+
+/// Writes the `.cnb` or dir for `main` and `buildpacks` to its place, through a temp path and a rename.
+fn write_output(
+    options: &PackageOptions,
+    main: &BuildpackDir,
+    buildpacks: &[BuildpackDir],
+    work: &Path,
+    (os, arch): (&str, &str),
+) -> Result<PathBuf, Error> {
+    let output = options.output.clone().unwrap_or_else(|| {
+        let name = format!(
+            "{}_{}",
+            main.descriptor.buildpack.id.escaped(),
+            main.descriptor.buildpack.version
+        );
+        PathBuf::from(match options.format {
+            Format::File => format!("{name}.cnb"),
+            Format::Dir => name,
         })
-        .ok_or_else(|| metadata_err("cargo metadata does not list it".to_owned()))?;
-    let bins: Vec<&str> = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bin"))
-        })
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    let [name] = bins.as_slice() else {
-        return Err(metadata_err(format!(
-            "expected exactly one binary target, found {}",
-            bins.len()
-        )));
+    });
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .to_owned();
+    fs_err::create_dir_all(&parent).map_err(io_err("create", &parent))?;
+    match options.format {
+        Format::File => {
+            let layout = crate::oci::Layout::create(work.join("layout"))?;
+            cnb::write_image(&layout, &main.descriptor, buildpacks, (os, arch))?;
+            let mut temp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempfile_in(&parent)
+                .map_err(io_err("write into", &parent))?;
+            cnb::write_archive(layout.root(), io::BufWriter::new(temp.as_file_mut()))
+                .map_err(io_err("write", &output))?;
+            temp.as_file()
+                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .map_err(io_err("write", &output))?;
+            temp.persist(&output)
+                .map_err(|e| io_err("write", &output)(e.error))?;
+        }
+        Format::Dir => {
+            let temp = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .tempdir_in(&parent)
+                .map_err(io_err("write into", &parent))?;
+            let staged = temp.path().join("out");
+            if main.descriptor.is_composite() {
+                for bp in buildpacks {
+                    let info = &bp.descriptor.buildpack;
+                    let dest = staged
+                        .join(info.id.escaped())
+                        .join(info.version.to_string());
+                    copy_tree(&bp.dir, &dest).map_err(io_err("copy", &bp.dir))?;
+                }
+            } else {
+                copy_tree(&main.dir, &staged).map_err(io_err("copy", &main.dir))?;
+            }
+            crate::store::replace_dir(&staged, &output).map_err(io_err("write", &output))?;
+        }
+    }
+    Ok(output)
+}
+
+/// K5: a buildpack that declares targets must have one matching the platform packaged for.
+fn check_targets(
+    bp: &BuildpackDir,
+    os: &str,
+    arch: &str,
+    target: &str,
+) -> Result<(), PackageError> {
+    let targets = &bp.descriptor.targets;
+    let matches = |t: &libbuildpack::data::Target| {
+        t.os.as_deref().is_none_or(|o| o.is_empty() || o == os)
+            && t.arch.as_deref().is_none_or(|a| a.is_empty() || a == arch)
     };
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .ok_or_else(|| metadata_err("no target_directory".to_owned()))?;
-    Ok(((*name).to_owned(), PathBuf::from(target_dir)))
+    if targets.is_empty() || targets.iter().any(matches) {
+        return Ok(());
+    }
+    Err(PackageError::TargetMismatch {
+        config: bp.dir.join("buildpack.toml"),
+        os: os.to_owned(),
+        arch: arch.to_owned(),
+        target: target.to_owned(),
+    })
+}
+
+/// K6: every `[[order.group]]` entry of every composite is packaged at its exact version.
+fn check_dependencies(buildpacks: &[BuildpackDir]) -> Result<(), PackageError> {
+    for bp in buildpacks {
+        for (g, group) in bp.descriptor.order.iter().enumerate() {
+            for (e, entry) in group.group.iter().enumerate() {
+                let found = buildpacks.iter().any(|other| {
+                    let info = &other.descriptor.buildpack;
+                    info.id == entry.id && entry.version.as_ref().is_none_or(|v| v == &info.version)
+                });
+                if !found {
+                    return Err(PackageError::MissingDependency {
+                        config: bp.dir.join("buildpack.toml"),
+                        group: g,
+                        entry: e,
+                        id: entry.id.as_str().to_owned(),
+                        version: entry
+                            .version
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Copies `src` (file or dir) to `dest`, keeping symlinks as links and file modes.
+fn copy_tree(src: &Path, dest: &Path) -> io::Result<()> {
+    let meta = fs_err::symlink_metadata(src)?;
+    if let Some(parent) = dest.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(fs_err::read_link(src)?, dest)?;
+    } else if meta.is_dir() {
+        fs_err::create_dir_all(dest)?;
+        for entry in fs_err::read_dir(src)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
+        }
+    } else {
+        fs_err::copy(src, dest)?;
+    }
+    Ok(())
 }

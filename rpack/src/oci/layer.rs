@@ -34,6 +34,7 @@ pub struct LayerWriter {
     blobs: PathBuf,
     uid: u64,
     gid: u64,
+    mtime: u64,
 }
 
 impl LayerWriter {
@@ -52,6 +53,7 @@ impl LayerWriter {
             blobs,
             uid: 0,
             gid: 0,
+            mtime: NORMALIZED_MTIME,
         })
     }
 
@@ -69,12 +71,18 @@ impl LayerWriter {
         self.gid = gid;
     }
 
+    /// Sets the mtime of entries added from now on (default [`NORMALIZED_MTIME`]; packaging honours
+    /// `SOURCE_DATE_EPOCH`).
+    pub fn set_mtime(&mut self, mtime: u64) {
+        self.mtime = mtime;
+    }
+
     fn header(&self, kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(kind);
         header.set_mode(mode);
         header.set_size(size);
-        header.set_mtime(NORMALIZED_MTIME);
+        header.set_mtime(self.mtime);
         header.set_uid(self.uid);
         header.set_gid(self.gid);
         header
@@ -123,7 +131,15 @@ impl LayerWriter {
     /// # Errors
     /// On write errors.
     pub fn symlink(&mut self, path: &str, target: &str) -> io::Result<()> {
-        let mut header = self.header(tar::EntryType::Symlink, 0o777, 0);
+        self.symlink_with_mode(path, target, 0o777)
+    }
+
+    /// Adds a symlink whose header carries `mode` (pack writes 0755 for every entry of a buildpack).
+    ///
+    /// # Errors
+    /// On write errors.
+    pub fn symlink_with_mode(&mut self, path: &str, target: &str, mode: u32) -> io::Result<()> {
+        let mut header = self.header(tar::EntryType::Symlink, mode, 0);
         self.tar.append_link(&mut header, path, target)
     }
 

@@ -1,0 +1,213 @@
+//! Building a buildpack crate: `cargo metadata` to find its binaries and `[package.metadata.rpack]`, then a
+//! static release build for the target.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{PackageError, io_err};
+use crate::ui::Ui;
+
+/// What rpack needs to know about a buildpack crate.
+#[derive(Clone, Debug)]
+pub struct CrateInfo {
+    /// The crate's `Cargo.toml`.
+    pub manifest: PathBuf,
+    /// The binary that becomes `bin/build` and `bin/detect`.
+    pub binary: String,
+    /// `[package.metadata.rpack] extra-binaries`: more bin targets, copied to `bin/<name>`.
+    pub extra_binaries: Vec<String>,
+    /// `[package.metadata.rpack] include`: files or dirs (relative to the crate) copied into the buildpack.
+    pub include: Vec<String>,
+    /// Cargo's target dir for the crate.
+    pub target_dir: PathBuf,
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Whether the standard library for `target` is installed (rustup puts it under the sysroot).
+#[must_use]
+pub fn target_installed(target: &str) -> bool {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let Ok(output) = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+    else {
+        return false;
+    };
+    let dir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    output.status.success()
+        && fs_err::read_dir(&dir).is_ok_and(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with("libcore-"))
+        })
+}
+
+/// Reads the crate at `manifest` with `cargo metadata`.
+///
+/// # Errors
+/// When cargo fails, the crate has no binary to use, or `[package.metadata.rpack]` is malformed.
+pub fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
+    let metadata_err = |why: String| PackageError::Metadata {
+        manifest: manifest.to_owned(),
+        why,
+    };
+    let output = cargo()
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .output()
+        .map_err(PackageError::Spawn)?;
+    if !output.status.success() {
+        return Err(metadata_err(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| metadata_err(format!("unreadable output: {e}")))?;
+    let wanted = fs_err::canonicalize(manifest).map_err(io_err("resolve", manifest))?;
+    let package = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["manifest_path"]
+                .as_str()
+                .is_some_and(|m| Path::new(m) == wanted)
+        })
+        .ok_or_else(|| metadata_err("cargo metadata does not list it".to_owned()))?;
+    let bins: Vec<&str> = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let rpack = &package["metadata"]["rpack"];
+    let strings = |key: &str| -> Result<Vec<String>, PackageError> {
+        match &rpack[key] {
+            serde_json::Value::Null => Ok(Vec::new()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_str().map(str::to_owned).ok_or_else(|| {
+                        metadata_err(format!(
+                            "package.metadata.rpack.{key} must be a list of strings"
+                        ))
+                    })
+                })
+                .collect(),
+            _ => Err(metadata_err(format!(
+                "package.metadata.rpack.{key} must be a list of strings"
+            ))),
+        }
+    };
+    let extra_binaries = strings("extra-binaries")?;
+    let include = strings("include")?;
+    for extra in &extra_binaries {
+        if !bins.contains(&extra.as_str()) {
+            return Err(metadata_err(format!(
+                "package.metadata.rpack.extra-binaries names {extra:?}, which is not a binary of the crate"
+            )));
+        }
+    }
+    let name = package["name"].as_str().unwrap_or_default();
+    let main: Vec<&str> = bins
+        .iter()
+        .copied()
+        .filter(|b| !extra_binaries.iter().any(|e| e == b))
+        .collect();
+    let binary = match main.as_slice() {
+        [one] => (*one).to_owned(),
+        many if many.contains(&name) => name.to_owned(),
+        many => {
+            return Err(metadata_err(format!(
+                "expected one binary target (or one named like the package), found {}",
+                many.len()
+            )));
+        }
+    };
+    let target_dir = metadata["target_directory"]
+        .as_str()
+        .ok_or_else(|| metadata_err("no target_directory".to_owned()))?;
+    Ok(CrateInfo {
+        manifest: manifest.to_owned(),
+        binary,
+        extra_binaries,
+        include,
+        target_dir: PathBuf::from(target_dir),
+    })
+}
+
+/// Finds the crate called `name` in the workspace around `dir`; returns its dir.
+///
+/// # Errors
+/// When cargo fails or no package of the workspace has that name.
+pub fn workspace_crate(dir: &Path, name: &str) -> Result<PathBuf, PackageError> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(dir)
+        .output()
+        .map_err(PackageError::Spawn)?;
+    let not_found = |why: String| PackageError::UnknownCrate {
+        name: name.to_owned(),
+        dir: dir.to_owned(),
+        why,
+    };
+    if !output.status.success() {
+        return Err(not_found(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| not_found(format!("unreadable cargo metadata output: {e}")))?;
+    metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == name)
+        .and_then(|p| p["manifest_path"].as_str())
+        .and_then(|m| Path::new(m).parent().map(Path::to_owned))
+        .ok_or_else(|| not_found("no package of the workspace has that name".to_owned()))
+}
+
+/// `cargo build --release --target <target>` of the crate's binaries; returns the dir they are in.
+///
+/// # Errors
+/// When the target is not installed or the build fails.
+pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, PackageError> {
+    if !target_installed(target) {
+        return Err(PackageError::MissingTarget {
+            target: target.to_owned(),
+        });
+    }
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--quiet", "--target", target]);
+    for bin in std::iter::once(&info.binary).chain(&info.extra_binaries) {
+        cmd.args(["--bin", bin]);
+    }
+    cmd.arg("--manifest-path").arg(&info.manifest);
+    let finished = ui.run_streamed(&mut cmd).map_err(PackageError::Spawn)?;
+    if !finished.status.success() {
+        let output = finished.tail_text();
+        let missing_target = output.contains("target may not be installed")
+            || output.contains("can't find crate for `core`");
+        return Err(PackageError::Build {
+            manifest: info.manifest.clone(),
+            output,
+            missing_target,
+        });
+    }
+    Ok(info.target_dir.join(target).join("release"))
+}

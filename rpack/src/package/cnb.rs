@@ -1,0 +1,351 @@
+//! `.cnb` buildpackages as pack writes them: an uncompressed tar of an OCI image layout (`/oci-layout`,
+//! `/index.json`, `/blobs/sha256/<hex>`) holding one image with one layer per buildpack at
+//! `/cnb/buildpacks/<escaped id>/<version>/` and the `io.buildpacks.buildpackage.metadata` and
+//! `io.buildpacks.buildpack.layers` labels.
+//!
+//! Unlike pack, layers are in a fixed order (sorted by id and version), so packaging is byte-for-byte
+//! reproducible. The manifest is OCI rather than Docker v2s2; pack reads both.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use libbuildpack::data::BuildpackDescriptor;
+use serde_json::{Value, json};
+
+use super::{BuildpackDir, PackageError, io_err};
+use crate::Error;
+use crate::archive::{self, AbsolutePaths};
+use crate::oci::{Image, LayerWriter, Layout};
+
+/// The label naming the buildpackage's main buildpack.
+pub const BUILDPACKAGE_LABEL: &str = "io.buildpacks.buildpackage.metadata";
+/// The label listing every buildpack in the image and the diff id of its layer.
+pub const LAYERS_LABEL: &str = "io.buildpacks.buildpack.layers";
+
+/// The OCI os/architecture (and variant) of a Rust target triple.
+///
+/// # Errors
+/// When the triple's arch or OS has no OCI name rpack knows.
+pub fn platform_of(triple: &str) -> Result<(String, String, Option<String>), PackageError> {
+    let unknown = || PackageError::UnknownTarget {
+        target: triple.to_owned(),
+    };
+    let arch = triple.split('-').next().unwrap_or_default();
+    let (arch, variant) = match arch {
+        "x86_64" => ("amd64", None),
+        "aarch64" => ("arm64", None),
+        "i686" | "i586" => ("386", None),
+        "armv7" => ("arm", Some("v7")),
+        "arm" => ("arm", Some("v6")),
+        "riscv64gc" => ("riscv64", None),
+        "powerpc64le" => ("ppc64le", None),
+        "s390x" => ("s390x", None),
+        _ => return Err(unknown()),
+    };
+    let os = if triple.contains("-linux") {
+        "linux"
+    } else if triple.contains("-windows") {
+        "windows"
+    } else {
+        return Err(unknown());
+    };
+    Ok((os.to_owned(), arch.to_owned(), variant.map(str::to_owned)))
+}
+
+/// The mtime of every entry: `SOURCE_DATE_EPOCH` when set, else 1980-01-01T00:00:01Z.
+#[must_use]
+pub fn mtime() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(crate::oci::NORMALIZED_MTIME)
+}
+
+/// Writes the image of a buildpackage into `layout`: `main` is the buildpack the package is named for,
+/// `all` every buildpack in it (main included), each in its own layer.
+///
+/// # Errors
+/// When a buildpack dir cannot be read or the layout cannot be written.
+pub fn write_image(
+    layout: &Layout,
+    main: &BuildpackDescriptor,
+    all: &[BuildpackDir],
+    platform: (&str, &str),
+) -> Result<Image, Error> {
+    let mut sorted: Vec<&BuildpackDir> = all.iter().collect();
+    sorted.sort_by(|a, b| {
+        let key = |bp: &BuildpackDir| {
+            (
+                bp.descriptor.buildpack.id.as_str().to_owned(),
+                bp.descriptor.buildpack.version.to_string(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    sorted.dedup_by(|a, b| {
+        a.descriptor.buildpack.id == b.descriptor.buildpack.id
+            && a.descriptor.buildpack.version == b.descriptor.buildpack.version
+    });
+    let mut image = Image::scratch(layout.clone(), platform.0, platform.1)?;
+    let mut layers: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    let when = mtime();
+    for bp in sorted {
+        let info = &bp.descriptor.buildpack;
+        let mut layer = LayerWriter::new(layout)?;
+        layer.set_mtime(when);
+        let base = format!("cnb/buildpacks/{}/{}", info.id.escaped(), info.version);
+        let write = io_err("package", &bp.dir);
+        write_tree(&mut layer, &base, &bp.dir).map_err(write)?;
+        let written = layer.finish()?;
+        image.add_layer(
+            &written,
+            &format!(
+                "rpack buildpack package: {} {}",
+                info.id.as_str(),
+                info.version
+            ),
+        )?;
+        let mut entry = serde_json::Map::new();
+        entry.insert("api".into(), json!(bp.descriptor.api.to_string()));
+        if !bp.descriptor.stacks.is_empty() {
+            entry.insert("stacks".into(), json!(bp.descriptor.stacks));
+        }
+        if !bp.descriptor.targets.is_empty() {
+            entry.insert("targets".into(), json!(bp.descriptor.targets));
+        }
+        if !bp.descriptor.order.is_empty() {
+            entry.insert("order".into(), json!(bp.descriptor.order));
+        }
+        entry.insert("layerDiffID".into(), json!(written.diff_id.to_string()));
+        if let Some(homepage) = &info.homepage {
+            entry.insert("homepage".into(), json!(homepage));
+        }
+        if let Some(name) = &info.name {
+            entry.insert("name".into(), json!(name));
+        }
+        layers
+            .entry(info.id.as_str().to_owned())
+            .or_default()
+            .insert(info.version.to_string(), Value::Object(entry));
+    }
+    let stacks = if main.stacks.is_empty() {
+        json!([{ "id": "*" }])
+    } else {
+        json!(main.stacks)
+    };
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("id".into(), json!(main.buildpack.id.as_str()));
+    metadata.insert("version".into(), json!(main.buildpack.version.to_string()));
+    if let Some(homepage) = &main.buildpack.homepage {
+        metadata.insert("homepage".into(), json!(homepage));
+    }
+    if let Some(name) = &main.buildpack.name {
+        metadata.insert("name".into(), json!(name));
+    }
+    metadata.insert("stacks".into(), stacks);
+    image.set_label(BUILDPACKAGE_LABEL, &Value::Object(metadata).to_string());
+    image.set_label(LAYERS_LABEL, &json!(layers).to_string());
+    image.save(main.buildpack.version.as_ref())?;
+    Ok(image)
+}
+
+/// Adds the buildpack dir `src` at `base` with pack's normalisation: dir entries for `base` and its parents,
+/// entries sorted by name, mode 0755 for dirs, executables and links, 0644 for other files.
+fn write_tree(layer: &mut LayerWriter, base: &str, src: &Path) -> io::Result<()> {
+    let mut parent = String::new();
+    for part in base.split('/') {
+        if !parent.is_empty() {
+            parent.push('/');
+        }
+        parent.push_str(part);
+        layer.dir(&parent, 0o755)?;
+    }
+    write_children(layer, base, src)
+}
+
+fn write_children(layer: &mut LayerWriter, dest: &str, src: &Path) -> io::Result<()> {
+    let mut entries = fs_err::read_dir(src)?.collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by_key(fs_err::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_str().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not UTF-8", entry.path().display()),
+            )
+        })?;
+        let target = format!("{dest}/{name}");
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            let link = fs_err::read_link(entry.path())?;
+            layer.symlink_with_mode(&target, &link.to_string_lossy(), 0o755)?;
+        } else if kind.is_dir() {
+            layer.dir(&target, 0o755)?;
+            write_children(layer, &target, &entry.path())?;
+        } else if kind.is_file() {
+            layer.file_from(&target, &entry.path())?;
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not a file, dir or symlink", entry.path().display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the layout at `root` as a `.cnb` tar to `out`, as pack does: names with a leading `/`, no root
+/// entry, dirs first in walk order, uid/gid 0, mode 0755, fixed mtime. Temp files in the layout are skipped.
+///
+/// # Errors
+/// On read or write errors.
+pub fn write_archive(root: &Path, out: impl Write) -> io::Result<()> {
+    let mut tar = tar::Builder::new(out);
+    let when = mtime();
+    let mut append = |name: &str, kind: tar::EntryType, src: Option<&Path>| -> io::Result<()> {
+        let mut header = tar::Header::new_gnu();
+        let bytes = name.as_bytes();
+        if bytes.len() >= 100 {
+            return Err(io::Error::other(format!(
+                "{name} is too long for a tar name"
+            )));
+        }
+        header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
+        header.set_entry_type(kind);
+        header.set_mode(0o755);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(when);
+        if let Some(path) = src {
+            let file = fs_err::File::open(path)?;
+            header.set_size(file.metadata()?.len());
+            header.set_cksum();
+            tar.append(&header, file)
+        } else {
+            header.set_size(0);
+            header.set_cksum();
+            tar.append(&header, io::empty())
+        }
+    };
+    append("/blobs", tar::EntryType::Directory, None)?;
+    append("/blobs/sha256", tar::EntryType::Directory, None)?;
+    let blobs = root.join("blobs/sha256");
+    let mut names: Vec<String> = fs_err::read_dir(&blobs)?
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    for name in names {
+        append(
+            &format!("/blobs/sha256/{name}"),
+            tar::EntryType::Regular,
+            Some(&blobs.join(&name)),
+        )?;
+    }
+    append(
+        "/index.json",
+        tar::EntryType::Regular,
+        Some(&root.join("index.json")),
+    )?;
+    append(
+        "/oci-layout",
+        tar::EntryType::Regular,
+        Some(&root.join("oci-layout")),
+    )?;
+    tar.into_inner()?.flush()
+}
+
+/// Opens the `.cnb` (or any OCI archive of one image) at `file` by extracting it, safely, under `work`.
+///
+/// # Errors
+/// When the file cannot be read, is unsafe, or holds no single image.
+pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
+    let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
+    let dir = work.join("layout");
+    archive::extract(
+        io::BufReader::new(reader),
+        &dir,
+        AbsolutePaths::RootRelative,
+    )
+    .map_err(|source| PackageError::Archive {
+        path: file.to_owned(),
+        source,
+    })?;
+    Ok(Image::load(Layout::open(dir))?)
+}
+
+/// The buildpacks in a `.cnb` file: its layers are extracted (safely) under `work` and each buildpack
+/// the layers label lists is read from `/cnb/buildpacks/<escaped id>/<version>`. The main buildpack comes
+/// first.
+///
+/// # Errors
+/// When the file is not a buildpackage, a layer is unsafe, or a buildpack.toml is invalid.
+pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
+    let image = open(file, work)?;
+    let not_a_package = |why: &str| PackageError::NotABuildpackage {
+        path: file.to_owned(),
+        why: why.to_owned(),
+    };
+    let layers: BTreeMap<String, BTreeMap<String, Value>> = image
+        .label(LAYERS_LABEL)
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .ok_or_else(|| not_a_package(&format!("no readable {LAYERS_LABEL} label")))?;
+    let main: Value = image
+        .label(BUILDPACKAGE_LABEL)
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .unwrap_or_default();
+    let root = work.join("root");
+    for layer in image.layers() {
+        let digest: crate::oci::Digest = layer
+            .digest()
+            .to_string()
+            .parse()
+            .map_err(|_| not_a_package("a layer digest is not sha256"))?;
+        let blob = image.layout().blob_path(&digest);
+        let reader = io::BufReader::new(fs_err::File::open(&blob).map_err(io_err("open", &blob))?);
+        let media = layer.media_type().to_string();
+        let extracted = if media.contains("gzip") {
+            archive::extract(
+                flate2::read::GzDecoder::new(reader),
+                &root,
+                AbsolutePaths::RootRelative,
+            )
+        } else {
+            archive::extract(reader, &root, AbsolutePaths::RootRelative)
+        };
+        extracted.map_err(|source| PackageError::Archive {
+            path: file.to_owned(),
+            source,
+        })?;
+    }
+    let mut out = Vec::new();
+    for (id, versions) in &layers {
+        for version in versions.keys() {
+            let escaped = id.replace('/', "_");
+            let safe =
+                |part: &str| !part.is_empty() && part != "." && part != ".." && !part.contains('/');
+            if !safe(&escaped) || !safe(version) {
+                return Err(not_a_package(&format!(
+                    "{LAYERS_LABEL} lists an unusable buildpack {id:?} {version:?}"
+                ))
+                .into());
+            }
+            let dir: PathBuf = root.join("cnb/buildpacks").join(escaped).join(version);
+            let descriptor: BuildpackDescriptor =
+                BuildpackDescriptor::read(dir.join("buildpack.toml"))
+                    .map_err(PackageError::from)?;
+            out.push(BuildpackDir { dir, descriptor });
+        }
+    }
+    let is_main = |bp: &BuildpackDir| {
+        main["id"] == bp.descriptor.buildpack.id.as_str()
+            && main["version"] == bp.descriptor.buildpack.version.to_string()
+    };
+    out.sort_by_key(|bp| !is_main(bp));
+    if out.is_empty() {
+        return Err(not_a_package("it lists no buildpacks").into());
+    }
+    Ok(out)
+}
