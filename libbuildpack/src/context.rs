@@ -3,7 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::data::{BuildpackDescriptor, BuildpackPlan};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::data::{BuildpackDescriptor, BuildpackPlan, StoreToml, TomlFileError};
+use crate::env::{Env, ReadEnvError};
 use crate::layer::LayerBuilder;
 use crate::output::{CommandError, Output};
 use crate::platform::{PlatformEnv, Target};
@@ -15,6 +19,7 @@ pub(crate) struct Common<M> {
     pub(crate) buildpack_dir: PathBuf,
     pub(crate) platform_dir: PathBuf,
     pub(crate) platform_env: PlatformEnv,
+    pub(crate) base_env: Env,
     pub(crate) descriptor: BuildpackDescriptor<M>,
     pub(crate) metadata: M,
     pub(crate) target: Target,
@@ -121,16 +126,117 @@ impl<M> BuildContext<M> {
         LayerBuilder::new(&self.layers_dir, &self.common.output, name.as_ref())
     }
 
-    /// Runs `command` in the app dir (unless it sets its own), streaming its output and
-    /// printing the time it took. See [`Output::run`].
+    /// The env later steps of this build see: the build's own env with every layer of this
+    /// buildpack applied in ascending name order, as the lifecycle applies layers for later
+    /// buildpacks: root dirs (`bin` → `PATH`, `lib` → `LD_LIBRARY_PATH`/`LIBRARY_PATH`,
+    /// `include` → `CPATH`, `pkgconfig` → `PKG_CONFIG_PATH`), then `env/`, then `env.build/`.
+    ///
+    /// Unlike the lifecycle (which shows only `build = true` layers to *later* buildpacks),
+    /// every layer made so far counts, so a tool installed into a launch layer can run in the
+    /// next step.
     ///
     /// # Errors
     ///
-    /// [`CommandError`] when it cannot start or exits unsuccessfully.
+    /// [`ReadEnvError`] when the layers dir or an env dir cannot be read.
+    pub fn build_env(&self) -> Result<Env, ReadEnvError> {
+        let mut env = self.common.base_env.clone();
+        let mut layers = Vec::new();
+        let entries = std::fs::read_dir(&self.layers_dir).map_err(|source| ReadEnvError {
+            path: self.layers_dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(layer) = name.strip_suffix(".toml")
+                && !matches!(layer, "launch" | "build" | "store")
+                && self.layers_dir.join(layer).is_dir()
+            {
+                layers.push(layer.to_string());
+            }
+        }
+        layers.sort();
+        for layer in layers {
+            env.apply_build_layer(&self.layers_dir.join(layer))?;
+        }
+        Ok(env)
+    }
+
+    /// Runs `command` in the app dir (unless it sets its own) with the env later steps see
+    /// ([`build_env`](Self::build_env); variables set on `command` itself win), streaming
+    /// its output and printing the time it took. See [`Output::run`].
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`] when the env cannot be computed, or the command cannot start or exits
+    /// unsuccessfully.
     pub fn run(&self, command: &mut Command) -> Result<(), CommandError> {
         if command.get_current_dir().is_none() {
             command.current_dir(&self.common.app_dir);
         }
+        let env = self.build_env().map_err(|e| CommandError::Env {
+            program: command.get_program().to_string_lossy().into_owned(),
+            source: e,
+        })?;
+        let own: Vec<std::ffi::OsString> =
+            command.get_envs().map(|(k, _)| k.to_os_string()).collect();
+        for (name, value) in env.iter() {
+            if !own.iter().any(|k| k == name) {
+                command.env(name, value);
+            }
+        }
         self.common.output.run(command)
+    }
+
+    /// The data this buildpack stored in `store.toml` on the previous build (restored by
+    /// the lifecycle from the previous image), as `T`. `None` when there is none.
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), libbuildpack::data::TomlFileError> {
+    /// #[derive(Serialize, Deserialize, Default)]
+    /// struct Stats { builds: u32 }
+    /// let mut stats: Stats = ctx.store()?.unwrap_or_default();
+    /// stats.builds += 1;
+    /// ctx.set_store(&stats)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TomlFileError`] when `store.toml` exists but cannot be read or its `[metadata]` is
+    /// not a `T`.
+    pub fn store<T: DeserializeOwned>(&self) -> Result<Option<T>, TomlFileError> {
+        let path = self.layers_dir.join("store.toml");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let store = StoreToml::read(&path)?;
+        let text = toml::to_string(&store.metadata).map_err(|source| TomlFileError::Serialize {
+            path: path.clone(),
+            source,
+        })?;
+        crate::data::toml_file::parse(&text, &path).map(Some)
+    }
+
+    /// Writes `value` as the `[metadata]` of `store.toml` (atomically), for the next build.
+    ///
+    /// # Errors
+    ///
+    /// [`TomlFileError`] when `value` is not a TOML table or the file cannot be written.
+    pub fn set_store<T: Serialize>(&self, value: &T) -> Result<(), TomlFileError> {
+        let path = self.layers_dir.join("store.toml");
+        let metadata = match toml::Value::try_from(value) {
+            Ok(toml::Value::Table(table)) => table,
+            Ok(_) => {
+                return Err(TomlFileError::Write {
+                    path,
+                    source: std::io::Error::other(
+                        "the store value must serialize to a TOML table (use a struct or a map)",
+                    ),
+                });
+            }
+            Err(source) => return Err(TomlFileError::Serialize { path, source }),
+        };
+        StoreToml { metadata }.write(&path)
     }
 }

@@ -12,6 +12,7 @@ pub mod buildpack_plan;
 pub mod buildpack_toml;
 pub mod env_file;
 pub mod error;
+pub mod exec_d;
 pub mod ids;
 pub mod launch_toml;
 pub mod layer_toml;
@@ -19,6 +20,8 @@ pub mod lifecycle_toml;
 pub mod order_toml;
 pub mod package_toml;
 pub mod run_toml;
+pub mod sbom;
+pub mod store_toml;
 pub(crate) mod toml_file;
 
 pub use api::{ApiVersion, ApiVersionError, BuildpackApi, PlatformApi};
@@ -32,13 +35,16 @@ pub use buildpack_plan::{BuildpackPlan, PlanEntry};
 pub use buildpack_toml::{BuildpackDescriptor, BuildpackInfo, Distro, License, Stack, Target};
 pub use env_file::EnvAction;
 pub use error::TomlFileError;
-pub use ids::{BuildpackId, BuildpackVersion, InvalidName, LayerName, ProcessType};
+pub use exec_d::ExecDOutput;
+pub use ids::{BuildpackId, BuildpackVersion, EnvVarName, InvalidName, LayerName, ProcessType};
 pub use launch_toml::{Label, LaunchProcess, LaunchToml, Slice};
 pub use layer_toml::{LayerToml, LayerTypes};
 pub use lifecycle_toml::{ApiSet, LegacyApis, LifecycleApis, LifecycleInfo, LifecycleToml};
 pub use order_toml::{GroupEntry, OrderGroup, OrderToml};
 pub use package_toml::{PackageDependency, PackageModule, PackagePlatform, PackageToml};
 pub use run_toml::{RunImage, RunToml};
+pub use sbom::{SbomFormat, UnknownSbomFormat};
+pub use store_toml::StoreToml;
 
 /// Metadata for a buildpack that has none: reads any `[metadata]` table (ignoring it) and is
 /// written as an empty table.

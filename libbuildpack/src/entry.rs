@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use crate::buildpack::Buildpack;
 use crate::context::{BuildContext, Common, DetectContext};
-use crate::data::{BuildToml, BuildpackDescriptor, BuildpackPlan, TomlFileError, Unmet};
+use crate::data::{
+    ApiVersion, BuildToml, BuildpackDescriptor, BuildpackPlan, TomlFileError, Unmet,
+};
+use crate::env::Env;
 use crate::output::Output;
 use crate::platform::{PlatformEnv, PlatformError, Target};
 
@@ -18,7 +21,9 @@ pub const DETECT_FAIL: u8 = 100;
 pub const ERROR: u8 = 1;
 
 /// Generates `fn main` for a buildpack: one binary, installed as `bin/detect` and `bin/build`,
-/// that runs the phase named by its file name. See [`run_buildpack`].
+/// that runs the phase named by its file name. See [`run_buildpack`]. With
+/// `exec_d = f`, the same binary started from an `exec.d/` dir runs `f` as an exec.d program
+/// (see [`exec_d::run`](crate::exec_d::run)).
 ///
 /// ```ignore
 /// libbuildpack::buildpack_main!(MyBuildpack);
@@ -30,6 +35,15 @@ macro_rules! buildpack_main {
     ($buildpack:expr) => {
         fn main() -> ::std::process::ExitCode {
             $crate::run_buildpack(&$buildpack)
+        }
+    };
+    ($buildpack:expr, exec_d = $exec_d:expr) => {
+        fn main() -> ::std::process::ExitCode {
+            if $crate::exec_d::invoked_as_exec_d() {
+                $crate::exec_d::run($exec_d)
+            } else {
+                $crate::run_buildpack(&$buildpack)
+            }
         }
     };
 }
@@ -171,10 +185,17 @@ pub(crate) fn run_phase<B: Buildpack>(buildpack: &B, inputs: &Inputs, output: &O
         Phase::Build => build(buildpack, inputs, output).map(|()| 0),
     };
     result.unwrap_or_else(|error| {
-        output.error(&error);
+        match error.hint() {
+            Some(hint) => output.error_with_hint(&error, hint),
+            None => output.error(&error),
+        }
         ERROR
     })
 }
+
+/// The Buildpack API versions the runtime lets a buildpack declare.
+pub const SUPPORTED_APIS: [ApiVersion; 3] =
+    [ApiVersion::V0_10, ApiVersion::V0_11, ApiVersion::V0_12];
 
 fn common<M: serde::de::DeserializeOwned>(
     inputs: &Inputs,
@@ -183,21 +204,31 @@ fn common<M: serde::de::DeserializeOwned>(
     let path = inputs.buildpack_dir.join("buildpack.toml");
     let mut descriptor: BuildpackDescriptor<M> =
         BuildpackDescriptor::read(&path).map_err(RunError::ReadBuildpackToml)?;
+    if !SUPPORTED_APIS.contains(&descriptor.api) {
+        return Err(RunError::UnsupportedApi {
+            path,
+            api: descriptor.api,
+        });
+    }
     let metadata = match descriptor.metadata.take() {
         Some(metadata) => metadata,
         None => M::deserialize(toml::Value::Table(toml::Table::new()))
             .map_err(|source| RunError::MissingMetadata { path, source })?,
     };
+    let platform_env = PlatformEnv::read(&inputs.platform_dir)?;
+    let debug =
+        output.is_debug() || crate::output::is_debug_level(platform_env.get("BP_LOG_LEVEL"));
     Ok(Common {
         app_dir: inputs.app_dir.clone(),
         buildpack_dir: inputs.buildpack_dir.clone(),
         platform_dir: inputs.platform_dir.clone(),
-        platform_env: PlatformEnv::read(&inputs.platform_dir)?,
+        platform_env,
+        base_env: Env::from_process(),
         descriptor,
         metadata,
         target: inputs.target.clone(),
         exec_env: inputs.exec_env.clone(),
-        output: output.clone(),
+        output: output.clone().with_debug(debug),
     })
 }
 
@@ -300,6 +331,14 @@ pub enum RunError {
     /// `buildpack.toml` could not be read.
     #[error("could not read the buildpack descriptor")]
     ReadBuildpackToml(#[source] TomlFileError),
+    /// `buildpack.toml` declares a Buildpack API the runtime does not implement.
+    #[error("{} declares Buildpack API {api}, but this SDK implements only 0.10, 0.11 and 0.12", path.display())]
+    UnsupportedApi {
+        /// The `buildpack.toml`.
+        path: PathBuf,
+        /// The declared version.
+        api: ApiVersion,
+    },
     /// `buildpack.toml` has no `[metadata]` and the buildpack's metadata type needs one.
     #[error("{} has no [metadata] table, and the buildpack's metadata type cannot be empty", path.display())]
     MissingMetadata {
@@ -347,6 +386,29 @@ pub enum RunError {
     /// `launch.toml` could not be written (or is invalid).
     #[error("could not write launch.toml")]
     WriteLaunchToml(#[source] TomlFileError),
+}
+
+impl RunError {
+    /// What the user or the buildpack author can do about this error, when there is a clear
+    /// step.
+    #[must_use]
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::UnknownPhase { .. } => Some("the lifecycle runs bin/detect and bin/build"),
+            Self::MissingInput { .. } => {
+                Some("run the buildpack through the lifecycle, or use libbuildpack::testing")
+            }
+            Self::InvalidExecEnv { .. } => Some("set CNB_EXEC_ENV to a name such as production"),
+            Self::UnsupportedApi { .. } => {
+                Some("set api = \"0.12\" (or \"0.10\" / \"0.11\") in buildpack.toml")
+            }
+            Self::MissingMetadata { .. } => {
+                Some("add a [metadata] table to buildpack.toml, or give its fields defaults")
+            }
+            Self::UnmetNotInPlan { .. } => Some("only mark entries unmet that ctx.plan() lists"),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

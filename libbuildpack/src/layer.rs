@@ -27,13 +27,26 @@ pub use env::LayerEnv;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 #[must_use = "a layer is only made by `keyed_by` or `fresh`"]
 pub struct LayerBuilder<'a> {
     layers_dir: &'a Path,
     output: &'a Output,
     name: String,
     types: LayerTypes,
+    migrations: Vec<Migration<'a>>,
+}
+
+type Migration<'a> = Box<dyn Fn(&toml::Table) -> Option<toml::Table> + 'a>;
+
+impl std::fmt::Debug for LayerBuilder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayerBuilder")
+            .field("layers_dir", &self.layers_dir)
+            .field("name", &self.name)
+            .field("types", &self.types)
+            .field("migrations", &self.migrations.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> LayerBuilder<'a> {
@@ -43,7 +56,48 @@ impl<'a> LayerBuilder<'a> {
             output,
             name: name.to_string(),
             types: LayerTypes::default(),
+            migrations: Vec::new(),
         }
+    }
+
+    /// Declares how metadata stored by an older version of the buildpack (key type `Old`)
+    /// becomes the current key. When the restored metadata is not the wanted key but reads
+    /// as `Old`, `migrate` turns it into a key; if that equals the wanted key the layer is
+    /// kept ([`LayerState::Migrated`], logged as `Migrating <layer> (...)`), otherwise it is
+    /// rebuilt. Return `None` when an old key cannot be migrated. Several migrations are
+    /// tried in the order declared.
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+    /// #[derive(Serialize, Deserialize, PartialEq)]
+    /// struct OldKey { lock_md5: String, python: String }
+    /// #[derive(Serialize, Deserialize, PartialEq)]
+    /// struct Key { lock: String, python: String }
+    /// let key = Key { lock: "sha256:…".into(), python: "3.12".into() };
+    /// let venv = ctx
+    ///     .layer("venv")
+    ///     .cache()
+    ///     // The old key hashed the lock file with md5: that cannot be compared, so only the
+    ///     // python version carries over when the hash is recomputed the same way.
+    ///     .migrate(|old: OldKey| Some(Key { lock: old.lock_md5, python: old.python }))
+    ///     .keyed_by(&key)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn migrate<Old, K, F>(mut self, migrate: F) -> Self
+    where
+        Old: DeserializeOwned,
+        K: Serialize,
+        F: Fn(Old) -> Option<K> + 'a,
+    {
+        self.migrations.push(Box::new(move |old: &toml::Table| {
+            let old = Old::deserialize(toml::Value::Table(old.clone())).ok()?;
+            match toml::Value::try_from(migrate(old)?) {
+                Ok(toml::Value::Table(table)) => Some(table),
+                _ => None,
+            }
+        }));
+        self
     }
 
     /// The layer goes into the app image.
@@ -97,27 +151,48 @@ impl<'a> LayerBuilder<'a> {
         let paths = LayerPaths::new(self.layers_dir, &name);
         let restored = paths.read_restored()?;
 
+        let keep = |reason: String, migrated: bool| {
+            if paths.dir.is_dir() {
+                Decision::Reuse {
+                    reason,
+                    contents: true,
+                    migrated,
+                }
+            } else if self.types.launch && !self.types.build && !self.types.cache {
+                Decision::Reuse {
+                    reason,
+                    contents: false,
+                    migrated,
+                }
+            } else {
+                Decision::Recreate("its files were not restored".into())
+            }
+        };
         let decision = match restored {
             Restored::Missing => Decision::Create,
             Restored::Unreadable(reason) => Decision::Recreate(reason),
             Restored::Found(old) => match K::deserialize(toml::Value::Table(old.clone())) {
-                Ok(old_key) if old_key == *key => {
-                    let reason = describe_unchanged(&metadata);
-                    if paths.dir.is_dir() {
-                        Decision::Reuse {
-                            reason,
-                            contents: true,
-                        }
-                    } else if self.types.launch && !self.types.build && !self.types.cache {
-                        Decision::Reuse {
-                            reason,
-                            contents: false,
-                        }
-                    } else {
-                        Decision::Recreate("its files were not restored".into())
+                Ok(old_key) if old_key == *key => keep(describe_unchanged(&metadata), false),
+                Ok(_) => Decision::Recreate(describe_change(&old, &metadata)),
+                Err(_) => {
+                    let migrated = self.migrations.iter().find_map(|m| m(&old));
+                    match migrated {
+                        Some(table) => match K::deserialize(toml::Value::Table(table.clone())) {
+                            Ok(migrated_key) if migrated_key == *key => keep(
+                                format!(
+                                    "older metadata migrated, {}",
+                                    describe_unchanged(&metadata)
+                                ),
+                                true,
+                            ),
+                            _ => Decision::Recreate(format!(
+                                "older metadata migrated, then {}",
+                                describe_change(&table, &metadata)
+                            )),
+                        },
+                        None => Decision::Recreate(describe_change(&old, &metadata)),
                     }
                 }
-                _ => Decision::Recreate(describe_change(&old, &metadata)),
             },
         };
 
@@ -132,9 +207,21 @@ impl<'a> LayerBuilder<'a> {
                 paths.reset()?;
                 LayerState::Rebuilt { reason }
             }
-            Decision::Reuse { reason, contents } => {
+            Decision::Reuse {
+                reason,
+                contents,
+                migrated: false,
+            } => {
                 self.output.detail(format!("Reusing {name} ({reason})"));
                 LayerState::Reused { contents }
+            }
+            Decision::Reuse {
+                reason,
+                contents,
+                migrated: true,
+            } => {
+                self.output.detail(format!("Migrating {name} ({reason})"));
+                LayerState::Migrated { contents }
             }
         };
         paths.write_toml(self.types, Some(metadata))?;
@@ -169,7 +256,11 @@ impl<'a> LayerBuilder<'a> {
 enum Decision {
     Create,
     Recreate(String),
-    Reuse { reason: String, contents: bool },
+    Reuse {
+        reason: String,
+        contents: bool,
+        migrated: bool,
+    },
 }
 
 enum Restored {
@@ -339,6 +430,13 @@ pub enum LayerState {
         /// previous image: the lifecycle reuses that image's layer.
         contents: bool,
     },
+    /// The restored metadata had an older shape, was migrated by a
+    /// [`migrate`](LayerBuilder::migrate) function to the wanted key, and the layer is kept
+    /// with the new metadata.
+    Migrated {
+        /// Whether its files are here (see [`Reused`](Self::Reused)).
+        contents: bool,
+    },
 }
 
 /// A layer made by [`LayerBuilder`].
@@ -378,7 +476,82 @@ impl Layer {
     /// Whether the layer is new and empty, so the buildpack must fill it.
     #[must_use]
     pub fn is_new(&self) -> bool {
-        !matches!(self.state, LayerState::Reused { .. })
+        !matches!(
+            self.state,
+            LayerState::Reused { .. } | LayerState::Migrated { .. }
+        )
+    }
+
+    /// Whether the layer's files are here: `false` only for a launch-only layer reused from
+    /// the previous image.
+    #[must_use]
+    pub fn has_contents(&self) -> bool {
+        !matches!(
+            self.state,
+            LayerState::Reused { contents: false } | LayerState::Migrated { contents: false }
+        )
+    }
+
+    /// Installs the executable `program` (e.g. `std::env::current_exe()`) as
+    /// `exec.d/<name>`, run at launch before every process. Copied atomically, mode 0755.
+    /// Skipped for a launch-only layer reused from the previous image, which has it already.
+    ///
+    /// # Errors
+    ///
+    /// [`LayerError::InstallExecD`] when it cannot be copied, or the name is not a plain file
+    /// name.
+    pub fn install_exec_d(&self, name: &str, program: &Path) -> Result<PathBuf, LayerError> {
+        self.install_exec_d_in(Path::new("exec.d"), name, program)
+    }
+
+    /// Installs `program` as `exec.d/<process>/<name>`, run only when launching `process`.
+    /// See [`install_exec_d`](Self::install_exec_d).
+    ///
+    /// # Errors
+    ///
+    /// See [`install_exec_d`](Self::install_exec_d).
+    pub fn install_process_exec_d(
+        &self,
+        process: &crate::data::ProcessType,
+        name: &str,
+        program: &Path,
+    ) -> Result<PathBuf, LayerError> {
+        self.install_exec_d_in(&Path::new("exec.d").join(process.as_str()), name, program)
+    }
+
+    fn install_exec_d_in(
+        &self,
+        relative: &Path,
+        name: &str,
+        program: &Path,
+    ) -> Result<PathBuf, LayerError> {
+        let dir = self.path.join(relative);
+        let target = dir.join(name);
+        let err = |source| LayerError::InstallExecD {
+            path: target.clone(),
+            source,
+        };
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(err(std::io::Error::other(
+                "the exec.d program name must be a plain file name",
+            )));
+        }
+        if !self.has_contents() {
+            return Ok(target);
+        }
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        std::fs::copy(program, &tmp).map_err(err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(err)?;
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            err(e)
+        })?;
+        Ok(target)
     }
 
     /// Env files in `env/`: applied at build (for later buildpacks, when `build`) and at
@@ -449,6 +622,14 @@ pub enum LayerError {
     InvalidEnvName {
         /// The rejected name.
         name: String,
+    },
+    /// An exec.d program could not be installed.
+    #[error("could not install the exec.d program {}: {source}", path.display())]
+    InstallExecD {
+        /// The target path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// An env file could not be written.
     #[error("could not write the env file {}: {source}", path.display())]

@@ -57,6 +57,10 @@ mod detect;
 #[cfg(feature = "runtime")]
 mod entry;
 #[cfg(feature = "runtime")]
+pub mod env;
+#[cfg(feature = "runtime")]
+pub mod exec_d;
+#[cfg(feature = "runtime")]
 pub mod layer;
 #[cfg(feature = "runtime")]
 pub mod output;
@@ -76,7 +80,7 @@ pub use context::{BuildContext, DetectContext};
 #[cfg(feature = "runtime")]
 pub use detect::Detect;
 #[cfg(feature = "runtime")]
-pub use entry::{DETECT_FAIL, DETECT_PASS, ERROR, Phase, RunError, run_buildpack};
+pub use entry::{DETECT_FAIL, DETECT_PASS, ERROR, Phase, RunError, SUPPORTED_APIS, run_buildpack};
 #[cfg(feature = "runtime")]
 pub use layer::{Layer, LayerBuilder, LayerEnv, LayerError, LayerState};
 #[cfg(feature = "runtime")]

@@ -16,6 +16,8 @@ type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 /// Writes build output. Cheap to clone; clones share the same streams.
 ///
 /// Colour is used only when stdout is a terminal and `NO_COLOR` is unset or empty.
+/// [`debug`](Self::debug) lines are shown only when `BP_LOG_LEVEL` is `DEBUG` (any case), set
+/// by the user in `<platform>/env/` or in the process env.
 ///
 /// ```no_run
 /// use libbuildpack::Output;
@@ -29,12 +31,14 @@ pub struct Output {
     out: Sink,
     err: Sink,
     color: bool,
+    debug: bool,
 }
 
 impl std::fmt::Debug for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Output")
             .field("color", &self.color)
+            .field("debug", &self.debug)
             .finish_non_exhaustive()
     }
 }
@@ -49,12 +53,28 @@ impl Output {
     /// Output to the process's stdout (and errors to stderr).
     #[must_use]
     pub fn stdout() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self {
             out: Arc::new(Mutex::new(Box::new(std::io::stdout()))),
             err: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
-            color: !no_color && std::io::stdout().is_terminal(),
+            color: use_color(
+                std::env::var_os("NO_COLOR").as_deref(),
+                std::io::stdout().is_terminal(),
+            ),
+            debug: is_debug_level(std::env::var("BP_LOG_LEVEL").ok().as_deref()),
         }
+    }
+
+    /// This output with debug lines shown (`true`) or hidden.
+    #[must_use]
+    pub fn with_debug(mut self, debug: bool) -> Self {
+        self.debug = debug;
+        self
+    }
+
+    /// Whether [`debug`](Self::debug) lines are shown.
+    #[must_use]
+    pub fn is_debug(&self) -> bool {
+        self.debug
     }
 
     /// Output to `writer` (both normal output and errors), without colour. Used by tests.
@@ -65,6 +85,7 @@ impl Output {
             out: Arc::clone(&sink),
             err: sink,
             color: false,
+            debug: false,
         }
     }
 
@@ -97,6 +118,20 @@ impl Output {
     /// Adds a detail line under the current step.
     pub fn detail(&self, text: impl AsRef<str>) {
         Self::write_to(&self.out, &format!("  {}\n", text.as_ref()));
+    }
+
+    /// Adds a detail line shown only when `BP_LOG_LEVEL=DEBUG`.
+    pub fn debug(&self, text: impl AsRef<str>) {
+        if self.debug {
+            let line = self.paint(DIM, &format!("  [debug] {}", text.as_ref()));
+            Self::write_to(&self.out, &format!("{line}\n"));
+        }
+    }
+
+    /// Prints an error, its cause chain and what the user can do about it.
+    pub fn error_with_hint(&self, error: &(dyn std::error::Error + 'static), hint: &str) {
+        self.error(error);
+        Self::write_to(&self.err, &format!("  hint: {hint}\n"));
     }
 
     /// Prints a warning.
@@ -189,6 +224,19 @@ impl Output {
     }
 }
 
+/// Whether to colour output: only on a terminal, and never when `NO_COLOR` is set to a
+/// non-empty value (<https://no-color.org>).
+#[must_use]
+pub fn use_color(no_color: Option<&OsStr>, is_terminal: bool) -> bool {
+    is_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
+/// Whether a `BP_LOG_LEVEL` value asks for debug output.
+#[must_use]
+pub fn is_debug_level(level: Option<&str>) -> bool {
+    level.is_some_and(|l| l.trim().eq_ignore_ascii_case("debug"))
+}
+
 fn stream_lines(stream: Box<dyn Read + Send>, out: &Sink, tail: &Mutex<VecDeque<String>>) {
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
@@ -251,6 +299,14 @@ pub enum CommandError {
         program: String,
         /// Why it could not start.
         source: std::io::Error,
+    },
+    /// The env for the command could not be computed.
+    #[error("could not prepare the env for {program}")]
+    Env {
+        /// The program that was to run.
+        program: String,
+        /// Why.
+        source: crate::env::ReadEnvError,
     },
     /// Waiting for the program failed.
     #[error("could not wait for `{command}`: {source}")]
@@ -370,6 +426,36 @@ mod tests {
             .run(&mut Command::new("/nonexistent/program"))
             .unwrap_err();
         assert!(err.to_string().contains("is it installed"), "{err}");
+    }
+
+    #[test]
+    fn color_only_on_a_tty_without_no_color() {
+        assert!(use_color(None, true));
+        assert!(use_color(Some(OsStr::new("")), true));
+        assert!(!use_color(Some(OsStr::new("1")), true));
+        assert!(!use_color(None, false));
+    }
+
+    #[test]
+    fn debug_lines_only_at_debug_level() {
+        assert!(is_debug_level(Some("DEBUG")));
+        assert!(is_debug_level(Some("debug\n")));
+        assert!(!is_debug_level(Some("INFO")));
+        assert!(!is_debug_level(None));
+        let buffer = Buffer::default();
+        let output = Output::to_writer(buffer.clone());
+        output.debug("hidden");
+        output.clone().with_debug(true).debug("shown");
+        assert_eq!(buffer.text(), "  [debug] shown\n");
+    }
+
+    #[test]
+    fn errors_carry_cause_and_hint() {
+        let buffer = Buffer::default();
+        let output = Output::to_writer(buffer.clone());
+        let err = std::io::Error::other("disk full");
+        output.error_with_hint(&err, "free some space");
+        assert_eq!(buffer.text(), "ERROR: disk full\n  hint: free some space\n");
     }
 
     #[test]

@@ -270,6 +270,32 @@ macro_rules! name_type {
     };
 }
 
+/// Checks an environment variable name as exec.d output keys and env files need it:
+/// `^[A-Za-z_][A-Za-z0-9_]*$` (a POSIX name, which is also a TOML bare key). Usable in `const`
+/// contexts.
+///
+/// # Errors
+///
+/// A short reason when the name is invalid.
+pub const fn check_env_var_name(value: &str) -> Result<(), &'static str> {
+    let b = value.as_bytes();
+    if b.is_empty() {
+        return Err("it is empty");
+    }
+    if b[0].is_ascii_digit() {
+        return Err("it starts with a digit");
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_alphanumeric() || c == b'_') {
+            return Err("it contains a character other than letters, digits and '_'");
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 name_type!(
     /// A buildpack id such as `acme/pip`: letters, digits, `.`, `/` and `-`; not `app`,
     /// `config`, `generated` or `sbom` in any case.
@@ -337,6 +363,22 @@ impl BuildpackId {
     }
 }
 
+name_type!(
+    /// An environment variable name such as `JAVA_OPTS`: letters, digits and `_`, not
+    /// starting with a digit. exec.d output keys and env file names use it.
+    ///
+    /// ```
+    /// use libbuildpack::data::EnvVarName;
+    /// assert!("JAVA_OPTS".parse::<EnvVarName>().is_ok());
+    /// assert!("1X".parse::<EnvVarName>().is_err());
+    /// assert!("A-B".parse::<EnvVarName>().is_err());
+    /// ```
+    EnvVarName,
+    check_env_var_name,
+    "env variable name",
+    "a valid name uses only letters, digits and '_' and does not start with a digit, e.g. \"JAVA_OPTS\""
+);
+
 /// Makes a [`BuildpackId`](crate::data::BuildpackId) from a literal, checked at compile time.
 ///
 /// ```
@@ -381,6 +423,27 @@ macro_rules! layer_name {
     }};
 }
 
+/// Makes an [`EnvVarName`](crate::data::EnvVarName) from a literal, checked at compile time.
+///
+/// ```
+/// let name = libbuildpack::env_var_name!("PORT");
+/// assert_eq!(name.as_str(), "PORT");
+/// ```
+///
+/// ```compile_fail
+/// let bad = libbuildpack::env_var_name!("A-B");
+/// ```
+#[macro_export]
+macro_rules! env_var_name {
+    ($value:literal) => {{
+        const _: () = match $crate::data::ids::check_env_var_name($value) {
+            Ok(()) => (),
+            Err(reason) => panic!("{}", reason),
+        };
+        $crate::data::EnvVarName::__from_checked_literal($value)
+    }};
+}
+
 /// Makes a [`ProcessType`](crate::data::ProcessType) from a literal, checked at compile time.
 ///
 /// ```
@@ -405,6 +468,16 @@ macro_rules! process_type {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_var_names() {
+        for ok in ["A", "_X", "JAVA_OPTS", "a1"] {
+            assert!(EnvVarName::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1A", "A-B", "A.B", "A B", "A=B"] {
+            assert!(EnvVarName::new(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn buildpack_ids() {

@@ -3,7 +3,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use super::{Layer, LayerError, LayerState};
+use super::{Layer, LayerError};
 use crate::data::EnvAction;
 
 /// Writes env files into one env directory of a layer. Made by [`Layer::env`],
@@ -139,7 +139,7 @@ impl<'a> LayerEnv<'a> {
                 name: name.to_string(),
             });
         }
-        if self.layer.state == (LayerState::Reused { contents: false }) {
+        if !self.layer.has_contents() {
             return Ok(self);
         }
         let path = self.dir.join(format!("{name}.{suffix}"));
@@ -171,6 +171,7 @@ fn os_bytes(value: &OsStr) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::LayerState;
     use super::*;
     use crate::data::{LayerName, LayerTypes};
 
