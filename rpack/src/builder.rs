@@ -208,18 +208,7 @@ fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<I
     let mut buildpacks = Vec::new();
     for (index, entry) in toml.buildpacks.iter().enumerate() {
         let uri = entry.uri.as_deref().unwrap_or_default();
-        let path = base.join(uri.strip_prefix("file://").unwrap_or(uri));
-        let remote = uri.contains("://") && !uri.starts_with("file://");
-        if uri.is_empty() || remote || !path.is_dir() {
-            let uri = uri.to_owned();
-            return Err(BuilderError::UnsupportedUri {
-                path: config.to_owned(),
-                index,
-                uri,
-            }
-            .into());
-        }
-        buildpacks.push(package::prepare(&path, &work.join("buildpacks"), ui)?);
+        buildpacks.extend(buildpacks_at_uri(config, index, uri, work, ui)?);
     }
     let order = resolve_order(config, &toml.order, &buildpacks)?;
     Ok(Inputs {
@@ -231,6 +220,27 @@ fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<I
         buildpacks,
         order,
     })
+}
+
+/// The buildpacks of one `[[buildpacks]] uri`: a buildpack dir or crate, a `.cnb` file (every buildpack in
+/// it, read with safe extraction), or `cargo:<crate dir or workspace package>`, packaged by rpack.
+fn buildpacks_at_uri(
+    config: &Path,
+    index: usize,
+    uri: &str,
+    work: &Path,
+    ui: &Ui,
+) -> Result<Vec<BuildpackDir>, Error> {
+    let base = config.parent().unwrap_or_else(|| Path::new("."));
+    package::resolve_uri(
+        config,
+        &format!("buildpacks[{index}].uri"),
+        uri,
+        base,
+        &work.join("buildpacks").join(index.to_string()),
+        package::MUSL_TARGET,
+        ui,
+    )
 }
 
 /// `/cnb/lifecycle`: the lifecycle binary, its phase links and the launcher.
