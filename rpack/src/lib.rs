@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod builder;
 mod error;
+pub mod inspect;
 pub mod lifecycle;
 pub mod oci;
 pub mod package;

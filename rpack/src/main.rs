@@ -55,6 +55,14 @@ enum Cmd {
     /// Package buildpacks and scaffold new ones.
     #[command(subcommand)]
     Buildpack(BuildpackCmd),
+    /// Show what a .cnb file, builder or app image holds: buildpacks, order, lifecycle, processes, layers.
+    Inspect {
+        /// A .cnb (or OCI archive) file, or an image in rpack's store.
+        target: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run an app image from the store with podman (host network).
     Run {
         /// The image.
@@ -203,6 +211,17 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             };
             let packaged = rpack::package::package(&options, ui)?;
             println!("{}", packaged.output.display());
+        }
+        Cmd::Inspect { target, json } => {
+            let report = rpack::inspect::inspect(&store, &target)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print!("{}", report.to_text());
+            }
         }
         Cmd::Run {
             image,

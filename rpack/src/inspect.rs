@@ -1,0 +1,350 @@
+//! `rpack inspect`: what a buildpackage (`.cnb`), builder or app image holds: buildpacks, order, lifecycle and
+//! its APIs, processes, labels, and each layer with its size and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Error;
+use crate::oci::Image;
+use crate::package::cnb;
+use crate::reference::ImageRef;
+use crate::store::Store;
+
+/// What kind of image it is, by its labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A buildpackage (`io.buildpacks.buildpackage.metadata`).
+    Buildpackage,
+    /// A builder (`io.buildpacks.builder.metadata`).
+    Builder,
+    /// An app image built by the lifecycle (`io.buildpacks.build.metadata`).
+    App,
+    /// Anything else (a stack image, say).
+    Image,
+}
+
+/// One buildpack in the image.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildpackSummary {
+    /// Its id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// Its Buildpack API, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// Its homepage, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+}
+
+/// One layer.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerSummary {
+    /// The blob digest.
+    pub digest: String,
+    /// The uncompressed diff id.
+    pub diff_id: String,
+    /// The blob size in bytes.
+    pub size: u64,
+    /// `created_by` of its history entry.
+    pub created_by: String,
+}
+
+/// Everything `rpack inspect` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The image reference or file inspected.
+    pub source: String,
+    /// What it is.
+    pub kind: Kind,
+    /// `os` of the config.
+    pub os: String,
+    /// `architecture` of the config.
+    pub architecture: String,
+    /// The config digest (the image id).
+    pub id: String,
+    /// The buildpacks it holds or was built with.
+    pub buildpacks: Vec<BuildpackSummary>,
+    /// The detection order (builders) or the composite order (buildpackages).
+    pub order: Value,
+    /// The lifecycle and its APIs (builders).
+    pub lifecycle: Value,
+    /// The processes (app images).
+    pub processes: Value,
+    /// The run image (builders and app images).
+    pub run_image: Value,
+    /// Every label.
+    pub labels: BTreeMap<String, String>,
+    /// The layers, base first.
+    pub layers: Vec<LayerSummary>,
+}
+
+/// Inspects `target`: a `.cnb` or OCI archive file when such a file exists, else an image in the store.
+///
+/// # Errors
+/// When the file or image cannot be read.
+pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
+    let path = Path::new(target);
+    if path.is_file() {
+        let work = tempfile::tempdir().map_err(|source| crate::package::PackageError::Io {
+            action: "create a temp dir for",
+            path: path.to_owned(),
+            source,
+        })?;
+        let image = cnb::open(path, work.path())?;
+        return report(target, &image);
+    }
+    let reference: ImageRef = target.parse()?;
+    let image = Image::load(store.image_layout(&reference))?;
+    report(&reference.to_string(), &image)
+}
+
+fn json_label(image: &Image, key: &str) -> Value {
+    image
+        .label(key)
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// Builds the report of a loaded image.
+///
+/// # Errors
+/// When the config digest cannot be computed.
+pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
+    let labels: BTreeMap<String, String> = image.labels().into_iter().collect();
+    let builder = json_label(image, "io.buildpacks.builder.metadata");
+    let package = json_label(image, cnb::BUILDPACKAGE_LABEL);
+    let build = json_label(image, "io.buildpacks.build.metadata");
+    let layers_label = json_label(image, cnb::LAYERS_LABEL);
+    let kind = if !builder.is_null() {
+        Kind::Builder
+    } else if !package.is_null() {
+        Kind::Buildpackage
+    } else if !build.is_null() {
+        Kind::App
+    } else {
+        Kind::Image
+    };
+    let mut buildpacks = Vec::new();
+    let mut order = json_label(image, "io.buildpacks.buildpack.order");
+    if let Some(map) = layers_label.as_object() {
+        for (id, versions) in map {
+            for (version, info) in versions.as_object().into_iter().flatten() {
+                buildpacks.push(BuildpackSummary {
+                    id: id.clone(),
+                    version: version.clone(),
+                    api: text(&info["api"]),
+                    homepage: text(&info["homepage"]),
+                });
+                let is_main =
+                    package["id"] == id.as_str() && package["version"] == version.as_str();
+                if kind == Kind::Buildpackage && is_main && order.is_null() {
+                    order = info["order"].clone();
+                }
+            }
+        }
+    } else if let Some(list) = build["buildpacks"].as_array() {
+        for bp in list {
+            buildpacks.push(BuildpackSummary {
+                id: text(&bp["id"]).unwrap_or_default(),
+                version: text(&bp["version"]).unwrap_or_default(),
+                api: text(&bp["api"]),
+                homepage: text(&bp["homepage"]),
+            });
+        }
+    }
+    let run_image = if kind == Kind::App {
+        json_label(image, "io.buildpacks.lifecycle.metadata")["runImage"].clone()
+    } else {
+        builder["stack"]["runImage"].clone()
+    };
+    let history: Vec<String> = image
+        .config()
+        .history()
+        .iter()
+        .flatten()
+        .filter(|h| !h.empty_layer().unwrap_or(false))
+        .map(|h| h.created_by().clone().unwrap_or_default())
+        .collect();
+    let layers = image
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| LayerSummary {
+            digest: layer.digest().to_string(),
+            diff_id: image.diff_ids().get(i).cloned().unwrap_or_default(),
+            size: layer.size(),
+            created_by: history.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Ok(Report {
+        source: source.to_owned(),
+        kind,
+        os: image.os(),
+        architecture: image.arch(),
+        id: image.config_digest()?.to_string(),
+        buildpacks,
+        order,
+        lifecycle: builder["lifecycle"].clone(),
+        processes: build["processes"].clone(),
+        run_image,
+        labels,
+        layers,
+    })
+}
+
+/// `1.2 MB` style sizes.
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
+    #[allow(clippy::cast_precision_loss)]
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
+    }
+}
+
+fn order_text(order: &Value, out: &mut String) {
+    for (i, group) in order.as_array().into_iter().flatten().enumerate() {
+        let entries: Vec<String> = group["group"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let mut s = text(&e["id"]).unwrap_or_default();
+                if let Some(v) = text(&e["version"]) {
+                    let _ = write!(s, "@{v}");
+                }
+                if e["optional"].as_bool() == Some(true) {
+                    s.push_str(" (optional)");
+                }
+                s
+            })
+            .collect();
+        let _ = writeln!(out, "  group {}: {}", i + 1, entries.join(", "));
+    }
+}
+
+impl Report {
+    /// The human-readable summary.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let kind = serde_json::to_value(self.kind)
+            .ok()
+            .and_then(|v| text(&v))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} ({kind}, {}/{})\nid: {}",
+            self.source, self.os, self.architecture, self.id
+        );
+        if !self.buildpacks.is_empty() {
+            out.push_str("\nBuildpacks:\n");
+            for bp in &self.buildpacks {
+                let _ = writeln!(
+                    out,
+                    "  {:<40} {:<10} api {}",
+                    bp.id,
+                    bp.version,
+                    bp.api.as_deref().unwrap_or("?")
+                );
+            }
+        }
+        if self.order.as_array().is_some_and(|o| !o.is_empty()) {
+            out.push_str("\nOrder:\n");
+            order_text(&self.order, &mut out);
+        }
+        if !self.lifecycle.is_null() {
+            let l = &self.lifecycle;
+            let apis = |kind: &str| {
+                l["apis"][kind]["supported"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                out,
+                "\nLifecycle: {}\n  buildpack APIs: {}\n  platform APIs: {}",
+                text(&l["version"]).unwrap_or_default(),
+                apis("buildpack"),
+                apis("platform")
+            );
+        }
+        if let Some(run) = self.run_image["image"]
+            .as_str()
+            .or(self.run_image["reference"].as_str())
+        {
+            let _ = writeln!(out, "\nRun image: {run}");
+        }
+        if let Some(processes) = self.processes.as_array().filter(|p| !p.is_empty()) {
+            out.push_str("\nProcesses:\n");
+            for p in processes {
+                let command: Vec<String> = match &p["command"] {
+                    Value::Array(items) => items.iter().filter_map(text).collect(),
+                    Value::String(s) => vec![s.clone()],
+                    _ => Vec::new(),
+                };
+                let args: Vec<String> = p["args"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(text)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {} {}",
+                    text(&p["type"]).unwrap_or_default(),
+                    command.join(" "),
+                    args.join(" ")
+                );
+            }
+        }
+        out.push_str("\nLayers:\n");
+        for layer in &self.layers {
+            let short = layer.digest.trim_start_matches("sha256:");
+            let _ = writeln!(
+                out,
+                "  {:>9}  {}  {}",
+                human_size(layer.size),
+                &short[..12.min(short.len())],
+                layer.created_by
+            );
+        }
+        if !self.labels.is_empty() {
+            out.push_str("\nLabels:\n");
+            for (key, value) in &self.labels {
+                let shown: String = value.chars().take(100).collect();
+                let more = if value.chars().count() > 100 {
+                    "…"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  {key} = {shown}{more}");
+            }
+        }
+        out
+    }
+}
