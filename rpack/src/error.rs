@@ -1,6 +1,7 @@
 //! The error any rpack operation can end with, and the hint that goes with it.
 
 use crate::builder::BuilderError;
+use crate::images::ImagesError;
 use crate::lifecycle::LifecycleError;
 use crate::oci::{ImageError, LayoutError};
 use crate::package::PackageError;
@@ -39,6 +40,9 @@ pub enum Error {
     /// A build.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// Taking care of the store's images.
+    #[error(transparent)]
+    Images(#[from] ImagesError),
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::reference::InvalidImageRef),
@@ -55,6 +59,7 @@ impl Error {
             Self::Package(e) => e.hint(),
             Self::Builder(e) => e.hint(),
             Self::Build(e) => e.hint(),
+            Self::Images(e) => e.hint(),
             Self::Store(_) | Self::Image(_) | Self::Layout(_) | Self::ImageRef(_) => None,
         }
     }

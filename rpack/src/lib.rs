@@ -5,7 +5,9 @@
 
 pub mod archive;
 pub mod builder;
+pub mod doctor;
 mod error;
+pub mod images;
 pub mod inspect;
 pub mod lifecycle;
 pub mod oci;

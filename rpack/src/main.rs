@@ -63,6 +63,19 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// List the images in rpack's store.
+    Images {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage one image of rpack's store.
+    #[command(subcommand)]
+    Image(ImageCmd),
+    /// Remove blobs no image references and temp files interrupted commands left behind.
+    Prune,
+    /// Check podman, runc, the lifecycle, the musl target, mmdebstrap and free disk, with fixes.
+    Doctor,
     /// Run an app image from the store with podman (host network).
     Run {
         /// The image.
@@ -107,6 +120,29 @@ enum BuildpackCmd {
         /// The Rust target the binaries are built for; also sets the image's os/architecture.
         #[arg(long, default_value = rpack::package::MUSL_TARGET)]
         target: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImageCmd {
+    /// Remove an image from the store.
+    Rm {
+        /// The image.
+        image: ImageRef,
+    },
+    /// Write an image as an OCI archive (a tar of its image layout).
+    Export {
+        /// The image.
+        image: ImageRef,
+        /// The archive to write.
+        file: PathBuf,
+    },
+    /// Read an OCI archive (or .cnb) into the store.
+    Import {
+        /// The archive.
+        file: PathBuf,
+        /// The name to store it as.
+        image: ImageRef,
     },
 }
 
@@ -223,6 +259,10 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
                 print!("{}", report.to_text());
             }
         }
+        Cmd::Images { json } => list_images(&store, json),
+        Cmd::Image(cmd) => image_cmd(&store, cmd)?,
+        Cmd::Prune => prune(&store)?,
+        Cmd::Doctor => return Ok(doctor(&store)),
         Cmd::Run {
             image,
             env,
@@ -238,4 +278,77 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn list_images(store: &Store, json: bool) {
+    let images = rpack::images::list(store);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&images).unwrap_or_default()
+        );
+    } else {
+        println!("{:<60} {:<13} {:<12} {:>9}", "IMAGE", "KIND", "ID", "SIZE");
+        for image in images {
+            let id = image.id.trim_start_matches("sha256:");
+            println!(
+                "{:<60} {:<13} {:<12} {:>9}",
+                image.reference,
+                image.kind,
+                &id[..12.min(id.len())],
+                rpack::inspect::human_size(image.size)
+            );
+        }
+    }
+}
+
+fn image_cmd(store: &Store, cmd: ImageCmd) -> Result<(), Error> {
+    match cmd {
+        ImageCmd::Rm { image } => {
+            rpack::images::remove(store, &image)?;
+            println!("removed {image}");
+        }
+        ImageCmd::Export { image, file } => {
+            rpack::images::export(store, &image, &file)?;
+            println!("{}", file.display());
+        }
+        ImageCmd::Import { file, image } => {
+            rpack::images::import(store, &file, &image)?;
+            println!("{image}");
+        }
+    }
+    Ok(())
+}
+
+fn prune(store: &Store) -> Result<(), Error> {
+    let pruned = rpack::images::prune(store)?;
+    println!(
+        "removed {} unreferenced blobs and {} stale temp entries, {} freed",
+        pruned.blobs,
+        pruned.temp,
+        rpack::inspect::human_size(pruned.bytes)
+    );
+    Ok(())
+}
+
+fn doctor(store: &Store) -> ExitCode {
+    let checks = rpack::doctor::run(store);
+    let mut failed = false;
+    for check in &checks {
+        println!(
+            "{} {:<16} {}",
+            if check.ok { "ok  " } else { "FAIL" },
+            check.name,
+            check.detail
+        );
+        if let Some(fix) = &check.fix {
+            println!("     {:<16} fix: {fix}", "");
+        }
+        failed |= !check.ok;
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

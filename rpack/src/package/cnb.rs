@@ -201,6 +201,18 @@ fn write_children(layer: &mut LayerWriter, dest: &str, src: &Path) -> io::Result
 /// # Errors
 /// On read or write errors.
 pub fn write_archive(root: &Path, out: impl Write) -> io::Result<()> {
+    write_archive_of(root, |_| true, out)
+}
+
+/// [`write_archive`] with only the blobs whose hex digest `keep` accepts.
+///
+/// # Errors
+/// On read or write errors.
+pub fn write_archive_of(
+    root: &Path,
+    keep: impl Fn(&str) -> bool,
+    out: impl Write,
+) -> io::Result<()> {
     let mut tar = tar::Builder::new(out);
     let when = mtime();
     let mut append = |name: &str, kind: tar::EntryType, src: Option<&Path>| -> io::Result<()> {
@@ -234,7 +246,7 @@ pub fn write_archive(root: &Path, out: impl Write) -> io::Result<()> {
     let mut names: Vec<String> = fs_err::read_dir(&blobs)?
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.'))
+        .filter(|n| !n.starts_with('.') && keep(n))
         .collect();
     names.sort();
     for name in names {

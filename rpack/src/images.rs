@@ -1,0 +1,434 @@
+//! Taking care of the image store: listing and removing images, pruning what no image uses, and moving
+//! images in and out as OCI archives.
+
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use oci_spec::image::{Descriptor, MediaType};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::Error;
+use crate::archive::{self, AbsolutePaths, ArchiveError};
+use crate::oci::{Digest, Image, Layout};
+use crate::reference::ImageRef;
+use crate::store::Store;
+
+/// Temp dirs and files older than this are taken as left behind by an interrupted command.
+pub const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// What failed while taking care of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum ImagesError {
+    /// The image is not in the store.
+    #[error("{image} is not in rpack's store ({path})")]
+    NotFound {
+        /// The image.
+        image: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// An archive to import is unsafe or broken.
+    #[error("could not import {path}")]
+    Archive {
+        /// The archive.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ArchiveError,
+    },
+    /// A blob's content does not match its name.
+    #[error("{path}: blob {name} does not match its digest")]
+    CorruptBlob {
+        /// The archive.
+        path: PathBuf,
+        /// The blob's file name.
+        name: String,
+    },
+    /// A file operation failed.
+    #[error("could not {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl ImagesError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotFound { .. } => {
+                Some("list the images rpack has with `rpack images`".to_owned())
+            }
+            Self::CorruptBlob { .. } => Some("the archive is damaged; export it again".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ImagesError + 'a {
+    move |source| ImagesError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One image of the store.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImageEntry {
+    /// Its reference.
+    pub reference: String,
+    /// Its config digest (the image id).
+    pub id: String,
+    /// What it is (`builder`, `buildpackage`, `app`, `image`).
+    pub kind: String,
+    /// The sum of its layer blob sizes.
+    pub size: u64,
+}
+
+/// Every layout dir (a dir with `index.json`) under `dir`, with its path relative to `dir`.
+fn layout_dirs(dir: &Path, rel: &Path, out: &mut Vec<PathBuf>) {
+    if dir.join("index.json").is_file() {
+        out.push(rel.to_owned());
+        return;
+    }
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(fs_err::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) && !name.to_string_lossy().starts_with('.') {
+            layout_dirs(&entry.path(), &rel.join(&name), out);
+        }
+    }
+}
+
+/// The images in the store, sorted by reference.
+#[must_use]
+pub fn list(store: &Store) -> Vec<ImageEntry> {
+    let mut dirs = Vec::new();
+    layout_dirs(&store.images_dir(), Path::new(""), &mut dirs);
+    dirs.iter()
+        .filter_map(|rel| {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let [registry, repo @ .., tag] = parts.as_slice() else {
+                return None;
+            };
+            if repo.is_empty() {
+                return None;
+            }
+            let reference = format!("{registry}/{}:{tag}", repo.join("/"));
+            let image = Image::load(Layout::open(store.images_dir().join(rel))).ok()?;
+            let kind = crate::inspect::report(&reference, &image)
+                .ok()
+                .and_then(|r| serde_json::to_value(r.kind).ok())
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Some(ImageEntry {
+                id: image
+                    .config_digest()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                size: image.layers().iter().map(Descriptor::size).sum(),
+                kind,
+                reference,
+            })
+        })
+        .collect()
+}
+
+/// Removes `image` from the store (waiting for commands that hold its lock), and the dirs it leaves empty.
+///
+/// # Errors
+/// When it is not in the store or cannot be removed.
+pub fn remove(store: &Store, image: &ImageRef) -> Result<(), Error> {
+    let _lock = store.lock(&image.to_string())?;
+    let layout = store.image_layout(image);
+    if !layout.exists() {
+        return Err(ImagesError::NotFound {
+            image: image.to_string(),
+            path: layout.root().to_owned(),
+        }
+        .into());
+    }
+    // Move it aside first so the image disappears at once, then delete.
+    let aside = store
+        .tmp_dir()
+        .join(format!("rm-{}-{}", std::process::id(), image.tag()));
+    fs_err::create_dir_all(store.tmp_dir()).map_err(io_err("create", &store.tmp_dir()))?;
+    fs_err::rename(layout.root(), &aside).map_err(io_err("remove", layout.root()))?;
+    fs_err::remove_dir_all(&aside).map_err(io_err("remove", &aside))?;
+    let images = store.images_dir();
+    let mut dir = layout.root().parent();
+    while let Some(d) = dir.filter(|d| d.starts_with(&images) && *d != images) {
+        if fs_err::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}
+
+/// The blobs (hex digests) the index of `layout` reaches: manifests, nested indexes, configs and layers.
+fn referenced_blobs(layout: &Layout) -> Option<BTreeSet<String>> {
+    let index = layout.read_index().ok()?;
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<Descriptor> = index.manifests().clone();
+    while let Some(desc) = todo.pop() {
+        let digest: Digest = desc.digest().to_string().parse().ok()?;
+        if !seen.insert(digest.hex().to_owned()) {
+            continue;
+        }
+        let is_index = matches!(desc.media_type(), MediaType::ImageIndex)
+            || desc.media_type().to_string().contains("manifest.list");
+        let is_manifest = matches!(desc.media_type(), MediaType::ImageManifest)
+            || desc
+                .media_type()
+                .to_string()
+                .contains("distribution.manifest.v2");
+        if is_index {
+            let bytes = layout.read_blob(&digest).ok()?;
+            let nested: oci_spec::image::ImageIndex = serde_json::from_slice(&bytes).ok()?;
+            todo.extend(nested.manifests().iter().cloned());
+        } else if is_manifest {
+            let manifest = layout.read_manifest(&digest).ok()?;
+            todo.push(manifest.config().clone());
+            todo.extend(manifest.layers().iter().cloned());
+        }
+    }
+    Some(seen)
+}
+
+/// What [`prune`] removed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Pruned {
+    /// Blobs no image references.
+    pub blobs: usize,
+    /// Stale temp dirs and files.
+    pub temp: usize,
+    /// Bytes freed.
+    pub bytes: u64,
+}
+
+fn is_stale(path: &Path) -> bool {
+    fs_err::symlink_metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age > STALE_AFTER)
+}
+
+fn size_of(path: &Path) -> u64 {
+    let Ok(meta) = fs_err::symlink_metadata(path) else {
+        return 0;
+    };
+    if meta.is_dir() {
+        fs_err::read_dir(path).map_or(0, |entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| size_of(&e.path()))
+                .sum()
+        })
+    } else {
+        meta.len()
+    }
+}
+
+/// Removes blobs that no image references, and temp dirs and files (in the store's tmp dir, `.old-*` dirs
+/// and `.tmp-*` blobs) older than [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
+///
+/// # Errors
+/// When a lock cannot be taken.
+pub fn prune(store: &Store) -> Result<Pruned, Error> {
+    let mut pruned = Pruned::default();
+    let remove = |path: &Path, pruned: &mut Pruned, blob: bool| {
+        let bytes = size_of(path);
+        let removed = if fs_err::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            fs_err::remove_dir_all(path).is_ok()
+        } else {
+            fs_err::remove_file(path).is_ok()
+        };
+        if removed {
+            pruned.bytes += bytes;
+            if blob {
+                pruned.blobs += 1;
+            } else {
+                pruned.temp += 1;
+            }
+        }
+    };
+    let mut dirs = Vec::new();
+    layout_dirs(&store.images_dir(), Path::new(""), &mut dirs);
+    for rel in dirs {
+        let layout = Layout::open(store.images_dir().join(&rel));
+        let name = rel.to_string_lossy().into_owned();
+        let _lock = store.lock(&name)?;
+        let Some(keep) = referenced_blobs(&layout) else {
+            continue; // unreadable index: leave it alone rather than delete what it may use
+        };
+        let Ok(entries) = fs_err::read_dir(layout.blobs_dir()) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if file.starts_with(".tmp-") {
+                if is_stale(&entry.path()) {
+                    remove(&entry.path(), &mut pruned, false);
+                }
+            } else if !keep.contains(&file) {
+                remove(&entry.path(), &mut pruned, true);
+            }
+        }
+    }
+    // Stale scratch dirs, and `.old-*` dirs an interrupted replace left next to images.
+    if let Ok(entries) = fs_err::read_dir(store.tmp_dir()) {
+        for entry in entries.filter_map(Result::ok) {
+            if is_stale(&entry.path()) {
+                remove(&entry.path(), &mut pruned, false);
+            }
+        }
+    }
+    let mut olds = Vec::new();
+    find_old_dirs(&store.images_dir(), &mut olds);
+    for old in olds {
+        if is_stale(&old) {
+            remove(&old, &mut pruned, false);
+        }
+    }
+    Ok(pruned)
+}
+
+fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(".old-") {
+            out.push(entry.path());
+        } else if name != "blobs" {
+            find_old_dirs(&entry.path(), out);
+        }
+    }
+}
+
+/// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
+/// `file`, through a temp file and a rename.
+///
+/// # Errors
+/// When the image is not in the store or the file cannot be written.
+pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error> {
+    let _lock = store.lock(&image.to_string())?;
+    let layout = store.image_layout(image);
+    if !layout.exists() {
+        return Err(ImagesError::NotFound {
+            image: image.to_string(),
+            path: layout.root().to_owned(),
+        }
+        .into());
+    }
+    let keep = referenced_blobs(&layout).unwrap_or_default();
+    let parent = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent)
+        .map_err(io_err("write into", parent))?;
+    crate::package::cnb::write_archive_of(
+        layout.root(),
+        |hex| keep.contains(hex),
+        io::BufWriter::new(temp.as_file_mut()),
+    )
+    .map_err(io_err("write", file))?;
+    temp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .map_err(io_err("write", file))?;
+    temp.persist(file)
+        .map_err(|e| io_err("write", file)(e.error))?;
+    Ok(())
+}
+
+/// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir,
+/// every blob checked against its digest, the index pointed at the one image with `image`'s tag, then
+/// renamed into place.
+///
+/// # Errors
+/// When the archive is unsafe or damaged, does not hold exactly one image, or the store cannot be written.
+pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error> {
+    let tmp = store.tmp_dir();
+    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let staged = work.path().join("layout");
+    let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
+    archive::extract(
+        io::BufReader::new(reader),
+        &staged,
+        AbsolutePaths::RootRelative,
+    )
+    .map_err(|source| ImagesError::Archive {
+        path: file.to_owned(),
+        source,
+    })?;
+    let layout = Layout::open(&staged);
+    verify_blobs(&layout, file)?;
+    let mut descriptor = layout.image_descriptor()?;
+    let mut annotations = descriptor.annotations().clone().unwrap_or_default();
+    annotations.insert(
+        "org.opencontainers.image.ref.name".to_owned(),
+        image.tag().to_owned(),
+    );
+    descriptor.set_annotations(Some(annotations));
+    layout.write_index(&descriptor)?;
+    Image::load(layout.clone())?;
+    let _lock = store.lock(&image.to_string())?;
+    let dest = store.image_layout(image);
+    crate::store::replace_dir(&staged, dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    Ok(())
+}
+
+fn verify_blobs(layout: &Layout, file: &Path) -> Result<(), ImagesError> {
+    let dir = layout.blobs_dir();
+    let Ok(entries) = fs_err::read_dir(&dir) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mut hasher = Sha256::new();
+        let mut blob = fs_err::File::open(entry.path()).map_err(io_err("read", &entry.path()))?;
+        let mut buf = vec![0; 1 << 16];
+        loop {
+            let n = blob.read(&mut buf).map_err(io_err("read", &entry.path()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        if hex::encode(hasher.finalize()) != name {
+            return Err(ImagesError::CorruptBlob {
+                path: file.to_owned(),
+                name,
+            });
+        }
+    }
+    Ok(())
+}
