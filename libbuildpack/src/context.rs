@@ -187,6 +187,77 @@ impl<M> BuildContext<M> {
         self.common.output.run(command)
     }
 
+    /// Writes `sbom` for `owner` in every format the buildpack declares in `sbom-formats`
+    /// that libbuildpack generates (`CycloneDX`, SPDX), e.g. `venv.sbom.cdx.json` and
+    /// `venv.sbom.spdx.json`. Returns the files written.
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # use libbuildpack::sbom::{Package, Sbom, SbomOwner};
+    /// # fn f(ctx: &BuildContext, venv: &Layer) -> Result<(), libbuildpack::sbom::SbomError> {
+    /// let sbom = Sbom::new().package(Package::new("flask").version("3.0.3").purl("pkg:pypi/flask@3.0.3"));
+    /// ctx.write_sbom(SbomOwner::Layer(venv), &sbom)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SbomError::NoWritableFormat`](crate::sbom::SbomError::NoWritableFormat) when
+    /// `sbom-formats` lists neither `CycloneDX` nor SPDX, and the errors of
+    /// [`write_sbom_as`](Self::write_sbom_as).
+    #[cfg(feature = "sbom")]
+    pub fn write_sbom(
+        &self,
+        owner: crate::sbom::SbomOwner<'_>,
+        sbom: &crate::sbom::Sbom,
+    ) -> Result<Vec<PathBuf>, crate::sbom::SbomError> {
+        use crate::data::SbomFormat;
+        let declared = self.declared_sbom_formats()?;
+        let formats: Vec<SbomFormat> = [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson]
+            .into_iter()
+            .filter(|f| declared.contains(f))
+            .collect();
+        if formats.is_empty() {
+            return Err(crate::sbom::SbomError::NoWritableFormat);
+        }
+        formats
+            .into_iter()
+            .map(|f| self.write_sbom_as(owner, f, sbom))
+            .collect()
+    }
+
+    /// Writes `sbom` for `owner` as `format`.
+    ///
+    /// # Errors
+    ///
+    /// [`SbomError::UndeclaredFormat`](crate::sbom::SbomError::UndeclaredFormat) when
+    /// `buildpack.toml` does not list `format` in `sbom-formats` (the lifecycle would fail the
+    /// build), and errors generating or writing the file.
+    #[cfg(feature = "sbom")]
+    pub fn write_sbom_as(
+        &self,
+        owner: crate::sbom::SbomOwner<'_>,
+        format: crate::data::SbomFormat,
+        sbom: &crate::sbom::Sbom,
+    ) -> Result<PathBuf, crate::sbom::SbomError> {
+        let declared = self.declared_sbom_formats()?;
+        let subject = format!("{} {}", self.common.descriptor.buildpack.id, owner.prefix());
+        crate::sbom::write_sbom_file(&self.layers_dir, &declared, owner, &subject, format, sbom)
+    }
+
+    #[cfg(feature = "sbom")]
+    fn declared_sbom_formats(
+        &self,
+    ) -> Result<Vec<crate::data::SbomFormat>, crate::sbom::SbomError> {
+        self.common
+            .descriptor
+            .buildpack
+            .sbom_formats
+            .iter()
+            .map(|f| f.parse().map_err(crate::sbom::SbomError::from))
+            .collect()
+    }
+
     /// The data this buildpack stored in `store.toml` on the previous build (restored by
     /// the lifecycle from the previous image), as `T`. `None` when there is none.
     ///

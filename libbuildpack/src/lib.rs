@@ -68,6 +68,8 @@ pub mod output;
 pub mod platform;
 #[cfg(feature = "runtime")]
 pub mod prelude;
+#[cfg(feature = "sbom")]
+pub mod sbom;
 #[cfg(feature = "testing")]
 pub mod testing;
 
