@@ -21,7 +21,7 @@
 //! );
 //! let cdx = sbom.to_json(SbomFormat::CycloneDxJson, "acme/pip venv")?;
 //! let spdx = sbom.to_json(SbomFormat::SpdxJson, "acme/pip venv")?;
-//! assert!(String::from_utf8(cdx)?.contains("\"bomFormat\": \"`CycloneDX`\""));
+//! assert!(String::from_utf8(cdx)?.contains("\"bomFormat\": \"CycloneDX\""));
 //! assert!(String::from_utf8(spdx)?.contains("\"spdxVersion\": \"SPDX-2.3\""));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
