@@ -162,6 +162,18 @@ impl TestContainer {
         Ok(HttpResponse { status, body })
     }
 
+    /// Waits for the app to exit (for processes that do a job and end) and returns its exit code and logs.
+    ///
+    /// # Errors
+    /// When podman fails.
+    pub fn wait_for_exit(&self) -> Result<(i32, String), TestError> {
+        let code = self
+            .container
+            .wait()
+            .map_err(|e| TestError::rpack(e, self.logs()))?;
+        Ok((code, self.logs()))
+    }
+
     /// Runs a command in the container with the app's env (through the launcher) and returns its stdout.
     ///
     /// # Errors

@@ -124,6 +124,18 @@ impl Container {
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
     }
 
+    /// Waits for the container to exit and returns its exit code.
+    ///
+    /// # Errors
+    /// When podman fails.
+    pub fn wait(&self) -> Result<i32, Error> {
+        let output = self.podman.output(&["wait", &self.name])?;
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(-1))
+    }
+
     /// Runs a command in the container (through the launcher, so the app's env is set) and returns its output.
     ///
     /// # Errors

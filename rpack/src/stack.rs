@@ -375,6 +375,8 @@ fn write_images(
     [(build_tar, build_packages), (run_tar, run_packages)]: [(&PathBuf, &Vec<String>); 2],
 ) -> Result<(), StackError> {
     let recipe = &stack.recipe;
+    let mut shared: Option<(Layout, crate::oci::Layer)> = None;
+    let mut finished = Vec::new();
     for (role, tar, user, dest, packages) in [
         (
             Role::Build,
@@ -392,8 +394,19 @@ fn write_images(
         ),
     ] {
         let layout = Layout::create(work.join(format!("{role:?}").to_lowercase()))?;
-        let file = fs_err::File::open(tar).map_err(io_err("open", tar))?;
-        let base = LayerWriter::from_tar_stream(&layout, io::BufReader::new(file))?;
+        // When both images have the same root file system, compress it once and share the blob.
+        let base = match &shared {
+            Some((from, layer)) if build_tar == run_tar => {
+                layout.import_blob(from, &layer.digest)?;
+                layer.clone()
+            }
+            _ => {
+                let file = fs_err::File::open(tar).map_err(io_err("open", tar))?;
+                let layer = LayerWriter::from_tar_stream(&layout, io::BufReader::new(file))?;
+                shared = Some((layout.clone(), layer.clone()));
+                layer
+            }
+        };
         let mut image = Image::scratch(layout.clone(), "linux", "amd64")?;
         let include = recipe.packages(role).join(",");
         let created_by = format!(
@@ -407,6 +420,10 @@ fn write_images(
             image.set_env("CNB_GROUP_ID", &user.1.to_string());
         }
         image.save(dest.tag())?;
+        finished.push((layout, dest));
+    }
+    // Moved into the store only once both are written: the run image may share the build image's blob.
+    for (layout, dest) in finished {
         let dest_layout = store.image_layout(dest);
         crate::store::replace_dir(layout.root(), dest_layout.root())
             .map_err(io_err("move into place", dest_layout.root()))?;
@@ -532,8 +549,14 @@ mod tests {
         let key = stack_key(recipe, &build, &run, b"ca");
         assert_eq!(key, stack_key(recipe, &build, &run, b"ca"));
         assert_ne!(key, stack_key(recipe, &build, &run, b"other ca"));
-        assert_ne!(key, stack_key(recipe, &build, &["python3 3.11.4".to_owned()], b"ca"));
-        assert_ne!(key, stack_key(StackRecipe::named("tiny").unwrap(), &build, &run, b"ca"));
+        assert_ne!(
+            key,
+            stack_key(recipe, &build, &["python3 3.11.4".to_owned()], b"ca")
+        );
+        assert_ne!(
+            key,
+            stack_key(StackRecipe::named("tiny").unwrap(), &build, &run, b"ca")
+        );
     }
 
     #[test]
@@ -549,7 +572,10 @@ mod tests {
     fn images_map_back_to_their_recipe() {
         let tiny = StackRecipe::named("tiny").unwrap();
         assert_eq!(StackRecipe::for_image(&tiny.run_image()), Some(tiny));
-        assert_eq!(tiny.build_image().to_string(), "localhost/rpack/tiny-build:latest");
+        assert_eq!(
+            tiny.build_image().to_string(),
+            "localhost/rpack/tiny-build:latest"
+        );
         assert!(StackRecipe::named("alpine").is_err());
     }
 }

@@ -1,0 +1,106 @@
+//! How the real lifecycle fails, and that rpack says where: exit codes of the checklist's (lc) items, with the
+//! phase named in the error. Each case is a one-buildpack builder over the tiny stack.
+
+use std::path::{Path, PathBuf};
+
+use libbuildpack_test::{BuildConfig, Outcome, TestError, TestRunner, assert_contains};
+
+/// Writes a builder with one shell buildpack (`api`, `detect`, `build` scripts) into a temp dir.
+fn case(api: &str, detect: &str, build: &str) -> Result<(tempfile::TempDir, PathBuf), TestError> {
+    let io = |action: &str| {
+        let action = action.to_owned();
+        move |source| TestError::Io { action, source }
+    };
+    let dir = tempfile::tempdir().map_err(io("create a temp dir"))?;
+    let bp = dir.path().join("bp");
+    std::fs::create_dir_all(bp.join("bin")).map_err(io("create the buildpack"))?;
+    let files = [
+        (
+            bp.join("buildpack.toml"),
+            format!("api = \"{api}\"\n[buildpack]\nid = \"failures/case\"\nversion = \"0.0.1\"\n"),
+        ),
+        (bp.join("bin/detect"), format!("#!/bin/sh\n{detect}\n")),
+        (bp.join("bin/build"), format!("#!/bin/sh\n{build}\n")),
+        (dir.path().join("builder.toml"), builder_toml()),
+        (dir.path().join("app/README"), "app\n".to_owned()),
+    ];
+    for (path, text) in files {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+            .map_err(io("create a dir"))?;
+        std::fs::write(&path, text).map_err(io("write a fixture file"))?;
+    }
+    for script in ["bin/detect", "bin/build"] {
+        std::fs::set_permissions(
+            bp.join(script),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .map_err(io("chmod"))?;
+    }
+    let builder = dir.path().join("builder.toml");
+    Ok((dir, builder))
+}
+
+fn builder_toml() -> String {
+    r#"[[buildpacks]]
+uri = "bp"
+[[order]]
+[[order.group]]
+id = "failures/case"
+[build]
+image = "localhost/rpack/tiny-build:latest"
+[[run.images]]
+image = "localhost/rpack/tiny-run:latest"
+"#
+    .to_owned()
+}
+
+fn failing_build(api: &str, detect: &str, build: &str) -> Result<String, TestError> {
+    let (dir, builder) = case(api, detect, build)?;
+    let config = BuildConfig::new(dir.path().join("app"))
+        .builder_toml(builder)
+        .expect(Outcome::Fail);
+    Ok(TestRunner::shared()?.build(config)?.stdout().to_owned())
+}
+
+#[test]
+fn failures_name_the_phase_and_the_lifecycle_exit_code() -> Result<(), TestError> {
+    // D1, D11: detect exiting 100 everywhere fails detection with exit 20.
+    let out = failing_build("0.10", "echo 'nothing here'; exit 100", "exit 0")?;
+    assert_contains!(
+        out,
+        "the build failed in the detecting phase (lifecycle exit code 20)"
+    );
+
+    // D11: a detect error (not 0 or 100) makes it 21, and its output is shown.
+    let out = failing_build("0.10", "echo 'detect blew up' >&2; exit 3", "exit 0")?;
+    assert_contains!(out, "lifecycle exit code 21");
+    assert_contains!(out, "detect blew up");
+
+    // A13: an API the lifecycle does not support.
+    let out = failing_build("0.13", "exit 0", "exit 0")?;
+    assert_contains!(out, "lifecycle exit code 12");
+
+    // B6: a failing build exits 51, after the buildpack's own output.
+    let out = failing_build(
+        "0.10",
+        "exit 0",
+        "echo 'compiling failed: no compiler'; exit 1",
+    )?;
+    assert_contains!(out, "compiling failed: no compiler");
+    assert_contains!(
+        out,
+        "the build failed in the building phase (lifecycle exit code 51)"
+    );
+
+    // P3, B7: a string command in launch.toml is rejected for API 0.10.
+    let launch = r#"printf '[[processes]]\ntype = "web"\ncommand = "echo hi"\n' > "$CNB_LAYERS_DIR/launch.toml""#;
+    let out = failing_build("0.10", "exit 0", launch)?;
+    assert_contains!(out, "the build failed in the building phase");
+
+    // L1: layer flags outside [types] fail the build.
+    let flags =
+        r#"mkdir -p "$CNB_LAYERS_DIR/l"; printf 'launch = true\n' > "$CNB_LAYERS_DIR/l.toml""#;
+    let out = failing_build("0.10", "exit 0", flags)?;
+    assert_contains!(out, "the build failed in the building phase");
+    Ok(())
+}
