@@ -7,6 +7,7 @@ use crate::oci::{ImageError, LayoutError};
 use crate::package::PackageError;
 use crate::platform::BuildError;
 use crate::podman::PodmanError;
+use crate::scaffold::ScaffoldError;
 use crate::stack::StackError;
 use crate::store::StoreError;
 
@@ -43,6 +44,9 @@ pub enum Error {
     /// Taking care of the store's images.
     #[error(transparent)]
     Images(#[from] ImagesError),
+    /// Scaffolding a new buildpack.
+    #[error(transparent)]
+    Scaffold(#[from] ScaffoldError),
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::reference::InvalidImageRef),
@@ -60,6 +64,7 @@ impl Error {
             Self::Builder(e) => e.hint(),
             Self::Build(e) => e.hint(),
             Self::Images(e) => e.hint(),
+            Self::Scaffold(e) => e.hint(),
             Self::Store(_) | Self::Image(_) | Self::Layout(_) | Self::ImageRef(_) => None,
         }
     }

@@ -16,6 +16,7 @@ pub mod platform;
 pub mod podman;
 pub mod reference;
 pub mod run;
+pub mod scaffold;
 pub mod stack;
 pub mod store;
 pub mod ui;

@@ -121,6 +121,18 @@ enum BuildpackCmd {
         #[arg(long, default_value = rpack::package::MUSL_TARGET)]
         target: String,
     },
+    /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app.
+    New {
+        /// The crate (and dir) name.
+        name: String,
+        /// The buildpack id (default `example/<name>`).
+        #[arg(long)]
+        id: Option<String>,
+        /// Where libbuildpack comes from: a path, a git URL, or a version (default: the checkout rpack was
+        /// built from).
+        #[arg(long)]
+        sdk: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,6 +259,12 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             };
             let packaged = rpack::package::package(&options, ui)?;
             println!("{}", packaged.output.display());
+        }
+        Cmd::Buildpack(BuildpackCmd::New { name, id, sdk }) => {
+            let sdk = rpack::scaffold::Sdk::parse(sdk.as_deref());
+            let dir =
+                rpack::scaffold::create(std::path::Path::new("."), &name, id.as_deref(), &sdk)?;
+            println!("{}", dir.display());
         }
         Cmd::Inspect { target, json } => {
             let report = rpack::inspect::inspect(&store, &target)?;

@@ -40,6 +40,9 @@ pub enum PodmanError {
     /// podman is not installed or cannot start.
     #[error("could not run podman")]
     Spawn(#[source] io::Error),
+    /// skopeo is not installed or cannot start.
+    #[error("could not run skopeo")]
+    SpawnSkopeo(#[source] io::Error),
     /// rpack's containers.conf could not be written.
     #[error("could not write {path}")]
     WriteConf {
@@ -65,6 +68,7 @@ impl PodmanError {
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::Spawn(_) => Some("install podman and runc: apt-get install podman runc".to_owned()),
+            Self::SpawnSkopeo(_) => Some("install skopeo: apt-get install skopeo".to_owned()),
             Self::Failed { stderr, .. } if stderr.contains("setrlimit") => Some(
                 "the host does not allow podman's default ulimits; rpack's containers.conf clears them, so check \
                  that CONTAINERS_CONF is not overridden"
@@ -159,13 +163,27 @@ impl Podman {
     ) -> Result<String, crate::Error> {
         let image = Image::load(layout.clone())?;
         let id = image.config_digest()?.hex().to_owned();
-        if !self.has_image(&id) {
+        if self.has_image(&id) {
+            self.output(&["tag", &id, &name.to_string()])?;
+        } else {
             let started = Instant::now();
+            // skopeo names the destination itself; `podman pull oci:<path>` derives a name from the path, which
+            // fails for paths like ~/.local (a component starting with a dot is not a valid reference).
             let source = format!("oci:{}", layout.root().display());
-            self.output(&["pull", "--quiet", &source])?;
+            let dest = format!("containers-storage:{name}");
+            let output = Command::new("skopeo")
+                .args(["--insecure-policy", "copy", "--quiet", &source, &dest])
+                .output()
+                .map_err(PodmanError::SpawnSkopeo)?;
+            if !output.status.success() {
+                return Err(PodmanError::Failed {
+                    args: format!("skopeo copy {source} {dest}"),
+                    stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+                }
+                .into());
+            }
             ui.done(&format!("Imported {name} into podman"), started.elapsed());
         }
-        self.output(&["tag", &id, &name.to_string()])?;
         Ok(id)
     }
 }

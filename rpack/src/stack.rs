@@ -375,60 +375,74 @@ fn write_images(
     [(build_tar, build_packages), (run_tar, run_packages)]: [(&PathBuf, &Vec<String>); 2],
 ) -> Result<(), StackError> {
     let recipe = &stack.recipe;
-    let mut shared: Option<(Layout, crate::oci::Layer)> = None;
-    let mut finished = Vec::new();
-    for (role, tar, user, dest, packages) in [
+    let build_layout = Layout::create(work.join("build"))?;
+    let run_layout = Layout::create(work.join("run"))?;
+    let (build_layer, run_layer) = if build_tar == run_tar {
+        // Both images have the same root file system: compress it once and share the blob.
+        let layer = compress(&build_layout, build_tar)?;
+        run_layout.import_blob(&build_layout, &layer.digest)?;
+        (layer.clone(), layer)
+    } else {
+        std::thread::scope(|s| {
+            let run = s.spawn(|| compress(&run_layout, run_tar));
+            let build = compress(&build_layout, build_tar);
+            let crashed = || StackError::Mmdebstrap {
+                doing: "compressing the run image",
+                output: String::new(),
+            };
+            Ok::<_, StackError>((build?, run.join().map_err(|_| crashed())??))
+        })?
+    };
+    for (role, layout, layer, user, dest, packages) in [
         (
             Role::Build,
-            build_tar,
+            &build_layout,
+            &build_layer,
             recipe.build_user,
             &stack.build_image,
             build_packages,
         ),
         (
             Role::Run,
-            run_tar,
+            &run_layout,
+            &run_layer,
             recipe.run_user,
             &stack.run_image,
             run_packages,
         ),
     ] {
-        let layout = Layout::create(work.join(format!("{role:?}").to_lowercase()))?;
-        // When both images have the same root file system, compress it once and share the blob.
-        let base = match &shared {
-            Some((from, layer)) if build_tar == run_tar => {
-                layout.import_blob(from, &layer.digest)?;
-                layer.clone()
-            }
-            _ => {
-                let file = fs_err::File::open(tar).map_err(io_err("open", tar))?;
-                let layer = LayerWriter::from_tar_stream(&layout, io::BufReader::new(file))?;
-                shared = Some((layout.clone(), layer.clone()));
-                layer
-            }
-        };
         let mut image = Image::scratch(layout.clone(), "linux", "amd64")?;
         let include = recipe.packages(role).join(",");
         let created_by = format!(
             "mmdebstrap --variant={} --include={include} {}",
             recipe.variant, recipe.suite
         );
-        image.add_layer(&base, &created_by)?;
+        image.add_layer(layer, &created_by)?;
         label_image(&mut image, recipe, user, packages);
         if role == Role::Build {
             image.set_env("CNB_USER_ID", &user.0.to_string());
             image.set_env("CNB_GROUP_ID", &user.1.to_string());
         }
         image.save(dest.tag())?;
-        finished.push((layout, dest));
     }
-    // Moved into the store only once both are written: the run image may share the build image's blob.
-    for (layout, dest) in finished {
+    for (layout, dest) in [
+        (build_layout, &stack.build_image),
+        (run_layout, &stack.run_image),
+    ] {
         let dest_layout = store.image_layout(dest);
         crate::store::replace_dir(layout.root(), dest_layout.root())
             .map_err(io_err("move into place", dest_layout.root()))?;
     }
     Ok(())
+}
+
+/// Gzips a root file system tar into `layout` as one layer.
+fn compress(layout: &Layout, tar: &Path) -> Result<crate::oci::Layer, StackError> {
+    let file = fs_err::File::open(tar).map_err(io_err("open", tar))?;
+    Ok(LayerWriter::from_tar_stream(
+        layout,
+        io::BufReader::with_capacity(1 << 20, file),
+    )?)
 }
 
 fn label_image(image: &mut Image, recipe: &StackRecipe, user: (u32, u32), packages: &[String]) {
