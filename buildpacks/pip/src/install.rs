@@ -1,0 +1,234 @@
+//! Making the venv and running pip in it, with errors that show pip's last lines and say what to
+//! fix.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use libbuildpack::prelude::*;
+
+use crate::requirements::Requirements;
+
+/// Flags every pip call gets: never prompt, and no version nag in the build log. The venv layer
+/// keeps installed packages, so pip's own download cache would only duplicate them.
+const PIP_FLAGS: [&str; 4] = [
+    "--no-input",
+    "--disable-pip-version-check",
+    "--no-cache-dir",
+    "--progress-bar=off",
+];
+
+/// Creating the venv or installing into it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// `python3 -m venv` failed.
+    #[error("could not create the venv with the stack's python3 -m venv: {0}")]
+    CreateVenv(#[source] CommandError),
+    /// `pip install` failed.
+    #[error(
+        "pip could not install the requirements ({status}).\nLast lines of pip's output:\n{}\n{hint}",
+        indent(last_lines)
+    )]
+    InstallRequirements {
+        /// How pip exited.
+        status: String,
+        /// Its last lines of output.
+        last_lines: Vec<String>,
+        /// What the user can do.
+        hint: String,
+    },
+    /// pip could not be started or waited for.
+    #[error("could not run pip: {0}")]
+    RunPip(#[source] CommandError),
+    /// `pip uninstall` failed.
+    #[error("could not uninstall packages removed from the requirements: {0}")]
+    Uninstall(#[source] CommandError),
+    /// The record of installed requirements could not be written.
+    #[error("could not write {}: {source}", path.display())]
+    WriteRecord {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn indent(lines: &[String]) -> String {
+    lines
+        .iter()
+        .fold(String::new(), |mut s, line| {
+            let _ = writeln!(s, "    {line}");
+            s
+        })
+        .trim_end()
+        .to_string()
+}
+
+/// What to do about a failed `pip install`, from its last lines.
+#[must_use]
+pub fn hint(last_lines: &[String]) -> String {
+    let find = |marker: &str| {
+        last_lines.iter().find_map(|line| {
+            line.split_once(marker)
+                .map(|(_, rest)| rest.trim().trim_end_matches('.').to_string())
+        })
+    };
+    if let Some(requirement) = find("No matching distribution found for") {
+        format!(
+            "No release of `{requirement}` could be found on the package index. Check its name and version in \
+             requirements.txt, and that it has a release for this Python and platform; then build again."
+        )
+    } else if last_lines
+        .iter()
+        .any(|l| l.contains("Failed building wheel") || l.contains("subprocess-exited-with-error"))
+    {
+        "A package had to be compiled from source and that failed (see above). Pin a version that ships a wheel \
+         for this Python and platform, or add the system libraries it needs to the stack."
+            .to_string()
+    } else if last_lines
+        .iter()
+        .any(|l| l.contains("ResolutionImpossible") || l.contains("conflicting dependencies"))
+    {
+        "The requirements conflict with each other: relax or align the pins pip names above, then build again."
+            .to_string()
+    } else {
+        "Fix requirements.txt according to pip's message above, then build again.".to_string()
+    }
+}
+
+/// Creates an empty venv at `dir` with the stack's Python.
+///
+/// # Errors
+///
+/// [`InstallError::CreateVenv`] when `python3 -m venv` fails.
+pub fn create_venv<M>(ctx: &BuildContext<M>, dir: &Path) -> Result<(), InstallError> {
+    ctx.run(Command::new("python3").arg("-m").arg("venv").arg(dir))
+        .map_err(InstallError::CreateVenv)
+}
+
+fn pip(venv: &Path) -> Command {
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .args(["-m", "pip"])
+        .env("VIRTUAL_ENV", venv)
+        // No user site-packages or config from $HOME may leak into the image's venv.
+        .env("PYTHONNOUSERSITE", "1");
+    command
+}
+
+/// `pip install -r <requirements>` into the venv; the requirements text is written into the venv
+/// first, so the image records what was asked for.
+///
+/// # Errors
+///
+/// [`InstallError`] with pip's last lines and a hint when the install fails.
+pub fn install<M>(
+    ctx: &BuildContext<M>,
+    venv: &Path,
+    state: &State,
+    text: &str,
+) -> Result<(), InstallError> {
+    let requested = state.dir.join("requested.txt");
+    std::fs::create_dir_all(&state.dir)
+        .and_then(|()| std::fs::write(&requested, text))
+        .map_err(|source| InstallError::WriteRecord {
+            path: requested.clone(),
+            source,
+        })?;
+    let mut command = pip(venv);
+    command
+        .arg("install")
+        .args(PIP_FLAGS)
+        .arg("-r")
+        .arg(&requested);
+    match ctx.run(&mut command) {
+        Ok(()) => Ok(()),
+        Err(CommandError::Failed {
+            status, last_lines, ..
+        }) => Err(InstallError::InstallRequirements {
+            status: status.to_string(),
+            hint: hint(&last_lines),
+            last_lines,
+        }),
+        Err(other) => Err(InstallError::RunPip(other)),
+    }
+}
+
+/// Uninstalls `names` (requirements removed since the last build). Their own dependencies stay
+/// until the venv is rebuilt.
+///
+/// # Errors
+///
+/// [`InstallError::Uninstall`] when pip fails.
+pub fn uninstall<M>(
+    ctx: &BuildContext<M>,
+    venv: &Path,
+    names: &[String],
+) -> Result<(), InstallError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    ctx.output().step(format!(
+        "Uninstalling removed requirements: {}",
+        names.join(", ")
+    ));
+    let mut command = pip(venv);
+    command
+        .args(["uninstall", "--yes"])
+        .args(&PIP_FLAGS[..3])
+        .args(names);
+    ctx.run(&mut command).map_err(InstallError::Uninstall)
+}
+
+/// What was installed into the kept venv last time: the requirements' hash and text, in
+/// `<venv>/.libbuildpack/`.
+#[derive(Debug)]
+pub struct State {
+    dir: PathBuf,
+}
+
+/// The recorded requirements.
+#[derive(Debug)]
+pub struct Recorded {
+    /// Their hash.
+    pub sha256: String,
+    /// Their text.
+    pub text: String,
+}
+
+impl State {
+    /// The record in the venv at `venv`.
+    #[must_use]
+    pub fn new(venv: &Path) -> Self {
+        Self {
+            dir: venv.join(".libbuildpack"),
+        }
+    }
+
+    /// The record, when there is one.
+    #[must_use]
+    pub fn read(&self) -> Option<Recorded> {
+        Some(Recorded {
+            sha256: std::fs::read_to_string(self.dir.join("requirements.sha256")).ok()?,
+            text: std::fs::read_to_string(self.dir.join("installed.txt")).ok()?,
+        })
+    }
+
+    /// Records `installed` after a successful install.
+    ///
+    /// # Errors
+    ///
+    /// The file that could not be written, and why.
+    pub fn write(&self, installed: &Requirements) -> Result<(), (PathBuf, std::io::Error)> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| (self.dir.clone(), e))?;
+        // The text first: a hash without its text would make the next build skip an install.
+        for (name, content) in [
+            ("installed.txt", &installed.text),
+            ("requirements.sha256", &installed.sha256),
+        ] {
+            let path = self.dir.join(name);
+            std::fs::write(&path, content).map_err(|e| (path, e))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,125 @@
+//! In-process tests: detect, and builds against the host's python3 (no package index needed,
+//! except for the missing-package snapshot).
+
+use super::*;
+use libbuildpack::testing::TestContext;
+
+fn context() -> TestContext {
+    TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
+}
+
+#[test]
+fn detect_needs_requirements_txt_and_offers_pip_packages() {
+    let ctx = context();
+    assert_eq!(ctx.detect(&Pip).unwrap().exit_code, 100);
+    ctx.app_file("requirements.txt", "flask\n").unwrap();
+    let run = ctx.detect(&Pip).unwrap();
+    assert!(run.passed(), "{}", run.output);
+    let plan = run.plan.unwrap();
+    assert_eq!(plan.provides[0].name, "pip-packages");
+    assert_eq!(plan.requires[0].name, "pip-packages");
+}
+
+#[test]
+fn builds_a_venv_then_reuses_it_without_installing() {
+    let ctx = context();
+    ctx.app_file("requirements.txt", "# nothing yet\n").unwrap();
+    let run = ctx.build(&Pip).unwrap();
+    assert!(run.succeeded(), "{}", run.output);
+    let venv = ctx.layers_dir().join("venv");
+    assert!(venv.join("bin/python").exists());
+    let types = run.layer("venv").unwrap().types.unwrap();
+    assert!(types.launch && types.cache && !types.build);
+    let metadata = run.layer("venv").unwrap().metadata.clone().unwrap();
+    assert!(metadata["python"].as_str().unwrap().starts_with("3."));
+    assert!(
+        std::fs::read_to_string(venv.join("env/PATH.prepend"))
+            .unwrap()
+            .ends_with("venv/bin")
+    );
+    assert!(
+        run.output.contains("Installing requirements"),
+        "{}",
+        run.output
+    );
+
+    ctx.restore_for_next_build().unwrap();
+    let again = ctx.build(&Pip).unwrap();
+    assert!(again.succeeded(), "{}", again.output);
+    assert!(again.output.contains("Reusing venv"), "{}", again.output);
+    assert!(
+        again
+            .output
+            .contains("Requirements unchanged: nothing to install"),
+        "{}",
+        again.output
+    );
+    assert!(!again.output.contains("pip install"), "{}", again.output);
+
+    // A changed requirements file installs into the kept venv.
+    ctx.app_file("requirements.txt", "# still nothing\n")
+        .unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let changed = ctx.build(&Pip).unwrap();
+    assert!(changed.succeeded(), "{}", changed.output);
+    assert!(
+        changed.output.contains("Reusing venv"),
+        "{}",
+        changed.output
+    );
+    assert!(
+        changed
+            .output
+            .contains("Requirements changed: installing into the kept venv"),
+        "{}",
+        changed.output
+    );
+}
+
+#[test]
+fn hints_name_what_to_fix() {
+    let lines = [
+        "ERROR: Could not find a version that satisfies the requirement nosuch==1.0 (from versions: none)".to_string(),
+        "ERROR: No matching distribution found for nosuch==1.0".to_string(),
+    ];
+    assert!(install::hint(&lines).contains("`nosuch==1.0`"));
+    assert!(install::hint(&["  Failed building wheel for x".into()]).contains("wheel"));
+    assert!(install::hint(&[]).contains("requirements.txt"));
+}
+
+/// Replaces what changes from run to run (temp paths, timings, the Python version, the host's
+/// pip index settings) in build output.
+pub fn redact(text: &str, ctx: &TestContext) -> String {
+    let layers = ctx.layers_dir().display().to_string();
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("Looking in "))
+        .map(|line| {
+            if line.contains("Done (") {
+                "  Done (<time>)".to_string()
+            } else if let Some(at) = line.find("Using Python ") {
+                format!("{}Using Python <version> from the stack", &line[..at])
+            } else {
+                line.replace(&layers, "<layers>")
+            }
+        })
+        .fold(String::new(), |text, line| text + &line + "\n")
+}
+
+#[test]
+fn missing_package_says_what_to_fix() {
+    let ctx = context();
+    ctx.app_file(
+        "requirements.txt",
+        "libbuildpack-no-such-package-0d1f3c==1.0.0\n",
+    )
+    .unwrap();
+    let run = ctx.build(&Pip).unwrap();
+    assert!(!run.succeeded());
+    // Only pip's error lines and ours: how pip reports looking at the index varies with its version.
+    let output = redact(&run.output, &ctx);
+    let kept: String = output
+        .lines()
+        .filter(|l| !l.starts_with("      ") || l.contains("ERROR"))
+        .fold(String::new(), |s, l| s + l + "\n");
+    insta::assert_snapshot!(kept);
+}
