@@ -1,0 +1,286 @@
+//! The uv buildpack: installs a uv project (`pyproject.toml` + `uv.lock`) into a launch venv with
+//! `uv sync --locked`, using the stack's Python and a pinned, hash-checked uv.
+//!
+//! Layers: `uv` (cache: the uv binary, kept while its version is unchanged), `uv-cache` (cache:
+//! uv's download and wheel cache, so a changed lock downloads only what changed) and `venv`
+//! (launch: keyed by the lock, pyproject, Python, uv version and extras; a no-change rebuild reuses
+//! the previous image's layer without touching its files).
+
+mod python;
+mod uv;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use libbuildpack::prelude::*;
+use sha2::{Digest, Sha256};
+
+/// The buildpack.
+pub struct Uv;
+
+/// The build plan entry other buildpacks (ml) require to select the project's extras.
+pub const PLAN_ENTRY: &str = "uv-extras";
+
+/// What the venv depends on.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct VenvKey {
+    /// sha256 of `uv.lock`.
+    uv_lock_sha256: String,
+    /// sha256 of `pyproject.toml`: a change there must re-run `uv sync --locked`, which notices a
+    /// stale lock.
+    pyproject_sha256: String,
+    /// `sys.version` of the stack's python3.
+    python: String,
+    /// uv's version.
+    uv: String,
+    /// Extras selected through the build plan.
+    extras: Vec<String>,
+    /// Where it runs.
+    target: Target,
+}
+
+/// uv's cache depends only on where it runs; uv manages what is inside.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct CacheKey {
+    target: Target,
+}
+
+/// Why the build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UvError {
+    /// The stack's Python could not be asked for its version.
+    #[error(transparent)]
+    PythonVersion(#[from] python::PythonVersionError),
+    /// `.python-version` asks for a Python the stack does not have.
+    #[error(
+        ".python-version asks for Python {requested}, but this stack has Python {stack}, and this buildpack does \
+         not download other Pythons (UV_PYTHON_DOWNLOADS=never).\nChange .python-version to {stack_minor} (or \
+         remove it), or build with a builder whose stack has Python {requested}."
+    )]
+    UnsupportedPythonVersion {
+        /// What `.python-version` says.
+        requested: String,
+        /// The stack's `X.Y.Z`.
+        stack: String,
+        /// The stack's `X.Y`.
+        stack_minor: String,
+    },
+    /// A project file could not be read.
+    #[error("could not read {}: {source}", path.display())]
+    ReadProjectFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A layer could not be made.
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    /// uv could not be installed.
+    #[error(transparent)]
+    InstallUv(#[from] uv::InstallUvError),
+    /// `uv sync` failed.
+    #[error(
+        "uv could not install the project ({status}).\nLast lines of uv's output:\n{}\n{hint}",
+        indent(last_lines)
+    )]
+    Sync {
+        /// How uv exited.
+        status: String,
+        /// Its last lines of output.
+        last_lines: Vec<String>,
+        /// What to do.
+        hint: String,
+    },
+    /// uv could not be started.
+    #[error("could not run uv: {0}")]
+    RunUv(#[source] CommandError),
+}
+
+fn indent(lines: &[String]) -> String {
+    lines
+        .iter()
+        .fold(String::new(), |mut s, line| {
+            let _ = writeln!(s, "    {line}");
+            s
+        })
+        .trim_end()
+        .to_string()
+}
+
+/// What to do about a failed `uv sync`, from its last lines.
+#[must_use]
+pub fn hint(last_lines: &[String], stack_python: &str) -> String {
+    let text = last_lines.join("\n");
+    if text.contains("--locked") && text.contains("lockfile") {
+        "uv.lock does not match pyproject.toml. Run `uv lock` in the project, commit the updated uv.lock, then \
+         build again."
+            .to_string()
+    } else if text.contains("incompatible with the project's Python requirement") {
+        format!(
+            "The project's `requires-python` excludes this stack's Python {stack_python}. Widen `requires-python` \
+             in pyproject.toml (then run `uv lock`), or build with a stack that has a matching Python."
+        )
+    } else {
+        "Fix pyproject.toml or uv.lock according to uv's message above (then run `uv lock`), and build again."
+            .to_string()
+    }
+}
+
+fn sha256_of(path: &Path) -> Result<String, UvError> {
+    let bytes = std::fs::read(path).map_err(|source| UvError::ReadProjectFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        }))
+}
+
+/// The extras other buildpacks selected through the build plan (`extras` string arrays).
+fn plan_extras(plan: &BuildpackPlan) -> Vec<String> {
+    let mut extras: Vec<String> = plan
+        .entries_named(PLAN_ENTRY)
+        .flat_map(|entry| {
+            entry
+                .metadata
+                .get("extras")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(toml::Value::as_str)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    extras.sort();
+    extras.dedup();
+    extras
+}
+
+impl Buildpack for Uv {
+    type Metadata = NoMetadata;
+    type Error = UvError;
+
+    fn detect(&self, ctx: &DetectContext) -> Result<Detect, UvError> {
+        let app = ctx.app_dir();
+        if !app.join("pyproject.toml").is_file() {
+            return Ok(Detect::fail("no pyproject.toml"));
+        }
+        if !app.join("uv.lock").is_file() {
+            return Ok(Detect::fail(
+                "pyproject.toml but no uv.lock (run `uv lock` to use uv)",
+            ));
+        }
+        // Providing and requiring `uv-extras` lets other buildpacks (ml) select extras.
+        Ok(Detect::pass().provides(PLAN_ENTRY).requires(PLAN_ENTRY))
+    }
+
+    fn build(&self, ctx: &mut BuildContext) -> Result<Build, UvError> {
+        ctx.output().section("Python project (uv)");
+        let python = python::stack()?;
+        let stack_version = python::short(&python.version).to_string();
+        let requested = match std::fs::read_to_string(ctx.app_dir().join(".python-version")) {
+            Ok(text) => python::requested(&text),
+            Err(_) => None,
+        };
+        if let Some(requested) = requested {
+            if !python::satisfies(&stack_version, &requested) {
+                let stack_minor = stack_version
+                    .split('.')
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                return Err(UvError::UnsupportedPythonVersion {
+                    requested,
+                    stack: stack_version,
+                    stack_minor,
+                });
+            }
+            ctx.output().step(format!(
+                "Using Python {stack_version} from the stack (.python-version asks for {requested})"
+            ));
+        } else {
+            ctx.output()
+                .step(format!("Using Python {stack_version} from the stack"));
+        }
+
+        ctx.output().step(format!("Preparing uv {}", uv::VERSION));
+        let uv_layer = ctx.layer(layer_name!("uv")).cache().keyed_by(&uv::UvKey {
+            uv: uv::VERSION.to_string(),
+            arch: ctx.target().arch.clone(),
+        })?;
+        let uv_binary = if uv_layer.is_new() {
+            uv::install(ctx, uv_layer.path())?
+        } else {
+            uv::binary(uv_layer.path())
+        };
+        let cache = ctx
+            .layer(layer_name!("uv-cache"))
+            .cache()
+            .keyed_by(&CacheKey {
+                target: ctx.target().clone(),
+            })?;
+
+        ctx.output().step("Preparing the venv");
+        let extras = plan_extras(ctx.plan());
+        let key = VenvKey {
+            uv_lock_sha256: sha256_of(&ctx.app_dir().join("uv.lock"))?,
+            pyproject_sha256: sha256_of(&ctx.app_dir().join("pyproject.toml"))?,
+            python: python.version.clone(),
+            uv: uv::VERSION.to_string(),
+            extras: extras.clone(),
+            target: ctx.target().clone(),
+        };
+        let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
+        if venv.is_new() {
+            ctx.output().step("Installing the locked dependencies");
+            let mut command = Command::new(&uv_binary);
+            command
+                .args([
+                    "sync",
+                    "--locked",
+                    "--no-dev",
+                    "--no-install-project",
+                    "--no-progress",
+                ])
+                .args(extras.iter().flat_map(|e| ["--extra", e.as_str()]))
+                .env("UV_PROJECT_ENVIRONMENT", venv.path())
+                .env("UV_PYTHON", &python.executable)
+                .env("UV_PYTHON_DOWNLOADS", "never")
+                .env("UV_CACHE_DIR", cache.path())
+                // The cache and venv are separate layers: copies keep them independent.
+                .env("UV_LINK_MODE", "copy")
+                // The run user cannot write the venv, so bytecode is compiled now.
+                .env("UV_COMPILE_BYTECODE", "1")
+                .env("PYTHONNOUSERSITE", "1");
+            match ctx.run(&mut command) {
+                Ok(()) => {}
+                Err(CommandError::Failed {
+                    status, last_lines, ..
+                }) => {
+                    return Err(UvError::Sync {
+                        status: status.to_string(),
+                        hint: hint(&last_lines, &stack_version),
+                        last_lines,
+                    });
+                }
+                Err(other) => return Err(UvError::RunUv(other)),
+            }
+        }
+        venv.launch_env()
+            .prepend_path("PATH", venv.path().join("bin"))?
+            .set("VIRTUAL_ENV", venv.path())?
+            .set_default("PYTHONUNBUFFERED", "1")?;
+        Ok(Build::new())
+    }
+}
+
+buildpack_main!(Uv);
+
+#[cfg(test)]
+mod tests;
