@@ -46,6 +46,8 @@ pub mod data;
 pub use serde;
 pub use toml;
 
+#[cfg(feature = "archive")]
+pub mod archive;
 #[cfg(feature = "runtime")]
 mod build;
 #[cfg(feature = "runtime")]
@@ -54,6 +56,8 @@ mod buildpack;
 mod context;
 #[cfg(feature = "runtime")]
 mod detect;
+#[cfg(feature = "download")]
+pub mod download;
 #[cfg(feature = "runtime")]
 mod entry;
 #[cfg(feature = "runtime")]

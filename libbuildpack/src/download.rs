@@ -1,0 +1,320 @@
+//! Checksum-verified downloads with retries, timeouts and progress.
+//!
+//! TLS uses rustls with the system's CA store (`rustls-native-certs`, which honours
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`, so a corporate proxy's CA added there is trusted), and
+//! the bundled Mozilla roots only when the system has none. `HTTPS_PROXY`/`HTTP_PROXY`/
+//! `ALL_PROXY` and `NO_PROXY` (either case) are honoured.
+//!
+//! ```no_run
+//! use libbuildpack::download::Download;
+//! use libbuildpack::Output;
+//! let output = Output::stdout();
+//! Download::new("https://example.org/tool-1.2.3.tar.gz")
+//!     .sha256("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+//!     .to_file("/layers/acme_tool/tool/tool.tar.gz", &output)?;
+//! # Ok::<(), libbuildpack::download::DownloadError>(())
+//! ```
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::output::Output;
+
+/// A download: URL, expected checksum, retry and timeout settings.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Download {
+    url: String,
+    sha256: Option<String>,
+    attempts: u32,
+    retry_delay: Duration,
+    connect_timeout: Duration,
+    timeout: Duration,
+}
+
+impl Download {
+    /// Downloads `url`: 3 attempts, 1 s apart (doubling), 30 s connect timeout, 30 min in
+    /// total per attempt.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            sha256: None,
+            attempts: 3,
+            retry_delay: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(30 * 60),
+        }
+    }
+
+    /// The SHA-256 (hex) the body must have; a mismatch is an error and is not retried.
+    pub fn sha256(mut self, hex: impl Into<String>) -> Self {
+        self.sha256 = Some(hex.into().trim().to_ascii_lowercase());
+        self
+    }
+
+    /// How many times to try (at least 1).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+
+    /// The wait before the first retry; it doubles after each.
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+
+    /// Connection timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Total time allowed for one attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Downloads to `path` (atomically: a temp file next to it, renamed when the checksum
+    /// matches), printing progress to `output`. Returns the body's SHA-256 (hex).
+    ///
+    /// # Errors
+    ///
+    /// [`DownloadError`] naming the URL: HTTP or network failure after all attempts, a
+    /// checksum mismatch, or a file that cannot be written.
+    pub fn to_file(
+        &self,
+        path: impl AsRef<Path>,
+        output: &Output,
+    ) -> Result<String, DownloadError> {
+        let path = path.as_ref();
+        let agent = self.agent();
+        let mut delay = self.retry_delay;
+        let mut attempt = 1;
+        loop {
+            output.detail(format!("Downloading {}", self.url));
+            match self.attempt(&agent, path, output) {
+                Ok(hex) => return Ok(hex),
+                Err(error) if error.is_retryable() && attempt < self.attempts => {
+                    output.warn(format!(
+                        "download attempt {attempt} of {} failed: {error}; retrying in {}",
+                        self.attempts,
+                        crate::output::format_duration(delay)
+                    ));
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn agent(&self) -> ureq::Agent {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(root_certs())
+            .build();
+        ureq::Agent::config_builder()
+            .tls_config(tls)
+            .proxy(ureq::Proxy::try_from_env())
+            .timeout_connect(Some(self.connect_timeout))
+            .timeout_global(Some(self.timeout))
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    fn attempt(
+        &self,
+        agent: &ureq::Agent,
+        path: &Path,
+        output: &Output,
+    ) -> Result<String, DownloadError> {
+        let url = self.url.clone();
+        let response = agent
+            .get(&self.url)
+            .call()
+            .map_err(|e| DownloadError::Request {
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
+        let status = response.status().as_u16();
+        if status >= 400 {
+            return Err(DownloadError::Status { url, status });
+        }
+        let total = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut reader = response.into_body().into_reader();
+        let tmp = temp_path(path);
+        let write_err = |source| DownloadError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_err)?;
+        }
+        let mut file = std::fs::File::create(&tmp).map_err(write_err)?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut received: u64 = 0;
+        let start = Instant::now();
+        let mut last_report = Instant::now();
+        let result = loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(source) => {
+                    break Err(DownloadError::Read {
+                        url: url.clone(),
+                        source,
+                    });
+                }
+            };
+            hasher.update(&buf[..n]);
+            if let Err(e) = file.write_all(&buf[..n]) {
+                break Err(write_err(e));
+            }
+            received += n as u64;
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                last_report = Instant::now();
+                output.detail(progress(received, total));
+            }
+        };
+        let result = result.and_then(|()| file.sync_all().map_err(write_err));
+        drop(file);
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let hex = hex(&hasher.finalize());
+        if let Some(expected) = &self.sha256
+            && *expected != hex
+        {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(DownloadError::ChecksumMismatch {
+                url,
+                expected: expected.clone(),
+                actual: hex,
+            });
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            write_err(e)
+        })?;
+        output.detail(format!(
+            "{} in {}",
+            progress(received, total),
+            crate::output::format_duration(start.elapsed())
+        ));
+        Ok(hex)
+    }
+}
+
+fn root_certs() -> ureq::tls::RootCerts {
+    let loaded = rustls_native_certs::load_native_certs();
+    let certs: Vec<ureq::tls::Certificate<'static>> = loaded
+        .certs
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    if certs.is_empty() {
+        ureq::tls::RootCerts::WebPki
+    } else {
+        ureq::tls::RootCerts::Specific(Arc::new(certs))
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".part-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// `1.2 MB of 3.4 MB` or `1.2 MB`.
+#[allow(clippy::cast_precision_loss)] // display only
+fn progress(received: u64, total: Option<u64>) -> String {
+    let mb = |n: u64| format!("{:.1} MB", n as f64 / 1_000_000.0);
+    match total {
+        Some(total) => format!("{} of {}", mb(received), mb(total)),
+        None => mb(received),
+    }
+}
+
+/// A download failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadError {
+    /// The request failed (DNS, connection, TLS, timeout).
+    #[error(
+        "could not download {url}: {source} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
+    )]
+    Request {
+        /// The URL.
+        url: String,
+        /// Why.
+        source: Box<ureq::Error>,
+    },
+    /// The server answered with an error status.
+    #[error("could not download {url}: the server answered HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Reading the body failed.
+    #[error("could not download {url}: reading the body failed: {source}")]
+    Read {
+        /// The URL.
+        url: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The body's SHA-256 is not the expected one.
+    #[error(
+        "the download of {url} has SHA-256 {actual}, expected {expected}: the file changed upstream or was tampered with; check the URL and the checksum"
+    )]
+    ChecksumMismatch {
+        /// The URL.
+        url: String,
+        /// The expected checksum.
+        expected: String,
+        /// The checksum of what was received.
+        actual: String,
+    },
+    /// The file could not be written.
+    #[error("could not write the download to {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl DownloadError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Request { .. } | Self::Read { .. } => true,
+            Self::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            Self::ChecksumMismatch { .. } | Self::Write { .. } => false,
+        }
+    }
+}
