@@ -27,8 +27,9 @@ struct VenvKey {
     python: String,
     /// Where it runs: a venv's compiled extensions are built for one platform.
     target: Target,
-    /// Bumped when this buildpack lays out the venv differently.
-    layout: u32,
+    /// Bumped when this buildpack lays out the venv differently. A string: the lifecycle hands
+    /// integer metadata back as floats (1 → 1.0), which would never compare equal.
+    layout: String,
 }
 
 /// Why the build failed.
@@ -92,7 +93,7 @@ impl Buildpack for Pip {
         let key = VenvKey {
             python,
             target: ctx.target().clone(),
-            layout: 1,
+            layout: "1".to_string(),
         };
         let venv = ctx
             .layer(layer_name!("venv"))
