@@ -164,6 +164,7 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
 
     let _lock = store.lock(&options.image.to_string())?;
+    remove_stale_containers(&podman, &options.image, ui);
     ui.section(&format!(
         "Building {} from {}",
         options.image,
@@ -197,6 +198,27 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     })
 }
 
+/// The label on every build container of `image`: lets the next build find containers a killed rpack left.
+fn build_label(image: &ImageRef) -> String {
+    format!("io.rpack.build={image}")
+}
+
+/// Removes build containers of `image` that outlived the rpack that started them (killed with SIGKILL, say).
+/// Holding the image's lock means no live build of it is running, and a leftover one must not write into the
+/// build cache while the new build uses it.
+fn remove_stale_containers(podman: &Podman, image: &ImageRef, ui: &Ui) {
+    let filter = format!("label={}", build_label(image));
+    let Ok(found) = podman.output(&["ps", "--all", "--quiet", "--filter", &filter]) else {
+        return;
+    };
+    for id in String::from_utf8_lossy(&found.stdout).split_whitespace() {
+        ui.warn(&format!(
+            "removing build container {id} left by an interrupted build of {image}"
+        ));
+        let _ = podman.output(&["rm", "--force", "--time", "0", id]);
+    }
+}
+
 /// A suffix that keeps container names of concurrent builds apart.
 fn unique_suffix() -> u128 {
     std::time::SystemTime::now()
@@ -223,7 +245,7 @@ fn creator_command(
         "--name",
         name,
         "--label",
-        "io.rpack.build=true",
+        &build_label(&options.image),
         "--network",
         "host",
     ])
