@@ -1,0 +1,613 @@
+//! The `rpack` binary end to end, with a temp `RPACK_HOME`: packaging (`.cnb` layout, labels,
+//! reproducibility: checklist K1–K6), errors on malformed or missing inputs, inspect, the image store
+//! commands and the scaffold. Nothing here needs podman or the lifecycle.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(FIXTURES).join(name)
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn rpack(&self, args: &[&str]) -> Output {
+        self.rpack_env(args, &[])
+    }
+
+    fn rpack_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rpack"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("RPACK_HOME", self.path("home"))
+            .env_remove("SOURCE_DATE_EPOCH");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.rpack(args);
+        assert!(
+            out.status.success(),
+            "rpack {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.rpack(args);
+        assert!(!out.status.success(), "rpack {args:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn package(&self, fixture_name: &str, out: &str) -> PathBuf {
+        let path = fixture(fixture_name);
+        self.ok(&[
+            "buildpack",
+            "package",
+            "--path",
+            path.to_str().unwrap(),
+            "-o",
+            out,
+        ]);
+        self.path(out)
+    }
+}
+
+/// The entries of an uncompressed tar: name → (header, content).
+fn tar_entries(bytes: &[u8]) -> Vec<(String, tar::Header, Vec<u8>)> {
+    let mut archive = tar::Archive::new(bytes);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            (name, e.header().clone(), data)
+        })
+        .collect()
+}
+
+struct Cnb {
+    files: BTreeMap<String, Vec<u8>>,
+    config: serde_json::Value,
+    manifest: serde_json::Value,
+}
+
+impl Cnb {
+    fn read(path: &Path) -> Self {
+        let files = tar_entries(&fs_err::read(path).unwrap())
+            .into_iter()
+            .map(|(n, _, d)| (n, d))
+            .collect::<BTreeMap<_, _>>();
+        let index: serde_json::Value = serde_json::from_slice(&files["/index.json"]).unwrap();
+        let blob = |digest: &serde_json::Value| {
+            let hex = digest.as_str().unwrap().trim_start_matches("sha256:");
+            files[&format!("/blobs/sha256/{hex}")].clone()
+        };
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&blob(&index["manifests"][0]["digest"])).unwrap();
+        let config = serde_json::from_slice(&blob(&manifest["config"]["digest"])).unwrap();
+        Self {
+            files,
+            config,
+            manifest,
+        }
+    }
+
+    fn label(&self, key: &str) -> serde_json::Value {
+        serde_json::from_str(self.config["config"]["Labels"][key].as_str().unwrap()).unwrap()
+    }
+
+    /// Each layer's entries, in manifest order.
+    fn layers(&self) -> Vec<Vec<(String, tar::Header, Vec<u8>)>> {
+        self.manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let hex = l["digest"].as_str().unwrap().trim_start_matches("sha256:");
+                let gz = &self.files[&format!("/blobs/sha256/{hex}")];
+                let mut tar = Vec::new();
+                flate2::read::GzDecoder::new(gz.as_slice())
+                    .read_to_end(&mut tar)
+                    .unwrap();
+                tar_entries(&tar)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn packaging_twice_gives_byte_identical_cnb_files() {
+    let env = Env::new();
+    let a = env.package("script-bp", "a.cnb");
+    let b = env.package("script-bp", "b.cnb");
+    assert_eq!(fs_err::read(a).unwrap(), fs_err::read(b).unwrap());
+}
+
+#[test]
+fn a_rust_crate_packages_reproducibly_as_a_static_musl_binary() {
+    let env = Env::new();
+    let a = env.package("../../../examples/hello", "a.cnb");
+    let b = env.package("../../../examples/hello", "b.cnb");
+    assert_eq!(fs_err::read(&a).unwrap(), fs_err::read(&b).unwrap());
+    let cnb = Cnb::read(&a);
+    let layer = &cnb.layers()[0];
+    let (_, header, binary) = layer
+        .iter()
+        .find(|(n, _, _)| n == "cnb/buildpacks/examples_hello/0.1.0/bin/build")
+        .unwrap();
+    assert_eq!(header.mode().unwrap(), 0o755);
+    assert_eq!(&binary[..4], b"\x7fELF");
+    // Static: no program interpreter (PT_INTERP) in the ELF.
+    assert!(
+        !binary
+            .windows(12)
+            .any(|w| w == b"/lib/ld-musl" || w == b"/lib64/ld-li")
+    );
+}
+
+#[test]
+fn source_date_epoch_sets_entry_mtimes() {
+    let env = Env::new();
+    let path = fixture("script-bp");
+    let out = env.rpack_env(
+        &[
+            "buildpack",
+            "package",
+            "--path",
+            path.to_str().unwrap(),
+            "-o",
+            "s.cnb",
+        ],
+        &[("SOURCE_DATE_EPOCH", "1700000000")],
+    );
+    assert!(out.status.success());
+    let cnb = Cnb::read(&env.path("s.cnb"));
+    for (name, header, _) in &cnb.layers()[0] {
+        assert_eq!(header.mtime().unwrap(), 1_700_000_000, "{name}");
+    }
+}
+
+#[test]
+fn k1_each_buildpack_is_at_cnb_buildpacks_id_version_with_parent_dirs_and_exec_modes() {
+    let env = Env::new();
+    let cnb = Cnb::read(&env.package("script-bp", "a.cnb"));
+    let layers = cnb.layers();
+    assert_eq!(layers.len(), 1);
+    let entries: Vec<(String, u32, u64, u64, u64)> = layers[0]
+        .iter()
+        .map(|(n, h, _)| {
+            (
+                n.clone(),
+                h.mode().unwrap(),
+                h.uid().unwrap(),
+                h.gid().unwrap(),
+                h.mtime().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "cnb/",
+            "cnb/buildpacks/",
+            "cnb/buildpacks/test_script/",
+            "cnb/buildpacks/test_script/1.2.3/",
+            "cnb/buildpacks/test_script/1.2.3/bin/",
+            "cnb/buildpacks/test_script/1.2.3/bin/build",
+            "cnb/buildpacks/test_script/1.2.3/bin/detect",
+            "cnb/buildpacks/test_script/1.2.3/buildpack.toml",
+            "cnb/buildpacks/test_script/1.2.3/extra.txt",
+        ]
+    );
+    for (name, mode, uid, gid, mtime) in &entries {
+        let want = if name.ends_with('/') || name.contains("/bin/") {
+            0o755
+        } else {
+            0o644
+        };
+        assert_eq!(*mode, want, "{name}");
+        assert_eq!((*uid, *gid, *mtime), (0, 0, 315_532_801), "{name}");
+    }
+}
+
+#[test]
+fn k2_a_cnb_is_an_uncompressed_tar_of_an_oci_layout() {
+    let env = Env::new();
+    let path = env.package("script-bp", "a.cnb");
+    let bytes = fs_err::read(&path).unwrap();
+    assert_ne!(&bytes[..2], b"\x1f\x8b", "must not be gzipped");
+    let entries = tar_entries(&bytes);
+    let names: Vec<&str> = entries.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names[..2], ["/blobs", "/blobs/sha256"]);
+    assert_eq!(names[names.len() - 2..], ["/index.json", "/oci-layout"]);
+    assert!(
+        names[2..names.len() - 2]
+            .iter()
+            .all(|n| n.starts_with("/blobs/sha256/"))
+    );
+    for (name, header, _) in &entries {
+        assert_eq!(
+            (
+                header.uid().unwrap(),
+                header.gid().unwrap(),
+                header.mode().unwrap()
+            ),
+            (0, 0, 0o755),
+            "{name}"
+        );
+    }
+    let cnb = Cnb::read(&path);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&cnb.files["/oci-layout"]).unwrap()["imageLayoutVersion"],
+        "1.0.0"
+    );
+}
+
+#[test]
+fn k3_buildpackage_metadata_names_the_buildpack_with_a_wildcard_stack() {
+    let env = Env::new();
+    let cnb = Cnb::read(&env.package("script-bp", "a.cnb"));
+    let metadata = cnb.label("io.buildpacks.buildpackage.metadata");
+    assert_eq!(metadata["id"], "test/script");
+    assert_eq!(metadata["version"], "1.2.3");
+    assert_eq!(metadata["homepage"], "https://example.com/script");
+    assert_eq!(metadata["stacks"], serde_json::json!([{ "id": "*" }]));
+}
+
+#[test]
+fn k4_layers_label_has_api_and_diff_id_for_every_buildpack_and_order_for_composites() {
+    let env = Env::new();
+    let cnb = Cnb::read(&env.package("composite", "meta.cnb"));
+    let layers = cnb.label("io.buildpacks.buildpack.layers");
+    let diff_ids = cnb.config["rootfs"]["diff_ids"].as_array().unwrap().clone();
+    for (id, version) in [
+        ("test/script", "1.2.3"),
+        ("test/dep", "0.0.1"),
+        ("test/meta", "2.0.0"),
+    ] {
+        let entry = &layers[id][version];
+        assert_eq!(entry["api"], "0.10", "{id}");
+        assert!(diff_ids.contains(&entry["layerDiffID"]), "{id}: {entry}");
+    }
+    let order = &layers["test/meta"]["2.0.0"]["order"][0]["group"];
+    assert_eq!(order[0]["id"], "test/script");
+    assert_eq!(order[1]["optional"], true);
+}
+
+#[test]
+fn k5_config_os_and_architecture_come_from_the_target() {
+    let env = Env::new();
+    let cnb = Cnb::read(&env.package("script-bp", "a.cnb"));
+    assert_eq!(cnb.config["os"], "linux");
+    assert_eq!(cnb.config["architecture"], "amd64");
+
+    // The fixture declares only linux/amd64: packaging it for arm64 is refused, and nothing is written.
+    let path = fixture("script-bp");
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        path.to_str().unwrap(),
+        "--target",
+        "aarch64-unknown-linux-musl",
+        "-o",
+        "arm.cnb",
+    ]);
+    assert!(err.contains("linux/arm64"), "{err}");
+    assert!(err.contains("buildpack.toml"), "{err}");
+    assert!(!env.path("arm.cnb").exists());
+}
+
+#[test]
+fn k6_a_composite_holds_every_referenced_buildpack_at_its_exact_version() {
+    let env = Env::new();
+    let cnb = Cnb::read(&env.package("composite", "meta.cnb"));
+    let dirs: Vec<String> = cnb.layers().iter().map(|l| l[3].0.clone()).collect();
+    // One layer each, in a fixed (sorted) order.
+    assert_eq!(
+        dirs,
+        [
+            "cnb/buildpacks/test_dep/0.0.1/",
+            "cnb/buildpacks/test_meta/2.0.0/",
+            "cnb/buildpacks/test_script/1.2.3/",
+        ]
+    );
+}
+
+#[test]
+fn k6_a_composite_with_a_missing_dependency_is_refused() {
+    let env = Env::new();
+    let dir = env.path("meta");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::copy(
+        fixture("composite/buildpack.toml"),
+        dir.join("buildpack.toml"),
+    )
+    .unwrap();
+    fs_err::write(
+        dir.join("package.toml"),
+        format!("[[dependencies]]\nuri = {:?}\n", fixture("script-bp")),
+    )
+    .unwrap();
+    let err = env.fails(&["buildpack", "package", "--path", "meta", "-o", "m.cnb"]);
+    assert!(err.contains("order[0].group[1]"), "{err}");
+    assert!(err.contains("test/dep 0.0.1"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(!env.path("m.cnb").exists());
+}
+
+#[test]
+fn a_cnb_file_can_be_a_dependency_of_a_composite() {
+    let env = Env::new();
+    let script = env.package("script-bp", "script.cnb");
+    let dep = env.package("dep-bp", "dep.cnb");
+    let dir = env.path("meta");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::copy(
+        fixture("composite/buildpack.toml"),
+        dir.join("buildpack.toml"),
+    )
+    .unwrap();
+    fs_err::write(
+        dir.join("package.toml"),
+        format!("[[dependencies]]\nuri = {script:?}\n[[dependencies]]\nuri = {dep:?}\n"),
+    )
+    .unwrap();
+    env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        "meta",
+        "-o",
+        "from-cnb.cnb",
+    ]);
+    // The same buildpacks from dirs or from .cnb files give the same layers (the composite's own layer
+    // differs: it holds its package.toml).
+    let from_cnb = Cnb::read(&env.path("from-cnb.cnb")).label("io.buildpacks.buildpack.layers");
+    let from_dirs = Cnb::read(&env.package("composite", "from-dirs.cnb"))
+        .label("io.buildpacks.buildpack.layers");
+    for id in ["test/script", "test/dep"] {
+        assert_eq!(from_cnb[id], from_dirs[id], "{id}");
+    }
+}
+
+#[test]
+fn skopeo_accepts_the_cnb() {
+    if Command::new("skopeo").arg("--version").output().is_err() {
+        eprintln!("skopeo is not installed; skipping");
+        return;
+    }
+    let env = Env::new();
+    let path = env.package("composite", "meta.cnb");
+    let out = Command::new("skopeo")
+        .arg("inspect")
+        .arg(format!("oci-archive:{}", path.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["Layers"].as_array().unwrap().len(), 3);
+    assert_eq!(info["Architecture"], "amd64");
+}
+
+#[test]
+fn format_dir_writes_the_assembled_buildpack() {
+    let env = Env::new();
+    let path = fixture("script-bp");
+    env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        path.to_str().unwrap(),
+        "--format",
+        "dir",
+    ]);
+    let out = env.path("test_script_1.2.3");
+    assert!(out.join("buildpack.toml").is_file());
+    assert!(out.join("bin/build").is_file());
+}
+
+#[test]
+fn malformed_buildpack_toml_names_file_field_and_line_and_writes_nothing() {
+    let env = Env::new();
+    let path = fixture("bad-toml");
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        path.to_str().unwrap(),
+        "-o",
+        "bad.cnb",
+    ]);
+    assert!(err.contains("bad-toml/buildpack.toml:5"), "{err}");
+    assert!(err.contains("buildpack.version"), "{err}");
+    assert!(!env.path("bad.cnb").exists());
+}
+
+#[test]
+fn malformed_package_toml_names_file_field_and_line() {
+    let env = Env::new();
+    let dir = env.path("meta");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::copy(
+        fixture("composite/buildpack.toml"),
+        dir.join("buildpack.toml"),
+    )
+    .unwrap();
+    fs_err::write(
+        dir.join("package.toml"),
+        "[buildpack]\nuri = \".\"\n\n[[dependencies]]\nurl = \"x\"\n",
+    )
+    .unwrap();
+    let err = env.fails(&["buildpack", "package", "--path", "meta", "-o", "m.cnb"]);
+    assert!(err.contains("package.toml:5"), "{err}");
+    assert!(err.contains("dependencies"), "{err}");
+    assert!(!env.path("m.cnb").exists());
+}
+
+#[test]
+fn malformed_builder_toml_names_file_field_and_line() {
+    let env = Env::new();
+    fs_err::write(
+        env.path("builder.toml"),
+        "[[buildpacks]]\nuri = \"x\"\n\n[[order]]\n[[order.group]]\nid = \"bad id!\"\n",
+    )
+    .unwrap();
+    let err = env.fails(&[
+        "builder",
+        "create",
+        "localhost/b:latest",
+        "--config",
+        "builder.toml",
+    ]);
+    assert!(err.contains("builder.toml:6"), "{err}");
+    assert!(err.contains("order[0].group[0].id"), "{err}");
+    assert!(!env.path("home/images/localhost/b").exists());
+}
+
+#[test]
+fn missing_paths_are_named() {
+    let env = Env::new();
+    let err = env.fails(&["buildpack", "package", "--path", "nowhere"]);
+    assert!(err.contains("nowhere/buildpack.toml"), "{err}");
+    let err = env.fails(&["inspect", "missing.cnb"]);
+    assert!(err.contains("missing.cnb"), "{err}");
+}
+
+#[test]
+fn inspect_shows_a_cnb_as_text_and_json() {
+    let env = Env::new();
+    let path = env.package("composite", "meta.cnb");
+    let text = env.ok(&["inspect", path.to_str().unwrap()]);
+    assert!(text.contains("(buildpackage, linux/amd64)"), "{text}");
+    assert!(
+        text.contains("group 1: test/script@1.2.3, test/dep@0.0.1 (optional)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rpack buildpack package: test/meta 2.0.0"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["inspect", "--json", path.to_str().unwrap()])).unwrap();
+    assert_eq!(json["kind"], "buildpackage");
+    assert_eq!(json["buildpacks"].as_array().unwrap().len(), 3);
+    assert!(json["layers"][0]["size"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn images_import_export_rm_and_prune() {
+    let env = Env::new();
+    let path = env.package("script-bp", "a.cnb");
+    env.ok(&[
+        "image",
+        "import",
+        path.to_str().unwrap(),
+        "localhost/script:1",
+    ]);
+    let list = env.ok(&["images"]);
+    assert!(list.contains("localhost/script:1"), "{list}");
+    assert!(list.contains("buildpackage"), "{list}");
+    let inspected = env.ok(&["inspect", "localhost/script:1"]);
+    assert!(inspected.contains("test/script"), "{inspected}");
+
+    env.ok(&["image", "export", "localhost/script:1", "out.tar"]);
+    let exported = Cnb::read(&env.path("out.tar"));
+    assert_eq!(
+        exported.label("io.buildpacks.buildpackage.metadata")["id"],
+        "test/script"
+    );
+
+    let blobs = env.path("home/images/localhost/script/1/blobs/sha256");
+    fs_err::write(blobs.join("a".repeat(64)), "unreferenced").unwrap();
+    let pruned = env.ok(&["prune"]);
+    assert!(pruned.contains("removed 1 unreferenced blobs"), "{pruned}");
+    assert!(!blobs.join("a".repeat(64)).exists());
+    env.ok(&["inspect", "localhost/script:1"]);
+
+    env.ok(&["image", "rm", "localhost/script:1"]);
+    assert!(!env.ok(&["images"]).contains("localhost/script"));
+    let err = env.fails(&["image", "rm", "localhost/script:1"]);
+    assert!(err.contains("hint: list the images"), "{err}");
+}
+
+#[test]
+fn image_import_refuses_a_damaged_archive() {
+    let env = Env::new();
+    let path = env.package("script-bp", "a.cnb");
+    let mut bytes = fs_err::read(&path).unwrap();
+    // Flip a byte inside the first blob's content (the second 512-byte block after the blob's header).
+    let entries = tar_entries(&bytes);
+    assert!(entries[2].0.starts_with("/blobs/sha256/"));
+    bytes[3 * 512 + 10] ^= 0xff;
+    fs_err::write(env.path("bad.tar"), bytes).unwrap();
+    let err = env.fails(&["image", "import", "bad.tar", "localhost/bad:1"]);
+    assert!(err.contains("does not match its digest"), "{err}");
+    assert!(!env.path("home/images/localhost/bad").exists());
+}
+
+#[test]
+fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
+    let env = Env::new();
+    env.ok(&["buildpack", "new", "my-bp", "--id", "acme/my-bp"]);
+    let dir = env.path("my-bp");
+    for file in [
+        "Cargo.toml",
+        "buildpack.toml",
+        "src/main.rs",
+        "tests/integration.rs",
+        "tests/fixtures/app/hello.txt",
+        "tests/fixtures/builder.toml",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let cargo = fs_err::read_to_string(dir.join("Cargo.toml")).unwrap();
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .canonicalize()
+        .unwrap();
+    assert!(
+        cargo.contains(&format!(
+            "{:?}",
+            checkout.join("libbuildpack").display().to_string()
+        )),
+        "{cargo}"
+    );
+    let builder = fs_err::read_to_string(dir.join("tests/fixtures/builder.toml")).unwrap();
+    assert!(builder.contains("localhost/rpack/python-build:latest"));
+    let err = env.fails(&["buildpack", "new", "my-bp"]);
+    assert!(err.contains("exists already"), "{err}");
+}
