@@ -383,6 +383,16 @@ mod tests {
     }
 
     #[test]
+    fn env_build_never_applies_at_launch() {
+        let layer = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(layer.path().join("env.build")).unwrap();
+        std::fs::write(layer.path().join("env.build/ONLY_BUILD"), "x").unwrap();
+        let mut env = Env::default();
+        env.apply_launch_layer(layer.path(), Some("web")).unwrap();
+        assert_eq!(get(&env, "ONLY_BUILD"), None);
+    }
+
+    #[test]
     fn process_env_overrides_launch_and_env() {
         let layer = tempfile::tempdir().unwrap();
         let l = layer.path();
