@@ -5,6 +5,11 @@
 //! - The runtime (feature `runtime`, on by default): the `Buildpack` trait,
 //!   `buildpack_main!`, detect and build contexts, layers with declared cache keys, env files,
 //!   processes and build output. Start from [`prelude`].
+//!   Also [`env`](mod@env) (the env later build steps see) and [`exec_d`] (programs that set env vars
+//!   at launch).
+//! - `sbom` (feature `sbom`): `CycloneDX` and SPDX files from one package list.
+//! - `download` (feature `download`): checksum-verified downloads with retries.
+//! - `archive` (feature `archive`): safe `.tar`/`.tar.gz` extraction.
 //! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
 //!   out as the lifecycle would.
 //!
