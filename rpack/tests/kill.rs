@@ -1,6 +1,7 @@
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failed step should stop the test with its message
 //! Killing `rpack build` at any phase leaves the previous image runnable, and the next build succeeds
 //! (issue: crash safety). Real builds on the tiny stack with a shell buildpack; uses rpack's store from the
-//! environment (RPACK_HOME) so the stack and lifecycle are shared with the other tests.
+//! environment (`RPACK_HOME`) so the stack and lifecycle are shared with the other tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -71,6 +72,7 @@ fn build_killed_at(dir: &Path, image: &str, marker: &str) {
             return;
         }
     }
+    child.wait().unwrap();
     panic!("the build ended before printing {marker:?}:\n{seen}");
 }
 

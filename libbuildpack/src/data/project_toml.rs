@@ -185,6 +185,7 @@ mod io_table {
         buildpacks: Option<IoBuildpacks>,
     }
 
+    #[allow(clippy::ref_option)] // the signature serde's `with` calls
     pub(super) fn serialize<S: Serializer>(value: &Option<IoBuildpacks>, s: S) -> Result<S::Ok, S::Error> {
         Io { buildpacks: value.clone() }.serialize(s)
     }
