@@ -43,7 +43,10 @@ pub use layer_toml::{LayerToml, LayerTypes};
 pub use lifecycle_toml::{ApiSet, LegacyApis, LifecycleApis, LifecycleInfo, LifecycleToml};
 pub use order_toml::{GroupEntry, OrderGroup, OrderToml};
 pub use package_toml::{PackageDependency, PackageModule, PackagePlatform, PackageToml};
-pub use project_toml::{InlineScript, IoBuildpacks, ProjectBuild, ProjectBuildpack, ProjectEnv, ProjectInfo, ProjectToml};
+pub use project_toml::{
+    InlineScript, IoBuildpacks, ProjectBuild, ProjectBuildpack, ProjectEnv, ProjectInfo,
+    ProjectToml,
+};
 pub use run_toml::{RunImage, RunToml};
 pub use sbom::{SbomFormat, UnknownSbomFormat};
 pub use store_toml::StoreToml;

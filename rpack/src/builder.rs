@@ -31,6 +31,8 @@ pub struct Builder {
     pub run_image: ImageRef,
     /// `CNB_USER_ID` and `CNB_GROUP_ID` of the build image.
     pub user: (u32, u32),
+    /// The buildpacks in the builder, as (id, version).
+    pub buildpacks: Vec<(String, String)>,
 }
 
 /// What failed while making a builder.
@@ -182,10 +184,21 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
         step.elapsed(),
     );
     ui.done("Done", started.elapsed());
+    let buildpacks = inputs
+        .buildpacks
+        .iter()
+        .map(|bp| {
+            (
+                bp.descriptor.buildpack.id.as_str().to_owned(),
+                bp.descriptor.buildpack.version.to_string(),
+            )
+        })
+        .collect();
     Ok(Builder {
         image: name.clone(),
         run_image: inputs.run_image,
         user,
+        buildpacks,
     })
 }
 
@@ -455,9 +468,21 @@ impl Builder {
                     why: e.to_string(),
                 },
             )?;
+        let buildpacks = metadata["buildpacks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|bp| {
+                Some((
+                    bp["id"].as_str()?.to_owned(),
+                    bp["version"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
         Ok(Self {
             image: name.clone(),
             run_image,
+            buildpacks,
             user: (
                 env_id(&image, "CNB_USER_ID"),
                 env_id(&image, "CNB_GROUP_ID"),

@@ -41,6 +41,9 @@ pub enum Error {
     /// A build.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// The app's project.toml.
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
     /// Taking care of the store's images.
     #[error(transparent)]
     Images(#[from] ImagesError),
@@ -65,7 +68,11 @@ impl Error {
             Self::Build(e) => e.hint(),
             Self::Images(e) => e.hint(),
             Self::Scaffold(e) => e.hint(),
-            Self::Store(_) | Self::Image(_) | Self::Layout(_) | Self::ImageRef(_) => None,
+            Self::Project(_)
+            | Self::Store(_)
+            | Self::Image(_)
+            | Self::Layout(_)
+            | Self::ImageRef(_) => None,
         }
     }
 }

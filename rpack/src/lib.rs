@@ -14,6 +14,7 @@ pub mod oci;
 pub mod package;
 pub mod platform;
 pub mod podman;
+pub mod project;
 pub mod reference;
 pub mod run;
 pub mod scaffold;

@@ -42,9 +42,10 @@ enum Cmd {
         /// The app source dir.
         #[arg(long, short, default_value = ".")]
         path: PathBuf,
-        /// A builder image in the store, or a builder.toml to make the builder from.
+        /// A builder image in the store, or a builder.toml to make the builder from. Defaults to project.toml's
+        /// `[io.buildpacks] builder`.
         #[arg(long, short = 'B')]
-        builder: String,
+        builder: Option<String>,
         /// Env for the buildpacks, `KEY=VALUE` (repeatable).
         #[arg(long, short, value_parser = parse_env)]
         env: Vec<(String, String)>,
@@ -164,6 +165,30 @@ enum PackageFormat {
     Dir,
 }
 
+/// `--builder`, else project.toml's builder: a path to a file (builder.toml, relative to the app dir when it
+/// comes from project.toml) or else an image reference.
+fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<BuilderSource, Error> {
+    let (text, base) = if let Some(text) = given {
+        (text, PathBuf::new())
+    } else {
+        let project = rpack::project::Project::find(app)?;
+        let text = project
+            .as_ref()
+            .and_then(|p| p.builder())
+            .map(str::to_owned);
+        (
+            text.ok_or(rpack::platform::BuildError::NoBuilder)?,
+            app.to_owned(),
+        )
+    };
+    let path = base.join(&text);
+    if path.is_file() {
+        Ok(BuilderSource::Config(path))
+    } else {
+        Ok(BuilderSource::Image(text.parse()?))
+    }
+}
+
 fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -226,12 +251,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             env,
             clear_cache,
         } => {
-            // A path to a file (builder.toml) or else an image reference.
-            let builder = if std::path::Path::new(&builder).is_file() {
-                BuilderSource::Config(PathBuf::from(builder))
-            } else {
-                BuilderSource::Image(builder.parse().map_err(rpack::Error::from)?)
-            };
+            let builder = builder_source(builder, &path)?;
             let options = BuildOptions {
                 image,
                 app_dir: path,

@@ -12,12 +12,16 @@ use crate::Error;
 use crate::builder::{self, Builder};
 use crate::oci::{Digest, Image, Layout};
 use crate::podman::Podman;
+use crate::project::{FileFilter, GroupOverride, Project};
 use crate::reference::ImageRef;
 use crate::store::Store;
 use crate::ui::Ui;
 
 /// The Platform API rpack speaks to the lifecycle.
 pub const PLATFORM_API: &str = "0.15";
+
+/// Where a project.toml group's order is mounted in the build container.
+const PROJECT_ORDER: &str = "/cnb/project-order.toml";
 
 /// Where the layout repository is mounted in the build container (`CNB_LAYOUT_DIR`).
 const LAYOUT_MOUNT: &str = "/layout-repo";
@@ -64,6 +68,11 @@ pub struct Built {
 /// What failed in a build.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
+    /// No builder was given and project.toml names none.
+    #[error(
+        "no builder: pass --builder (an image or a builder.toml), or set [io.buildpacks] builder in project.toml"
+    )]
+    NoBuilder,
     /// The app dir is missing.
     #[error("the app dir {0} does not exist")]
     NoApp(PathBuf),
@@ -176,10 +185,29 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         .prefix("build-")
         .tempdir_in(&tmp)
         .map_err(io_err("create a temp dir in", &tmp))?;
-    let dirs = BuildDirs::prepare(work.path(), store, options, builder.user)?;
+    let project = Project::find(&options.app_dir).map_err(Error::from)?;
+    let group = match &project {
+        Some(project) => project.group(&builder, work.path(), ui)?,
+        None => None,
+    };
+    let filter = project
+        .as_ref()
+        .map(Project::file_filter)
+        .transpose()?
+        .unwrap_or(FileFilter::All);
+    // project.toml's build env first, so `--env` given on the command line wins.
+    let mut env = project.as_ref().map(Project::env).unwrap_or_default();
+    env.extend(options.env.iter().cloned());
+    let dirs = BuildDirs::prepare(work.path(), store, options, builder.user, &filter, &env)?;
 
     let name = format!("rpack-build-{}-{}", std::process::id(), unique_suffix());
-    let mut cmd = creator_command(&podman, &name, &builder, &builder_id, &dirs, options, store);
+    let container = Container {
+        podman: &podman,
+        name: &name,
+        builder: &builder,
+        builder_id: &builder_id,
+    };
+    let mut cmd = creator_command(&container, &dirs, options, store, group.as_ref());
     run_creator(&mut cmd, &podman, &name, options.timeout, ui)?;
     let dest = store.image_layout(&options.image);
     crate::store::replace_dir(&dirs.output, dest.root())
@@ -229,15 +257,27 @@ fn unique_suffix() -> u128 {
 /// `podman run ... /cnb/lifecycle/creator`: the build container, as pack runs it (root in the container, the
 /// lifecycle dropping to the build user), with the run image mounted read-only and the app image's staging
 /// layout read-write at the paths the layout convention gives their references.
+/// The build container's identity: podman, its name, and the builder it runs.
+struct Container<'a> {
+    podman: &'a Podman,
+    name: &'a str,
+    builder: &'a Builder,
+    builder_id: &'a str,
+}
+
 fn creator_command(
-    podman: &Podman,
-    name: &str,
-    builder: &Builder,
-    builder_id: &str,
+    container: &Container<'_>,
     dirs: &BuildDirs,
     options: &BuildOptions,
     store: &Store,
+    group: Option<&GroupOverride>,
 ) -> std::process::Command {
+    let Container {
+        podman,
+        name,
+        builder,
+        builder_id,
+    } = *container;
     let mut cmd = podman.command();
     cmd.args([
         "run",
@@ -279,7 +319,18 @@ fn creator_command(
         cmd.arg("--volume")
             .arg(format!("{}:{container}{mode}", host.display()));
     }
+    if let Some(group) = group {
+        for (dir, target) in &group.mounts {
+            cmd.arg("--volume")
+                .arg(format!("{}:{target}:ro", dir.display()));
+        }
+        cmd.arg("--volume")
+            .arg(format!("{}:{PROJECT_ORDER}:ro", group.order.display()));
+    }
     cmd.arg(builder_id).arg("/cnb/lifecycle/creator");
+    if group.is_some() {
+        cmd.args(["-order", PROJECT_ORDER]);
+    }
     cmd.args([
         "-run-image",
         &builder.run_image.to_string(),
@@ -369,6 +420,8 @@ impl BuildDirs {
         store: &Store,
         options: &BuildOptions,
         user: (u32, u32),
+        filter: &FileFilter,
+        env: &[(String, String)],
     ) -> Result<Self, BuildError> {
         let dirs = Self {
             app: work.join("workspace"),
@@ -377,10 +430,10 @@ impl BuildDirs {
             cache: store.build_cache_dir(&options.image),
             output: work.join("output"),
         };
-        copy_tree(&options.app_dir, &dirs.app)?;
+        copy_tree(&options.app_dir, &dirs.app, filter)?;
         let env_dir = dirs.platform.join("env");
         fs_err::create_dir_all(&env_dir).map_err(io_err("create", &env_dir))?;
-        for (key, value) in &options.env {
+        for (key, value) in env {
             let path = env_dir.join(key);
             fs_err::write(&path, value).map_err(io_err("write", &path))?;
         }
@@ -458,12 +511,15 @@ fn walk(root: &Path) -> Result<Vec<PathBuf>, BuildError> {
 }
 
 /// Copies the app source, keeping symlinks as links and modes as they are.
-fn copy_tree(src: &Path, dest: &Path) -> Result<(), BuildError> {
+fn copy_tree(src: &Path, dest: &Path, filter: &FileFilter) -> Result<(), BuildError> {
     fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
     for entry in walk(src)? {
         let rel = entry.strip_prefix(src).unwrap_or(&entry);
         let target = dest.join(rel);
         let meta = fs_err::symlink_metadata(&entry).map_err(io_err("read", &entry))?;
+        if !filter.keeps(&entry, meta.is_dir()) {
+            continue;
+        }
         if meta.is_dir() {
             fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
         } else if meta.file_type().is_symlink() {

@@ -39,7 +39,12 @@ pub struct ProjectToml {
     #[serde(default, rename = "_", skip_serializing_if = "Option::is_none")]
     pub project: Option<ProjectInfo>,
     /// `[io.buildpacks]`.
-    #[serde(default, rename = "io", skip_serializing_if = "Option::is_none", with = "io_table")]
+    #[serde(
+        default,
+        rename = "io",
+        skip_serializing_if = "Option::is_none",
+        with = "io_table"
+    )]
     pub io_buildpacks: Option<IoBuildpacks>,
 }
 
@@ -145,10 +150,17 @@ impl ProjectToml {
     /// # Errors
     /// [`TomlFileError::Invalid`] naming `path` and the rule broken.
     pub fn validate(&self, path: &Path) -> Result<(), TomlFileError> {
-        let invalid = |problem: String| TomlFileError::Invalid { path: path.to_path_buf(), problem };
-        let Some(io) = &self.io_buildpacks else { return Ok(()) };
+        let invalid = |problem: String| TomlFileError::Invalid {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let Some(io) = &self.io_buildpacks else {
+            return Ok(());
+        };
         if !io.include.is_empty() && !io.exclude.is_empty() {
-            return Err(invalid("io.buildpacks.include and io.buildpacks.exclude cannot both be set".to_owned()));
+            return Err(invalid(
+                "io.buildpacks.include and io.buildpacks.exclude cannot both be set".to_owned(),
+            ));
         }
         for (index, entry) in io.group.iter().enumerate() {
             let at = format!("io.buildpacks.group[{index}]");
@@ -186,11 +198,19 @@ mod io_table {
     }
 
     #[allow(clippy::ref_option)] // the signature serde's `with` calls
-    pub(super) fn serialize<S: Serializer>(value: &Option<IoBuildpacks>, s: S) -> Result<S::Ok, S::Error> {
-        Io { buildpacks: value.clone() }.serialize(s)
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<IoBuildpacks>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        Io {
+            buildpacks: value.clone(),
+        }
+        .serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IoBuildpacks>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<IoBuildpacks>, D::Error> {
         Ok(Io::deserialize(d)?.buildpacks)
     }
 }
@@ -203,8 +223,14 @@ mod tests {
     fn inline_scripts_need_an_api() {
         let text = "[[io.buildpacks.group]]\nid = \"x/y\"\n[io.buildpacks.group.script]\ninline = \"true\"\n";
         let project = ProjectToml::from_toml_str(text, "project.toml").unwrap();
-        let err = project.validate(Path::new("project.toml")).unwrap_err().to_string();
-        assert!(err.contains("io.buildpacks.group[0].script has no api"), "{err}");
+        let err = project
+            .validate(Path::new("project.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("io.buildpacks.group[0].script has no api"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -218,8 +244,12 @@ mod tests {
     fn round_trips() {
         let text = "[_]\nschema-version = \"0.2\"\n\n[io.buildpacks]\nbuilder = \"b\"\n\n[[io.buildpacks.group]]\nid = \"a/b\"\nuri = \"bp\"\n";
         let project = ProjectToml::from_toml_str(text, "project.toml").unwrap();
-        let again = ProjectToml::from_toml_str(&project.to_toml_string().unwrap(), "project.toml").unwrap();
+        let again =
+            ProjectToml::from_toml_str(&project.to_toml_string().unwrap(), "project.toml").unwrap();
         assert_eq!(project, again);
-        assert_eq!(again.io_buildpacks.unwrap().group[0].uri.as_deref(), Some("bp"));
+        assert_eq!(
+            again.io_buildpacks.unwrap().group[0].uri.as_deref(),
+            Some("bp")
+        );
     }
 }
