@@ -1,6 +1,11 @@
 //! A real lifecycle build with builder/builder.toml: a scikit-learn app via pip + ml (CPU) serves a
 //! prediction, with the accelerator as an image label and thread counts set by exec.d.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test setup: a failed step should panic with its error"
+)]
+
 use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
 
 #[test]

@@ -265,15 +265,15 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("base.txt"), "itsdangerous\n").unwrap();
-        let plain = PlanPackages::default();
-        let a = Requirements::load(dir.path(), &plain).unwrap();
+        let no_plan = PlanPackages::default();
+        let a = Requirements::load(dir.path(), &no_plan).unwrap();
         assert!(
             a.text
                 .starts_with(&format!("-r {}\n", dir.path().join("base.txt").display()))
         );
 
         std::fs::write(dir.path().join("base.txt"), "itsdangerous==2.2.0\n").unwrap();
-        let b = Requirements::load(dir.path(), &plain).unwrap();
+        let b = Requirements::load(dir.path(), &no_plan).unwrap();
         assert_ne!(a.sha256, b.sha256, "an included file changed");
 
         let plan = PlanPackages {

@@ -1,6 +1,11 @@
 //! Real lifecycle builds with builder/builder.toml: a Flask app via pip answers HTTP; a no-change
 //! rebuild installs nothing; a one-package change downloads one package.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test setup: a failed step should panic with its error"
+)]
+
 use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
 
 const BUILDER: &str = "../../builder/builder.toml";

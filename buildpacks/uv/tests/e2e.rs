@@ -1,6 +1,11 @@
-//! A real lifecycle build with builder/builder.toml: a FastAPI app via uv answers HTTP, and a
+//! A real lifecycle build with builder/builder.toml: a `FastAPI` app via uv answers HTTP, and a
 //! no-change rebuild installs nothing. uv.lock is made here with the pinned uv (installed with the
 //! host's pip, hash-checked) from the fixture's pinned inputs (`exclude-newer` in pyproject.toml).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test setup: a failed step should panic with its error"
+)]
 
 use std::path::Path;
 use std::process::Command;
