@@ -110,8 +110,9 @@ impl TestBuild {
     /// # Errors
     /// As [`TestRunner::build`].
     pub fn rebuild(&self) -> Result<Self, TestError> {
-        self.runner
-            .build(self.config.clone().image(self.options.image.clone()))
+        let mut config = self.config.clone().image(self.options.image.clone());
+        config.fresh = false;
+        self.runner.build(config)
     }
 
     /// Starts the image; for a web process, on a free port given in `PORT`.

@@ -35,6 +35,9 @@ pub struct BuildConfig {
     pub(crate) env: Vec<(String, String)>,
     pub(crate) outcome: Outcome,
     pub(crate) timeout: Duration,
+    /// Start without the previous image and cache (every build but a rebuild), so a test sees the same
+    /// output whatever ran before it.
+    pub(crate) fresh: bool,
 }
 
 impl BuildConfig {
@@ -48,6 +51,7 @@ impl BuildConfig {
             env: Vec::new(),
             outcome: Outcome::Pass,
             timeout: Duration::from_secs(600),
+            fresh: true,
         }
     }
 
@@ -188,6 +192,9 @@ impl TestRunner {
             clear_cache: false,
             timeout: Some(config.timeout),
         };
+        if config.fresh {
+            self.forget(&options.image)?;
+        }
         let result = platform::build(&self.store, &options, &ui);
         let output = log.text();
         match (result, config.outcome) {
@@ -201,6 +208,28 @@ impl TestRunner {
                 Ok(TestBuild::new(self, config, options, None, output))
             }
         }
+    }
+}
+
+impl TestRunner {
+    /// Removes an app image and its build cache from the store.
+    fn forget(&self, image: &ImageRef) -> Result<(), TestError> {
+        let _lock = self
+            .store
+            .lock(&image.to_string())
+            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        for dir in [
+            self.store.image_layout(image).root().to_owned(),
+            self.store.build_cache_dir(image),
+        ] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|source| TestError::Io {
+                    action: format!("remove {}", dir.display()),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -27,6 +27,14 @@ fn detect_build_and_launch_see_what_the_spec_promises() -> Result<(), TestError>
     assert_contains!(out, r#"target_os="linux""#);
     assert_contains!(out, r#"target_arch="amd64""#);
     assert_contains!(out, r#"target_distro="debian12""#);
+    // H2: buildpacks run as the build user, not root.
+    assert_contains!(out, "first: running as uid 1000 gid 1000");
+    // H3: layout export runs with the experimental mode at warn; H4: the app image goes to its reference's path.
+    assert_contains!(
+        out,
+        "Platform requested experimental feature 'export to OCI layout format'"
+    );
+    assert_contains!(out, "Saving /layout-repo/localhost/libbuildpack-test/app-");
     // B2: CNB_LAYERS_DIR is the buildpack's own dir and exists before build.
     assert_contains!(
         out,
@@ -82,6 +90,20 @@ fn detect_build_and_launch_see_what_the_spec_promises() -> Result<(), TestError>
     // P8: working-dir is honoured.
     let elsewhere = build.start(ContainerConfig::process_default().process("elsewhere"))?;
     assert_eq!(elsewhere.wait_for_exit()?.1.trim(), "/tmp");
+    // X6: a failing exec.d program makes the launcher exit 82 before the process starts.
+    let broken = build.start(ContainerConfig::process_default().process("broken"))?;
+    let (code, logs) = broken.wait_for_exit()?;
+    assert_eq!(code, 82, "{logs}");
+    assert_contains!(logs, "exec.d failing on purpose");
+    assert!(!logs.contains("never printed"), "{logs}");
+    // S3: a launch layer's SBOM is in the image under sbom/launch; S5: one without a layer toml is not.
+    let sbom = build.start(ContainerConfig::process_default().process("sleeper"))?;
+    let found = sbom.exec(&["find", "/layers/sbom/launch", "-name", "*.json"])?;
+    assert_contains!(
+        found,
+        "/layers/sbom/launch/conformance_first/tools/sbom.cdx.json"
+    );
+    assert!(!found.contains("nolayer"), "{found}");
     // The default process (web) does not get the probe-only env or exec.d.
     let web = build.start(ContainerConfig::process_default())?;
     assert_contains!(

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use libbuildpack_test::{BuildConfig, Outcome, TestError, TestRunner, assert_contains};
 
 /// Writes a builder with one shell buildpack (`api`, `detect`, `build` scripts) into a temp dir.
-fn case(api: &str, detect: &str, build: &str) -> Result<(tempfile::TempDir, PathBuf), TestError> {
+fn case(
+    descriptor: &str,
+    detect: &str,
+    build: &str,
+) -> Result<(tempfile::TempDir, PathBuf), TestError> {
     let io = |action: &str| {
         let action = action.to_owned();
         move |source| TestError::Io { action, source }
@@ -15,10 +19,7 @@ fn case(api: &str, detect: &str, build: &str) -> Result<(tempfile::TempDir, Path
     let bp = dir.path().join("bp");
     std::fs::create_dir_all(bp.join("bin")).map_err(io("create the buildpack"))?;
     let files = [
-        (
-            bp.join("buildpack.toml"),
-            format!("api = \"{api}\"\n[buildpack]\nid = \"failures/case\"\nversion = \"0.0.1\"\n"),
-        ),
+        (bp.join("buildpack.toml"), descriptor.to_owned()),
         (bp.join("bin/detect"), format!("#!/bin/sh\n{detect}\n")),
         (bp.join("bin/build"), format!("#!/bin/sh\n{build}\n")),
         (dir.path().join("builder.toml"), builder_toml()),
@@ -54,8 +55,16 @@ image = "localhost/rpack/tiny-run:latest"
     .to_owned()
 }
 
+fn descriptor(api: &str) -> String {
+    format!("api = \"{api}\"\n[buildpack]\nid = \"failures/case\"\nversion = \"0.0.1\"\n")
+}
+
 fn failing_build(api: &str, detect: &str, build: &str) -> Result<String, TestError> {
-    let (dir, builder) = case(api, detect, build)?;
+    failing_build_with(&descriptor(api), detect, build)
+}
+
+fn failing_build_with(descriptor: &str, detect: &str, build: &str) -> Result<String, TestError> {
+    let (dir, builder) = case(descriptor, detect, build)?;
     let config = BuildConfig::new(dir.path().join("app"))
         .builder_toml(builder)
         .expect(Outcome::Fail);
@@ -102,5 +111,36 @@ fn failures_name_the_phase_and_the_lifecycle_exit_code() -> Result<(), TestError
         r#"mkdir -p "$CNB_LAYERS_DIR/l"; printf 'launch = true\n' > "$CNB_LAYERS_DIR/l.toml""#;
     let out = failing_build("0.10", "exit 0", flags)?;
     assert_contains!(out, "the build failed in the building phase");
+
+    // P2: `direct` in launch.toml is refused for API 0.10.
+    let direct = r#"printf '[[processes]]\ntype = "web"\ncommand = ["true"]\ndirect = true\n' > "$CNB_LAYERS_DIR/launch.toml""#;
+    let out = failing_build("0.10", "exit 0", direct)?;
+    assert_contains!(out, "the build failed in the building phase");
+
+    // B4: marking a name unmet that is not in the plan fails the build.
+    let unmet = r#"printf '[[unmet]]\nname = "never-planned"\n' > "$CNB_LAYERS_DIR/build.toml""#;
+    let out = failing_build("0.10", "exit 0", unmet)?;
+    assert_contains!(out, "the build failed in the building phase");
+
+    // L9: a launch and cache layer with no contents cannot be exported.
+    let empty = r#"printf '[types]\nlaunch = true\ncache = true\n' > "$CNB_LAYERS_DIR/ghost.toml""#;
+    let out = failing_build("0.10", "exit 0", empty)?;
+    assert_contains!(out, "the build failed in the exporting phase");
+
+    // D4: a top-level `version` in a requirement makes detection error out.
+    let versioned = r#"printf '[[provides]]\nname = "x"\n[[requires]]\nname = "x"\nversion = "1"\n' > "$CNB_BUILD_PLAN_PATH""#;
+    let out = failing_build("0.10", versioned, "exit 0")?;
+    assert_contains!(
+        out,
+        "the build failed in the detecting phase (lifecycle exit code 21)"
+    );
+
+    // A8: a target whose distros do not match the run image fails detection.
+    let ubuntu = format!(
+        "{}[[targets]]\nos = \"linux\"\n[[targets.distros]]\nname = \"ubuntu\"\nversion = \"24.04\"\n",
+        descriptor("0.10")
+    );
+    let out = failing_build_with(&ubuntu, "exit 0", "exit 0")?;
+    assert_contains!(out, "the build failed in the detecting phase");
     Ok(())
 }

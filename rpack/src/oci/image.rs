@@ -318,6 +318,43 @@ impl Image {
         Ok(digest)
     }
 
+    /// The contents of the file at `path` as the image's file system has it (the topmost layer holding it wins),
+    /// or `None` when no layer has it. Follows no links; whiteouts are not interpreted.
+    ///
+    /// # Errors
+    /// When a layer cannot be read.
+    pub fn read_file(&self, path: &str) -> Result<Option<Vec<u8>>, ImageError> {
+        let wanted = path.trim_start_matches('/');
+        for layer in self.layers.iter().rev() {
+            let digest = to_digest(&self.layout, layer.digest())?;
+            let blob_path = self.layout.blob_path(&digest);
+            let read_err = |source| LayoutError::ReadBlob {
+                layout: self.layout.root().to_owned(),
+                digest: digest.clone(),
+                source,
+            };
+            let blob = fs_err::File::open(&blob_path).map_err(read_err)?;
+            let mut archive =
+                tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(blob)));
+            for entry in archive.entries().map_err(read_err)? {
+                let mut entry = entry.map_err(read_err)?;
+                let name = entry
+                    .path()
+                    .map_err(read_err)?
+                    .to_string_lossy()
+                    .into_owned();
+                if name.trim_start_matches("./").trim_start_matches('/') == wanted
+                    && entry.header().entry_type().is_file()
+                {
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(read_err)?;
+                    return Ok(Some(bytes));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The digest of the config (the image id podman shows): as stored when the image is unchanged since it
     /// was loaded or saved, else as rpack would save it now.
     ///
@@ -341,4 +378,30 @@ fn to_digest(layout: &Layout, digest: &oci_spec::image::Digest) -> Result<Digest
             layout: layout.root().display().to_string(),
             digest: digest.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::LayerWriter;
+
+    #[test]
+    fn read_file_finds_the_topmost_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path().join("img")).unwrap();
+        let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+        for text in ["old", "new"] {
+            let mut layer = LayerWriter::new(&layout).unwrap();
+            layer.dir("etc", 0o755).unwrap();
+            layer.file("etc/motd", 0o644, text.as_bytes()).unwrap();
+            image.add_layer(&layer.finish().unwrap(), "test").unwrap();
+        }
+        image.save("latest").unwrap();
+        let loaded = Image::load(layout).unwrap();
+        assert_eq!(
+            loaded.read_file("/etc/motd").unwrap().as_deref(),
+            Some(&b"new"[..])
+        );
+        assert_eq!(loaded.read_file("/etc/missing").unwrap(), None);
+    }
 }
