@@ -135,6 +135,11 @@ fn failures_name_the_phase_and_the_lifecycle_exit_code() -> Result<(), TestError
         "the build failed in the detecting phase (lifecycle exit code 21)"
     );
 
+    // S2: an SBOM in a format the buildpack did not declare in sbom-formats fails the build.
+    let sbom = r#"mkdir -p "$CNB_LAYERS_DIR/l"; echo x > "$CNB_LAYERS_DIR/l/f"; printf '[types]\nlaunch = true\n' > "$CNB_LAYERS_DIR/l.toml"; echo '{}' > "$CNB_LAYERS_DIR/l.sbom.cdx.json""#;
+    let out = failing_build("0.10", "exit 0", sbom)?;
+    assert_contains!(out, "the build failed in the building phase");
+
     // A8: a target whose distros do not match the run image fails detection.
     let ubuntu = format!(
         "{}[[targets]]\nos = \"linux\"\n[[targets.distros]]\nname = \"ubuntu\"\nversion = \"24.04\"\n",
