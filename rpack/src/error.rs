@@ -53,6 +53,15 @@ pub enum Error {
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::reference::InvalidImageRef),
+    /// Rebasing an app image.
+    #[error(transparent)]
+    Rebase(#[from] crate::rebase::RebaseError),
+    /// Pushing to or pulling from a registry.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// Downloading an image's SBOM.
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
 }
 
 impl Error {
@@ -68,6 +77,9 @@ impl Error {
             Self::Build(e) => e.hint(),
             Self::Images(e) => e.hint(),
             Self::Scaffold(e) => e.hint(),
+            Self::Rebase(e) => e.hint(),
+            Self::Registry(e) => e.hint(),
+            Self::Sbom(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)
             | Self::Image(_)

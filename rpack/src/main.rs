@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use rpack::lifecycle::{self, Lifecycle};
 use rpack::platform::{self, BuildOptions, BuilderSource};
 use rpack::reference::ImageRef;
+use rpack::registry::Access;
 use rpack::run::RunOptions;
 use rpack::stack::{self, StackRecipe};
 use rpack::store::Store;
@@ -52,7 +53,49 @@ enum Cmd {
         /// Build without the cache of earlier builds.
         #[arg(long)]
         clear_cache: bool,
+        /// After a successful build, push the image to the registry its reference names.
+        #[arg(long)]
+        publish: bool,
+        /// With --publish: skip TLS verification for a registry not on loopback.
+        #[arg(long, requires = "publish")]
+        insecure: bool,
     },
+    /// Put an app image on another or newer run image, keeping its app layers (no rebuild).
+    Rebase {
+        /// The app image in the store; rewritten in place.
+        image: ImageRef,
+        /// The run image in the store (default: the one the image was built on).
+        #[arg(long)]
+        run_image: Option<ImageRef>,
+        /// Rebase even when the image is not rebasable, the targets differ or the run image is another one.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Push an image from the store to a registry (only blobs the registry lacks are uploaded).
+    Push {
+        /// The image in the store.
+        image: ImageRef,
+        /// Where to push it (default: the image's own reference).
+        #[arg(long)]
+        to: Option<ImageRef>,
+        /// Skip TLS verification (TLS is never required for registries on loopback).
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Pull an image (an app, a builder or a run image) from a registry into the store.
+    Pull {
+        /// The image in the registry, like `127.0.0.1:5000/builder:latest`.
+        reference: ImageRef,
+        /// The name to store it as (default: the same reference).
+        #[arg(long = "as")]
+        as_image: Option<ImageRef>,
+        /// Skip TLS verification (TLS is never required for registries on loopback).
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Software bills of materials of app images.
+    #[command(subcommand)]
+    Sbom(SbomCmd),
     /// Package buildpacks and scaffold new ones.
     #[command(subcommand)]
     Buildpack(BuildpackCmd),
@@ -90,6 +133,18 @@ enum Cmd {
         /// Arguments that replace the process's default arguments.
         #[arg(last = true)]
         args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SbomCmd {
+    /// Write an app image's SBOM files into a dir, laid out as pack does (`DIR/layers/sbom/launch/...`).
+    Download {
+        /// The app image in the store.
+        image: ImageRef,
+        /// Where to write them.
+        #[arg(long, short = 'o', default_value = ".")]
+        output_dir: PathBuf,
     },
 }
 
@@ -250,6 +305,8 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             builder,
             env,
             clear_cache,
+            publish,
+            insecure,
         } => {
             let builder = builder_source(builder, &path)?;
             let options = BuildOptions {
@@ -260,7 +317,13 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
                 clear_cache,
                 timeout: None,
             };
-            platform::build(&store, &options, ui)?;
+            let built = platform::build(&store, &options, ui)?;
+            if publish {
+                platform::publish(&store, &built, Access { insecure }, ui)?;
+            }
+        }
+        cmd @ (Cmd::Rebase { .. } | Cmd::Push { .. } | Cmd::Pull { .. } | Cmd::Sbom(_)) => {
+            distribution(&store, cmd, ui)?;
         }
         Cmd::Buildpack(BuildpackCmd::Package {
             path,
@@ -316,6 +379,55 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rebase`, `push`, `pull` and `sbom download`.
+fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
+    match cmd {
+        Cmd::Rebase {
+            image,
+            run_image,
+            force,
+        } => {
+            let options = rpack::rebase::RebaseOptions {
+                image,
+                run_image,
+                force,
+            };
+            let rebased = rpack::rebase::rebase(store, &options, ui)?;
+            println!("{}@{}", rebased.image, rebased.digest);
+        }
+        Cmd::Push {
+            image,
+            to,
+            insecure,
+        } => {
+            let pushed =
+                rpack::registry::push(store, &image, to.as_ref(), Access { insecure }, ui)?;
+            println!("{}@{}", pushed.remote, pushed.digest);
+        }
+        Cmd::Pull {
+            reference,
+            as_image,
+            insecure,
+        } => {
+            let pulled = rpack::registry::pull(
+                store,
+                &reference,
+                as_image.as_ref(),
+                Access { insecure },
+                ui,
+            )?;
+            println!("{}@{}", pulled.image, pulled.digest);
+        }
+        Cmd::Sbom(SbomCmd::Download { image, output_dir }) => {
+            for file in rpack::sbom::download(store, &image, &output_dir)? {
+                println!("{}", output_dir.join(file).display());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn list_images(store: &Store, json: bool) {

@@ -24,7 +24,7 @@ pub const PLATFORM_API: &str = "0.15";
 const PROJECT_ORDER: &str = "/cnb/project-order.toml";
 
 /// Where the layout repository is mounted in the build container (`CNB_LAYOUT_DIR`).
-const LAYOUT_MOUNT: &str = "/layout-repo";
+pub(crate) const LAYOUT_MOUNT: &str = "/layout-repo";
 
 /// Which builder to build with.
 #[derive(Clone, Debug)]
@@ -545,4 +545,18 @@ fn chown_tree(root: &Path, (uid, gid): (u32, u32)) -> Result<(), BuildError> {
         chown(&path)?;
     }
     Ok(())
+}
+
+/// `rpack build --publish`: pushes the image a successful build wrote to the registry its reference names.
+/// Only the blobs the registry lacks are uploaded; TLS is not required for registries on loopback.
+///
+/// # Errors
+/// When the push fails (see [`crate::registry::push`]).
+pub fn publish(
+    store: &Store,
+    built: &Built,
+    access: crate::registry::Access,
+    ui: &Ui,
+) -> Result<crate::registry::Pushed, Error> {
+    crate::registry::push(store, &built.image, None, access, ui)
 }
