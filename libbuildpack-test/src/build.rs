@@ -53,6 +53,14 @@ impl TestBuild {
         &self.output
     }
 
+    /// The lifecycle's part of the output (from rpack's "Building" section on) with volatile parts redacted
+    /// ([`crate::redact`]): what snapshot tests compare.
+    #[must_use]
+    pub fn build_log(&self) -> String {
+        let start = self.output.find("==> Building").unwrap_or(0);
+        crate::redact(&self.output[start..])
+    }
+
     /// Whether the build passed.
     #[must_use]
     pub fn passed(&self) -> bool {

@@ -21,11 +21,13 @@
 mod build;
 mod container;
 mod error;
+mod redact;
 mod runner;
 
 pub use build::TestBuild;
 pub use container::{ContainerConfig, HttpResponse, TestContainer};
 pub use error::TestError;
+pub use redact::redact;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
 /// Asserts that `haystack` contains `needle`, showing both when it does not.

@@ -15,6 +15,7 @@ fn hello_demo_serves_its_files_and_a_no_change_rebuild_reuses_its_layer() -> Res
         build.stdout(),
         "Serving the app with python3 -m http.server"
     );
+    insta::assert_snapshot!("hello_first_build", build.build_log());
     let layer = build.layer_digest("examples/hello", "hello")?;
     assert!(
         layer.is_some(),
@@ -32,6 +33,7 @@ fn hello_demo_serves_its_files_and_a_no_change_rebuild_reuses_its_layer() -> Res
 
     let again = build.rebuild()?;
     assert_contains!(again.stdout(), "Reusing layer 'examples/hello:hello'");
+    insta::assert_snapshot!("hello_no_change_rebuild", again.build_log());
     assert_eq!(again.layer_digest("examples/hello", "hello")?, layer);
     assert_eq!(
         again.digest(),
