@@ -4,6 +4,8 @@
 //! The venv is a launch and cache layer keyed by the Python version and the target. When only the
 //! requirements change, pip installs into the existing venv, so unchanged packages are not
 //! downloaded again (the index sends no cache headers, so pip's HTTP cache would not help).
+//!
+//! Every build writes the venv's `CycloneDX` and SPDX SBOMs from what is installed in it.
 
 mod install;
 mod python;
@@ -12,6 +14,7 @@ mod requirements;
 use std::path::PathBuf;
 
 use libbuildpack::prelude::*;
+use libbuildpack::sbom::SbomOwner;
 
 use install::InstallError;
 use requirements::{PlanPackages, Requirements};
@@ -47,6 +50,12 @@ pub enum PipError {
     /// Creating the venv or installing into it failed.
     #[error(transparent)]
     Install(#[from] InstallError),
+    /// The venv's packages could not be listed for its SBOM.
+    #[error(transparent)]
+    ListPackages(#[from] python_sbom::ListPackagesError),
+    /// The venv's SBOM could not be written.
+    #[error("could not write the venv's SBOM: {0}")]
+    WriteSbom(#[from] libbuildpack::sbom::SbomError),
     /// The record of what was installed could not be written.
     #[error("could not write {}: {source}", path.display())]
     WriteState {
@@ -125,6 +134,11 @@ impl Buildpack for Pip {
                 }
             }
         }
+
+        // Written on every build (the list takes a fraction of a second): it is deterministic, so an
+        // unchanged venv keeps the same SBOM files and the image's SBOM layer its digest.
+        let sbom = python_sbom::venv_sbom(venv.path())?;
+        ctx.write_sbom(SbomOwner::Layer(&venv), &sbom)?;
 
         venv.env()
             .prepend_path("PATH", venv.path().join("bin"))?

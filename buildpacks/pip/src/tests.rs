@@ -42,6 +42,11 @@ fn builds_a_venv_then_reuses_it_without_installing() {
         "{}",
         run.output
     );
+    // The venv's SBOMs list what is in it (pip itself, in a fresh venv), in both formats.
+    let cdx = std::fs::read_to_string(ctx.layers_dir().join("venv.sbom.cdx.json")).unwrap();
+    assert!(cdx.contains("pkg:pypi/pip@"), "{cdx}");
+    let spdx = std::fs::read_to_string(ctx.layers_dir().join("venv.sbom.spdx.json")).unwrap();
+    assert!(spdx.contains("pkg:pypi/pip@"), "{spdx}");
 
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&Pip).unwrap();
@@ -55,6 +60,8 @@ fn builds_a_venv_then_reuses_it_without_installing() {
         again.output
     );
     assert!(!again.output.contains("pip install"), "{}", again.output);
+    let cdx_again = std::fs::read_to_string(ctx.layers_dir().join("venv.sbom.cdx.json")).unwrap();
+    assert_eq!(cdx_again, cdx, "an unchanged venv's SBOM must not change");
 
     // A changed requirements file installs into the kept venv.
     ctx.app_file("requirements.txt", "# still nothing\n")

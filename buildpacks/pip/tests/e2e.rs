@@ -1,5 +1,6 @@
-//! Real lifecycle builds with builder/builder.toml: a Flask app via pip answers HTTP; a no-change
-//! rebuild installs nothing; a one-package change downloads one package.
+//! Real lifecycle builds with builder/builder.toml: a Flask app via pip answers HTTP and carries
+//! `CycloneDX` and SPDX SBOMs of its venv; a code-only rebuild installs nothing and keeps the venv
+//! layer and its SBOMs byte for byte; a one-package change downloads one package.
 
 #![allow(
     clippy::unwrap_used,
@@ -21,6 +22,22 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
     dir
+}
+
+/// Where the lifecycle puts this buildpack's venv SBOMs in the image.
+const SBOM_DIR: &str = "/layers/sbom/launch/libbuildpack_pip/venv";
+
+/// The venv's `CycloneDX` and SPDX SBOMs as the image has them.
+fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
+    let image = build.image().unwrap();
+    let read = |name: &str| {
+        let bytes = image
+            .read_file(&format!("{SBOM_DIR}/{name}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("the image has no {SBOM_DIR}/{name}"));
+        String::from_utf8(bytes).unwrap()
+    };
+    (read("sbom.cdx.json"), read("sbom.spdx.json"))
 }
 
 fn count(log: &str, word: &str) -> usize {
@@ -45,10 +62,21 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     assert_eq!(response.status, 200, "{}", app.logs());
     assert_eq!(response.body, "hello from flask via pip");
     drop(app);
+    let (cdx, spdx) = sboms(&build);
+    assert_contains!(cdx, r#""bomFormat": "CycloneDX""#);
+    assert_contains!(cdx, "pkg:pypi/flask@3.0.3");
+    assert_contains!(cdx, "pkg:pypi/gunicorn@23.0.0");
+    assert_contains!(spdx, r#""spdxVersion": "SPDX-2.3""#);
+    assert_contains!(spdx, "pkg:pypi/flask@3.0.3");
 
+    // A code-only change: nothing to install, and the venv (and its SBOMs) stay as they were, so
+    // the image reuses their layers. (Stronger than a no-change rebuild, which it covers.)
+    let app_py = app_dir.path().join("app.py");
+    let code = std::fs::read_to_string(&app_py).unwrap();
+    std::fs::write(&app_py, code.replace("via pip", "via pip, edited")).unwrap();
     let started = std::time::Instant::now();
     let again = build.rebuild()?;
-    eprintln!("no-change rebuild: {:?}", started.elapsed());
+    eprintln!("code-only rebuild: {:?}", started.elapsed());
     assert_contains!(again.stdout(), "Requirements unchanged: nothing to install");
     assert!(
         !again.stdout().contains("pip install"),
@@ -59,6 +87,14 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
         again.layer_digest("libbuildpack/pip", "venv")?,
         build.layer_digest("libbuildpack/pip", "venv")?
     );
+    assert_eq!(
+        sboms(&again),
+        (cdx, spdx),
+        "an unchanged venv's SBOMs must not change"
+    );
+    let app = again.start(ContainerConfig::web())?;
+    assert_eq!(app.http_get("/")?.body, "hello from flask via pip, edited");
+    drop(app);
 
     let requirements = app_dir.path().join("requirements.txt");
     let mut text = std::fs::read_to_string(&requirements).unwrap();
@@ -79,5 +115,6 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
             .trim(),
         "1.16.0"
     );
+    assert_contains!(sboms(&changed).0, "pkg:pypi/six@1.16.0");
     Ok(())
 }
