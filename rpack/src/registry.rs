@@ -1,7 +1,8 @@
 //! Moving images between rpack's store and an OCI distribution registry with skopeo: `rpack push`, `rpack pull`
 //! and `rpack build --publish`.
 //!
-//! skopeo asks the registry for every blob before uploading it, so a push uploads only the blobs the registry
+//! Pushes use Docker media types (`--format v2s2`), as the lifecycle and pack publish images; layer digests do
+//! not change. skopeo asks the registry for every blob before uploading it, so a push uploads only the blobs the registry
 //! does not have yet (and mounts blobs the same registry holds in another repository). TLS verification is
 //! turned off only for registries on the loopback interface, or when the caller asks for it (`--insecure`).
 
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::images::ImagesError;
-use crate::oci::{Digest, Image, Layout};
+use oci_spec::image::MediaType;
+
+use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
 use crate::reference::ImageRef;
 use crate::store::Store;
 use crate::ui::Ui;
@@ -194,11 +197,19 @@ pub fn push(
         .prefix("push-digest-")
         .tempfile_in(&tmp)
         .map_err(io_err("create a temp file in", &tmp))?;
+    let work = tempfile::Builder::new()
+        .prefix("push-")
+        .tempdir_in(&tmp)
+        .map_err(io_err("create a temp dir in", &tmp))?;
+    let normalized = with_uniform_media_types(&layout, image.tag(), &work.path().join("layout"))?;
     let mut cmd = skopeo();
-    cmd.args(["copy", "--quiet", "--digestfile"])
+    // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
+    // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.
+    // Layers are not recompressed, so their digests stay the same.
+    cmd.args(["copy", "--quiet", "--format", "v2s2", "--digestfile"])
         .arg(digest_file.path())
         .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
-        .arg(format!("oci:{}", layout.root().display()))
+        .arg(format!("oci:{}", normalized.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
     let text =
@@ -214,6 +225,62 @@ pub fn push(
         digest,
         elapsed: started.elapsed(),
     })
+}
+
+/// A copy of the image in `layout` (blobs linked, not copied) whose manifest uses OCI media types only.
+///
+/// The lifecycle writes Docker layer types into the OCI manifest of a layout export, next to the run image's
+/// layers, which may be OCI types. skopeo cannot convert such a mixed manifest to Docker types, and a lifecycle
+/// that rewrites the pushed image (rebase) would write a Docker manifest with OCI layer types no skopeo can
+/// read. Media type names are all that change: blobs, and so layer digests, stay the same.
+fn with_uniform_media_types(layout: &Layout, tag: &str, dest: &Path) -> Result<Layout, Error> {
+    let image = Image::load(layout.clone())?;
+    let manifest_digest =
+        image
+            .manifest_digest()
+            .cloned()
+            .ok_or_else(|| ImagesError::NotFound {
+                image: tag.to_owned(),
+                path: layout.root().to_owned(),
+            })?;
+    let mut manifest = layout.read_manifest(&manifest_digest)?;
+    let staged = Layout::create(dest)?;
+    let mut layers = manifest.layers().clone();
+    for layer in &mut layers {
+        let digest: Digest =
+            layer
+                .digest()
+                .to_string()
+                .parse()
+                .map_err(|_| ImageError::UnsupportedDigest {
+                    layout: layout.root().display().to_string(),
+                    digest: layer.digest().to_string(),
+                })?;
+        staged.import_blob(layout, &digest)?;
+        let oci = match layer.media_type().to_string().as_str() {
+            "application/vnd.docker.image.rootfs.diff.tar.gzip" => Some(MediaType::ImageLayerGzip),
+            "application/vnd.docker.image.rootfs.diff.tar" => Some(MediaType::ImageLayer),
+            _ => None,
+        };
+        if let Some(oci) = oci {
+            layer.set_media_type(oci);
+        }
+    }
+    manifest.set_layers(layers);
+    let config_digest = image.config_digest()?;
+    staged.import_blob(layout, &config_digest)?;
+    let mut config = manifest.config().clone();
+    config.set_media_type(MediaType::ImageConfig);
+    manifest.set_config(config);
+    manifest.set_media_type(Some(MediaType::ImageManifest));
+    let bytes = canonical_json(&manifest).map_err(ImageError::Serialize)?;
+    let mut descriptor = staged.write_blob(MediaType::ImageManifest, &bytes)?;
+    descriptor.set_annotations(Some(std::collections::HashMap::from([(
+        "org.opencontainers.image.ref.name".to_owned(),
+        tag.to_owned(),
+    )])));
+    staged.write_index(&descriptor)?;
+    Ok(staged)
 }
 
 /// A finished pull.

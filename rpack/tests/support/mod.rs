@@ -1,0 +1,234 @@
+//! Helpers shared by the integration tests: a real OCI distribution registry (Debian's `docker-registry`) on
+//! 127.0.0.1, and a shell buildpack fixture for builds on the tiny stack.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)] // each test crate uses part of it; failed steps stop the test
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Where Debian's `docker-registry` package installs the registry.
+const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
+
+/// A distribution registry 2.8 serving from a temp dir on 127.0.0.1; stopped on drop.
+pub struct Registry {
+    child: Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Registry {
+    /// Starts a registry on a free loopback port and waits (up to 10 s) until `/v2/` answers.
+    pub fn start() -> Self {
+        assert!(
+            Path::new(REGISTRY_BIN).is_file(),
+            "{REGISTRY_BIN} is missing: apt-get install docker-registry"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
+                 delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new(REGISTRY_BIN)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut registry = Self { child, dir, port };
+        for _ in 0..100 {
+            if registry.answers() {
+                return registry;
+            }
+            if let Some(status) = registry.child.try_wait().unwrap() {
+                panic!("docker-registry exited with {status}:\n{}", registry.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "docker-registry did not answer within 10s:\n{}",
+            registry.log()
+        );
+    }
+
+    fn answers(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        if stream
+            .write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .is_err()
+        {
+            return false;
+        }
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The registry's log, access log included.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// How many blob uploads (the final `PUT .../blobs/uploads/...` of each) the registry has completed for
+    /// `repo` so far, from its access log.
+    pub fn blob_uploads(&self, repo: &str) -> usize {
+        let needle = format!("\"PUT /v2/{repo}/blobs/uploads/");
+        self.log().lines().filter(|l| l.contains(&needle)).count()
+    }
+
+    /// The registry's storage dir.
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `rpack` binary under test.
+pub fn rpack() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rpack"))
+}
+
+/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it succeeded and returns (stdout, stderr).
+#[track_caller]
+pub fn rpack_home_ok(home: Option<&Path>, args: &[&str]) -> (String, String) {
+    let mut cmd = rpack();
+    if let Some(home) = home {
+        cmd.env("RPACK_HOME", home);
+    }
+    let out = cmd.args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "rpack {} failed:\n{stderr}",
+        args.join(" ")
+    );
+    (stdout, stderr)
+}
+
+/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it failed and returns its stderr.
+#[track_caller]
+pub fn rpack_home_fails(home: Option<&Path>, args: &[&str]) -> String {
+    let mut cmd = rpack();
+    if let Some(home) = home {
+        cmd.env("RPACK_HOME", home);
+    }
+    let out = cmd.args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "rpack {} should have failed:\n{stderr}",
+        args.join(" ")
+    );
+    stderr
+}
+
+/// [`rpack_home_ok`] with the store from the environment.
+#[track_caller]
+pub fn rpack_ok(args: &[&str]) -> (String, String) {
+    rpack_home_ok(None, args)
+}
+
+/// [`rpack_home_fails`] with the store from the environment.
+#[track_caller]
+pub fn rpack_fails(args: &[&str]) -> String {
+    rpack_home_fails(None, args)
+}
+
+/// Writes `text` to `path`, creating parent dirs.
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const BUILDPACK_TOML: &str = "api = \"0.10\"\n[buildpack]\nid = \"rebase/probe\"\nversion = \"0.0.1\"\n\
+     sbom-formats = [\"application/vnd.cyclonedx+json\"]\n";
+
+/// The build writes a launch layer with an SBOM, a launch SBOM, and a process that shows whether the run image
+/// has rpack's test patch.
+const BUILD: &str = r#"#!/bin/sh
+set -eu
+layer="$CNB_LAYERS_DIR/greeting"
+mkdir -p "$layer"
+cat version.txt > "$layer/version"
+printf '[types]\nlaunch = true\n' > "$layer.toml"
+printf '{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[{"type":"library","name":"greeting"}]}' > "$layer.sbom.cdx.json"
+printf '{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[]}' > "$CNB_LAYERS_DIR/launch.sbom.cdx.json"
+cat > "$CNB_LAYERS_DIR/launch.toml" <<'TOML'
+[[processes]]
+type = "web"
+command = ["sh", "-c", "cat /etc/rpack-patch 2>/dev/null || echo unpatched; cat /layers/rebase_probe/greeting/version"]
+default = true
+TOML
+"#;
+
+/// The builder.toml of the fixture builder (tiny stack).
+pub const BUILDER_TOML: &str = r#"[[buildpacks]]
+uri = "bp"
+[[order]]
+[[order.group]]
+id = "rebase/probe"
+[build]
+image = "localhost/rpack/tiny-build:latest"
+[[run.images]]
+image = "localhost/rpack/tiny-run:latest"
+"#;
+
+/// Writes the fixture buildpack (`dir/bp`), builder.toml (`dir/builder.toml`) and app (`dir/app`).
+pub fn fixture(dir: &Path, version: &str) {
+    write(&dir.join("bp/buildpack.toml"), BUILDPACK_TOML);
+    write(&dir.join("bp/bin/detect"), "#!/bin/sh\nexit 0\n");
+    write(&dir.join("bp/bin/build"), BUILD);
+    for script in ["bp/bin/detect", "bp/bin/build"] {
+        std::fs::set_permissions(
+            dir.join(script),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    write(&dir.join("builder.toml"), BUILDER_TOML);
+    write(&dir.join("app/version.txt"), version);
+}
+
+/// `rpack build IMAGE` of the fixture app with the fixture builder; returns stderr.
+pub fn build(dir: &Path, image: &str, extra: &[&str]) -> String {
+    let app = dir.join("app").display().to_string();
+    let builder = dir.join("builder.toml").display().to_string();
+    let mut args = vec!["build", image, "--path", &app, "--builder", &builder];
+    args.extend_from_slice(extra);
+    rpack_ok(&args).1
+}
+
+/// What `rpack run IMAGE` prints.
+pub fn run_output(image: &str) -> String {
+    rpack_ok(&["run", image]).0.trim().to_owned()
+}
