@@ -1,0 +1,24 @@
+# A best-practice Dockerfile for a uv project (pyproject.toml + uv.lock) over the same stack images the builder
+# uses, after uv's own Docker guide: multi-stage, the pinned uv (hash-checked, as the uv buildpack installs it),
+# dependencies synced from the lock before the code is copied, uv's cache in a cache mount.
+FROM localhost/rpack/python-build:latest AS build
+USER root
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    UV_NATIVE_TLS=true UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
+    UV_PROJECT_ENVIRONMENT=/venv
+ARG UV_VERSION=0.9.5
+ARG UV_SHA256=6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181
+RUN echo "uv==${UV_VERSION} --hash=sha256:${UV_SHA256}" > /tmp/uv.txt \
+    && python3 -m pip install -q --no-deps --require-hashes --target /opt/uv -r /tmp/uv.txt
+WORKDIR /workspace
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    /opt/uv/bin/uv sync --locked --no-dev --no-install-project
+
+FROM localhost/rpack/python-run:latest
+COPY --from=build /venv /venv
+WORKDIR /workspace
+COPY . .
+ENV PATH=/venv/bin:$PATH PORT=8080
+CMD ["sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port \"${PORT}\""]

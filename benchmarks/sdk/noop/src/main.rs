@@ -1,0 +1,2 @@
+//! Does nothing: the cost of spawning a static binary.
+fn main() {}
