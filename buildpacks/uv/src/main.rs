@@ -5,6 +5,8 @@
 //! uv's download and wheel cache, so a changed lock downloads only what changed) and `venv`
 //! (launch: keyed by the lock, pyproject, Python, uv version and extras; a no-change rebuild reuses
 //! the previous image's layer without touching its files).
+//!
+//! Each new venv gets a `CycloneDX` and an SPDX SBOM listing its installed packages.
 
 mod python;
 mod uv;
@@ -13,6 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
+use libbuildpack::sbom::SbomOwner;
 use sha2::{Digest, Sha256};
 
 /// The buildpack.
@@ -93,6 +96,12 @@ pub enum UvError {
         /// What to do.
         hint: String,
     },
+    /// The venv's packages could not be listed for its SBOM.
+    #[error(transparent)]
+    ListPackages(#[from] python_sbom::ListPackagesError),
+    /// The venv's SBOM could not be written.
+    #[error("could not write the venv's SBOM: {0}")]
+    WriteSbom(#[from] libbuildpack::sbom::SbomError),
     /// uv could not be started.
     #[error("could not run uv: {0}")]
     RunUv(#[source] CommandError),
@@ -271,6 +280,9 @@ impl Buildpack for Uv {
                 }
                 Err(other) => return Err(UvError::RunUv(other)),
             }
+            // A reused venv keeps the SBOM the lifecycle restored with it from the previous image.
+            let sbom = python_sbom::venv_sbom(venv.path())?;
+            ctx.write_sbom(SbomOwner::Layer(&venv), &sbom)?;
         }
         venv.launch_env()
             .prepend_path("PATH", venv.path().join("bin"))?

@@ -1,5 +1,6 @@
-//! A real lifecycle build with builder/builder.toml: a `FastAPI` app via uv answers HTTP, and a
-//! no-change rebuild installs nothing. uv.lock is made here with the pinned uv (installed with the
+//! A real lifecycle build with builder/builder.toml: a `FastAPI` app via uv answers HTTP and carries
+//! `CycloneDX` and SPDX SBOMs of its venv; a no-change rebuild installs nothing and keeps the venv
+//! layer and its SBOMs; a one-package change downloads only that package. uv.lock is made here with the pinned uv (installed with the
 //! host's pip, hash-checked) from the fixture's pinned inputs (`exclude-newer` in pyproject.toml).
 
 #![allow(
@@ -55,8 +56,25 @@ fn lock(app: &Path, tools: &Path) {
     assert!(status.success(), "uv lock failed");
 }
 
+/// Where the lifecycle puts this buildpack's venv SBOMs in the image.
+const SBOM_DIR: &str = "/layers/sbom/launch/libbuildpack_uv/venv";
+
+/// The venv's `CycloneDX` and SPDX SBOMs as the image has them.
+fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
+    let image = build.image().unwrap();
+    let read = |name: &str| {
+        let bytes = image
+            .read_file(&format!("{SBOM_DIR}/{name}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("the image has no {SBOM_DIR}/{name}"));
+        String::from_utf8(bytes).unwrap()
+    };
+    (read("sbom.cdx.json"), read("sbom.spdx.json"))
+}
+
 #[test]
-fn fastapi_app_via_uv_serves_and_rebuilds_without_installing() -> Result<(), TestError> {
+fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_changed_package()
+-> Result<(), TestError> {
     let app_dir = tempfile::Builder::new()
         .prefix("uv-e2e-")
         .tempdir()
@@ -84,6 +102,15 @@ fn fastapi_app_via_uv_serves_and_rebuilds_without_installing() -> Result<(), Tes
     assert_eq!(response.status, 200, "{}", app.logs());
     assert_eq!(response.body, r#"{"message":"hello from fastapi via uv"}"#);
     drop(app);
+    let (cdx, spdx) = sboms(&build);
+    assert_contains!(cdx, "pkg:pypi/fastapi@0.115.12");
+    assert_contains!(cdx, "pkg:pypi/uvicorn@0.34.2");
+    assert_contains!(spdx, r#""spdxVersion": "SPDX-2.3""#);
+    assert_contains!(spdx, "pkg:pypi/fastapi@0.115.12");
+    assert!(
+        !cdx.contains("pkg:pypi/pytest@"),
+        "dev dependencies are not installed:\n{cdx}"
+    );
 
     let started = std::time::Instant::now();
     let again = build.rebuild()?;
@@ -95,5 +122,27 @@ fn fastapi_app_via_uv_serves_and_rebuilds_without_installing() -> Result<(), Tes
         again.layer_digest("libbuildpack/uv", "venv")?,
         build.layer_digest("libbuildpack/uv", "venv")?
     );
+    assert_eq!(sboms(&again), (cdx, spdx), "a reused venv keeps its SBOMs");
+
+    // One more dependency: uv's cache layer has the others, so only the new one is downloaded.
+    let pyproject = app_dir.path().join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replace(
+            r#""uvicorn==0.34.2"]"#,
+            r#""uvicorn==0.34.2", "six==1.17.0"]"#,
+        ),
+    )
+    .unwrap();
+    lock(app_dir.path(), tools.path());
+    let started = std::time::Instant::now();
+    let changed = again.rebuild()?;
+    eprintln!("one-package rebuild: {:?}", started.elapsed());
+    let log = changed.stdout();
+    assert_contains!(log, "Rebuilding venv");
+    assert_contains!(log, "Prepared 1 package");
+    assert_contains!(log, "+ six==1.17.0");
+    assert_contains!(sboms(&changed).0, "pkg:pypi/six@1.17.0");
     Ok(())
 }
