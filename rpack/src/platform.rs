@@ -315,9 +315,12 @@ fn creator_command(
         (run_layout.root(), &run_mount, true),
         (&dirs.output, &out_mount, false),
     ] {
-        let mode = if read_only { ":ro" } else { "" };
-        cmd.arg("--volume")
-            .arg(format!("{}:{container}{mode}", host.display()));
+        // `--mount`, not `--volume`: image paths hold a registry's `host:port`, and `--volume` splits on `:`.
+        let mode = if read_only { ",ro=true" } else { "" };
+        cmd.arg("--mount").arg(format!(
+            "type=bind,source={},destination={container}{mode}",
+            host.display()
+        ));
     }
     if let Some(group) = group {
         for (dir, target) in &group.mounts {

@@ -329,7 +329,9 @@ pub fn pull(
         }
     }
     let mut cmd = skopeo();
-    cmd.args(["copy", "--quiet"])
+    // Kept as the registry serves it (no conversion to OCI types), so the stored image has the registry's
+    // manifest and config digests.
+    cmd.args(["copy", "--quiet", "--preserve-digests"])
         .arg(format!("--src-tls-verify={}", access.tls_verify(remote)))
         .arg(format!("docker://{remote}"))
         .arg(format!("oci:{}:{}", staged.display(), image.tag()));
