@@ -46,6 +46,7 @@ use crate::data::SbomFormat;
 
 /// What an SBOM file describes: one layer, the app image (`launch.sbom.*`) or the build
 /// (`build.sbom.*`).
+#[cfg(feature = "runtime")]
 #[derive(Debug, Clone, Copy)]
 pub enum SbomOwner<'a> {
     /// `<layer>.sbom.<ext>`.
@@ -56,6 +57,7 @@ pub enum SbomOwner<'a> {
     Build,
 }
 
+#[cfg(feature = "runtime")]
 impl SbomOwner<'_> {
     /// The file name prefix: the layer name, `launch` or `build`.
     #[must_use]
@@ -75,6 +77,7 @@ impl SbomOwner<'_> {
 ///
 /// [`SbomError::UndeclaredFormat`] when `format` is not declared, others as
 /// [`Sbom::to_json`], and [`SbomError::Write`].
+#[cfg(feature = "runtime")]
 pub fn write_sbom_file(
     layers_dir: &std::path::Path,
     declared: &[SbomFormat],

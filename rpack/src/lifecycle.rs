@@ -192,6 +192,15 @@ impl Lifecycle {
         };
         let _lock = store.lock(&format!("lifecycle-{version}"))?;
         if lifecycle.is_complete() {
+            // Installs made before rpack wrote SBOMs get them now.
+            for binary in ["lifecycle", "launcher"] {
+                let cdx = lifecycle
+                    .binaries_dir()
+                    .join(format!("{binary}.sbom.cdx.json"));
+                if !cdx.exists() {
+                    write_sboms(&lifecycle.binaries_dir(), binary, &version)?;
+                }
+            }
             ui.step(&format!(
                 "lifecycle {version} is already installed at {}",
                 lifecycle.root.display()
@@ -228,6 +237,9 @@ impl Lifecycle {
         for phase in PHASES {
             let link = bin.join(phase);
             std::os::unix::fs::symlink("lifecycle", &link).map_err(io_err("link", &link))?;
+        }
+        for binary in ["lifecycle", "launcher"] {
+            write_sboms(&bin, binary, &version)?;
         }
         let descriptor = lifecycle_toml(&work, &version)?;
         let descriptor_path = out.join("lifecycle.toml");
@@ -409,6 +421,63 @@ func (a *DockerfileApplier) Apply(dockerfile extend.Dockerfile, toBaseImage v1.I
     Ok(())
 }
 
+/// Writes `<binary>.sbom.cdx.json` and `.spdx.json` next to the binary from the Go modules it was built from
+/// (`go version -m`), as the release tarball has them: the exporter adds them to every app image's SBOM layer.
+fn write_sboms(bin: &Path, binary: &str, version: &str) -> Result<(), LifecycleError> {
+    use libbuildpack::data::SbomFormat;
+
+    let path = bin.join(binary);
+    let output = go()
+        .args(["version", "-m"])
+        .arg(&path)
+        .output()
+        .map_err(|source| LifecycleError::Spawn {
+            tool: "go".to_owned(),
+            source,
+        })?;
+    let sbom = sbom_from_go_version(&String::from_utf8_lossy(&output.stdout), version);
+    for format in [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson] {
+        let bytes = sbom
+            .to_json(format, binary)
+            .map_err(|e| LifecycleError::Io {
+                action: "describe",
+                path: path.clone(),
+                source: io::Error::other(e),
+            })?;
+        let file = bin.join(format.file_name(binary));
+        fs_err::write(&file, bytes).map_err(io_err("write", &file))?;
+    }
+    Ok(())
+}
+
+/// The main module and its dependencies from `go version -m` output, as SBOM packages with golang purls.
+fn sbom_from_go_version(text: &str, version: &str) -> libbuildpack::sbom::Sbom {
+    use libbuildpack::sbom::{Package, Sbom};
+
+    let mut sbom = Sbom::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line
+            .split('\t')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        match fields.as_slice() {
+            ["mod", module, ..] => {
+                let package = Package::new(*module)
+                    .version(version)
+                    .purl(format!("pkg:golang/{module}@v{version}"));
+                sbom = sbom.package(package.application());
+            }
+            ["dep", module, module_version, ..] => {
+                let purl = format!("pkg:golang/{module}@{module_version}");
+                sbom = sbom.package(Package::new(*module).version(*module_version).purl(purl));
+            }
+            _ => {}
+        }
+    }
+    sbom
+}
+
 /// Copies the module source out of the read-only module cache so it can be built (and, if needed, patched).
 fn copy_tree_writable(src: &Path, dest: &Path) -> Result<(), LifecycleError> {
     fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
@@ -491,6 +560,38 @@ fn lifecycle_toml(src: &Path, version: &str) -> Result<String, LifecycleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sboms_list_the_main_module_and_every_dependency() {
+        let text = "/x/launcher: go1.26.8\n\tpath\tgithub.com/buildpacks/lifecycle/cmd/launcher\n\
+                    \tmod\tgithub.com/buildpacks/lifecycle\t(devel)\t\n\
+                    \tdep\tgithub.com/BurntSushi/toml\tv1.6.0\th1:abc=\n";
+        let sbom = sbom_from_go_version(text, "0.21.17");
+        let names: Vec<&str> = sbom
+            .packages()
+            .iter()
+            .map(libbuildpack::sbom::Package::name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "github.com/buildpacks/lifecycle",
+                "github.com/BurntSushi/toml"
+            ]
+        );
+        let json = sbom
+            .to_json(libbuildpack::data::SbomFormat::CycloneDxJson, "launcher")
+            .unwrap();
+        let json = String::from_utf8(json).unwrap();
+        assert!(
+            json.contains("pkg:golang/github.com/buildpacks/lifecycle@v0.21.17"),
+            "{json}"
+        );
+        assert!(
+            json.contains("pkg:golang/github.com/BurntSushi/toml@v1.6.0"),
+            "{json}"
+        );
+    }
 
     #[test]
     fn versions_accept_a_v_prefix_and_nothing_else() {
