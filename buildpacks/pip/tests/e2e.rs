@@ -16,9 +16,13 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
         .prefix("pip-e2e-")
         .tempdir()
         .unwrap();
-    let src = std::path::Path::new("tests/fixtures").join(name);
+    // The demo apps double as fixtures: what the README builds is what is tested.
+    let src = std::path::Path::new("../../examples/apps").join(name);
     for entry in std::fs::read_dir(src).unwrap() {
         let entry = entry.unwrap();
+        if !entry.file_type().unwrap().is_file() {
+            continue;
+        }
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
     dir

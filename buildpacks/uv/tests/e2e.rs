@@ -18,8 +18,13 @@ const UV_VERSION: &str = "0.9.5";
 const UV_AMD64_SHA256: &str = "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
 
 fn copy_fixture(name: &str, to: &Path) {
-    for entry in std::fs::read_dir(Path::new("tests/fixtures").join(name)).unwrap() {
+    // The demo apps double as fixtures: what the README builds is what is tested.
+    for entry in std::fs::read_dir(Path::new("../../examples/apps").join(name)).unwrap() {
         let entry = entry.unwrap();
+        // Only the app's files: not a .venv or a uv.lock left by trying the demo by hand.
+        if !entry.file_type().unwrap().is_file() || entry.file_name() == "uv.lock" {
+            continue;
+        }
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
