@@ -1,6 +1,9 @@
 # A best-practice Dockerfile for a requirements.txt app over the same stack images the builder uses:
 # multi-stage, a venv, requirements first (code changes do not reinstall), pip's cache in a cache mount.
 FROM localhost/rpack/python-build:latest AS build
+# The benchmark passes a value unique to its run, so no step is cached from an earlier run (podman's --no-cache
+# would also keep the fresh build's steps from the next builds' cache).
+ARG BENCH_RUN
 USER root
 # The builder gives its buildpacks the same CA settings (builder/builder.toml [[build.env]]).
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \

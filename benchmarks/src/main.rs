@@ -56,7 +56,7 @@ struct Args {
     /// Layer sizes in MB (a 0 MB row for fixed costs is always added); `--sizes-mb 10,100,1000` for 1 GB.
     #[arg(long, value_delimiter = ',', default_value = "10,100")]
     sizes_mb: Vec<u64>,
-    /// App dirs to build (default: buildpacks/pip/tests/fixtures/flask and buildpacks/uv/tests/fixtures/fastapi).
+    /// App dirs to build (default: the pip and uv sample apps, examples/apps/flask and examples/apps/fastapi).
     #[arg(long)]
     app: Vec<PathBuf>,
     /// A pack binary (default: build pack from its Go module source once, into the cache next to the target dir).
@@ -128,9 +128,10 @@ fn real_main(args: &Args) -> Res<()> {
         )
         .into());
     }
+    // Not under $RPACK_HOME/tmp: `rpack prune` (run by other tests) removes what it finds there.
     let scratch = tempfile::Builder::new()
-        .prefix("benchmarks-")
-        .tempdir_in(rpack_home.join("tmp"))?;
+        .prefix("rpack-benchmarks-")
+        .tempdir()?;
     let logs = scratch.path().join("logs");
     fs::create_dir_all(&logs)?;
     let mut ctx = Ctx {
@@ -194,10 +195,20 @@ fn real_main(args: &Args) -> Res<()> {
             }
             Section::Builds => {
                 let apps = if args.app.is_empty() {
-                    vec![
-                        root.join("buildpacks/pip/tests/fixtures/flask"),
-                        root.join("buildpacks/uv/tests/fixtures/fastapi"),
+                    // The sample apps, where they now live or where the buildpacks' tests kept them.
+                    [
+                        ("examples/apps/flask", "buildpacks/pip/tests/fixtures/flask"),
+                        (
+                            "examples/apps/fastapi",
+                            "buildpacks/uv/tests/fixtures/fastapi",
+                        ),
                     ]
+                    .iter()
+                    .map(|(new, old)| {
+                        let new = root.join(new);
+                        if new.is_dir() { new } else { root.join(old) }
+                    })
+                    .collect()
                 } else {
                     args.app.clone()
                 };
@@ -265,5 +276,15 @@ fn real_main(args: &Args) -> Res<()> {
     };
     fs::write(&out, doc)?;
     eprintln!("wrote {}", out.display());
+    // Keep the commands' logs of the last run for a look at what took the time.
+    let kept = ctx
+        .target_dir
+        .parent()
+        .unwrap_or(&ctx.target_dir)
+        .join("benchmarks-logs");
+    let _ = fs::remove_dir_all(&kept);
+    if fs::rename(&ctx.logs, &kept).is_ok() {
+        eprintln!("the commands' logs: {}", kept.display());
+    }
     Ok(())
 }

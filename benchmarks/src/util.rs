@@ -110,7 +110,13 @@ impl Ctx {
 
 /// A command as one line, for logs and the document.
 pub fn show(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    // Programs by name: `rpack`, not the target dir's path to it.
+    let program = Path::new(cmd.get_program());
+    let mut s = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy()
+        .into_owned();
     for arg in cmd.get_args() {
         let arg = arg.to_string_lossy();
         if arg.contains(' ') || arg.is_empty() {
