@@ -135,6 +135,7 @@ fn default_image() -> ImageRef {
 #[derive(Debug)]
 pub struct TestRunner {
     store: Store,
+    builders: Mutex<std::collections::HashMap<PathBuf, ImageRef>>,
 }
 
 static SHARED: OnceLock<Result<TestRunner, String>> = OnceLock::new();
@@ -158,7 +159,7 @@ impl TestRunner {
         let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
         Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION)
             .map_err(|e| TestError::rpack(e.into(), String::new()))?;
-        Ok(Self { store })
+        Ok(Self { store, builders: Mutex::default() })
     }
 
     /// rpack's store the runner uses.
@@ -185,7 +186,7 @@ impl TestRunner {
             image: config.image_ref(),
             app_dir: absolute(&config.app_dir),
             builder: match builder {
-                BuilderSource::Config(path) => BuilderSource::Config(absolute(&path)),
+                BuilderSource::Config(path) => self.builder_for(&absolute(&path), &ui, &log)?,
                 image @ BuilderSource::Image(_) => image,
             },
             env: config.env.clone(),
@@ -212,6 +213,19 @@ impl TestRunner {
 }
 
 impl TestRunner {
+    /// The builder made from `config`, made once per test process: every later build of this process uses the
+    /// image. (Across processes rpack reuses a builder whose inputs did not change.)
+    fn builder_for(&self, config: &Path, ui: &Ui, log: &Log) -> Result<BuilderSource, TestError> {
+        let mut made = self.builders.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(image) = made.get(config) {
+            return Ok(BuilderSource::Image(image.clone()));
+        }
+        let name = platform::builder_ref_for_config(config);
+        rpack::builder::create(&self.store, config, &name, ui).map_err(|e| TestError::rpack(e, log.text()))?;
+        made.insert(config.to_owned(), name.clone());
+        Ok(BuilderSource::Image(name))
+    }
+
     /// Removes an app image and its build cache from the store.
     fn forget(&self, image: &ImageRef) -> Result<(), TestError> {
         let _lock = self

@@ -134,6 +134,66 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
     }
 }
 
+/// The label recording a digest of everything a builder was made from: when it is unchanged, making the builder
+/// again would give the same image, so rpack reuses it.
+pub const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
+
+/// A digest of the builder's inputs: rpack's version, builder.toml, the lifecycle's files, the build image's
+/// manifest, and every prepared buildpack dir (after building crates, so a changed binary changes it).
+fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
+    let mut hasher = crate::oci::HashingWriter::new(io::sink());
+    let mut feed = |bytes: &[u8]| {
+        // A length prefix keeps ("ab", "c") and ("a", "bc") apart.
+        let _ = io::Write::write_all(&mut hasher, &(bytes.len() as u64).to_le_bytes());
+        let _ = io::Write::write_all(&mut hasher, bytes);
+    };
+    feed(env!("CARGO_PKG_VERSION").as_bytes());
+    feed(&fs_err::read(&inputs.config).map_err(io_err("read", &inputs.config))?);
+    let build = Image::load(store.image_layout(&inputs.build_image))?;
+    feed(build.manifest_digest().map(|d| d.as_str().to_owned()).unwrap_or_default().as_bytes());
+    feed(inputs.run_image.to_string().as_bytes());
+    let mut trees = vec![inputs.lifecycle.root().to_owned()];
+    trees.extend(inputs.buildpacks.iter().map(|bp| bp.dir.clone()));
+    for tree in trees {
+        for (rel, kind, bytes) in tree_entries(&tree)? {
+            feed(rel.as_bytes());
+            feed(&[kind]);
+            feed(&bytes);
+        }
+    }
+    Ok(hasher.finish().1.hex().to_owned())
+}
+
+/// Every entry below `root`, sorted by path: the relative path, a kind byte (`d`, `l`, `x` executable, `f`
+/// file), and the link target or a digest of the file's contents.
+fn tree_entries(root: &Path) -> Result<Vec<(String, u8, Vec<u8>)>, BuilderError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs_err::read_dir(&dir).map_err(io_err("read", &dir))? {
+            let entry = entry.map_err(io_err("read", &dir))?;
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+            let meta = fs_err::symlink_metadata(&path).map_err(io_err("read", &path))?;
+            if meta.is_dir() {
+                out.push((rel, b'd', Vec::new()));
+                stack.push(path);
+            } else if meta.file_type().is_symlink() {
+                let target = fs_err::read_link(&path).map_err(io_err("read", &path))?;
+                out.push((rel, b'l', target.to_string_lossy().into_owned().into_bytes()));
+            } else {
+                let mut file = fs_err::File::open(&path).map_err(io_err("read", &path))?;
+                let mut hasher = crate::oci::HashingWriter::new(io::sink());
+                io::copy(&mut file, &mut hasher).map_err(io_err("read", &path))?;
+                let exec = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+                out.push((rel, if exec { b'x' } else { b'f' }, hasher.finish().1.as_str().as_bytes().to_vec()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Everything a builder is made of, read and prepared before any layer is written.
 struct Inputs {
     config: PathBuf,
@@ -158,6 +218,13 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
     let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
     let inputs = gather_inputs(store, config, work.path(), ui)?;
+    let fingerprint = fingerprint(store, &inputs)?;
+    if let Ok(existing) = Image::load(store.image_layout(name))
+        && existing.label(INPUTS_LABEL).as_deref() == Some(fingerprint.as_str())
+    {
+        ui.done(&format!("Builder {name} is up to date (its inputs are unchanged)"), started.elapsed());
+        return Builder::load(store, name);
+    }
 
     let step = Instant::now();
     let staging = Layout::create(work.path().join("image"))?;
@@ -171,6 +238,7 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
     add_config_layer(&mut image, &staging, &inputs, user)?;
     set_labels(&mut image, &inputs, &layers_label)?;
+    image.set_label(INPUTS_LABEL, &fingerprint);
     image.save(name.tag())?;
     let dest = store.image_layout(name);
     crate::store::replace_dir(staging.root(), dest.root())
