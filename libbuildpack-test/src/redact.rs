@@ -24,7 +24,12 @@ fn rules() -> &'static [Rule] {
             (r"rpack-build-\d+-\d+", "rpack-build-[n]"),
         ]
         .into_iter()
-        .filter_map(|(pattern, replacement)| Some(Rule { pattern: Regex::new(pattern).ok()?, replacement }))
+        .filter_map(|(pattern, replacement)| {
+            Some(Rule {
+                pattern: Regex::new(pattern).ok()?,
+                replacement,
+            })
+        })
         .collect()
     })
 }
@@ -43,12 +48,17 @@ pub fn redact(text: &str) -> String {
     if let Ok(home) = rpack::store::Store::from_env() {
         out = out.replace(&home.home().display().to_string(), "[rpack-home]");
     }
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(|p| p.display().to_string());
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| p.display().to_string());
     if let Some(repo) = repo {
         out = out.replace(&repo, "[repo]");
     }
     for rule in rules() {
-        out = rule.pattern.replace_all(&out, rule.replacement).into_owned();
+        out = rule
+            .pattern
+            .replace_all(&out, rule.replacement)
+            .into_owned();
     }
     out
 }

@@ -35,5 +35,8 @@ fn a_new_buildpack_crate_passes_its_own_tests_with_a_real_build() {
         test.status.success(),
         "cargo test of the new crate failed:\n{output}"
     );
-    assert!(output.contains("test fixture_app_is_served ... ok"), "{output}");
+    assert!(
+        output.contains("test fixture_app_is_served ... ok"),
+        "{output}"
+    );
 }
