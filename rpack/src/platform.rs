@@ -247,6 +247,21 @@ fn remove_stale_containers(podman: &Podman, image: &ImageRef, ui: &Ui) {
     }
 }
 
+/// The proxy settings of rpack's own environment, which the lifecycle passes on to buildpacks (it passes
+/// almost nothing else): builds behind a corporate proxy reach package indexes the way the user's shell does.
+fn proxy_env(vars: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    const PROXY_VARS: [&str; 6] = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    ];
+    vars.filter(|(key, _)| PROXY_VARS.contains(&key.as_str()))
+        .collect()
+}
+
 /// A suffix that keeps container names of concurrent builds apart.
 fn unique_suffix() -> u128 {
     std::time::SystemTime::now()
@@ -299,6 +314,9 @@ fn creator_command(
         ("CNB_GROUP_ID", builder.user.1.to_string()),
         ("CNB_NO_COLOR", "true".to_owned()),
     ] {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    for (key, value) in proxy_env(std::env::vars()) {
         cmd.arg("--env").arg(format!("{key}={value}"));
     }
     let run_layout = store.image_layout(&builder.run_image);
@@ -562,4 +580,24 @@ pub fn publish(
     ui: &Ui,
 ) -> Result<crate::registry::Pushed, Error> {
     crate::registry::push(store, &built.image, None, access, ui)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_settings_pass_through_and_nothing_else() {
+        let vars = [
+            ("HTTPS_PROXY", "http://127.0.0.1:3128"),
+            ("no_proxy", "localhost"),
+            ("SECRET", "x"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let passed: Vec<String> = proxy_env(vars.into_iter())
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(passed, ["HTTPS_PROXY", "no_proxy"]);
+    }
 }
