@@ -171,29 +171,33 @@ impl<'a> LayerBuilder<'a> {
         let decision = match restored {
             Restored::Missing => Decision::Create,
             Restored::Unreadable(reason) => Decision::Recreate(reason),
-            Restored::Found(old) => match K::deserialize(toml::Value::Table(old.clone())) {
-                Ok(old_key) if old_key == *key => keep(describe_unchanged(&metadata), false),
-                Ok(_) => Decision::Recreate(describe_change(&old, &metadata)),
-                Err(_) => {
-                    let migrated = self.migrations.iter().find_map(|m| m(&old));
-                    match migrated {
-                        Some(table) => match K::deserialize(toml::Value::Table(table.clone())) {
-                            Ok(migrated_key) if migrated_key == *key => keep(
-                                format!(
-                                    "older metadata migrated, {}",
-                                    describe_unchanged(&metadata)
-                                ),
-                                true,
-                            ),
-                            _ => Decision::Recreate(format!(
-                                "older metadata migrated, then {}",
-                                describe_change(&table, &metadata)
-                            )),
-                        },
-                        None => Decision::Recreate(describe_change(&old, &metadata)),
+            Restored::Found(old) => {
+                match K::deserialize(toml::Value::Table(whole_floats_as_integers(old.clone()))) {
+                    Ok(old_key) if old_key == *key => keep(describe_unchanged(&metadata), false),
+                    Ok(_) => Decision::Recreate(describe_change(&old, &metadata)),
+                    Err(_) => {
+                        let migrated = self.migrations.iter().find_map(|m| m(&old));
+                        match migrated {
+                            Some(table) => {
+                                match K::deserialize(toml::Value::Table(table.clone())) {
+                                    Ok(migrated_key) if migrated_key == *key => keep(
+                                        format!(
+                                            "older metadata migrated, {}",
+                                            describe_unchanged(&metadata)
+                                        ),
+                                        true,
+                                    ),
+                                    _ => Decision::Recreate(format!(
+                                        "older metadata migrated, then {}",
+                                        describe_change(&table, &metadata)
+                                    )),
+                                }
+                            }
+                            None => Decision::Recreate(describe_change(&old, &metadata)),
+                        }
                     }
                 }
-            },
+            }
         };
 
         let state = match decision {
@@ -402,6 +406,24 @@ fn diff_tables(prefix: &str, old: &toml::Table, new: &toml::Table, changes: &mut
             _ => {}
         }
     }
+}
+
+/// The lifecycle keeps layer metadata as JSON between builds, so integers come back as floats (`1` as `1.0`) and
+/// would never match a key with integer fields. Whole floats become integers again; float fields still accept
+/// them (serde reads an integer into an `f64`).
+fn whole_floats_as_integers(table: toml::Table) -> toml::Table {
+    fn fix(value: toml::Value) -> toml::Value {
+        match value {
+            #[allow(clippy::cast_possible_truncation)] // checked: whole and within i64's range
+            toml::Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                toml::Value::Integer(f as i64)
+            }
+            toml::Value::Array(items) => toml::Value::Array(items.into_iter().map(fix).collect()),
+            toml::Value::Table(table) => toml::Value::Table(whole_floats_as_integers(table)),
+            other => other,
+        }
+    }
+    table.into_iter().map(|(k, v)| (k, fix(v))).collect()
 }
 
 fn short(value: &toml::Value) -> Option<String> {
@@ -746,6 +768,36 @@ mod tests {
             "  Reusing venv (lock_sha256, python 3.12 unchanged)\n"
         );
         assert!(f.toml("venv").contains("[types]"));
+    }
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    struct Counted {
+        layout: u32,
+        ratio: f64,
+    }
+
+    #[test]
+    fn integer_keys_match_when_the_lifecycle_restores_them_as_floats() {
+        let f = Fixture::new();
+        let wanted = Counted {
+            layout: 2,
+            ratio: 1.0,
+        };
+        f.builder("venv").cache().keyed_by(&wanted).unwrap();
+        // The lifecycle keeps metadata as JSON between builds: 2 comes back as 2.0.
+        std::fs::write(
+            f.layers.join("venv.toml"),
+            "[metadata]\nlayout = 2.0\nratio = 1.0\n",
+        )
+        .unwrap();
+        f.log();
+        let layer = f.builder("venv").cache().keyed_by(&wanted).unwrap();
+        assert_eq!(
+            layer.state(),
+            &LayerState::Reused { contents: true },
+            "{}",
+            f.log()
+        );
     }
 
     #[test]
