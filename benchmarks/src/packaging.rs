@@ -9,59 +9,25 @@ use std::process::Command;
 use crate::stats::{Samples, bytes, ratio};
 use crate::util::{Ctx, Res, builder_toml, buildpack_dir, show};
 
-/// The pack version built from its Go module source. v0.40.5 is not served by the module proxy (403), and
-/// `go install pkg@version` fails on the proxy's 403 for the module's version list, so the runner builds
-/// pack from the module zip (`go mod download`) with pack's own go.mod, as its Makefile does.
-pub const PACK_VERSION: &str = "v0.40.6";
-
-/// Finds or builds pack; returns its path.
+/// Finds or builds pack with `scripts/pack --which` (pack v0.40.6 from its Go module source, cached under
+/// `~/.cache/libbuildpack`); returns its path.
 pub fn ensure_pack(ctx: &Ctx, given: Option<&Path>) -> Res<PathBuf> {
     if let Some(p) = given {
         return Ok(p.to_owned());
     }
-    let dir = ctx
-        .target_dir
-        .parent()
-        .unwrap_or(&ctx.target_dir)
-        .join(format!("pack-{PACK_VERSION}"));
-    let bin = dir.join("pack");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    eprintln!("building pack {PACK_VERSION} from its Go module source (a few minutes, once)");
-    let json = ctx.output(
-        Command::new("go")
-            .args(["mod", "download", "-json"])
-            .arg(format!("github.com/buildpacks/pack@{PACK_VERSION}"))
-            .env("GOFLAGS", "-mod=mod"),
+    let path = ctx.output(
+        Command::new("bash")
+            .arg(ctx.root.join("scripts/pack"))
+            .arg("--which")
+            .env(
+                "PACK_BIN",
+                ctx.target_dir
+                    .parent()
+                    .unwrap_or(&ctx.target_dir)
+                    .join("pack-v0.40.6/pack"),
+            ),
     )?;
-    let src = json
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("\"Dir\": \""))
-        .and_then(|l| l.strip_suffix("\","))
-        .ok_or("go mod download printed no Dir")?;
-    let work = dir.join("src");
-    if work.exists() {
-        fs::remove_dir_all(&work)?;
-    }
-    fs::create_dir_all(&dir)?;
-    ctx.run(Command::new("cp").arg("-r").arg(src).arg(&work))?;
-    ctx.run(Command::new("chmod").args(["-R", "u+w"]).arg(&work))?;
-    ctx.run(
-        Command::new("go")
-            .current_dir(&work)
-            .args(["build", "-trimpath", "-ldflags"])
-            .arg(format!(
-                "-s -w -X github.com/buildpacks/pack/pkg/client.Version={}",
-                PACK_VERSION.trim_start_matches('v')
-            ))
-            .arg("-o")
-            .arg(&bin)
-            .arg(".")
-            .env("CGO_ENABLED", "0"),
-    )?;
-    fs::remove_dir_all(&work)?;
-    Ok(bin)
+    Ok(PathBuf::from(path.trim()))
 }
 
 fn rpack_package(ctx: &Ctx, home: &Path, bp: &Path, out: &Path) -> Command {

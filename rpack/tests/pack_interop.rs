@@ -1,0 +1,303 @@
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failed step should stop the test with its message
+//! Checklist K7: the reference `pack` CLI (v0.40.6, built by `scripts/pack` from its Go module source when
+//! missing) accepts the `.cnb` files rpack writes. No Docker daemon: pack reads and writes `.cnb` files
+//! itself, and `pack builder create --publish` talks to a loopback registry (Debian's `docker-registry`) with
+//! the build/run image pushed there by skopeo. `pack build` needs a daemon and is not tried.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rpack::oci::{Image, LayerWriter, Layout};
+use support::{Registry, rpack_home_ok, write};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// The pack binary: built once by `scripts/pack --which` when missing.
+fn pack_bin() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pack");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg("--which")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/pack could not find or build pack:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// Runs pack in `dir` with its own `PACK_HOME` and no reachable Docker daemon; returns stdout and stderr.
+#[track_caller]
+fn pack_ok(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(pack_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("PACK_HOME", dir.join("pack-home"))
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "pack {} failed:\n{text}",
+        args.join(" ")
+    );
+    text
+}
+
+/// The parsed `io.buildpacks.buildpack.layers` label of a label map.
+fn layers_label(labels: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_str(labels["io.buildpacks.buildpack.layers"].as_str().unwrap()).unwrap()
+}
+
+/// The labels of the one image in a `.cnb` (pack's or rpack's), read through rpack's store import.
+fn cnb_labels(dir: &Path, cnb: &Path) -> serde_json::Value {
+    let home = dir.join("rpack-home");
+    let name = format!(
+        "localhost/interop/{}:latest",
+        cnb.file_stem().unwrap().to_str().unwrap()
+    );
+    rpack_home_ok(
+        Some(&home),
+        &["image", "import", cnb.to_str().unwrap(), &name],
+    );
+    let (json, _) = rpack_home_ok(Some(&home), &["inspect", &name, "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    json["labels"].clone()
+}
+
+/// rpack packages test/script 1.2.3 (the `script-bp` fixture); returns the `.cnb`.
+fn rpack_cnb(dir: &Path) -> PathBuf {
+    let out = dir.join("script.cnb");
+    rpack_home_ok(
+        Some(&dir.join("rpack-home")),
+        &[
+            "buildpack",
+            "package",
+            "--path",
+            &format!("{FIXTURES}/script-bp"),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    out
+}
+
+/// A composite (interop/meta 0.1.0, one group with test/script 1.2.3) whose package.toml depends on `cnb`.
+fn composite(dir: &Path, cnb: &Path) -> PathBuf {
+    let meta = dir.join("meta");
+    write(
+        &meta.join("buildpack.toml"),
+        "api = \"0.10\"\n[buildpack]\nid = \"interop/meta\"\nversion = \"0.1.0\"\n\
+         [[order]]\n[[order.group]]\nid = \"test/script\"\nversion = \"1.2.3\"\n",
+    );
+    write(
+        &meta.join("package.toml"),
+        &format!(
+            "[buildpack]\nuri = \".\"\n[[dependencies]]\nuri = \"{}\"\n",
+            cnb.display()
+        ),
+    );
+    meta
+}
+
+#[test]
+fn k7_pack_buildpack_package_and_inspect_accept_an_rpack_cnb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let ours = rpack_cnb(dir);
+
+    let inspected = pack_ok(dir, &["buildpack", "inspect", ours.to_str().unwrap()]);
+    assert!(inspected.contains("LOCAL ARCHIVE"), "{inspected}");
+    assert!(
+        inspected.contains("test/script") && inspected.contains("1.2.3"),
+        "{inspected}"
+    );
+    assert!(
+        inspected.contains("https://example.com/script"),
+        "{inspected}"
+    );
+
+    // A composite packaged by pack with rpack's .cnb as its dependency.
+    let meta = composite(dir, &ours);
+    let theirs = dir.join("pack-meta.cnb");
+    let printed = pack_ok(
+        dir,
+        &[
+            "buildpack",
+            "package",
+            theirs.to_str().unwrap(),
+            "--format",
+            "file",
+            "--config",
+            meta.join("package.toml").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        printed.contains("Successfully created package"),
+        "{printed}"
+    );
+    let inspected = pack_ok(dir, &["buildpack", "inspect", theirs.to_str().unwrap()]);
+    assert!(
+        inspected.contains("interop/meta") && inspected.contains("test/script@1.2.3"),
+        "{inspected}"
+    );
+
+    // pack kept rpack's layer as it is: the same diff id in both labels; and rpack reads pack's file back.
+    let our_layers = layers_label(&cnb_labels(dir, &ours));
+    let their_layers = layers_label(&cnb_labels(dir, &theirs));
+    assert_eq!(
+        their_layers["test/script"]["1.2.3"]["layerDiffID"],
+        our_layers["test/script"]["1.2.3"]["layerDiffID"],
+        "{their_layers}"
+    );
+    assert_eq!(
+        their_layers["interop/meta"]["0.1.0"]["order"][0]["group"][0]["id"],
+        "test/script"
+    );
+}
+
+/// A minimal base image (stack label, CNB user) saved as an OCI layout at `dir`.
+fn base_image(dir: &Path) {
+    let layout = Layout::create(dir).unwrap();
+    let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+    let mut layer = LayerWriter::new(&layout).unwrap();
+    layer
+        .file("etc/os-release", 0o644, b"ID=interop\n")
+        .unwrap();
+    image.add_layer(&layer.finish().unwrap(), "base").unwrap();
+    image.set_label("io.buildpacks.stack.id", "io.rpack.interop");
+    image.set_env("CNB_USER_ID", "1000");
+    image.set_env("CNB_GROUP_ID", "1000");
+    image.edit_config(|c| {
+        c.set_user(Some("1000:1000".to_owned()));
+    });
+    image.save("latest").unwrap();
+}
+
+/// A lifecycle dir pack accepts as `[lifecycle] uri`: lifecycle.toml and (placeholder) binaries. pack only
+/// copies them into the builder; nothing here runs them.
+fn lifecycle_dir(dir: &Path) {
+    write(
+        &dir.join("lifecycle.toml"),
+        "[apis.buildpack]\ndeprecated = []\nsupported = [\"0.7\", \"0.8\", \"0.9\", \"0.10\", \"0.11\", \"0.12\"]\n\
+         [apis.platform]\ndeprecated = []\nsupported = [\"0.12\", \"0.13\"]\n[lifecycle]\nversion = \"0.21.17\"\n",
+    );
+    for bin in [
+        "analyzer",
+        "builder",
+        "creator",
+        "detector",
+        "exporter",
+        "extender",
+        "launcher",
+        "lifecycle",
+        "rebaser",
+        "restorer",
+    ] {
+        let path = dir.join("lifecycle").join(bin);
+        write(&path, "#!/bin/sh\nexit 1\n");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+}
+
+#[test]
+fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let registry = Registry::start();
+    let host = registry.host();
+
+    base_image(&dir.join("base"));
+    let status = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:latest", dir.join("base").display()))
+        .arg(format!("docker://{host}/interop/base:latest"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "skopeo copy failed");
+    lifecycle_dir(&dir.join("lifecycle"));
+
+    // rpack writes both the buildpack and the composite (whose dependency is that .cnb).
+    let ours = rpack_cnb(dir);
+    let meta = composite(dir, &ours);
+    let meta_cnb = dir.join("meta.cnb");
+    rpack_home_ok(
+        Some(&dir.join("rpack-home")),
+        &[
+            "buildpack",
+            "package",
+            "--path",
+            meta.to_str().unwrap(),
+            "-o",
+            meta_cnb.to_str().unwrap(),
+        ],
+    );
+    write(
+        &dir.join("builder.toml"),
+        &format!(
+            "[[buildpacks]]\nuri = \"{}\"\n[[buildpacks]]\nuri = \"{}\"\n\
+             [[order]]\n[[order.group]]\nid = \"interop/meta\"\n\
+             [lifecycle]\nuri = \"{}\"\n[build]\nimage = \"{host}/interop/base:latest\"\n\
+             [[run.images]]\nimage = \"{host}/interop/base:latest\"\n",
+            ours.display(),
+            meta_cnb.display(),
+            dir.join("lifecycle").display()
+        ),
+    );
+    let builder = format!("{host}/interop/builder:latest");
+    let printed = pack_ok(
+        dir,
+        &[
+            "builder",
+            "create",
+            &builder,
+            "--config",
+            "builder.toml",
+            "--publish",
+        ],
+    );
+    assert!(
+        printed.contains("Successfully created builder"),
+        "{printed}"
+    );
+
+    // pack reads the published builder back from the registry (its "LOCAL" half needs a daemon).
+    let out = Command::new(pack_bin())
+        .args(["builder", "inspect", &builder])
+        .current_dir(dir)
+        .env("PACK_HOME", dir.join("pack-home"))
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let remote = text.split("LOCAL:").next().unwrap();
+    assert!(remote.contains("REMOTE:"), "{text}");
+    assert!(remote.contains("interop/meta"), "{text}");
+    assert!(remote.contains("test/script@1.2.3"), "{text}");
+
+    // The builder's layers label keeps the diff id of rpack's layer.
+    let config = Command::new("skopeo")
+        .args(["inspect", "--config", "--tls-verify=false"])
+        .arg(format!("docker://{builder}"))
+        .output()
+        .unwrap();
+    assert!(config.status.success(), "skopeo inspect failed");
+    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    let ours = layers_label(&cnb_labels(dir, &ours));
+    assert_eq!(
+        layers_label(&config["config"]["Labels"])["test/script"]["1.2.3"]["layerDiffID"],
+        ours["test/script"]["1.2.3"]["layerDiffID"]
+    );
+}
