@@ -1,6 +1,7 @@
 //! The shared test runner and what one test build asks for.
 
 use std::collections::hash_map::DefaultHasher;
+use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,8 @@ pub enum Outcome {
 pub struct BuildConfig {
     pub(crate) app_dir: PathBuf,
     pub(crate) builder: Option<BuilderSource>,
+    pub(crate) stack: Option<String>,
+    pub(crate) buildpacks: Vec<PathBuf>,
     pub(crate) image: Option<ImageRef>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) outcome: Outcome,
@@ -47,6 +50,8 @@ impl BuildConfig {
         Self {
             app_dir: app_dir.into(),
             builder: None,
+            stack: None,
+            buildpacks: Vec::new(),
             image: None,
             env: Vec::new(),
             outcome: Outcome::Pass,
@@ -66,6 +71,24 @@ impl BuildConfig {
     #[must_use]
     pub fn builder_image(mut self, image: ImageRef) -> Self {
         self.builder = Some(BuilderSource::Image(image));
+        self
+    }
+
+    /// Builds with a builder rpack makes on the fly: the crate under test (the crate whose tests are running,
+    /// packaged once per test run) followed by [`BuildConfig::buildpack`]s, in one order group, over one of
+    /// rpack's stacks (`tiny` without Python, `python`). This is the default, on `tiny`, when no builder is
+    /// given.
+    #[must_use]
+    pub fn stack(mut self, stack: impl Into<String>) -> Self {
+        self.stack = Some(stack.into());
+        self
+    }
+
+    /// Adds a buildpack (a buildpack dir or a Rust crate with a `buildpack.toml`) after the crate under test, for
+    /// builds on a [`BuildConfig::stack`].
+    #[must_use]
+    pub fn buildpack(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.buildpacks.push(dir.into());
         self
     }
 
@@ -159,7 +182,10 @@ impl TestRunner {
         let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
         Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION)
             .map_err(|e| TestError::rpack(e.into(), String::new()))?;
-        Ok(Self { store, builders: Mutex::default() })
+        Ok(Self {
+            store,
+            builders: Mutex::default(),
+        })
     }
 
     /// rpack's store the runner uses.
@@ -176,12 +202,10 @@ impl TestRunner {
     pub fn build(&'static self, config: BuildConfig) -> Result<TestBuild, TestError> {
         let log = Log::default();
         let ui = Ui::to_writer(log.clone());
-        let builder = config.builder.clone().ok_or_else(|| TestError::Io {
-            action: "build".to_owned(),
-            source: std::io::Error::other(
-                "BuildConfig has no builder: call .builder_toml(..) or .builder_image(..)",
-            ),
-        })?;
+        let builder = match config.builder.clone() {
+            Some(builder) => builder,
+            None => BuilderSource::Config(self.stack_builder(&config)?),
+        };
         let options = BuildOptions {
             image: config.image_ref(),
             app_dir: absolute(&config.app_dir),
@@ -221,9 +245,82 @@ impl TestRunner {
             return Ok(BuilderSource::Image(image.clone()));
         }
         let name = platform::builder_ref_for_config(config);
-        rpack::builder::create(&self.store, config, &name, ui).map_err(|e| TestError::rpack(e, log.text()))?;
+        rpack::builder::create(&self.store, config, &name, ui)
+            .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))
+    }
+
+    /// Writes the builder.toml of a [`BuildConfig::stack`] build: the crate under test and the extra buildpacks
+    /// in one group, with the TLS settings builds need as build-config env. Its path depends only on its
+    /// contents, so the builder is made once and reused.
+    fn stack_builder(&self, config: &BuildConfig) -> Result<PathBuf, TestError> {
+        let io = |action: &str| {
+            let action = action.to_owned();
+            move |source| TestError::Io { action, source }
+        };
+        let stack = config.stack.as_deref().unwrap_or("tiny");
+        let mut dirs = Vec::new();
+        if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from)
+            && dir.join("buildpack.toml").is_file()
+        {
+            dirs.push(dir);
+        }
+        dirs.extend(config.buildpacks.iter().map(|d| absolute(d)));
+        if dirs.is_empty() {
+            let why = "no buildpack to build with: the crate under test has no buildpack.toml; give \
+                       .builder_toml(..), .builder_image(..) or .buildpack(..)";
+            return Err(TestError::Io {
+                action: "make a test builder".to_owned(),
+                source: std::io::Error::other(why),
+            });
+        }
+        let mut text =
+            String::from("# Made by libbuildpack-test for a BuildConfig::stack build.\n");
+        let mut order = String::from("[[order]]\n");
+        for dir in &dirs {
+            let descriptor: libbuildpack::data::BuildpackDescriptor =
+                libbuildpack::data::BuildpackDescriptor::read(dir.join("buildpack.toml")).map_err(
+                    |e| TestError::Io {
+                        action: format!("read {}", dir.display()),
+                        source: std::io::Error::other(e),
+                    },
+                )?;
+            let _ = write!(
+                text,
+                "[[buildpacks]]\nuri = {:?}\n",
+                dir.display().to_string()
+            );
+            let _ = write!(
+                order,
+                "[[order.group]]\nid = {:?}\n",
+                descriptor.buildpack.id.as_str()
+            );
+        }
+        text.push_str(&order);
+        let _ = write!(
+            text,
+            "[build]\nimage = \"localhost/rpack/{stack}-build:latest\"\n[[run.images]]\nimage = \"localhost/rpack/{stack}-run:latest\"\n"
+        );
+        for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"] {
+            let _ = write!(
+                text,
+                "[[build.env]]\nname = \"{name}\"\nvalue = \"/etc/ssl/certs/ca-certificates.crt\"\n"
+            );
+        }
+        let mut hasher = DefaultHasher::new();
+        text.hash(&mut hasher);
+        let dir = self
+            .store
+            .home()
+            .join("test-builders")
+            .join(format!("{:016x}", hasher.finish()));
+        std::fs::create_dir_all(&dir).map_err(io("create a test builder dir"))?;
+        let path = dir.join("builder.toml");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&path, &text).map_err(io("write a test builder.toml"))?;
+        }
+        Ok(path)
     }
 
     /// Removes an app image and its build cache from the store.
