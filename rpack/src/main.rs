@@ -167,15 +167,24 @@ enum BuildpackCmd {
         /// The buildpack dir, its Rust crate, or a dir with package.toml.
         #[arg(long, short, default_value = ".")]
         path: PathBuf,
-        /// Where to write (default: `<escaped id>_<version>.cnb`, or without `.cnb` for `--format dir`).
-        #[arg(long, short)]
+        /// Where to write (default: `<escaped id>_<version>.cnb`, or without `.cnb` for `--format dir`);
+        /// with several targets each name gets an `-<os>-<arch>` suffix.
+        #[arg(long, short, conflicts_with = "workspace")]
         output: Option<PathBuf>,
         /// `file` for a .cnb, `dir` for the assembled buildpack dir.
         #[arg(long, value_enum, default_value = "file")]
         format: PackageFormat,
-        /// The Rust target the binaries are built for; also sets the image's os/architecture.
-        #[arg(long, default_value = rpack::package::MUSL_TARGET)]
-        target: String,
+        /// The Rust target the binaries are built for; also sets the image's os/architecture (default: one
+        /// package per `[[targets]]` of package.toml or buildpack.toml, else x86_64-unknown-linux-musl).
+        #[arg(long)]
+        target: Option<String>,
+        /// Package every member crate of the cargo workspace at `--path` that has a buildpack.toml
+        /// (dependencies of composites first), one output each.
+        #[arg(long)]
+        workspace: bool,
+        /// Where `--workspace` writes (default: the current dir).
+        #[arg(long, requires = "workspace", default_value = ".")]
+        output_dir: PathBuf,
     },
     /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app.
     New {
@@ -218,6 +227,41 @@ enum ImageCmd {
 enum PackageFormat {
     File,
     Dir,
+}
+
+/// `rpack buildpack package`: one buildpack (one output per target) or a whole workspace.
+fn buildpack_package(cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
+    let BuildpackCmd::Package {
+        path,
+        output,
+        format,
+        target,
+        workspace,
+        output_dir,
+    } = cmd
+    else {
+        return Ok(());
+    };
+
+    let format = match format {
+        PackageFormat::File => rpack::package::Format::File,
+        PackageFormat::Dir => rpack::package::Format::Dir,
+    };
+    let packaged = if workspace {
+        rpack::package::package_workspace(&path, &output_dir, format, target.as_deref(), ui)?
+    } else {
+        let options = rpack::package::PackageOptions {
+            path,
+            output,
+            format,
+            target,
+        };
+        rpack::package::package(&options, ui)?
+    };
+    for written in packaged {
+        println!("{}", written.output.display());
+    }
+    Ok(())
 }
 
 /// `--builder`, else project.toml's builder: a path to a file (builder.toml, relative to the app dir when it
@@ -325,24 +369,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
         cmd @ (Cmd::Rebase { .. } | Cmd::Push { .. } | Cmd::Pull { .. } | Cmd::Sbom(_)) => {
             distribution(&store, cmd, ui)?;
         }
-        Cmd::Buildpack(BuildpackCmd::Package {
-            path,
-            output,
-            format,
-            target,
-        }) => {
-            let options = rpack::package::PackageOptions {
-                path,
-                output,
-                format: match format {
-                    PackageFormat::File => rpack::package::Format::File,
-                    PackageFormat::Dir => rpack::package::Format::Dir,
-                },
-                target,
-            };
-            let packaged = rpack::package::package(&options, ui)?;
-            println!("{}", packaged.output.display());
-        }
+        Cmd::Buildpack(cmd @ BuildpackCmd::Package { .. }) => buildpack_package(cmd, ui)?,
         Cmd::Buildpack(BuildpackCmd::New { name, id, sdk }) => {
             let sdk = rpack::scaffold::Sdk::parse(sdk.as_deref());
             let dir =

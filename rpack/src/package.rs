@@ -75,6 +75,26 @@ pub enum PackageError {
         /// The target triple.
         target: String,
     },
+    /// A `[[targets]]` platform has no musl Rust target rpack knows.
+    #[error("no Rust musl target is known for the [[targets]] platform {platform}")]
+    UnknownPlatform {
+        /// `os/arch[/variant]`.
+        platform: String,
+    },
+    /// `cargo metadata` could not read the workspace.
+    #[error("could not read the cargo workspace at {dir}: {why}")]
+    Workspace {
+        /// Where the workspace was looked for.
+        dir: PathBuf,
+        /// What cargo said.
+        why: String,
+    },
+    /// `--workspace` found no member crate with a `buildpack.toml`.
+    #[error("no member of the cargo workspace at {dir} has a buildpack.toml")]
+    NoWorkspaceBuildpacks {
+        /// Where the workspace was looked for.
+        dir: PathBuf,
+    },
     /// The build failed.
     #[error("cargo build of {manifest} failed:\n{output}")]
     Build {
@@ -182,6 +202,13 @@ impl PackageError {
             Self::UnknownTarget { .. } => Some(format!(
                 "give a Linux target like {MUSL_TARGET} or aarch64-unknown-linux-musl"
             )),
+            Self::UnknownPlatform { .. } => Some(
+                "package for one platform with --target TRIPLE, or list linux amd64/arm64 targets".to_owned(),
+            ),
+            Self::NoWorkspaceBuildpacks { .. } => Some(
+                "run it in (or give --path to) a workspace whose buildpack crates have a buildpack.toml next to their Cargo.toml"
+                    .to_owned(),
+            ),
             Self::NothingToRun { .. } => Some(
                 "point at a buildpack dir with bin/build, or at the Rust crate that builds it"
                     .to_owned(),
@@ -355,8 +382,11 @@ pub struct PackageOptions {
     pub output: Option<PathBuf>,
     /// File or dir.
     pub format: Format,
-    /// The Rust target of the binaries (and so the image's os/architecture).
-    pub target: String,
+    /// The Rust target of the binaries (and so the image's os/architecture). `None`: one package per
+    /// `[[targets]]` entry of `package.toml` (else of `buildpack.toml`), each built for the musl triple of its
+    /// platform and named with an `-<os>-<arch>` suffix when there are several; [`MUSL_TARGET`] when there
+    /// are none.
+    pub target: Option<String>,
 }
 
 /// What [`package`] wrote.
@@ -370,34 +400,134 @@ pub struct Packaged {
     pub buildpacks: Vec<BuildpackDir>,
 }
 
-/// Packages a buildpack (with the dependencies of its `package.toml` when there is one). Dependencies are
-/// prepared first, in the order `package.toml` lists them, then the buildpack itself. The output appears
-/// only when complete (written to a temp path and renamed).
+/// What is packaged: read from `package.toml` (or `buildpack.toml`) before anything is built.
+struct Plan {
+    /// The file naming the dependencies (`package.toml`, else `buildpack.toml`).
+    config: PathBuf,
+    /// The main buildpack's source.
+    main_src: PathBuf,
+    /// `[[dependencies]]` of `package.toml`.
+    deps: Vec<libbuildpack::data::PackageDependency>,
+    /// The main buildpack's descriptor.
+    main_descriptor: BuildpackDescriptor,
+    /// `[[targets]]` of `package.toml`, else of the main `buildpack.toml`.
+    targets: Vec<libbuildpack::data::Target>,
+}
+
+impl Plan {
+    fn read(path: &Path) -> Result<Self, PackageError> {
+        let package_toml = path.join("package.toml");
+        let (config, main_src, deps, targets) = if package_toml.is_file() {
+            let config = PackageToml::read(&package_toml)?;
+            let main = path.join(config.buildpack_uri());
+            (package_toml, main, config.dependencies, config.targets)
+        } else {
+            (
+                path.join("buildpack.toml"),
+                path.to_owned(),
+                Vec::new(),
+                Vec::new(),
+            )
+        };
+        // Read the main descriptor first: a malformed one fails before anything is built.
+        let main_descriptor = BuildpackDescriptor::read(main_src.join("buildpack.toml"))?;
+        let targets = if targets.is_empty() {
+            main_descriptor.targets.clone()
+        } else {
+            targets
+        };
+        Ok(Self {
+            config,
+            main_src,
+            deps,
+            main_descriptor,
+            targets,
+        })
+    }
+
+    /// The Rust targets to package for, each with the output suffix it gets (none when there is one).
+    fn platforms(
+        &self,
+        given: Option<&str>,
+    ) -> Result<Vec<(String, Option<String>)>, PackageError> {
+        if let Some(target) = given {
+            return Ok(vec![(target.to_owned(), None)]);
+        }
+        let mut triples: Vec<(String, String)> = Vec::new();
+        for t in &self.targets {
+            let os = t.os.as_deref().filter(|o| !o.is_empty()).unwrap_or("linux");
+            let Some(arch) = t.arch.as_deref().filter(|a| !a.is_empty()) else {
+                continue;
+            };
+            let variant = t.variant.as_deref().filter(|v| !v.is_empty());
+            let triple = cnb::triple_of(os, arch, variant)?;
+            let suffix = [Some(os), Some(arch), variant]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("-");
+            if !triples.iter().any(|(t, _)| *t == triple) {
+                triples.push((triple, suffix));
+            }
+        }
+        Ok(match triples.len() {
+            0 => vec![(MUSL_TARGET.to_owned(), None)],
+            1 => triples.into_iter().map(|(t, _)| (t, None)).collect(),
+            _ => triples.into_iter().map(|(t, s)| (t, Some(s))).collect(),
+        })
+    }
+}
+
+/// Packages a buildpack (with the dependencies of its `package.toml` when there is one), once per platform
+/// (see [`PackageOptions::target`]). Dependencies are prepared first, in the order `package.toml` lists
+/// them, then the buildpack itself. Each output appears only when complete (written to a temp path and
+/// renamed).
 ///
 /// # Errors
-/// When a descriptor or `package.toml` is invalid, a dependency is missing or cannot be prepared, or the
-/// output cannot be written.
-pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Packaged, Error> {
+/// When a descriptor or `package.toml` is invalid, a target's Rust standard library is missing, a
+/// dependency is missing or cannot be prepared, or an output cannot be written.
+pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Vec<Packaged>, Error> {
+    let plan = Plan::read(&options.path)?;
+    let platforms = plan.platforms(options.target.as_deref())?;
+    // A crate is built per target: refuse a missing target before building any of them.
+    let is_crate = !plan.main_src.join("bin/build").is_file()
+        && !plan.main_descriptor.is_composite()
+        && plan.main_src.join("Cargo.toml").is_file();
+    if is_crate
+        && platforms.len() > 1
+        && let Some((target, _)) = platforms.iter().find(|(t, _)| !target_installed(t))
+    {
+        return Err(PackageError::MissingTarget {
+            target: target.clone(),
+        }
+        .into());
+    }
+    platforms
+        .iter()
+        .map(|(target, suffix)| package_for(options, &plan, target, suffix.as_deref(), ui))
+        .collect()
+}
+
+/// Packages `plan` for the Rust target `target`; `suffix` goes into the output's name.
+fn package_for(
+    options: &PackageOptions,
+    plan: &Plan,
+    target: &str,
+    suffix: Option<&str>,
+    ui: &Ui,
+) -> Result<Packaged, Error> {
     let started = Instant::now();
-    let (os, arch, _variant) = cnb::platform_of(&options.target)?;
+    let (os, arch, _variant) = cnb::platform_of(target)?;
     let work = tempfile::tempdir().map_err(io_err("create a temp dir for", &options.path))?;
-    let package_toml = options.path.join("package.toml");
-    let (config, main_src, deps) = if package_toml.is_file() {
-        let config = PackageToml::read(&package_toml).map_err(PackageError::from)?;
-        let main = options.path.join(config.buildpack_uri());
-        (package_toml, main, config.dependencies)
-    } else {
-        (
-            options.path.join("buildpack.toml"),
-            options.path.clone(),
-            Vec::new(),
-        )
-    };
-    // Read the main descriptor first: a malformed one fails before anything is built.
-    let main_descriptor: BuildpackDescriptor =
-        BuildpackDescriptor::read(main_src.join("buildpack.toml")).map_err(PackageError::from)?;
+    let Plan {
+        config,
+        main_src,
+        deps,
+        main_descriptor,
+        ..
+    } = plan;
     ui.section(&format!(
-        "Packaging {} {}",
+        "Packaging {} {} ({os}/{arch})",
         main_descriptor.buildpack.id.as_str(),
         main_descriptor.buildpack.version
     ));
@@ -416,21 +546,28 @@ pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Packaged, Error> {
         let base = options.path.as_path();
         let dir = work.path().join(format!("dep-{index}"));
         buildpacks.extend(resolve_uri(
-            &config,
+            config,
             &format!("{field}.uri"),
             uri,
             base,
             &dir,
-            &options.target,
+            target,
             ui,
         )?);
     }
-    let main = prepare_for(&main_src, &work.path().join("main"), &options.target, ui)?;
-    check_targets(&main, &os, &arch, &options.target)?;
+    let main = prepare_for(main_src, &work.path().join("main"), target, ui)?;
+    check_targets(&main, &os, &arch, target)?;
     buildpacks.push(main.clone());
     check_dependencies(&buildpacks)?;
 
-    let output = write_output(options, &main, &buildpacks, work.path(), (&os, &arch))?;
+    let output = write_output(
+        options,
+        &main,
+        &buildpacks,
+        work.path(),
+        (&os, &arch),
+        suffix,
+    )?;
     ui.done(
         &format!(
             "Wrote {} ({} buildpack{}, {os}/{arch})",
@@ -447,13 +584,106 @@ pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Packaged, Error> {
     })
 }
 
-/// Writes the `.cnb` or dir for `main` and `buildpacks` to its place, through a temp path and a rename.
+/// Packages every member crate of the cargo workspace at `dir` that has a `buildpack.toml` (see
+/// [`package`]), buildpacks a composite's order names before the composite; outputs go to `output_dir` under
+/// their default names. Returns what was written, in that order.
+///
+/// # Errors
+/// When cargo cannot read the workspace, no member is a buildpack, or packaging one fails (the ones before
+/// it stay written).
+pub fn package_workspace(
+    dir: &Path,
+    output_dir: &Path,
+    format: Format,
+    target: Option<&str>,
+    ui: &Ui,
+) -> Result<Vec<Packaged>, Error> {
+    let mut members = Vec::new();
+    for member in cargo::workspace_members(dir)? {
+        if member.join("buildpack.toml").is_file() {
+            let plan = Plan::read(&member)?;
+            members.push((member, plan.main_descriptor));
+        }
+    }
+    if members.is_empty() {
+        return Err(PackageError::NoWorkspaceBuildpacks {
+            dir: dir.to_owned(),
+        }
+        .into());
+    }
+    let mut packaged = Vec::new();
+    for member in dependency_order(members) {
+        let options = PackageOptions {
+            path: member,
+            output: None,
+            format,
+            target: target.map(str::to_owned),
+        };
+        let written = package(
+            &PackageOptions {
+                output: Some(output_dir.join(default_name(&options)?)),
+                ..options
+            },
+            ui,
+        )?;
+        packaged.extend(written);
+    }
+    Ok(packaged)
+}
+
+/// The output name [`package`] gives by default (`<escaped id>_<version>[.cnb]`).
+fn default_name(options: &PackageOptions) -> Result<String, PackageError> {
+    let info = Plan::read(&options.path)?.main_descriptor.buildpack;
+    let name = format!("{}_{}", info.id.escaped(), info.version);
+    Ok(match options.format {
+        Format::File => format!("{name}.cnb"),
+        Format::Dir => name,
+    })
+}
+
+/// Sorts buildpacks so that each comes after every other one its `[[order]]` names (a cycle keeps the
+/// remaining ones in their given order).
+fn dependency_order(mut pending: Vec<(PathBuf, BuildpackDescriptor)>) -> Vec<PathBuf> {
+    let mut sorted = Vec::new();
+    while !pending.is_empty() {
+        let waits = |d: &BuildpackDescriptor, pending: &[(PathBuf, BuildpackDescriptor)]| {
+            d.order.iter().flat_map(|g| &g.group).any(|entry| {
+                pending.iter().any(|(_, other)| {
+                    other.buildpack.id == entry.id && other.buildpack.id != d.buildpack.id
+                })
+            })
+        };
+        let next = pending
+            .iter()
+            .position(|(_, d)| !waits(d, &pending))
+            .unwrap_or(0);
+        sorted.push(pending.remove(next).0);
+    }
+    sorted
+}
+
+/// `name.cnb` → `name-<suffix>.cnb`; other names get `-<suffix>` at the end.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let named = match name.strip_suffix(".cnb") {
+        Some(stem) => format!("{stem}-{suffix}.cnb"),
+        None => format!("{name}-{suffix}"),
+    };
+    path.with_file_name(named)
+}
+
+/// Writes the `.cnb` or dir for `main` and `buildpacks` to its place (its name with `-<suffix>` when
+/// given), through a temp path and a rename.
 fn write_output(
     options: &PackageOptions,
     main: &BuildpackDir,
     buildpacks: &[BuildpackDir],
     work: &Path,
     (os, arch): (&str, &str),
+    suffix: Option<&str>,
 ) -> Result<PathBuf, Error> {
     let output = options.output.clone().unwrap_or_else(|| {
         let name = format!(
@@ -466,6 +696,10 @@ fn write_output(
             Format::Dir => name,
         })
     });
+    let output = match suffix {
+        Some(suffix) => with_suffix(&output, suffix),
+        None => output,
+    };
     let parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -326,6 +326,179 @@ fn k5_config_os_and_architecture_come_from_the_target() {
     assert!(!env.path("arm.cnb").exists());
 }
 
+/// A prebuilt shell buildpack `id` `version` at `dir` (no compile), with `extra` appended to buildpack.toml.
+fn shell_buildpack(dir: &Path, id: &str, version: &str, extra: &str) {
+    fs_err::create_dir_all(dir.join("bin")).unwrap();
+    fs_err::write(
+        dir.join("buildpack.toml"),
+        format!("api = \"0.10\"\n[buildpack]\nid = \"{id}\"\nversion = \"{version}\"\n{extra}"),
+    )
+    .unwrap();
+    for script in ["build", "detect"] {
+        let path = dir.join("bin").join(script);
+        fs_err::write(&path, "#!/bin/sh\nexit 0\n").unwrap();
+        fs_err::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+}
+
+const TWO_TARGETS: &str = "[[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n";
+
+#[test]
+fn several_targets_give_one_cnb_per_target_with_its_os_and_architecture() {
+    let env = Env::new();
+    shell_buildpack(&env.path("bp"), "test/multi", "1.0.0", TWO_TARGETS);
+    let printed = env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        "bp",
+        "-o",
+        "out/multi.cnb",
+    ]);
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        ["out/multi-linux-amd64.cnb", "out/multi-linux-arm64.cnb"],
+        "{printed}"
+    );
+    assert!(!env.path("out/multi.cnb").exists());
+    for arch in ["amd64", "arm64"] {
+        let cnb = Cnb::read(&env.path(&format!("out/multi-linux-{arch}.cnb")));
+        assert_eq!(cnb.config["os"], "linux");
+        assert_eq!(cnb.config["architecture"], arch);
+        assert_eq!(
+            cnb.label("io.buildpacks.buildpackage.metadata")["id"],
+            "test/multi"
+        );
+    }
+
+    // package.toml's [[targets]] take precedence; default names get the suffix too.
+    fs_err::write(
+        env.path("bp/package.toml"),
+        "[buildpack]\nuri = \".\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
+    )
+    .unwrap();
+    let printed = env.ok(&["buildpack", "package", "--path", "bp"]);
+    assert_eq!(printed.trim(), "test_multi_1.0.0.cnb");
+    assert_eq!(
+        Cnb::read(&env.path("test_multi_1.0.0.cnb")).config["architecture"],
+        "arm64"
+    );
+}
+
+#[test]
+fn several_targets_of_a_crate_need_each_rust_target_installed() {
+    let env = Env::new();
+    // A crate without bin/build would be compiled; the arm64 target is refused before any build starts.
+    let dir = env.path("crate");
+    fs_err::create_dir_all(dir.join("src")).unwrap();
+    fs_err::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"multi\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[workspace]\n",
+    )
+    .unwrap();
+    fs_err::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+    fs_err::write(
+        dir.join("buildpack.toml"),
+        format!(
+            "api = \"0.10\"\n[buildpack]\nid = \"test/crate\"\nversion = \"0.1.0\"\n{TWO_TARGETS}"
+        ),
+    )
+    .unwrap();
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("aarch64-unknown-linux-musl"));
+    if installed {
+        eprintln!("aarch64-unknown-linux-musl is installed: nothing to check");
+        return;
+    }
+    let err = env.fails(&["buildpack", "package", "--path", "crate"]);
+    assert!(
+        err.contains("rustup target add aarch64-unknown-linux-musl"),
+        "{err}"
+    );
+    assert!(!dir.join("target").exists(), "nothing was built");
+}
+
+#[test]
+fn workspace_packages_every_buildpack_member_dependencies_first() {
+    let env = Env::new();
+    let ws = env.path("ws");
+    fs_err::create_dir_all(&ws).unwrap();
+    // The composite is listed first; it still comes after the buildpacks its order names.
+    fs_err::write(
+        ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"meta\", \"a\", \"b\", \"lib\"]\nresolver = \"3\"\n",
+    )
+    .unwrap();
+    for (name, id) in [
+        ("meta", "ws/meta"),
+        ("a", "ws/a"),
+        ("b", "ws/b"),
+        ("lib", ""),
+    ] {
+        let dir = ws.join(name);
+        fs_err::create_dir_all(dir.join("src")).unwrap();
+        fs_err::write(
+            dir.join("Cargo.toml"),
+            format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n"),
+        )
+        .unwrap();
+        fs_err::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        match name {
+            "lib" => {} // no buildpack.toml: skipped
+            "meta" => {
+                fs_err::write(
+                    dir.join("buildpack.toml"),
+                    "api = \"0.10\"\n[buildpack]\nid = \"ws/meta\"\nversion = \"0.1.0\"\n\
+                     [[order]]\n[[order.group]]\nid = \"ws/b\"\nversion = \"0.1.0\"\n\
+                     [[order.group]]\nid = \"ws/a\"\nversion = \"0.1.0\"\n",
+                )
+                .unwrap();
+                fs_err::write(
+                    dir.join("package.toml"),
+                    "[buildpack]\nuri = \".\"\n[[dependencies]]\nuri = \"cargo:a\"\n\
+                     [[dependencies]]\nuri = \"cargo:b\"\n",
+                )
+                .unwrap();
+            }
+            _ => shell_buildpack(&dir, id, "0.1.0", ""),
+        }
+    }
+    let printed = env.ok(&[
+        "buildpack",
+        "package",
+        "--workspace",
+        "--path",
+        "ws",
+        "--output-dir",
+        "dist",
+    ]);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 3, "{printed}");
+    assert_eq!(lines[2], "dist/ws_meta_0.1.0.cnb", "{printed}");
+    let mut firsts = lines[..2].to_vec();
+    firsts.sort_unstable();
+    assert_eq!(firsts, ["dist/ws_a_0.1.0.cnb", "dist/ws_b_0.1.0.cnb"]);
+    let meta = Cnb::read(&env.path("dist/ws_meta_0.1.0.cnb"));
+    let layers = meta.label("io.buildpacks.buildpack.layers");
+    assert!(layers["ws/a"]["0.1.0"].is_object(), "{layers}");
+    assert!(layers["ws/b"]["0.1.0"].is_object(), "{layers}");
+
+    // A workspace without buildpacks is an error with a hint.
+    let plain = env.path("plain");
+    fs_err::create_dir_all(plain.join("src")).unwrap();
+    fs_err::write(
+        plain.join("Cargo.toml"),
+        "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2024\"\n[workspace]\n",
+    )
+    .unwrap();
+    fs_err::write(plain.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let err = env.fails(&["buildpack", "package", "--workspace", "--path", "plain"]);
+    assert!(err.contains("buildpack.toml"), "{err}");
+}
+
 #[test]
 fn k6_a_composite_holds_every_referenced_buildpack_at_its_exact_version() {
     let env = Env::new();

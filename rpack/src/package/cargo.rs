@@ -182,6 +182,41 @@ pub fn workspace_crate(dir: &Path, name: &str) -> Result<PathBuf, PackageError> 
         .ok_or_else(|| not_found("no package of the workspace has that name".to_owned()))
 }
 
+/// The dirs of the workspace members around `dir`, in `cargo metadata`'s order.
+///
+/// # Errors
+/// When cargo fails.
+pub fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .current_dir(dir)
+        .output()
+        .map_err(PackageError::Spawn)?;
+    let failed = |why: String| PackageError::Workspace {
+        dir: dir.to_owned(),
+        why,
+    };
+    if !output.status.success() {
+        return Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        ));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| failed(format!("unreadable cargo metadata output: {e}")))?;
+    let members = metadata["workspace_members"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    Ok(metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| members.contains(&p["id"]))
+        .filter_map(|p| p["manifest_path"].as_str())
+        .filter_map(|m| Path::new(m).parent().map(Path::to_owned))
+        .collect())
+}
+
 /// `cargo build --release --target <target>` of the crate's binaries; returns the dir they are in.
 ///
 /// # Errors

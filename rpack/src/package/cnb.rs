@@ -53,6 +53,33 @@ pub fn platform_of(triple: &str) -> Result<(String, String, Option<String>), Pac
     Ok((os.to_owned(), arch.to_owned(), variant.map(str::to_owned)))
 }
 
+/// The Rust musl target triple that builds binaries for an OCI os/architecture (and variant).
+///
+/// # Errors
+/// When rpack knows no musl target for the platform.
+pub fn triple_of(os: &str, arch: &str, variant: Option<&str>) -> Result<String, PackageError> {
+    let triple = match (os, arch, variant) {
+        ("linux", "amd64", _) => "x86_64-unknown-linux-musl",
+        ("linux", "arm64", _) => "aarch64-unknown-linux-musl",
+        ("linux", "386", _) => "i686-unknown-linux-musl",
+        ("linux", "arm", Some("v7") | None) => "armv7-unknown-linux-musleabihf",
+        ("linux", "arm", Some("v6")) => "arm-unknown-linux-musleabihf",
+        ("linux", "riscv64", _) => "riscv64gc-unknown-linux-musl",
+        ("linux", "ppc64le", _) => "powerpc64le-unknown-linux-musl",
+        ("linux", "s390x", _) => "s390x-unknown-linux-musl",
+        _ => {
+            return Err(PackageError::UnknownPlatform {
+                platform: [Some(os), Some(arch), variant]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            });
+        }
+    };
+    Ok(triple.to_owned())
+}
+
 /// The mtime of every entry: `SOURCE_DATE_EPOCH` when set, else 1980-01-01T00:00:01Z.
 #[must_use]
 pub fn mtime() -> u64 {
