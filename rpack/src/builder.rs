@@ -150,7 +150,13 @@ fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
     feed(env!("CARGO_PKG_VERSION").as_bytes());
     feed(&fs_err::read(&inputs.config).map_err(io_err("read", &inputs.config))?);
     let build = Image::load(store.image_layout(&inputs.build_image))?;
-    feed(build.manifest_digest().map(|d| d.as_str().to_owned()).unwrap_or_default().as_bytes());
+    feed(
+        build
+            .manifest_digest()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     feed(inputs.run_image.to_string().as_bytes());
     let mut trees = vec![inputs.lifecycle.root().to_owned()];
     trees.extend(inputs.buildpacks.iter().map(|bp| bp.dir.clone()));
@@ -173,20 +179,33 @@ fn tree_entries(root: &Path) -> Result<Vec<(String, u8, Vec<u8>)>, BuilderError>
         for entry in fs_err::read_dir(&dir).map_err(io_err("read", &dir))? {
             let entry = entry.map_err(io_err("read", &dir))?;
             let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
             let meta = fs_err::symlink_metadata(&path).map_err(io_err("read", &path))?;
             if meta.is_dir() {
                 out.push((rel, b'd', Vec::new()));
                 stack.push(path);
             } else if meta.file_type().is_symlink() {
                 let target = fs_err::read_link(&path).map_err(io_err("read", &path))?;
-                out.push((rel, b'l', target.to_string_lossy().into_owned().into_bytes()));
+                out.push((
+                    rel,
+                    b'l',
+                    target.to_string_lossy().into_owned().into_bytes(),
+                ));
             } else {
                 let mut file = fs_err::File::open(&path).map_err(io_err("read", &path))?;
                 let mut hasher = crate::oci::HashingWriter::new(io::sink());
                 io::copy(&mut file, &mut hasher).map_err(io_err("read", &path))?;
-                let exec = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
-                out.push((rel, if exec { b'x' } else { b'f' }, hasher.finish().1.as_str().as_bytes().to_vec()));
+                let exec =
+                    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+                out.push((
+                    rel,
+                    if exec { b'x' } else { b'f' },
+                    hasher.finish().1.as_str().as_bytes().to_vec(),
+                ));
             }
         }
     }
@@ -222,7 +241,10 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     if let Ok(existing) = Image::load(store.image_layout(name))
         && existing.label(INPUTS_LABEL).as_deref() == Some(fingerprint.as_str())
     {
-        ui.done(&format!("Builder {name} is up to date (its inputs are unchanged)"), started.elapsed());
+        ui.done(
+            &format!("Builder {name} is up to date (its inputs are unchanged)"),
+            started.elapsed(),
+        );
         return Builder::load(store, name);
     }
 
