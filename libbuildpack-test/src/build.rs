@@ -17,6 +17,9 @@ pub struct TestBuild {
     config: BuildConfig,
     options: BuildOptions,
     built: Option<Built>,
+    /// The image as this build wrote it: a later rebuild replaces the image in the store, and a test comparing
+    /// the two builds must see each one's own.
+    image: Option<Image>,
     output: String,
 }
 
@@ -37,11 +40,15 @@ impl TestBuild {
         built: Option<Built>,
         output: String,
     ) -> Self {
+        let image = built
+            .as_ref()
+            .and_then(|b| Image::load(b.layout.clone()).ok());
         Self {
             runner,
             config,
             options,
             built,
+            image,
             output,
         }
     }
@@ -88,9 +95,14 @@ impl TestBuild {
     /// # Errors
     /// When the build failed or the image cannot be read.
     pub fn image(&self) -> Result<Image, TestError> {
-        let built = self.built()?;
-        Image::load(built.layout.clone())
-            .map_err(|e| TestError::rpack(e.into(), self.output.clone()))
+        self.built()?;
+        self.image.clone().ok_or_else(|| TestError::Io {
+            action: "read the image".to_owned(),
+            source: std::io::Error::other(format!(
+                "the image this build wrote could not be read\n{}",
+                self.output
+            )),
+        })
     }
 
     /// The digest of a buildpack's layer in the image, from the lifecycle's metadata label

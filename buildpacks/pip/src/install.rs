@@ -102,8 +102,10 @@ pub fn hint(last_lines: &[String]) -> String {
 ///
 /// [`InstallError::CreateVenv`] when `python3 -m venv` fails.
 pub fn create_venv<M>(ctx: &BuildContext<M>, dir: &Path) -> Result<(), InstallError> {
-    ctx.run(Command::new("python3").arg("-m").arg("venv").arg(dir))
-        .map_err(InstallError::CreateVenv)
+    ctx.run(reproducible(
+        Command::new("python3").arg("-m").arg("venv").arg(dir),
+    ))
+    .map_err(InstallError::CreateVenv)
 }
 
 fn pip(venv: &Path) -> Command {
@@ -113,6 +115,17 @@ fn pip(venv: &Path) -> Command {
         .env("VIRTUAL_ENV", venv)
         // No user site-packages or config from $HOME may leak into the image's venv.
         .env("PYTHONNOUSERSITE", "1");
+    reproducible(&mut command);
+    command
+}
+
+/// Makes Python write hash-based `.pyc` files (as it does whenever `SOURCE_DATE_EPOCH` is set). The venv
+/// comes back from the build cache with normalized file times; timestamp-based `.pyc` files would then look
+/// stale, Python would rewrite them on its next start, and the unchanged venv would get a new layer digest.
+fn reproducible(command: &mut Command) -> &mut Command {
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
+        command.env("SOURCE_DATE_EPOCH", "315532801");
+    }
     command
 }
 

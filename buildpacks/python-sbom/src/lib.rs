@@ -96,6 +96,9 @@ pub fn venv_sbom(venv: &Path) -> Result<Sbom, ListPackagesError> {
     let output = Command::new(&python)
         // Isolated: no PYTHONPATH or user site-packages leak into the list.
         .args(["-I", "-c", LIST_DISTRIBUTIONS])
+        // Listing must not change the venv: a .pth file imports a module at startup, and a rewritten .pyc
+        // would give an unchanged venv a new layer digest.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .map_err(|source| ListPackagesError::Spawn {
             python: python.clone(),
