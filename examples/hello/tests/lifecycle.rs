@@ -1,6 +1,8 @@
 //! The buildpack with the real lifecycle, on a builder libbuildpack-test makes from this crate and a stack.
 
-use libbuildpack_test::{BuildConfig, ContainerConfig, Outcome, TestError, TestRunner, assert_contains};
+use libbuildpack_test::{
+    BuildConfig, ContainerConfig, Outcome, TestError, TestRunner, assert_contains,
+};
 
 #[test]
 fn serves_the_app_dir_on_the_python_stack() -> Result<(), TestError> {
@@ -13,9 +15,14 @@ fn serves_the_app_dir_on_the_python_stack() -> Result<(), TestError> {
 
 #[test]
 fn an_app_without_hello_txt_fails_detection_with_the_reason() -> Result<(), TestError> {
-    let config = BuildConfig::new("tests/fixtures/no-hello").stack("tiny").expect(Outcome::Fail);
+    let config = BuildConfig::new("tests/fixtures/no-hello")
+        .stack("tiny")
+        .expect(Outcome::Fail);
     let build = TestRunner::shared()?.build(config)?;
     assert_contains!(build.stdout(), "no hello.txt in the app directory");
-    assert_contains!(build.stdout(), "the build failed in the detecting phase (lifecycle exit code 20)");
+    assert_contains!(
+        build.stdout(),
+        "the build failed in the detecting phase (lifecycle exit code 20)"
+    );
     Ok(())
 }
