@@ -8,13 +8,13 @@
 //! Every build writes the venv's `CycloneDX` and SPDX SBOMs from what is installed in it.
 
 mod install;
-mod python;
 mod requirements;
 
 use std::path::PathBuf;
 
 use libbuildpack::prelude::*;
 use libbuildpack::sbom::SbomOwner;
+use python_sbom::python;
 
 use install::InstallError;
 use requirements::{PlanPackages, Requirements};
@@ -83,7 +83,7 @@ impl Buildpack for Pip {
 
     fn build(&self, ctx: &mut BuildContext) -> Result<Build, PipError> {
         ctx.output().section("Python packages (pip)");
-        let python = python::version()?;
+        let python = python::stack()?.version;
         ctx.output().step(format!(
             "Using Python {} from the stack",
             python::short(&python)

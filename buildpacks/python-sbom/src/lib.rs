@@ -1,4 +1,5 @@
-//! The SBOM of a Python venv, shared by the pip and uv buildpacks.
+//! The SBOM of a Python venv, shared by the pip and uv buildpacks, and (in [`python`]) the
+//! stack's Python they both build with.
 //!
 //! The list comes from the venv itself: its Python runs `importlib.metadata` and reports every
 //! installed distribution with its version (and its `License-Expression` where the package
@@ -12,6 +13,8 @@
 //! assert!(sbom.packages().iter().any(|p| p.name() == "flask"));
 //! # Ok(()) }
 //! ```
+
+pub mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -8,7 +8,6 @@
 //!
 //! Each new venv gets a `CycloneDX` and an SPDX SBOM listing its installed packages.
 
-mod python;
 mod uv;
 
 use std::fmt::Write as _;
@@ -16,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
 use libbuildpack::sbom::SbomOwner;
+use python_sbom::python;
 use sha2::{Digest, Sha256};
 
 /// The buildpack.

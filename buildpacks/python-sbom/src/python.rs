@@ -1,5 +1,5 @@
-//! The stack's Python: its version is part of every cache key, because a venv only works with the
-//! interpreter it was made with.
+//! The stack's Python, shared by the pip and uv buildpacks: its version is part of every cache
+//! key, because a venv only works with the interpreter it was made with.
 
 use std::process::Command;
 
