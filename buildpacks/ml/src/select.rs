@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use python_sbom::python::normalize;
+
 /// The hardware the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Accelerator {
@@ -82,22 +84,6 @@ impl Requirement {
             spec: rest.to_string(),
         })
     }
-}
-
-/// PEP 503 normalisation.
-#[must_use]
-pub fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// The frameworks this buildpack knows, by the names apps list them under.

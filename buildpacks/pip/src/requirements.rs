@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
+use python_sbom::python::normalize;
 use sha2::{Digest, Sha256};
 
 /// The build plan entry other buildpacks require to get packages installed.
@@ -202,22 +203,6 @@ pub fn name_of(line: &str) -> Option<String> {
         return None;
     }
     Some(normalize(name))
-}
-
-/// PEP 503 normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
-#[must_use]
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// The names in `old` that are no longer in `new` (both requirement texts).

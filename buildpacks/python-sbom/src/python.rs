@@ -1,5 +1,6 @@
 //! The stack's Python, shared by the pip and uv buildpacks: its version is part of every cache
-//! key, because a venv only works with the interpreter it was made with.
+//! key, because a venv only works with the interpreter it was made with. Also the package-name
+//! normalisation pip and ml compare requirements with.
 
 use std::process::Command;
 
@@ -69,6 +70,26 @@ mod tests {
             "3.11.2"
         );
     }
+}
+
+/// PEP 503 normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
+///
+/// ```
+/// assert_eq!(python_sbom::python::normalize("Flask__SQL.Alchemy"), "flask-sql-alchemy");
+/// ```
+#[must_use]
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 /// The Python version `.python-version` asks for: its first line that is not a comment.
