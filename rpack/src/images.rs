@@ -151,20 +151,29 @@ pub fn list(store: &Store) -> Vec<ImageEntry> {
         .collect()
 }
 
+/// The layout of `image`, which must be in the store.
+///
+/// # Errors
+/// [`ImagesError::NotFound`] when it is not.
+pub(crate) fn existing_layout(store: &Store, image: &ImageRef) -> Result<Layout, ImagesError> {
+    let layout = store.image_layout(image);
+    if layout.exists() {
+        Ok(layout)
+    } else {
+        Err(ImagesError::NotFound {
+            image: image.to_string(),
+            path: layout.root().to_owned(),
+        })
+    }
+}
+
 /// Removes `image` from the store (waiting for commands that hold its lock), and the dirs it leaves empty.
 ///
 /// # Errors
 /// When it is not in the store or cannot be removed.
 pub fn remove(store: &Store, image: &ImageRef) -> Result<(), Error> {
     let _lock = store.lock(&image.to_string())?;
-    let layout = store.image_layout(image);
-    if !layout.exists() {
-        return Err(ImagesError::NotFound {
-            image: image.to_string(),
-            path: layout.root().to_owned(),
-        }
-        .into());
-    }
+    let layout = existing_layout(store, image)?;
     // Move it aside first so the image disappears at once, then delete.
     let aside = store
         .tmp_dir()
@@ -336,14 +345,7 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 /// When the image is not in the store or the file cannot be written.
 pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error> {
     let _lock = store.lock(&image.to_string())?;
-    let layout = store.image_layout(image);
-    if !layout.exists() {
-        return Err(ImagesError::NotFound {
-            image: image.to_string(),
-            path: layout.root().to_owned(),
-        }
-        .into());
-    }
+    let layout = existing_layout(store, image)?;
     let keep = referenced_blobs(&layout).unwrap_or_default();
     let parent = file
         .parent()

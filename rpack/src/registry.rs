@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::images::ImagesError;
+use crate::images::{ImagesError, existing_layout};
 use oci_spec::image::MediaType;
 
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
@@ -182,14 +182,7 @@ pub fn push(
     let started = Instant::now();
     let remote = remote.unwrap_or(image);
     let _lock = store.lock(&image.to_string())?;
-    let layout = store.image_layout(image);
-    if !layout.exists() {
-        return Err(ImagesError::NotFound {
-            image: image.to_string(),
-            path: layout.root().to_owned(),
-        }
-        .into());
-    }
+    let layout = existing_layout(store, image)?;
     ui.section(&format!("Pushing {image} to {remote}"));
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
