@@ -149,6 +149,20 @@ impl LayerWriter {
     /// # Errors
     /// When a file cannot be read, or on write errors.
     pub fn tree(&mut self, dest: &str, src: &Path) -> io::Result<()> {
+        self.tree_with_link_mode(dest, src, 0o777)
+    }
+
+    /// Like [`Self::tree`], but symlink headers carry `link_mode` (pack writes 0755 for every entry of a
+    /// buildpack).
+    ///
+    /// # Errors
+    /// When a file cannot be read, or on write errors.
+    pub fn tree_with_link_mode(
+        &mut self,
+        dest: &str,
+        src: &Path,
+        link_mode: u32,
+    ) -> io::Result<()> {
         self.dir(dest, 0o755)?;
         let mut entries = fs_err::read_dir(src)?.collect::<io::Result<Vec<_>>>()?;
         entries.sort_by_key(fs_err::DirEntry::file_name);
@@ -164,9 +178,9 @@ impl LayerWriter {
             let kind = entry.file_type()?;
             if kind.is_symlink() {
                 let link = fs_err::read_link(entry.path())?;
-                self.symlink(&target, &link.to_string_lossy())?;
+                self.symlink_with_mode(&target, &link.to_string_lossy(), link_mode)?;
             } else if kind.is_dir() {
-                self.tree(&target, &entry.path())?;
+                self.tree_with_link_mode(&target, &entry.path(), link_mode)?;
             } else if kind.is_file() {
                 self.file_from(&target, &entry.path())?;
             } else {

@@ -180,46 +180,17 @@ pub fn write_image(
 /// Adds the buildpack dir `src` at `base` with pack's normalisation: dir entries for `base` and its parents,
 /// entries sorted by name, mode 0755 for dirs, executables and links, 0644 for other files.
 fn write_tree(layer: &mut LayerWriter, base: &str, src: &Path) -> io::Result<()> {
-    let mut parent = String::new();
-    for part in base.split('/') {
-        if !parent.is_empty() {
-            parent.push('/');
-        }
-        parent.push_str(part);
-        layer.dir(&parent, 0o755)?;
-    }
-    write_children(layer, base, src)
-}
-
-fn write_children(layer: &mut LayerWriter, dest: &str, src: &Path) -> io::Result<()> {
-    let mut entries = fs_err::read_dir(src)?.collect::<io::Result<Vec<_>>>()?;
-    entries.sort_by_key(fs_err::DirEntry::file_name);
-    for entry in entries {
-        let name = entry.file_name();
-        let name = name.to_str().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is not UTF-8", entry.path().display()),
-            )
-        })?;
-        let target = format!("{dest}/{name}");
-        let kind = entry.file_type()?;
-        if kind.is_symlink() {
-            let link = fs_err::read_link(entry.path())?;
-            layer.symlink_with_mode(&target, &link.to_string_lossy(), 0o755)?;
-        } else if kind.is_dir() {
-            layer.dir(&target, 0o755)?;
-            write_children(layer, &target, &entry.path())?;
-        } else if kind.is_file() {
-            layer.file_from(&target, &entry.path())?;
-        } else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} is not a file, dir or symlink", entry.path().display()),
-            ));
+    if let Some((parents, _)) = base.rsplit_once('/') {
+        let mut parent = String::new();
+        for part in parents.split('/') {
+            if !parent.is_empty() {
+                parent.push('/');
+            }
+            parent.push_str(part);
+            layer.dir(&parent, 0o755)?;
         }
     }
-    Ok(())
+    layer.tree_with_link_mode(base, src, 0o755)
 }
 
 /// Writes the layout at `root` as a `.cnb` tar to `out`, as pack does: names with a leading `/`, no root
