@@ -1,5 +1,6 @@
 //! `rpack buildpack package` against `pack buildpack package` on the same prebuilt buildpack dir, cold and warm,
-//! and rpack's builder create.
+//! rpack's builder create, and `pack builder create --publish` against `rpack builder create` + `rpack push` to a
+//! loopback registry.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::stats::{Samples, bytes, ratio};
-use crate::util::{Ctx, Res, builder_toml, buildpack_dir, show};
+use crate::util::{Ctx, Registry, Res, builder_toml, buildpack_dir, show};
 
 /// Finds or builds pack with `scripts/pack --which` (pack v0.40.6 from its Go module source, cached under
 /// `~/.cache/libbuildpack`); returns its path.
@@ -181,14 +182,166 @@ pub fn run(ctx: &Ctx, reps: usize) -> Res<String> {
     let _ = ctx.run(ctx.rpack().args(["image", "rm", image]));
     let _ = writeln!(
         md,
-        "\n`rpack builder create` ({reps} repetitions after one untimed run; pack's `builder create` needs a Docker \
-         daemon or a registry for the stack and lifecycle images, neither of which exists here, so it is not \
-         compared):\n\n| builder.toml | time |\n|---|---|\n| one prebuilt buildpack dir (hello), python stack: `{}` | {} |\n\
+        "\n`rpack builder create` into the store ({reps} repetitions after one untimed run, so these are rebuilds of an \
+         existing builder whose inputs are unchanged, which rpack recognises by its `io.rpack.builder.inputs` label):\n\n| builder.toml | time |\n|---|---|\n| one prebuilt buildpack dir (hello), python stack: `{}` | {} |\n\
          | builder/builder.toml (5 buildpacks from their Rust crates; cargo finds them fresh): `{}` | {} |",
         show(&create(Path::new("one-builder.toml"))),
         one_t.time(),
         show(&create(Path::new("builder/builder.toml"))),
         repo_t.time()
+    );
+    if let Some(pack) = &pack {
+        md.push_str(&builder_vs_pack(ctx, pack, &base, &bp, reps)?);
+    }
+    Ok(md)
+}
+
+/// `pack builder create REG/..:latest --config builder.toml --publish` against `rpack builder create` + `rpack
+/// push` of the same builder.toml (the hello buildpack dir, the tiny stack in a loopback registry, the lifecycle
+/// dir of rpack's store), cold and warm, pair by pair.
+#[allow(clippy::too_many_lines, reason = "one table")]
+fn builder_vs_pack(ctx: &Ctx, pack: &Path, base: &Path, bp: &Path, reps: usize) -> Res<String> {
+    let registry = Registry::start(base)?;
+    let host = registry.host();
+    let (build, run) = (
+        format!("{host}/rpack/tiny-build:latest"),
+        format!("{host}/rpack/tiny-run:latest"),
+    );
+    ctx.run(
+        ctx.rpack()
+            .args(["push", "localhost/rpack/tiny-build:latest", "--to", &build]),
+    )?;
+    ctx.run(
+        ctx.rpack()
+            .args(["push", "localhost/rpack/tiny-run:latest", "--to", &run]),
+    )?;
+    let lifecycle = ctx.rpack_home.join("lifecycle/0.21.17");
+    if !lifecycle.join("lifecycle.toml").is_file() {
+        return Err(format!(
+            "{} is missing: run `rpack lifecycle` first",
+            lifecycle.display()
+        )
+        .into());
+    }
+    let config = base.join("registry-builder.toml");
+    fs::write(
+        &config,
+        format!(
+            "description = \"benchmark builder\"\n\n[[buildpacks]]\nuri = \"{}\"\n\n[[order]]\n[[order.group]]\n\
+             id = \"examples/hello\"\nversion = \"0.1.0\"\n\n[build]\nimage = \"{build}\"\n\n[[run.images]]\n\
+             image = \"{run}\"\n\n[lifecycle]\nuri = \"{}\"\n",
+            bp.display(),
+            lifecycle.display()
+        ),
+    )?;
+    let pack_create = |home: &Path, image: &str| {
+        let mut cmd = Command::new(pack);
+        cmd.env("PACK_HOME", home)
+            .env("HOME", home)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(["builder", "create", image, "--config"])
+            .arg(&config)
+            .arg("--publish");
+        cmd
+    };
+    let rpack_in = |home: &Path| {
+        let mut cmd = Command::new(&ctx.rpack);
+        cmd.env("RPACK_HOME", home);
+        cmd
+    };
+    let (mut pc, mut pw) = (Samples::default(), Samples::default());
+    let (mut rc, mut rw) = (Samples::default(), Samples::default());
+    let (mut cold_pull, mut cold_create, mut cold_push) =
+        (Samples::default(), Samples::default(), Samples::default());
+    let (mut warm_create, mut warm_push) = (Samples::default(), Samples::default());
+    for rep in 0..reps {
+        let dir = ctx.dir(&format!("builder-vs-pack/{rep}"))?;
+        let (rhome, phome) = (dir.join("rpack-home"), dir.join("pack-home"));
+        fs::create_dir_all(&rhome)?;
+        fs::create_dir_all(&phome)?;
+        // A new repository per repetition: the cold runs push into one that is empty.
+        let (pimage, rimage) = (
+            format!("{host}/bench/pack-builder-{rep}:latest"),
+            format!("{host}/bench/rpack-builder-{rep}:latest"),
+        );
+        let mut ours = |cold: bool| -> Res<()> {
+            let mut pull = std::time::Duration::ZERO;
+            if cold {
+                // A new store: the stack comes from the registry, as pack's does.
+                pull += ctx.run(rpack_in(&rhome).args(["pull", &build]))?;
+                pull += ctx.run(rpack_in(&rhome).args(["pull", &run]))?;
+            }
+            let create = ctx.run(
+                rpack_in(&rhome)
+                    .args(["builder", "create", &rimage, "--config"])
+                    .arg(&config),
+            )?;
+            let push = ctx.run(rpack_in(&rhome).args(["push", &rimage]))?;
+            if cold {
+                cold_pull.push(pull);
+                cold_create.push(create);
+                cold_push.push(push);
+                rc.push(pull + create + push);
+            } else {
+                warm_create.push(create);
+                warm_push.push(push);
+                rw.push(create + push);
+            }
+            Ok(())
+        };
+        let mut theirs = |cold: bool| -> Res<()> {
+            let t = ctx.run(&mut pack_create(&phome, &pimage))?;
+            if cold {
+                pc.push(t);
+            } else {
+                pw.push(t);
+            }
+            Ok(())
+        };
+        for cold in [true, false] {
+            if rep % 2 == 0 {
+                ours(cold)?;
+                theirs(cold)?;
+            } else {
+                theirs(cold)?;
+                ours(cold)?;
+            }
+        }
+    }
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "\n### builder create: rpack against pack, both ending in a registry\n\n\
+         One builder.toml for both: the hello buildpack dir above, the tiny stack (`localhost/rpack/tiny-build`, \
+         `tiny-run`) pushed by rpack to Debian's `docker-registry` on a free loopback port (`REG`), and `[lifecycle] \
+         uri` = the lifecycle 0.21.17 dir of rpack's store (so neither downloads it). No Docker daemon: pack \
+         publishes straight to the registry. **Cold**: a new, empty `PACK_HOME` / `RPACK_HOME` and a new \
+         repository; rpack's new store first pulls the two stack images from the registry (pack reads the \
+         build image's manifest and config from the registry and leaves its layers there). **Warm**: the same \
+         home and repository again. {reps} repetitions, alternating which goes first.\n\n\
+         Commands: `{}` against `rpack pull REG/rpack/tiny-build:latest` + `rpack pull REG/rpack/tiny-run:latest` \
+         (cold only) + `rpack builder create REG/bench/rpack-builder:latest --config builder.toml` + `rpack push \
+         REG/bench/rpack-builder:latest`.\n\n\
+         | | rpack (pull + create + push) | pack builder create --publish | rpack / pack (pair by pair) | rpack: pull | rpack: builder create | rpack: push |\n\
+         |---|---|---|---|---|---|---|\n\
+         | cold | {} | {} | {} | {} | {} | {} |\n\
+         | warm | {} | {} | {} | — | {} | {} |",
+        show(&pack_create(
+            Path::new("$PACK_HOME"),
+            "REG/bench/pack-builder:latest"
+        ))
+        .replace(&config.display().to_string(), "builder.toml"),
+        rc.time(),
+        pc.time(),
+        ratio(&rc, &pc),
+        cold_pull.time(),
+        cold_create.time(),
+        cold_push.time(),
+        rw.time(),
+        pw.time(),
+        ratio(&rw, &pw),
+        warm_create.time(),
+        warm_push.time(),
     );
     Ok(md)
 }

@@ -1,5 +1,5 @@
-//! rpack's OCI writing against layer size: package, builder create and image export (a build whose app layer
-//! holds the files), against `tar | gzip | sha256sum` on the same files as the practical limit.
+//! rpack's OCI writing against layer size: package, builder create, image export (a build whose app layer
+//! holds the files), rebase and push, against `tar | gzip | sha256sum` on the same files as the practical limit.
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -8,9 +8,60 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::stats::{Samples, bytes, ratio, secs};
-use crate::util::{Ctx, NOOP_BUILDPACK_TOML, Res, builder_toml, buildpack_dir, tree_size};
+use rpack::oci::{Image, LayerWriter, Layout};
+use rpack::reference::ImageRef;
+use rpack::store::Store;
+
+use crate::util::{
+    Ctx, NOOP_BUILDPACK_TOML, Registry, Res, builder_toml, buildpack_dir, tree_size,
+};
 
 const MB: u64 = 1_000_000;
+const TINY_RUN: &str = "localhost/rpack/tiny-run:latest";
+const PATCHED_RUN: &str = "localhost/bench/tiny-run-patched:latest";
+const TINY_BUILDER: &str = "localhost/bench/scale-tiny-builder:latest";
+
+/// A builder.toml with one buildpack dir over the tiny stack.
+fn tiny_builder_toml(buildpack_dir: &Path) -> String {
+    format!(
+        r#"description = "benchmark builder (tiny stack)"
+
+[[buildpacks]]
+uri = "{}"
+
+[[order]]
+[[order.group]]
+id = "bench/noop"
+version = "0.0.1"
+
+[build]
+image = "localhost/rpack/tiny-build:latest"
+
+[[run.images]]
+image = "{TINY_RUN}"
+
+[lifecycle]
+version = "0.21.17"
+"#,
+        buildpack_dir.display()
+    )
+}
+
+/// A patched copy of the tiny run image, made with rpack's OCI API as rpack/tests/rebase.rs does: the run
+/// image plus one layer holding `/etc/rpack-patch`, saved in the store as [`PATCHED_RUN`].
+fn patched_run_image(ctx: &Ctx) -> Res<()> {
+    let store = Store::at(&ctx.rpack_home)?;
+    let base: ImageRef = TINY_RUN.parse()?;
+    let name: ImageRef = PATCHED_RUN.parse()?;
+    let target = Layout::create(store.image_layout(&name).root())?;
+    let mut image = Image::load(store.image_layout(&base))?.move_to(target.clone())?;
+    let mut layer = LayerWriter::new(&target)?;
+    layer.dir("etc", 0o755)?;
+    layer.file("etc/rpack-patch", 0o644, b"patched by the benchmarks\n")?;
+    image.add_layer(&layer.finish()?, "benchmark patch")?;
+    image.save(name.tag())?;
+    Ok(())
+}
 
 /// `mb` MB of files under `dir`: half random (incompressible), half generated text (compressible about 4x).
 fn make_data(dir: &Path, mb: u64) -> Res<()> {
@@ -80,6 +131,20 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
          staging layout), no previous image. {reps} repetition(s) per size; every row's steps in turn, so the \
          ratios are pair by pair. The 0 MB row is each command's fixed cost.\n"
     );
+    // Rebase and push: an app image on the tiny stack whose app layer holds the files, and a patched run image.
+    let tiny_bp = base.join("tiny-bp");
+    buildpack_dir(&tiny_bp, NOOP_BUILDPACK_TOML, &noop)?;
+    let tiny_toml = base.join("tiny-builder.toml");
+    fs::write(&tiny_toml, tiny_builder_toml(&tiny_bp))?;
+    ctx.run(
+        ctx.rpack()
+            .args(["builder", "create", TINY_BUILDER, "--config"])
+            .arg(&tiny_toml),
+    )?;
+    let _ = ctx.run(ctx.rpack().args(["image", "rm", PATCHED_RUN]));
+    patched_run_image(ctx)?;
+    let mut second = String::new();
+    let mut second_push_uploads = Vec::new();
     md.push_str("| size | limit: tar \\| gzip \\| sha256sum | package | package / limit | builder create | builder create / limit | image export (rpack build) | export / limit | package MB/s over its 0 MB cost |\n");
     md.push_str("|---|---|---|---|---|---|---|---|---|\n");
     let mut fixed: Option<(f64, f64, f64)> = None;
@@ -104,6 +169,16 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
             Samples::default(),
             Samples::default(),
         );
+        let (mut reb, mut push1, mut push2) =
+            (Samples::default(), Samples::default(), Samples::default());
+        let rebase_image = format!("localhost/bench/scale-rebase-{mb}:latest");
+        let _ = ctx.run(ctx.rpack().args(["image", "rm", &rebase_image]));
+        ctx.run(
+            ctx.rpack()
+                .args(["build", &rebase_image, "--path"])
+                .arg(&app)
+                .args(["--builder", TINY_BUILDER]),
+        )?;
         eprintln!("  scaling {mb} MB ({})", bytes(tree_size(&data)));
         for _ in 0..reps {
             lim.push(ctx.run(Command::new("sh").args([
@@ -136,7 +211,30 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
                         .arg(&builder_image),
                 )?,
             );
+            reb.push(ctx.run(ctx.rpack().args([
+                "rebase",
+                &rebase_image,
+                "--run-image",
+                PATCHED_RUN,
+                "--force",
+            ]))?);
+            // Back onto the original run image (untimed), so every repetition rebases the same image.
+            ctx.run(ctx.rpack().args([
+                "rebase",
+                &rebase_image,
+                "--run-image",
+                TINY_RUN,
+                "--force",
+            ]))?;
+            // A new, empty registry per repetition: the first push uploads every blob.
+            let registry = Registry::start(&dir)?;
+            let remote = format!("{}/bench/app:latest", registry.host());
+            push1.push(ctx.run(ctx.rpack().args(["push", &rebase_image, "--to", &remote]))?);
+            let uploads = registry.blob_uploads("bench/app");
+            push2.push(ctx.run(ctx.rpack().args(["push", &rebase_image, "--to", &remote]))?);
+            second_push_uploads.push(registry.blob_uploads("bench/app") - uploads);
         }
+        let _ = ctx.run(ctx.rpack().args(["image", "rm", &rebase_image]));
         let _ = ctx.run(ctx.rpack().args(["image", "rm", &app_image]));
         let _ = ctx.run(ctx.rpack().args(["image", "rm", &builder_image]));
         let (p0, _, _) = *fixed.get_or_insert((pkg.median(), bld.median(), exp.median()));
@@ -161,14 +259,45 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
             exp.time(),
             ratio(&exp, &lim),
         );
+        let _ = writeln!(
+            second,
+            "| {mb} MB | {}{limit_rate} | {} | {} | {} | {} | {} | {} |",
+            lim.time(),
+            reb.time(),
+            ratio(&reb, &lim),
+            push1.time(),
+            ratio(&push1, &lim),
+            push2.time(),
+            ratio(&push2, &lim),
+        );
         fs::remove_dir_all(&dir)?;
     }
+    let _ = ctx.run(ctx.rpack().args(["image", "rm", PATCHED_RUN]));
+    let _ = ctx.run(ctx.rpack().args(["image", "rm", TINY_BUILDER]));
     let _ = writeln!(
         md,
         "\nFixed costs (0 MB): package {}, builder create {}, image export {}.",
         fixed.map_or_else(String::new, |f| secs(f.0)),
         fixed.map_or_else(String::new, |f| secs(f.1)),
         fixed.map_or_else(String::new, |f| secs(f.2)),
+    );
+    let _ = writeln!(
+        md,
+        "\n**rebase** and **push**, on the same files and the same limit samples: an app image built (untimed) with \
+         the no-op buildpack on the tiny stack (`{TINY_RUN}`) from the app dir holding the files, so its app layer \
+         is the files. **rebase**: `rpack rebase IMAGE --run-image {PATCHED_RUN} --force`, onto a copy of the run \
+         image with one more layer (made with rpack's OCI API, as rpack/tests/rebase.rs does); after each \
+         repetition the image is rebased back (untimed). **push**: `rpack push IMAGE --to 127.0.0.1:PORT/bench/app:latest` \
+         to Debian's `docker-registry` on a free loopback port, a new registry with empty storage for each \
+         repetition (first push: every blob uploaded), then the same push again (blobs uploaded by the second \
+         push, from the registry's log: {}).\n\n\
+         | size | limit: tar \\| gzip \\| sha256sum | rebase | rebase / limit | push (first) | push / limit | push again (unchanged) | push again / limit |\n\
+         |---|---|---|---|---|---|---|---|\n{second}",
+        if second_push_uploads.iter().all(|&n| n == 0) {
+            "none, in every repetition".to_owned()
+        } else {
+            format!("{second_push_uploads:?}")
+        }
     );
     Ok(md)
 }
