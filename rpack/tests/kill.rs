@@ -3,9 +3,13 @@
 //! (issue: crash safety). Real builds on the tiny stack with a shell buildpack; uses rpack's store from the
 //! environment (`RPACK_HOME`) so the stack and lifecycle are shared with the other tests.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+use support::{build, build_args, rpack, run_output, shell_buildpack, write};
 
 const BUILDPACK_TOML: &str =
     "api = \"0.10\"\n[buildpack]\nid = \"kill/probe\"\nversion = \"0.0.1\"\n";
@@ -18,40 +22,6 @@ printf '[types]\nlaunch = true\n' > "$layer.toml"
 printf '[[processes]]\ntype = "web"\ncommand = ["cat", "/layers/kill_probe/greeting/version"]\ndefault = true\n' > "$CNB_LAYERS_DIR/launch.toml"
 if [ -f slow ]; then echo "sleeping in build"; sleep 120; fi
 "#;
-const BUILDER_TOML: &str = r#"[[buildpacks]]
-uri = "bp"
-[[order]]
-[[order.group]]
-id = "kill/probe"
-[build]
-image = "localhost/rpack/tiny-build:latest"
-[[run.images]]
-image = "localhost/rpack/tiny-run:latest"
-"#;
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn rpack() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_rpack"))
-}
-
-fn build_args(dir: &Path, image: &str) -> Vec<String> {
-    let app = dir.join("app").display().to_string();
-    let builder = dir.join("builder.toml").display().to_string();
-    ["build", image, "--path", &app, "--builder", &builder]
-        .map(str::to_owned)
-        .to_vec()
-}
-
-fn build(dir: &Path, image: &str) -> String {
-    let out = rpack().args(build_args(dir, image)).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "build failed:\n{text}");
-    text
-}
 
 /// Starts a build and SIGKILLs rpack as soon as a line containing `marker` appears.
 fn build_killed_at(dir: &Path, image: &str, marker: &str) {
@@ -76,16 +46,6 @@ fn build_killed_at(dir: &Path, image: &str, marker: &str) {
     panic!("the build ended before printing {marker:?}:\n{seen}");
 }
 
-fn run_output(image: &str) -> String {
-    let out = rpack().args(["run", image]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 fn set_version(dir: &Path, version: &str, slow: bool) {
     write(&dir.join("app/version.txt"), version);
     let slow_file = dir.join("app/slow");
@@ -99,21 +59,11 @@ fn set_version(dir: &Path, version: &str, slow: bool) {
 #[test]
 fn a_killed_build_leaves_the_previous_image_and_the_next_build_works() {
     let dir = tempfile::tempdir().unwrap();
-    write(&dir.path().join("bp/buildpack.toml"), BUILDPACK_TOML);
-    write(&dir.path().join("bp/bin/detect"), "#!/bin/sh\nexit 0\n");
-    write(&dir.path().join("bp/bin/build"), BUILD);
-    for script in ["bp/bin/detect", "bp/bin/build"] {
-        std::fs::set_permissions(
-            dir.path().join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-    }
-    write(&dir.path().join("builder.toml"), BUILDER_TOML);
+    shell_buildpack(dir.path(), "kill/probe", BUILDPACK_TOML, BUILD);
     let image = format!("localhost/rpack-tests/kill-{}:latest", std::process::id());
 
     set_version(dir.path(), "v1", false);
-    build(dir.path(), &image);
+    build(dir.path(), &image, &[]);
     assert_eq!(run_output(&image), "v1");
 
     // Killed while a buildpack runs: the container is left behind, sleeping.
@@ -127,7 +77,7 @@ fn a_killed_build_leaves_the_previous_image_and_the_next_build_works() {
 
     // The next build removes the leftover container and succeeds.
     set_version(dir.path(), "v2", false);
-    let out = build(dir.path(), &image);
+    let out = build(dir.path(), &image, &[]);
     assert!(out.contains("left by an interrupted build"), "{out}");
     assert_eq!(run_output(&image), "v2");
 
@@ -135,6 +85,6 @@ fn a_killed_build_leaves_the_previous_image_and_the_next_build_works() {
     set_version(dir.path(), "v3", false);
     build_killed_at(dir.path(), &image, "===> EXPORTING");
     assert_eq!(run_output(&image), "v2");
-    build(dir.path(), &image);
+    build(dir.path(), &image, &[]);
     assert_eq!(run_output(&image), "v3");
 }

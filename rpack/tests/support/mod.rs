@@ -191,23 +191,28 @@ default = true
 TOML
 "#;
 
-/// The builder.toml of the fixture builder (tiny stack).
-pub const BUILDER_TOML: &str = r#"[[buildpacks]]
+/// The builder.toml of a builder (tiny stack) with the one buildpack `id` at `bp`.
+pub fn builder_toml(id: &str) -> String {
+    format!(
+        r#"[[buildpacks]]
 uri = "bp"
 [[order]]
 [[order.group]]
-id = "rebase/probe"
+id = "{id}"
 [build]
 image = "localhost/rpack/tiny-build:latest"
 [[run.images]]
 image = "localhost/rpack/tiny-run:latest"
-"#;
+"#
+    )
+}
 
-/// Writes the fixture buildpack (`dir/bp`), builder.toml (`dir/builder.toml`) and app (`dir/app`).
-pub fn fixture(dir: &Path, version: &str) {
-    write(&dir.join("bp/buildpack.toml"), BUILDPACK_TOML);
+/// Writes a shell buildpack `id` (`dir/bp`: `buildpack_toml`, a detect that passes and `build`) and the
+/// builder.toml of a tiny-stack builder with it (`dir/builder.toml`).
+pub fn shell_buildpack(dir: &Path, id: &str, buildpack_toml: &str, build: &str) {
+    write(&dir.join("bp/buildpack.toml"), buildpack_toml);
     write(&dir.join("bp/bin/detect"), "#!/bin/sh\nexit 0\n");
-    write(&dir.join("bp/bin/build"), BUILD);
+    write(&dir.join("bp/bin/build"), build);
     for script in ["bp/bin/detect", "bp/bin/build"] {
         std::fs::set_permissions(
             dir.join(script),
@@ -215,17 +220,29 @@ pub fn fixture(dir: &Path, version: &str) {
         )
         .unwrap();
     }
-    write(&dir.join("builder.toml"), BUILDER_TOML);
+    write(&dir.join("builder.toml"), &builder_toml(id));
+}
+
+/// Writes the fixture buildpack (`dir/bp`), builder.toml (`dir/builder.toml`) and app (`dir/app`).
+pub fn fixture(dir: &Path, version: &str) {
+    shell_buildpack(dir, "rebase/probe", BUILDPACK_TOML, BUILD);
     write(&dir.join("app/version.txt"), version);
+}
+
+/// The arguments of `rpack build IMAGE` of the app `dir/app` with the builder `dir/builder.toml`.
+pub fn build_args(dir: &Path, image: &str) -> Vec<String> {
+    let app = dir.join("app").display().to_string();
+    let builder = dir.join("builder.toml").display().to_string();
+    ["build", image, "--path", &app, "--builder", &builder]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// `rpack build IMAGE` of the fixture app with the fixture builder; returns stderr.
 pub fn build(dir: &Path, image: &str, extra: &[&str]) -> String {
-    let app = dir.join("app").display().to_string();
-    let builder = dir.join("builder.toml").display().to_string();
-    let mut args = vec!["build", image, "--path", &app, "--builder", &builder];
-    args.extend_from_slice(extra);
-    rpack_ok(&args).1
+    let mut args = build_args(dir, image);
+    args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+    rpack_ok(&args.iter().map(String::as_str).collect::<Vec<_>>()).1
 }
 
 /// What `rpack run IMAGE` prints.
