@@ -78,18 +78,23 @@ fn cnb_labels(dir: &Path, cnb: &Path) -> serde_json::Value {
 /// rpack packages test/script 1.2.3 (the `script-bp` fixture); returns the `.cnb`.
 fn rpack_cnb(dir: &Path) -> PathBuf {
     let out = dir.join("script.cnb");
+    rpack_package(dir, Path::new(&format!("{FIXTURES}/script-bp")), &out);
+    out
+}
+
+/// `rpack buildpack package --path BUILDPACK -o OUT` with the store `dir/rpack-home`.
+fn rpack_package(dir: &Path, buildpack: &Path, out: &Path) {
     rpack_home_ok(
         Some(&dir.join("rpack-home")),
         &[
             "buildpack",
             "package",
             "--path",
-            &format!("{FIXTURES}/script-bp"),
+            buildpack.to_str().unwrap(),
             "-o",
             out.to_str().unwrap(),
         ],
     );
-    out
 }
 
 /// A composite (interop/meta 0.1.0, one group with test/script 1.2.3) whose package.toml depends on `cnb`.
@@ -232,17 +237,7 @@ fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
     let ours = rpack_cnb(dir);
     let meta = composite(dir, &ours);
     let meta_cnb = dir.join("meta.cnb");
-    rpack_home_ok(
-        Some(&dir.join("rpack-home")),
-        &[
-            "buildpack",
-            "package",
-            "--path",
-            meta.to_str().unwrap(),
-            "-o",
-            meta_cnb.to_str().unwrap(),
-        ],
-    );
+    rpack_package(dir, &meta, &meta_cnb);
     write(
         &dir.join("builder.toml"),
         &format!(

@@ -146,7 +146,7 @@ fn build_publish_with_a_builder_pulled_from_a_registry() {
     let app = format!("{host}/apps/published:latest");
     let path = dir.path().join("app").display().to_string();
     let started = std::time::Instant::now();
-    let (_, log) = rpack_ok(&[
+    let publish = [
         "build",
         &app,
         "--path",
@@ -154,7 +154,8 @@ fn build_publish_with_a_builder_pulled_from_a_registry() {
         "--builder",
         &pulled,
         "--publish",
-    ]);
+    ];
+    let (_, log) = rpack_ok(&publish);
     eprintln!("build --publish took {:?}", started.elapsed());
     assert!(log.contains(&format!("Pushed {app}@sha256:")), "{log}");
     let uploads = registry.blob_uploads("apps/published");
@@ -167,15 +168,7 @@ fn build_publish_with_a_builder_pulled_from_a_registry() {
     assert_eq!(run_output(&app), "unpatched\npublished");
 
     // An unchanged rebuild publishes again without uploading a layer (only a new config, if any).
-    rpack_ok(&[
-        "build",
-        &app,
-        "--path",
-        &path,
-        "--builder",
-        &pulled,
-        "--publish",
-    ]);
+    rpack_ok(&publish);
     assert!(
         registry.blob_uploads("apps/published") <= uploads + 1,
         "{}",
