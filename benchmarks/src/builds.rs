@@ -16,8 +16,6 @@ use crate::util::{
 
 /// The uv the uv buildpack pins (buildpacks/uv/src/uv.rs), installed hash-checked with the host's pip to make
 /// uv.lock at run time.
-const UV_VERSION: &str = "0.9.5";
-const UV_AMD64_SHA256: &str = "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
 /// The date uv resolves against, so the locks are the same every run.
 const EXCLUDE_NEWER: &str = "2025-06-01T00:00:00Z";
 /// One new dependency per repetition, none already among the sample apps' dependencies, all older than
@@ -61,31 +59,14 @@ const CASES: [&str; 4] = [
 
 fn uv_tool(ctx: &Ctx) -> Res<PathBuf> {
     let tools = ctx.scratch.path().join("uv-tool");
-    let uv = tools.join("bin/uv");
+    let uv = libbuildpack_test::uv::binary(&tools);
     if uv.is_file() {
         return Ok(uv);
     }
     fs::create_dir_all(&tools)?;
     let req = tools.join("uv.txt");
-    fs::write(
-        &req,
-        format!("uv=={UV_VERSION} --hash=sha256:{UV_AMD64_SHA256}\n"),
-    )?;
-    ctx.run(
-        Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--no-deps",
-                "--require-hashes",
-                "--target",
-            ])
-            .arg(&tools)
-            .arg("-r")
-            .arg(&req),
-    )?;
+    libbuildpack_test::uv::write_requirement(&req)?;
+    ctx.run(&mut libbuildpack_test::uv::pip_install_hashed(&req, &tools))?;
     Ok(uv)
 }
 

@@ -23,6 +23,7 @@ mod container;
 mod error;
 mod redact;
 mod runner;
+pub mod uv;
 
 pub use build::TestBuild;
 pub use container::{ContainerConfig, HttpResponse, TestContainer};

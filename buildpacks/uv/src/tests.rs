@@ -89,21 +89,10 @@ fn stale_lock_says_run_uv_lock() {
     if !uv_binary.exists() {
         let layer = ctx.layers_dir().join("uv");
         std::fs::create_dir_all(&layer).unwrap();
-        let status = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--no-deps",
-                "--require-hashes",
-                "--target",
-            ])
-            .arg(&layer)
-            .arg("-r")
-            .arg(layer.join("requirements.txt"))
-            .status()
-            .unwrap();
+        let status =
+            libbuildpack_test::uv::pip_install_hashed(&layer.join("requirements.txt"), &layer)
+                .status()
+                .unwrap();
         assert!(status.success());
     }
     let status = std::process::Command::new(&uv_binary)

@@ -9,13 +9,10 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 
-use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
+use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, uv};
 
 const BUILDER: &str = "../../builder/builder.toml";
-const UV_VERSION: &str = "0.9.5";
-const UV_AMD64_SHA256: &str = "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
 
 fn copy_fixture(name: &str, to: &Path) {
     // The demo apps double as fixtures: what the README builds is what is tested.
@@ -27,38 +24,6 @@ fn copy_fixture(name: &str, to: &Path) {
         }
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
-}
-
-fn lock(app: &Path, tools: &Path) {
-    let requirement = tools.join("uv.txt");
-    std::fs::write(
-        &requirement,
-        format!("uv=={UV_VERSION} --hash=sha256:{UV_AMD64_SHA256}\n"),
-    )
-    .unwrap();
-    let status = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--require-hashes",
-            "--target",
-        ])
-        .arg(tools)
-        .arg("-r")
-        .arg(&requirement)
-        .status()
-        .unwrap();
-    assert!(status.success(), "installing uv {UV_VERSION} failed");
-    let status = Command::new(tools.join("bin/uv"))
-        .args(["lock", "--exclude-newer", "2025-06-01T00:00:00Z"])
-        .current_dir(app)
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .status()
-        .unwrap();
-    assert!(status.success(), "uv lock failed");
 }
 
 /// Where the lifecycle puts this buildpack's venv SBOMs in the image.
@@ -86,7 +51,12 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
         .unwrap();
     let tools = tempfile::tempdir().unwrap();
     copy_fixture("fastapi", app_dir.path());
-    lock(app_dir.path(), tools.path());
+    uv::lock(
+        app_dir.path(),
+        tools.path(),
+        &["--exclude-newer", "2025-06-01T00:00:00Z"],
+    )
+    .unwrap();
 
     let config = BuildConfig::new(app_dir.path()).builder_toml(BUILDER);
     let started = std::time::Instant::now();
@@ -140,7 +110,12 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
         ),
     )
     .unwrap();
-    lock(app_dir.path(), tools.path());
+    uv::lock(
+        app_dir.path(),
+        tools.path(),
+        &["--exclude-newer", "2025-06-01T00:00:00Z"],
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     let changed = again.rebuild()?;
     eprintln!("one-package rebuild: {:?}", started.elapsed());

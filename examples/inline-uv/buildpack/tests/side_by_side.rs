@@ -11,47 +11,14 @@
 )]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use libbuildpack_test::{
-    BuildConfig, ContainerConfig, TestBuild, TestError, TestRunner, assert_contains,
+    BuildConfig, ContainerConfig, TestBuild, TestError, TestRunner, assert_contains, uv,
 };
 
 const BUILDER: &str = "../../../builder/builder.toml";
 const EXPECTED: &str = "hello from project.toml (markupsafe 3.0.2)";
-const UV_VERSION: &str = "0.9.5";
-const UV_AMD64_SHA256: &str = "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
-
-/// Makes `uv.lock` in `app` with the pinned uv, installed (hash-checked) by the host's pip.
-fn lock(app: &Path, tools: &Path) {
-    let requirement = tools.join("uv.txt");
-    let pin = format!("uv=={UV_VERSION} --hash=sha256:{UV_AMD64_SHA256}\n");
-    std::fs::write(&requirement, pin).unwrap();
-    let status = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-deps",
-            "--require-hashes",
-        ])
-        .arg("--target")
-        .arg(tools)
-        .arg("-r")
-        .arg(&requirement)
-        .status()
-        .unwrap();
-    assert!(status.success(), "installing uv {UV_VERSION} failed");
-    let status = Command::new(tools.join("bin/uv"))
-        .arg("lock")
-        .current_dir(app)
-        .env("UV_PYTHON_DOWNLOADS", "never")
-        .status()
-        .unwrap();
-    assert!(status.success(), "uv lock failed");
-}
 
 /// A copy of examples/inline-uv/app with `project_toml` as its project.toml.
 fn app_with(project_toml: &str) -> tempfile::TempDir {
@@ -98,7 +65,7 @@ fn inline_script_and_rust_buildpack_serve_the_same_app_and_only_rust_reuses_laye
         );
     let rust = app_with(&rust_toml);
     let tools = tempfile::tempdir().unwrap();
-    lock(rust.path(), tools.path());
+    uv::lock(rust.path(), tools.path(), &[]).unwrap();
     std::fs::copy(rust.path().join("uv.lock"), inline.path().join("uv.lock")).unwrap();
 
     let runner = TestRunner::shared()?;

@@ -1,0 +1,96 @@
+//! The uv that the uv buildpacks pin, installed on the host by tests (and benchmarks) that lock an app with
+//! it before building: a `uv.lock` made at test time, so no fixture commits one that could go stale.
+//!
+//! ```no_run
+//! # fn main() -> std::io::Result<()> {
+//! let tools = tempfile::tempdir()?;
+//! let uv = libbuildpack_test::uv::install(tools.path())?;
+//! let status = std::process::Command::new(uv).arg("lock").current_dir("tests/fixtures/app").status()?;
+//! assert!(status.success());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The pinned uv version.
+pub const UV_VERSION: &str = "0.9.5";
+
+/// sha256 of the pinned uv's linux `x86_64` wheel.
+pub const UV_AMD64_SHA256: &str =
+    "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
+
+/// Writes the pinned uv as a hash-checked pip requirement to `path`.
+///
+/// # Errors
+/// When `path` cannot be written.
+pub fn write_requirement(path: &Path) -> io::Result<()> {
+    std::fs::write(
+        path,
+        format!("uv=={UV_VERSION} --hash=sha256:{UV_AMD64_SHA256}\n"),
+    )
+}
+
+/// The host's pip installing the hash-checked `requirements` into `target`, without dependencies:
+/// `python3 -m pip install -q --no-deps --require-hashes --target TARGET -r REQUIREMENTS`.
+#[must_use]
+pub fn pip_install_hashed(requirements: &Path, target: &Path) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--require-hashes",
+        "--target",
+    ])
+    .arg(target)
+    .arg("-r")
+    .arg(requirements);
+    cmd
+}
+
+/// Where [`install`] puts the uv binary under `tools`.
+#[must_use]
+pub fn binary(tools: &Path) -> PathBuf {
+    tools.join("bin/uv")
+}
+
+/// Installs the pinned uv into `tools` with the host's pip (its requirement is written to `tools/uv.txt`)
+/// and returns the uv binary.
+///
+/// # Errors
+/// When the requirement cannot be written, pip cannot be started, or pip fails.
+pub fn install(tools: &Path) -> io::Result<PathBuf> {
+    let requirement = tools.join("uv.txt");
+    write_requirement(&requirement)?;
+    let status = pip_install_hashed(&requirement, tools).status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!(
+            "installing uv {UV_VERSION} failed ({status})"
+        )));
+    }
+    Ok(binary(tools))
+}
+
+/// Makes `uv.lock` in `app`: installs the pinned uv into `tools` ([`install`]) and runs `uv lock ARGS` with
+/// the host's Python (`UV_PYTHON_DOWNLOADS=never`).
+///
+/// # Errors
+/// When uv cannot be installed or `uv lock` fails.
+pub fn lock(app: &Path, tools: &Path, args: &[&str]) -> io::Result<()> {
+    let uv = install(tools)?;
+    let status = Command::new(uv)
+        .arg("lock")
+        .args(args)
+        .current_dir(app)
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!("uv lock failed ({status})")));
+    }
+    Ok(())
+}
