@@ -397,12 +397,12 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             process,
             args,
         } => {
-            let status = rpack::run::run(&store, &image, &RunOptions { env, process, args }, ui)?;
-            if !status.success() {
-                return Ok(ExitCode::from(
-                    u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
-                ));
-            }
+            let options = RunOptions { env, process, args };
+            let mut podman = rpack::run::foreground_command(&store, &image, &options, ui)?;
+            // Become podman, so Ctrl-C and SIGTERM stop the container rather than only rpack. `exec` returns only
+            // when it could not start podman.
+            let error = std::os::unix::process::CommandExt::exec(&mut podman);
+            return Err(rpack::podman::PodmanError::Spawn(error).into());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,7 @@
 //! Running an app image from the store with podman (host network), in the foreground or as a container that
 //! tests can talk to and that is removed when dropped.
 
-use std::process::ExitStatus;
+use std::process::{Command, ExitStatus};
 
 use crate::Error;
 use crate::podman::{Podman, PodmanError};
@@ -28,9 +28,12 @@ pub struct Container {
 }
 
 fn podman_args(image_id: &str, name: &str, options: &RunOptions) -> Vec<String> {
+    // --init: a small init (catatonit) is PID 1 and passes signals on, so SIGTERM stops the app; an app running
+    // as PID 1 itself would ignore it.
     let mut args: Vec<String> = [
         "--name",
         name,
+        "--init",
         "--network",
         "host",
         "--security-opt",
@@ -61,17 +64,33 @@ pub fn run(
     options: &RunOptions,
     ui: &Ui,
 ) -> Result<ExitStatus, Error> {
+    let status = foreground_command(store, image, options, ui)?
+        .status()
+        .map_err(PodmanError::Spawn)?;
+    Ok(status)
+}
+
+/// The `podman run --rm` command that runs `image` in the foreground, after importing the image into podman
+/// when podman does not have it. The CLI replaces itself with this command, so Ctrl-C and SIGTERM reach podman
+/// (and stop the container) instead of stopping only rpack.
+///
+/// # Errors
+/// When the image is not in the store or cannot be imported.
+pub fn foreground_command(
+    store: &Store,
+    image: &ImageRef,
+    options: &RunOptions,
+    ui: &Ui,
+) -> Result<Command, Error> {
     let podman = Podman::new(store)?;
     let id = podman.ensure_image(&store.image_layout(image), image, ui)?;
     let name = format!("rpack-run-{}", std::process::id());
     ui.section(&format!("Running {image}"));
-    let status = podman
-        .command()
+    let mut command = podman.command();
+    command
         .args(["run", "--rm", "--interactive=false"])
-        .args(podman_args(&id, &name, options))
-        .status()
-        .map_err(PodmanError::Spawn)?;
-    Ok(status)
+        .args(podman_args(&id, &name, options));
+    Ok(command)
 }
 
 /// Starts `image` in the background as container `name`.
