@@ -1,12 +1,38 @@
 //! project.toml as pack reads it: an inline buildpack (install uv with pip, `uv sync`) replaces the builder's
-//! order, its build env reaches the script, and excluded files stay out of the image.
+//! order, its build env reaches the script, and excluded files stay out of the image. The project is
+//! examples/inline-uv's inline-script variant: its project.toml with the app's files.
+
+use std::path::Path;
 
 use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
 
+const EXAMPLE: &str = "../examples/inline-uv";
+
+/// The inline-script project in a temp dir, plus files its `exclude` patterns must keep out.
+fn inline_project() -> Result<tempfile::TempDir, TestError> {
+    let io = |action: &str| {
+        let action = action.to_owned();
+        move |source| TestError::Io { action, source }
+    };
+    let dir = tempfile::tempdir().map_err(io("create a temp dir"))?;
+    for (from, to) in [
+        ("project.toml", "project.toml"),
+        ("app/app.py", "app.py"),
+        ("app/pyproject.toml", "pyproject.toml"),
+    ] {
+        std::fs::copy(Path::new(EXAMPLE).join(from), dir.path().join(to))
+            .map_err(io("copy the example"))?;
+    }
+    std::fs::write(dir.path().join("secret.txt"), "do not ship me\n")
+        .map_err(io("write secret.txt"))?;
+    std::fs::write(dir.path().join("debug.log"), "noise\n").map_err(io("write debug.log"))?;
+    Ok(dir)
+}
+
 #[test]
 fn an_inline_uv_script_builds_and_serves_the_app() -> Result<(), TestError> {
-    let config =
-        BuildConfig::new("tests/fixtures/inline-uv").builder_toml("../builder/builder.toml");
+    let project = inline_project()?;
+    let config = BuildConfig::new(project.path()).builder_toml("../builder/builder.toml");
     let build = TestRunner::shared()?.build(config)?;
     assert_contains!(build.stdout(), "example/inline-uv 0.0.0");
     let app = build.start(ContainerConfig::web())?;
@@ -15,9 +41,11 @@ fn an_inline_uv_script_builds_and_serves_the_app() -> Result<(), TestError> {
     assert_eq!(response.body, "hello from project.toml (markupsafe 3.0.2)");
     let listing = app.exec(&["ls", "/workspace"])?;
     assert_contains!(listing, "app.py");
-    assert!(
-        !listing.contains("secret.txt"),
-        "excluded files must stay out of the image:\n{listing}"
-    );
+    for excluded in ["secret.txt", "debug.log"] {
+        assert!(
+            !listing.contains(excluded),
+            "excluded files must stay out of the image:\n{listing}"
+        );
+    }
     Ok(())
 }
