@@ -125,6 +125,27 @@ impl TestBuild {
             .map(str::to_owned))
     }
 
+    /// The SBOM of a buildpack's launch layer in the image, as the lifecycle placed it
+    /// (`/layers/sbom/launch/<escaped id>/<layer>/sbom.<ext>.json`); `ext` is `cdx`, `spdx` or `syft`.
+    ///
+    /// # Errors
+    /// When the image cannot be read or has no such SBOM.
+    pub fn layer_sbom(&self, buildpack: &str, layer: &str, ext: &str) -> Result<String, TestError> {
+        let path = format!(
+            "/layers/sbom/launch/{}/{layer}/sbom.{ext}.json",
+            buildpack.replace('/', "_")
+        );
+        let bytes = self
+            .image()?
+            .read_file(&path)
+            .map_err(|e| TestError::rpack(e.into(), self.output.clone()))?;
+        let bytes = bytes.ok_or_else(|| TestError::Io {
+            action: format!("read {path} from the image"),
+            source: std::io::Error::other(format!("the image has no {path}\n{}", self.output)),
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Builds the same app again with the same cache and this image as the previous image.
     ///
     /// # Errors

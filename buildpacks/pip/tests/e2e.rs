@@ -28,20 +28,10 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Where the lifecycle puts this buildpack's venv SBOMs in the image.
-const SBOM_DIR: &str = "/layers/sbom/launch/libbuildpack_pip/venv";
-
-/// The venv's `CycloneDX` and SPDX SBOMs as the image has them.
+/// The venv layer's `CycloneDX` and SPDX SBOMs as the image has them.
 fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
-    let image = build.image().unwrap();
-    let read = |name: &str| {
-        let bytes = image
-            .read_file(&format!("{SBOM_DIR}/{name}"))
-            .unwrap()
-            .unwrap_or_else(|| panic!("the image has no {SBOM_DIR}/{name}"));
-        String::from_utf8(bytes).unwrap()
-    };
-    (read("sbom.cdx.json"), read("sbom.spdx.json"))
+    let read = |ext| build.layer_sbom("libbuildpack/pip", "venv", ext).unwrap();
+    (read("cdx"), read("spdx"))
 }
 
 fn count(log: &str, word: &str) -> usize {
