@@ -238,14 +238,14 @@ impl TestRunner {
 
 impl TestRunner {
     /// The builder made from `config`, made once per test process: every later build of this process uses the
-    /// image. (Across processes rpack reuses a builder whose inputs did not change.)
+    /// image. (Across processes rpack reuses a builder whose sources did not change, without running cargo.)
     fn builder_for(&self, config: &Path, ui: &Ui, log: &Log) -> Result<BuilderSource, TestError> {
         let mut made = self.builders.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(image) = made.get(config) {
             return Ok(BuilderSource::Image(image.clone()));
         }
         let name = platform::builder_ref_for_config(config);
-        rpack::builder::create(&self.store, config, &name, ui)
+        rpack::builder::ensure(&self.store, config, &name, ui)
             .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))

@@ -19,6 +19,8 @@ use crate::stack::{self, StackRecipe};
 use crate::store::Store;
 use crate::ui::Ui;
 
+mod sources;
+
 /// The label holding the builder's metadata (pack's format).
 pub const METADATA_LABEL: &str = "io.buildpacks.builder.metadata";
 
@@ -236,11 +238,19 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
     let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    // Hashed before cargo runs, so a source edited during the build is seen by the next one.
+    let sources = sources::fingerprint(store, config);
     let inputs = gather_inputs(store, config, work.path(), ui)?;
     let fingerprint = fingerprint(store, &inputs)?;
+    let record = |sources: Option<&str>| {
+        if let Some(sources) = sources {
+            sources::Record::of(store, name).write(sources, &fingerprint);
+        }
+    };
     if let Ok(existing) = Image::load(store.image_layout(name))
         && existing.label(INPUTS_LABEL).as_deref() == Some(fingerprint.as_str())
     {
+        record(sources.as_deref());
         ui.done(
             &format!("Builder {name} is up to date (its inputs are unchanged)"),
             started.elapsed(),
@@ -265,6 +275,7 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     let dest = store.image_layout(name);
     crate::store::replace_dir(staging.root(), dest.root())
         .map_err(io_err("move into place", dest.root()))?;
+    record(sources.as_deref());
     ui.done(
         &format!(
             "Builder {name} ready ({} buildpacks, lifecycle {})",
@@ -290,6 +301,27 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
         user,
         buildpacks,
     })
+}
+
+/// The builder `name` from the `builder.toml` at `config`, as [`create`] makes it, but recognised as up to date
+/// without building its crates when none of its sources changed since the last full check (see `sources`).
+///
+/// # Errors
+/// As [`create`].
+pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    let started = Instant::now();
+    if let Some(sources) = sources::fingerprint(store, config)
+        && let Ok(existing) = Image::load(store.image_layout(name))
+        && sources::Record::of(store, name)
+            .matches(&sources, existing.label(INPUTS_LABEL).as_deref())
+    {
+        ui.done(
+            &format!("Builder {name} is up to date (its sources are unchanged)"),
+            started.elapsed(),
+        );
+        return Builder::load(store, name);
+    }
+    create(store, config, name, ui)
 }
 
 /// Reads builder.toml, finds the lifecycle and the stack images (making rpack's own on demand) and prepares

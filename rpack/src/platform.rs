@@ -17,6 +17,8 @@ use crate::reference::ImageRef;
 use crate::store::Store;
 use crate::ui::Ui;
 
+mod sparse;
+
 /// The Platform API rpack speaks to the lifecycle.
 pub const PLATFORM_API: &str = "0.15";
 
@@ -96,6 +98,14 @@ pub enum BuildError {
         /// The last lines of output.
         tail: String,
     },
+    /// The image the lifecycle exported lacks a part rpack cannot supply.
+    #[error("the image at {} is incomplete: it lacks {what}", layout.display())]
+    IncompleteImage {
+        /// The layout.
+        layout: PathBuf,
+        /// What is missing.
+        what: String,
+    },
     /// The container could not be started or was killed.
     #[error("the build container ended without an exit code (killed?)")]
     Killed,
@@ -164,7 +174,7 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     let builder = match &options.builder {
         BuilderSource::Image(name) => Builder::load(store, name)?,
         BuilderSource::Config(path) => {
-            builder::create(store, path, &builder_ref_for_config(path), ui)?
+            builder::ensure(store, path, &builder_ref_for_config(path), ui)?
         }
     };
     builder::ensure_stack_image(store, "run", &builder.run_image, ui)?;
@@ -198,7 +208,15 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     // project.toml's build env first, so `--env` given on the command line wins.
     let mut env = project.as_ref().map(Project::env).unwrap_or_default();
     env.extend(options.env.iter().cloned());
-    let dirs = BuildDirs::prepare(work.path(), store, options, builder.user, &filter, &env)?;
+    let dirs = BuildDirs::prepare(
+        work.path(),
+        store,
+        options,
+        builder.user,
+        &filter,
+        &env,
+        &builder.run_image,
+    )?;
 
     let name = format!("rpack-build-{}-{}", std::process::id(), unique_suffix());
     let container = Container {
@@ -207,9 +225,13 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         builder: &builder,
         builder_id: &builder_id,
     };
-    let mut cmd = creator_command(&container, &dirs, options, store, group.as_ref());
+    let mut cmd = creator_command(&container, &dirs, options, group.as_ref());
     run_creator(&mut cmd, &podman, &name, options.timeout, ui)?;
     let dest = store.image_layout(&options.image);
+    sparse::complete(
+        &Layout::open(&dirs.output),
+        &[store.image_layout(&builder.run_image), dest.clone()],
+    )?;
     crate::store::replace_dir(&dirs.output, dest.root())
         .map_err(io_err("move into place", dest.root()))?;
     let image = Image::load(dest.clone())?;
@@ -272,6 +294,7 @@ fn unique_suffix() -> u128 {
 /// `podman run ... /cnb/lifecycle/creator`: the build container, as pack runs it (root in the container, the
 /// lifecycle dropping to the build user), with the run image mounted read-only and the app image's staging
 /// layout read-write at the paths the layout convention gives their references.
+///
 /// The build container's identity: podman, its name, and the builder it runs.
 struct Container<'a> {
     podman: &'a Podman,
@@ -284,7 +307,6 @@ fn creator_command(
     container: &Container<'_>,
     dirs: &BuildDirs,
     options: &BuildOptions,
-    store: &Store,
     group: Option<&GroupOverride>,
 ) -> std::process::Command {
     let Container {
@@ -319,7 +341,6 @@ fn creator_command(
     for (key, value) in proxy_env(std::env::vars()) {
         cmd.arg("--env").arg(format!("{key}={value}"));
     }
-    let run_layout = store.image_layout(&builder.run_image);
     let run_mount = format!(
         "{LAYOUT_MOUNT}/{}",
         builder.run_image.layout_path().display()
@@ -330,7 +351,7 @@ fn creator_command(
         (&dirs.layers, "/layers", false),
         (&dirs.platform, "/platform", true),
         (&dirs.cache, "/cache", false),
-        (run_layout.root(), &run_mount, true),
+        (dirs.run_image.as_path(), &run_mount, true),
         (&dirs.output, &out_mount, false),
     ] {
         // `--mount`, not `--volume`: image paths hold a registry's `host:port`, and `--volume` splits on `:`.
@@ -433,6 +454,8 @@ struct BuildDirs {
     platform: PathBuf,
     cache: PathBuf,
     output: PathBuf,
+    /// The run image as the lifecycle sees it: without its layers' blobs (see `sparse`).
+    run_image: PathBuf,
 }
 
 impl BuildDirs {
@@ -443,13 +466,15 @@ impl BuildDirs {
         user: (u32, u32),
         filter: &FileFilter,
         env: &[(String, String)],
-    ) -> Result<Self, BuildError> {
+        run_image: &ImageRef,
+    ) -> Result<Self, Error> {
         let dirs = Self {
             app: work.join("workspace"),
             layers: work.join("layers"),
             platform: work.join("platform"),
             cache: store.build_cache_dir(&options.image),
             output: work.join("output"),
+            run_image: work.join("run-image"),
         };
         copy_tree(&options.app_dir, &dirs.app, filter)?;
         let env_dir = dirs.platform.join("env");
@@ -465,11 +490,13 @@ impl BuildDirs {
             fs_err::remove_dir_all(&dirs.cache).map_err(io_err("clear", &dirs.cache))?;
             fs_err::create_dir_all(&dirs.cache).map_err(io_err("create", &dirs.cache))?;
         }
-        // The previous image is the starting point of the new one: the exporter reuses its layers.
+        // The previous image is the starting point of the new one: the exporter reuses its layers. Both it
+        // and the run image are handed over sparse, so the lifecycle does not read their layers.
         let previous = store.image_layout(&options.image);
         if previous.exists() {
-            link_layout(previous.root(), &dirs.output)?;
+            sparse::copy(&previous, &dirs.output)?;
         }
+        sparse::copy(&store.image_layout(run_image), &dirs.run_image)?;
         // The lifecycle drops to the build user; it must own what it writes.
         for dir in [&dirs.app, &dirs.layers, &dirs.cache, &dirs.output] {
             chown_tree(dir, user)?;
@@ -486,24 +513,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), BuildError> {
         .permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, mode);
     fs_err::set_permissions(path, perms).map_err(io_err("chmod", path))
-}
-
-/// A copy of a layout whose blobs are hard links (blobs never change) and whose other files are copies.
-fn link_layout(src: &Path, dest: &Path) -> Result<(), BuildError> {
-    for entry in walk(src)? {
-        let rel = entry.strip_prefix(src).unwrap_or(&entry);
-        let target = dest.join(rel);
-        if entry.is_dir() {
-            fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
-        } else if rel.starts_with("blobs") {
-            if std::fs::hard_link(&entry, &target).is_err() {
-                fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
-            }
-        } else {
-            fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
-        }
-    }
-    Ok(())
 }
 
 /// Every path below `root`, parents before children.
