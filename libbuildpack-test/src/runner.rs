@@ -323,7 +323,7 @@ impl TestRunner {
         Ok(path)
     }
 
-    /// Removes an app image and its build cache from the store.
+    /// Removes an app image, its build cache and its build cache volume from the store.
     fn forget(&self, image: &ImageRef) -> Result<(), TestError> {
         let _lock = self
             .store
@@ -332,6 +332,7 @@ impl TestRunner {
         for dir in [
             self.store.image_layout(image).root().to_owned(),
             self.store.build_cache_dir(image),
+            self.store.cache_volume_dir(image),
         ] {
             if dir.exists() {
                 std::fs::remove_dir_all(&dir).map_err(|source| TestError::Io {

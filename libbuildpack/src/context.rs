@@ -6,7 +6,7 @@ use std::process::Command;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::data::{BuildpackDescriptor, BuildpackPlan, StoreToml, TomlFileError};
+use crate::data::{BuildpackDescriptor, BuildpackPlan, CACHE_VOLUME_ENV, StoreToml, TomlFileError};
 use crate::env::{Env, ReadEnvError};
 use crate::layer::LayerBuilder;
 use crate::output::{CommandError, Output};
@@ -117,6 +117,30 @@ impl<M> BuildContext<M> {
     #[must_use]
     pub fn plan(&self) -> &BuildpackPlan {
         &self.plan
+    }
+
+    /// This buildpack's directory in the build cache volume: a directory that outlives the build and is never
+    /// part of the image, or `None` when the platform mounts no such volume.
+    ///
+    /// The platform names the volume with the platform env var [`CACHE_VOLUME_ENV`](crate::data::CACHE_VOLUME_ENV) (`<platform>/env/`):
+    /// `rpack build` mounts one per app image (cleared by `--clear-cache`); with pack, `pack build --volume
+    /// DIR:/cache-volume --env LIBBUILDPACK_CACHE_VOLUME=/cache-volume`. Unlike a cache layer, nothing in it
+    /// is restored before the build or archived after it, so its size costs nothing on builds that do not
+    /// read it: it suits download caches and copies of big layers kept to be updated in place.
+    ///
+    /// It is a speed-up, never a source of truth: it may be empty, from another builder, or missing on the
+    /// next build; buildpacks check what they find there (a key file next to the data) before using it.
+    /// The directory is created on first use; `None` too when it cannot be created or written.
+    #[must_use]
+    pub fn cache_volume(&self) -> Option<PathBuf> {
+        let root = self.common.platform_env.get(CACHE_VOLUME_ENV)?;
+        let dir = Path::new(root).join(self.common.descriptor.buildpack.id.escaped());
+        let probe = dir.join(format!(".probe-{}", std::process::id()));
+        let writable = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&probe, b""))
+            .and_then(|()| std::fs::remove_file(&probe))
+            .is_ok();
+        writable.then_some(dir)
     }
 
     /// Starts declaring the layer `name`; finish with

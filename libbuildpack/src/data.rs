@@ -51,6 +51,11 @@ pub use run_toml::{RunImage, RunToml};
 pub use sbom::{SbomFormat, UnknownSbomFormat};
 pub use store_toml::StoreToml;
 
+/// The platform env var (`<platform>/env/LIBBUILDPACK_CACHE_VOLUME`) through which a platform names the build
+/// cache volume it mounts: a directory that outlives builds of one app image and is never part of it. Read by
+/// `BuildContext::cache_volume`; written by `rpack build`, which mounts one per app image.
+pub const CACHE_VOLUME_ENV: &str = "LIBBUILDPACK_CACHE_VOLUME";
+
 /// Metadata for a buildpack that has none: reads any `[metadata]` table (ignoring it) and is
 /// written as an empty table.
 ///

@@ -244,6 +244,20 @@ impl TestContext {
         Ok(self)
     }
 
+    /// Gives the build a cache volume, as `rpack build` does (see
+    /// [`BuildContext::cache_volume`](crate::BuildContext::cache_volume)): a dir that keeps its contents across
+    /// the builds of this context. Returns its path.
+    ///
+    /// # Errors
+    ///
+    /// [`TestError::Io`] when it cannot be created or named in the platform env.
+    pub fn cache_volume(&self) -> Result<PathBuf, TestError> {
+        let dir = self.root.path().join("cache-volume");
+        std::fs::create_dir_all(&dir).map_err(io_err("creating", &dir))?;
+        self.platform_env(crate::data::CACHE_VOLUME_ENV, &dir.to_string_lossy())?;
+        Ok(dir)
+    }
+
     /// Sets the target the phases see.
     #[must_use]
     pub fn with_target(mut self, target: Target) -> Self {

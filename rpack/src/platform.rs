@@ -25,6 +25,10 @@ pub const PLATFORM_API: &str = "0.15";
 /// Where a project.toml group's order is mounted in the build container.
 const PROJECT_ORDER: &str = "/cnb/project-order.toml";
 
+/// Where the app image's build cache volume is mounted in the build container; buildpacks find it through
+/// the platform env var [`libbuildpack::data::CACHE_VOLUME_ENV`].
+const CACHE_VOLUME_MOUNT: &str = "/cache-volume";
+
 /// Where the layout repository is mounted in the build container (`CNB_LAYOUT_DIR`).
 pub(crate) const LAYOUT_MOUNT: &str = "/layout-repo";
 
@@ -351,6 +355,7 @@ fn creator_command(
         (&dirs.layers, "/layers", false),
         (&dirs.platform, "/platform", true),
         (&dirs.cache, "/cache", false),
+        (&dirs.volume, CACHE_VOLUME_MOUNT, false),
         (dirs.run_image.as_path(), &run_mount, true),
         (&dirs.output, &out_mount, false),
     ] {
@@ -453,6 +458,8 @@ struct BuildDirs {
     layers: PathBuf,
     platform: PathBuf,
     cache: PathBuf,
+    /// The build cache volume (see [`CACHE_VOLUME_MOUNT`]).
+    volume: PathBuf,
     output: PathBuf,
     /// The run image as the lifecycle sees it: without its layers' blobs (see `sparse`).
     run_image: PathBuf,
@@ -473,22 +480,30 @@ impl BuildDirs {
             layers: work.join("layers"),
             platform: work.join("platform"),
             cache: store.build_cache_dir(&options.image),
+            volume: store.cache_volume_dir(&options.image),
             output: work.join("output"),
             run_image: work.join("run-image"),
         };
         copy_tree(&options.app_dir, &dirs.app, filter)?;
         let env_dir = dirs.platform.join("env");
         fs_err::create_dir_all(&env_dir).map_err(io_err("create", &env_dir))?;
-        for (key, value) in env {
+        let volume_env = (
+            libbuildpack::data::CACHE_VOLUME_ENV.to_owned(),
+            CACHE_VOLUME_MOUNT.to_owned(),
+        );
+        // The user's env comes last, so a user can point buildpacks elsewhere (or at nothing).
+        for (key, value) in std::iter::once(&volume_env).chain(env) {
             let path = env_dir.join(key);
             fs_err::write(&path, value).map_err(io_err("write", &path))?;
         }
-        for dir in [&dirs.layers, &dirs.cache, &dirs.output] {
+        for dir in [&dirs.layers, &dirs.cache, &dirs.volume, &dirs.output] {
             fs_err::create_dir_all(dir).map_err(io_err("create", dir))?;
         }
         if options.clear_cache {
-            fs_err::remove_dir_all(&dirs.cache).map_err(io_err("clear", &dirs.cache))?;
-            fs_err::create_dir_all(&dirs.cache).map_err(io_err("create", &dirs.cache))?;
+            for dir in [&dirs.cache, &dirs.volume] {
+                fs_err::remove_dir_all(dir).map_err(io_err("clear", dir))?;
+                fs_err::create_dir_all(dir).map_err(io_err("create", dir))?;
+            }
         }
         // The previous image is the starting point of the new one: the exporter reuses its layers. Both it
         // and the run image are handed over sparse, so the lifecycle does not read their layers.
@@ -501,6 +516,10 @@ impl BuildDirs {
         for dir in [&dirs.app, &dirs.layers, &dirs.cache, &dirs.output] {
             chown_tree(dir, user)?;
         }
+        // Only the volume's root: what is inside was written by buildpacks as the build user, and walking a
+        // volume that holds copies of big venvs would cost what the volume saves.
+        std::os::unix::fs::lchown(&dirs.volume, Some(user.0), Some(user.1))
+            .map_err(io_err("chown", &dirs.volume))?;
         // The build container reads the work dir through these parents; temp dirs are created 0700.
         set_mode(work, 0o755)?;
         Ok(dirs)

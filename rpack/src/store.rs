@@ -111,6 +111,13 @@ impl Store {
         self.home.join("cache").join(image.layout_path())
     }
 
+    /// The build cache volume of one app image: mounted into its builds and named to buildpacks through
+    /// `LIBBUILDPACK_CACHE_VOLUME`, never part of the image (see `libbuildpack::data::CACHE_VOLUME_ENV`).
+    #[must_use]
+    pub fn cache_volume_dir(&self, image: &ImageRef) -> PathBuf {
+        self.home.join("volumes").join(image.layout_path())
+    }
+
     /// Takes the store-wide lock called `name` (an image ref, a stack recipe ...), waiting for whoever holds
     /// it: one build per image, one writer per builder or stack at a time, across processes. Released on drop.
     ///

@@ -193,8 +193,8 @@ pub fn uninstall<M>(
     ctx.run(&mut command).map_err(InstallError::Uninstall)
 }
 
-/// What was installed into the kept venv last time: the requirements' hash and text, in
-/// `<venv>/.libbuildpack/`.
+/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. A venv
+/// seeded from the build cache volume says through it which requirements were removed since.
 #[derive(Debug)]
 pub struct State {
     dir: PathBuf,
@@ -203,8 +203,6 @@ pub struct State {
 /// The recorded requirements.
 #[derive(Debug)]
 pub struct Recorded {
-    /// Their hash.
-    pub sha256: String,
     /// Their text.
     pub text: String,
 }
@@ -222,7 +220,6 @@ impl State {
     #[must_use]
     pub fn read(&self) -> Option<Recorded> {
         Some(Recorded {
-            sha256: std::fs::read_to_string(self.dir.join("requirements.sha256")).ok()?,
             text: std::fs::read_to_string(self.dir.join("installed.txt")).ok()?,
         })
     }
@@ -234,14 +231,7 @@ impl State {
     /// The file that could not be written, and why.
     pub fn write(&self, installed: &Requirements) -> Result<(), (PathBuf, std::io::Error)> {
         std::fs::create_dir_all(&self.dir).map_err(|e| (self.dir.clone(), e))?;
-        // The text first: a hash without its text would make the next build skip an install.
-        for (name, content) in [
-            ("installed.txt", &installed.text),
-            ("requirements.sha256", &installed.sha256),
-        ] {
-            let path = self.dir.join(name);
-            std::fs::write(&path, content).map_err(|e| (path, e))?;
-        }
-        Ok(())
+        let path = self.dir.join("installed.txt");
+        std::fs::write(&path, &installed.text).map_err(|e| (path, e))
     }
 }

@@ -1,14 +1,18 @@
 //! The pip buildpack: installs `requirements.txt` (plus packages other buildpacks require through
 //! the `pip-packages` plan entry) into a venv made with the stack's Python.
 //!
-//! The venv is a launch and cache layer keyed by the Python version and the target. When only the
-//! requirements change, pip installs into the existing venv, so unchanged packages are not
-//! downloaded again (the index sends no cache headers, so pip's HTTP cache would not help).
+//! The venv is a launch-only layer keyed by the Python version, the target and the requirements:
+//! while they are unchanged the previous image's layer is reused without restoring or archiving it,
+//! so a rebuild does not grow with the venv. When the requirements change, pip installs into a copy
+//! of the last venv kept in the build cache volume, so unchanged packages are not downloaded again
+//! (the index sends no cache headers, so pip's HTTP cache would not help).
 //!
-//! Every build writes the venv's `CycloneDX` and SPDX SBOMs from what is installed in it.
+//! Each new venv gets `CycloneDX` and SPDX SBOMs from what is installed in it; a reused one keeps
+//! those of the previous image.
 
 mod install;
 mod requirements;
+mod seed;
 
 use std::path::PathBuf;
 
@@ -22,8 +26,9 @@ use requirements::{PlanPackages, Requirements};
 /// The buildpack.
 pub struct Pip;
 
-/// What the venv depends on. Requirements are not part of it: a change there is installed
-/// into the kept venv (see [`install`]).
+/// What the venv depends on. A venv whose key is unchanged is reused from the previous image
+/// without its files being restored (a launch-only layer); a changed one is rebuilt from the copy
+/// in the build cache volume (see [`seed`]) or from scratch.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct VenvKey {
     /// `sys.version` of the stack's python3.
@@ -33,6 +38,8 @@ struct VenvKey {
     /// Bumped when this buildpack lays out the venv differently. A string: the lifecycle hands
     /// integer metadata back as floats (1 → 1.0), which would never compare equal.
     layout: String,
+    /// The requirements' SHA-256 (requirements.txt and the plan's packages).
+    requirements_sha256: String,
 }
 
 /// Why the build failed.
@@ -99,46 +106,25 @@ impl Buildpack for Pip {
         }
 
         ctx.output().step("Preparing the venv");
-        let key = VenvKey {
+        let seed_key = seed::SeedKey {
             python,
             target: ctx.target().clone(),
-            layout: "1".to_string(),
+            layout: "2".to_string(),
         };
-        let venv = ctx
-            .layer(layer_name!("venv"))
-            .launch()
-            .cache()
-            .keyed_by(&key)?;
-        let state = install::State::new(venv.path());
+        let key = VenvKey {
+            python: seed_key.python.clone(),
+            target: seed_key.target.clone(),
+            layout: seed_key.layout.clone(),
+            requirements_sha256: wanted.sha256.clone(),
+        };
+        let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
         if venv.is_new() {
-            install::create_venv(ctx, venv.path())?;
-            ctx.output().step("Installing requirements");
-            install::install(ctx, venv.path(), &state, &wanted.text)?;
-            record(&state, &wanted)?;
+            install_venv(ctx, &venv, &wanted, &seed_key)?;
         } else {
-            match state.read() {
-                Some(old) if old.sha256 == wanted.sha256 => {
-                    ctx.output()
-                        .step("Requirements unchanged: nothing to install");
-                }
-                old => {
-                    ctx.output().step(
-                        "Requirements changed: installing into the kept venv (installed packages are not downloaded again)",
-                    );
-                    install::install(ctx, venv.path(), &state, &wanted.text)?;
-                    let removed = old
-                        .map(|old| requirements::removed_names(&old.text, &wanted.text))
-                        .unwrap_or_default();
-                    install::uninstall(ctx, venv.path(), &removed)?;
-                    record(&state, &wanted)?;
-                }
-            }
+            // The venv and its SBOMs stay in the previous image: nothing is restored or archived again.
+            ctx.output()
+                .step("Requirements unchanged: nothing to install");
         }
-
-        // Written on every build (the list takes a fraction of a second): it is deterministic, so an
-        // unchanged venv keeps the same SBOM files and the image's SBOM layer its digest.
-        let sbom = python_sbom::venv_sbom(venv.path())?;
-        ctx.write_sbom(SbomOwner::Layer(&venv), &sbom)?;
 
         venv.env()
             .prepend_path("PATH", venv.path().join("bin"))?
@@ -147,6 +133,60 @@ impl Buildpack for Pip {
         venv.launch_env().set_default("PYTHONUNBUFFERED", "1")?;
         Ok(Build::new())
     }
+}
+
+/// Fills the new venv layer: from the copy of the last venv in the build cache volume when there is one for
+/// this Python and target (pip then installs only what changed), else from a fresh venv; then writes its SBOMs
+/// and refreshes the copy.
+fn install_venv(
+    ctx: &BuildContext,
+    venv: &Layer,
+    wanted: &Requirements,
+    seed_key: &seed::SeedKey,
+) -> Result<(), PipError> {
+    let state = install::State::new(venv.path());
+    let seed = ctx.cache_volume().map(|dir| seed::Seed::in_volume(&dir));
+    let seeded = match &seed {
+        Some(seed) if seed.matches(seed_key) => match seed.copy_into(venv.path()) {
+            Ok(()) => state.read(),
+            Err(e) => {
+                ctx.output().warn(format!(
+                    "Starting a fresh venv: the build cache's copy is unusable ({e})"
+                ));
+                std::fs::remove_dir_all(venv.path())
+                    .and_then(|()| std::fs::create_dir_all(venv.path()))
+                    .map_err(|source| PipError::WriteState {
+                        path: venv.path().to_owned(),
+                        source,
+                    })?;
+                None
+            }
+        },
+        _ => None,
+    };
+    if let Some(old) = seeded {
+        ctx.output().step(
+            "Requirements changed: installing into a copy of the last venv (installed packages are not downloaded again)",
+        );
+        install::install(ctx, venv.path(), &state, &wanted.text)?;
+        let removed = requirements::removed_names(&old.text, &wanted.text);
+        install::uninstall(ctx, venv.path(), &removed)?;
+    } else {
+        install::create_venv(ctx, venv.path())?;
+        ctx.output().step("Installing requirements");
+        install::install(ctx, venv.path(), &state, &wanted.text)?;
+    }
+    record(&state, wanted)?;
+    let sbom = python_sbom::venv_sbom(venv.path())?;
+    ctx.write_sbom(SbomOwner::Layer(venv), &sbom)?;
+    if let Some(seed) = seed
+        && let Err(e) = seed.update_from(venv.path(), seed_key)
+    {
+        ctx.output().warn(format!(
+            "The next change of requirements will start a fresh venv: {e}"
+        ));
+    }
+    Ok(())
 }
 
 fn record(state: &install::State, installed: &Requirements) -> Result<(), PipError> {

@@ -21,7 +21,7 @@ fn detect_needs_requirements_txt_and_offers_pip_packages() {
 }
 
 #[test]
-fn builds_a_venv_then_reuses_it_without_installing() {
+fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     let ctx = context();
     ctx.app_file("requirements.txt", "# nothing yet\n").unwrap();
     let run = ctx.build(&Pip).unwrap();
@@ -29,9 +29,10 @@ fn builds_a_venv_then_reuses_it_without_installing() {
     let venv = ctx.layers_dir().join("venv");
     assert!(venv.join("bin/python").exists());
     let types = run.layer("venv").unwrap().types.unwrap();
-    assert!(types.launch && types.cache && !types.build);
+    assert!(types.launch && !types.cache && !types.build, "{types:?}");
     let metadata = run.layer("venv").unwrap().metadata.clone().unwrap();
     assert!(metadata["python"].as_str().unwrap().starts_with("3."));
+    assert_eq!(metadata["requirements_sha256"].as_str().unwrap().len(), 64);
     assert!(
         std::fs::read_to_string(venv.join("env/PATH.prepend"))
             .unwrap()
@@ -48,6 +49,8 @@ fn builds_a_venv_then_reuses_it_without_installing() {
     let spdx = std::fs::read_to_string(ctx.layers_dir().join("venv.sbom.spdx.json")).unwrap();
     assert!(spdx.contains("pkg:pypi/pip@"), "{spdx}");
 
+    // Unchanged requirements: the venv stays in the previous image; no file is written, and the
+    // SBOMs the lifecycle restored stay as they were.
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&Pip).unwrap();
     assert!(again.succeeded(), "{}", again.output);
@@ -60,27 +63,88 @@ fn builds_a_venv_then_reuses_it_without_installing() {
         again.output
     );
     assert!(!again.output.contains("pip install"), "{}", again.output);
+    assert!(
+        !venv.exists(),
+        "a reused launch-only layer has no files here"
+    );
     let cdx_again = std::fs::read_to_string(ctx.layers_dir().join("venv.sbom.cdx.json")).unwrap();
     assert_eq!(cdx_again, cdx, "an unchanged venv's SBOM must not change");
 
-    // A changed requirements file installs into the kept venv.
+    // Changed requirements and no build cache volume: a fresh venv.
     ctx.app_file("requirements.txt", "# still nothing\n")
         .unwrap();
     ctx.restore_for_next_build().unwrap();
     let changed = ctx.build(&Pip).unwrap();
     assert!(changed.succeeded(), "{}", changed.output);
     assert!(
-        changed.output.contains("Reusing venv"),
+        changed
+            .output
+            .contains("Rebuilding venv (requirements_sha256 changed"),
         "{}",
         changed.output
     );
     assert!(
-        changed
-            .output
-            .contains("Requirements changed: installing into the kept venv"),
+        changed.output.contains("Installing requirements"),
         "{}",
         changed.output
     );
+}
+
+#[test]
+fn changed_requirements_install_into_the_copy_of_the_last_venv_in_the_cache_volume() {
+    let ctx = context();
+    let volume = ctx.cache_volume().unwrap();
+    ctx.app_file("requirements.txt", "# one\n").unwrap();
+    let first = ctx.build(&Pip).unwrap();
+    assert!(first.succeeded(), "{}", first.output);
+    let seed = volume.join("libbuildpack_pip");
+    assert!(
+        seed.join("venv/bin/python").exists(),
+        "the venv is copied to the volume"
+    );
+    assert!(seed.join("venv.key.toml").is_file());
+    // A marker only the copy has: the next venv must start from it.
+    std::fs::write(seed.join("venv/marker"), "from the seed").unwrap();
+
+    ctx.app_file("requirements.txt", "# two\n").unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let changed = ctx.build(&Pip).unwrap();
+    assert!(changed.succeeded(), "{}", changed.output);
+    assert!(
+        changed
+            .output
+            .contains("Requirements changed: installing into a copy of the last venv"),
+        "{}",
+        changed.output
+    );
+    assert!(!changed.output.contains("-m venv"), "{}", changed.output);
+    let venv = ctx.layers_dir().join("venv");
+    assert_eq!(
+        std::fs::read_to_string(venv.join("marker")).unwrap(),
+        "from the seed"
+    );
+    assert_eq!(
+        std::fs::read_to_string(venv.join(".libbuildpack/installed.txt")).unwrap(),
+        std::fs::read_to_string(seed.join("venv/.libbuildpack/installed.txt")).unwrap(),
+        "the copy is refreshed after the install"
+    );
+
+    // A copy made for another Python is not used.
+    std::fs::write(
+        seed.join("venv.key.toml"),
+        "python = \"2.7\"\nlayout = \"2\"\n[target]\nos = \"linux\"\narch = \"amd64\"\n",
+    )
+    .unwrap();
+    ctx.app_file("requirements.txt", "# three\n").unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let other = ctx.build(&Pip).unwrap();
+    assert!(other.succeeded(), "{}", other.output);
+    assert!(
+        other.output.contains("Installing requirements"),
+        "{}",
+        other.output
+    );
+    assert!(!venv.join("marker").exists());
 }
 
 #[test]

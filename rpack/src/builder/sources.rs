@@ -257,11 +257,7 @@ impl Record {
     pub(super) fn of(store: &Store, name: &crate::reference::ImageRef) -> Self {
         let key = hex::encode(Sha256::digest(name.to_string().as_bytes()));
         Self {
-            path: store
-                .home()
-                .join("cache")
-                .join("builder-sources")
-                .join(&key[..32]),
+            path: store.home().join("builder-sources").join(&key[..32]),
         }
     }
 
