@@ -98,7 +98,10 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     let changed = again.rebuild()?;
     eprintln!("one-package rebuild: {:?}", started.elapsed());
     let log = changed.stdout();
-    assert_contains!(log, "Requirements changed: installing into a copy of the last venv");
+    assert_contains!(
+        log,
+        "Requirements changed: installing into a copy of the last venv"
+    );
     assert_eq!(count(log, "Collecting"), 1, "{log}");
     assert_eq!(count(log, "Downloading"), 1, "{log}");
     assert_contains!(log, "Collecting six==1.16.0");

@@ -1,10 +1,11 @@
 //! The uv buildpack: installs a uv project (`pyproject.toml` + `uv.lock`) into a launch venv with
 //! `uv sync --locked`, using the stack's Python and a pinned, hash-checked uv.
 //!
-//! Layers: `uv` (cache: the uv binary, kept while its version is unchanged), `uv-cache` (cache:
-//! uv's download and wheel cache, so a changed lock downloads only what changed) and `venv`
-//! (launch: keyed by the lock, pyproject, Python, uv version and extras; a no-change rebuild reuses
-//! the previous image's layer without touching its files).
+//! Layers: `venv` (launch: keyed by the lock, pyproject, Python, uv version and extras; a no-change
+//! rebuild reuses the previous image's layer without touching its files). uv itself and uv's download
+//! and wheel cache (so a changed lock downloads only what changed) live in the build cache volume when
+//! the platform mounts one (`rpack build` does), where a build that installs nothing does not touch
+//! them; else in the cache layers `uv` and `uv-cache`, restored and archived on every build.
 //!
 //! Each new venv gets a `CycloneDX` and an SPDX SBOM listing its installed packages.
 
@@ -72,6 +73,15 @@ pub enum UvError {
     #[error("could not read {}: {source}", path.display())]
     ReadProjectFile {
         /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// uv could not be put into the build cache volume.
+    #[error("could not prepare uv in the build cache volume at {}: {source}", path.display())]
+    CacheVolume {
+        /// The dir.
         path: PathBuf,
         /// Why.
         #[source]
@@ -151,6 +161,48 @@ fn sha256_of(path: &Path) -> Result<String, UvError> {
 }
 
 /// The extras other buildpacks selected through the build plan (`extras` string arrays).
+/// uv and uv's cache dir. In the build cache volume when the platform mounts one: nothing there is restored
+/// or archived on builds that do not install. Else in cache layers (`uv`, `uv-cache`).
+fn prepare_tools(ctx: &BuildContext, volume: Option<&Path>) -> Result<(PathBuf, PathBuf), UvError> {
+    ctx.output().step(format!("Preparing uv {}", uv::VERSION));
+    let arch = ctx.target().arch.clone();
+    if let Some(volume) = volume {
+        let dir = volume.join(format!("uv-{}-{arch}", uv::VERSION));
+        let binary = uv::binary(&dir);
+        if !binary.is_file() {
+            // Installed next to its final place and renamed, so an interrupted install leaves no half uv.
+            let staging = volume.join(format!("uv-{}-{arch}.new", uv::VERSION));
+            let io = |path: &Path| {
+                let path = path.to_owned();
+                move |source| UvError::CacheVolume { path, source }
+            };
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+            }
+            std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+            uv::install(ctx, &staging)?;
+            std::fs::rename(&staging, &dir).map_err(io(&dir))?;
+        }
+        return Ok((binary, volume.join(format!("uv-cache-{arch}"))));
+    }
+    let uv_layer = ctx.layer(layer_name!("uv")).cache().keyed_by(&uv::UvKey {
+        uv: uv::VERSION.to_string(),
+        arch,
+    })?;
+    let uv_binary = if uv_layer.is_new() {
+        uv::install(ctx, uv_layer.path())?
+    } else {
+        uv::binary(uv_layer.path())
+    };
+    let cache = ctx
+        .layer(layer_name!("uv-cache"))
+        .cache()
+        .keyed_by(&CacheKey {
+            target: ctx.target().clone(),
+        })?;
+    Ok((uv_binary, cache.path().to_owned()))
+}
+
 fn plan_extras(plan: &BuildpackPlan) -> Vec<String> {
     let mut extras: Vec<String> = plan
         .entries_named(PLAN_ENTRY)
@@ -218,23 +270,6 @@ impl Buildpack for Uv {
                 .step(format!("Using Python {stack_version} from the stack"));
         }
 
-        ctx.output().step(format!("Preparing uv {}", uv::VERSION));
-        let uv_layer = ctx.layer(layer_name!("uv")).cache().keyed_by(&uv::UvKey {
-            uv: uv::VERSION.to_string(),
-            arch: ctx.target().arch.clone(),
-        })?;
-        let uv_binary = if uv_layer.is_new() {
-            uv::install(ctx, uv_layer.path())?
-        } else {
-            uv::binary(uv_layer.path())
-        };
-        let cache = ctx
-            .layer(layer_name!("uv-cache"))
-            .cache()
-            .keyed_by(&CacheKey {
-                target: ctx.target().clone(),
-            })?;
-
         ctx.output().step("Preparing the venv");
         let extras = plan_extras(ctx.plan());
         let key = VenvKey {
@@ -246,7 +281,15 @@ impl Buildpack for Uv {
             target: ctx.target().clone(),
         };
         let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
-        if venv.is_new() {
+        let volume = ctx.cache_volume();
+        // Without a build cache volume, uv and its cache live in cache layers, which must be declared on
+        // every build to be kept; with one, an unchanged venv needs neither.
+        let tools = if venv.is_new() || volume.is_none() {
+            Some(prepare_tools(ctx, volume.as_deref())?)
+        } else {
+            None
+        };
+        if let (true, Some((uv_binary, cache_dir))) = (venv.is_new(), tools) {
             ctx.output().step("Installing the locked dependencies");
             let mut command = Command::new(&uv_binary);
             command
@@ -261,8 +304,8 @@ impl Buildpack for Uv {
                 .env("UV_PROJECT_ENVIRONMENT", venv.path())
                 .env("UV_PYTHON", &python.executable)
                 .env("UV_PYTHON_DOWNLOADS", "never")
-                .env("UV_CACHE_DIR", cache.path())
-                // The cache and venv are separate layers: copies keep them independent.
+                .env("UV_CACHE_DIR", &cache_dir)
+                // The cache and the venv are in separate layers or volumes: copies keep them independent.
                 .env("UV_LINK_MODE", "copy")
                 // The run user cannot write the venv, so bytecode is compiled now.
                 .env("UV_COMPILE_BYTECODE", "1")

@@ -82,19 +82,16 @@ fn hints() {
 fn stale_lock_says_run_uv_lock() {
     let ctx = context();
     ctx.app_file("pyproject.toml", PYPROJECT).unwrap();
-    let run = ctx.build(&Uv);
-    // Lock with the uv the buildpack installed (run failed: no uv.lock yet is fine, uv is in its layer).
-    drop(run);
-    let uv_binary = uv::binary(&ctx.layers_dir().join("uv"));
-    if !uv_binary.exists() {
-        let layer = ctx.layers_dir().join("uv");
-        std::fs::create_dir_all(&layer).unwrap();
-        let status =
-            libbuildpack_test::uv::pip_install_hashed(&layer.join("requirements.txt"), &layer)
-                .status()
-                .unwrap();
-        assert!(status.success());
-    }
+    // Lock with the pinned uv, installed hash-checked beside the app.
+    let tools = ctx.layers_dir().join("uv-for-lock");
+    std::fs::create_dir_all(&tools).unwrap();
+    let requirement = tools.join("requirements.txt");
+    libbuildpack_test::uv::write_requirement(&requirement).unwrap();
+    let status = libbuildpack_test::uv::pip_install_hashed(&requirement, &tools)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let uv_binary = libbuildpack_test::uv::binary(&tools);
     let status = std::process::Command::new(&uv_binary)
         .args([
             "lock",
@@ -118,6 +115,6 @@ fn stale_lock_says_run_uv_lock() {
     assert!(!run.succeeded(), "{}", run.output);
     let output = redact(&run.output, &ctx, &stack_version());
     // From the failing sync on: installing uv is not what this snapshot is about.
-    let from = output.find("- Preparing the venv").unwrap();
+    let from = output.find("- Installing the locked dependencies").unwrap();
     insta::assert_snapshot!(&output[from..]);
 }
