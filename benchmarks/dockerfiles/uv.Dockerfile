@@ -1,7 +1,7 @@
-# A best-practice Dockerfile for a uv project (pyproject.toml + uv.lock) over the same stack images the builder
-# uses, after uv's own Docker guide: multi-stage, the pinned uv (hash-checked, as the uv buildpack installs it),
+# A best-practice Dockerfile for a uv project (pyproject.toml + uv.lock), as lean as the one users write: one
+# stage from the same build image the builder uses, the pinned uv (hash-checked, as the uv buildpack installs it),
 # dependencies synced from the lock before the code is copied, uv's cache in a cache mount.
-FROM localhost/rpack/python-build:latest AS build
+FROM localhost/rpack/python-build:latest
 # The benchmark passes a value unique to its run, so no step is cached from an earlier run (podman's --no-cache
 # would also keep the fresh build's steps from the next builds' cache).
 ARG BENCH_RUN
@@ -18,10 +18,6 @@ WORKDIR /workspace
 # so a changed lock would not re-run the sync.
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv /opt/uv/bin/uv sync --locked --no-dev --no-install-project
-
-FROM localhost/rpack/python-run:latest
-COPY --from=build /venv /venv
-WORKDIR /workspace
 COPY . .
 ENV PATH=/venv/bin:$PATH PORT=8080
 CMD ["sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port \"${PORT}\""]

@@ -7,6 +7,7 @@
 
 mod builds;
 mod packaging;
+mod phases;
 mod scaling;
 mod sdk;
 mod stats;
@@ -56,7 +57,12 @@ struct Args {
     /// Layer sizes in MB (a 0 MB row for fixed costs is always added); `--sizes-mb 10,100,1000` for 1 GB.
     #[arg(long, value_delimiter = ',', default_value = "10,100")]
     sizes_mb: Vec<u64>,
-    /// App dirs to build (default: the pip and uv sample apps, examples/apps/flask and examples/apps/fastapi).
+    /// Sizes in MB of the generated extra dependency for the code-only rebuild scaling case (empty: skip it);
+    /// `--dep-sizes-mb 100,1000` for 1 GB.
+    #[arg(long, value_delimiter = ',', default_value = "100")]
+    dep_sizes_mb: Vec<u64>,
+    /// App dirs to build (default: the pip and uv sample apps, examples/apps/flask and examples/apps/fastapi, and
+    /// the ML app of the ml buildpack's tests).
     #[arg(long)]
     app: Vec<PathBuf>,
     /// A pack binary (default: build pack from its Go module source once, into the cache next to the target dir).
@@ -202,6 +208,11 @@ fn real_main(args: &Args) -> Res<()> {
                             "examples/apps/fastapi",
                             "buildpacks/uv/tests/fixtures/fastapi",
                         ),
+                        // The ML app: scikit-learn, numpy and scipy, a venv of about 150 MB.
+                        (
+                            "buildpacks/ml/tests/fixtures/sklearn",
+                            "buildpacks/ml/tests/fixtures/sklearn",
+                        ),
                     ]
                     .iter()
                     .map(|(new, old)| {
@@ -214,7 +225,7 @@ fn real_main(args: &Args) -> Res<()> {
                 };
                 (
                     "Builds: the builder against a best-practice Dockerfile",
-                    builds::run(&ctx, args.build_reps, &apps),
+                    builds::run(&ctx, args.build_reps, &apps, &args.dep_sizes_mb),
                 )
             }
             Section::Scaling => (

@@ -89,6 +89,70 @@ impl Ctx {
         Ok(elapsed)
     }
 
+    /// Runs `cmd` like [`run`](Self::run), and also returns each line of its output (stdout and stderr) with
+    /// the seconds since the start at which it arrived: the phase breakdowns come from these.
+    pub fn run_lines(&self, cmd: &mut Command) -> Res<(Duration, Vec<(f64, String)>)> {
+        let n = fs::read_dir(&self.logs)?.count();
+        let log_path = self.logs.join(format!("{n:04}.log"));
+        let shown = show(cmd);
+        if self.verbose {
+            eprintln!("  $ {shown}");
+        }
+        let started = Instant::now();
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{shown}: {e}"))?;
+        let (send, receive) = std::sync::mpsc::channel();
+        let readers: Vec<_> = [
+            child
+                .stdout
+                .take()
+                .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|stream| {
+            let send = send.clone();
+            std::thread::spawn(move || {
+                for line in
+                    std::io::BufRead::lines(std::io::BufReader::new(stream)).map_while(Result::ok)
+                {
+                    let _ = send.send((started.elapsed().as_secs_f64(), line));
+                }
+            })
+        })
+        .collect();
+        drop(send);
+        let mut lines: Vec<(f64, String)> = receive.iter().collect();
+        for reader in readers {
+            let _ = reader.join();
+        }
+        let status = child.wait()?;
+        let elapsed = started.elapsed();
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut text = format!("$ {shown}\n");
+        for (at, line) in &lines {
+            let _ = writeln!(text, "{at:8.3} {line}");
+        }
+        fs::write(&log_path, &text)?;
+        if !status.success() {
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            let mut msg = format!("`{shown}` failed ({status}); log {}:\n", log_path.display());
+            for line in tail.iter().rev() {
+                let _ = writeln!(msg, "    {line}");
+            }
+            return Err(msg.into());
+        }
+        Ok((elapsed, lines))
+    }
+
     /// Runs `cmd` and returns its stdout.
     #[allow(clippy::unused_self, reason = "a method like run, for the callers")]
     pub fn output(&self, cmd: &mut Command) -> Res<String> {
