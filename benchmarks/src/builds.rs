@@ -169,6 +169,9 @@ struct Sides<'a> {
     dockerfile: PathBuf,
     /// podman's TMPDIR: buildah keeps `--mount=type=cache` dirs under it, so a new one is a cold cache.
     tmpdir: PathBuf,
+    /// The `BENCH_RUN` build arg: new for every fresh build, so no step of it comes from podman's layer cache
+    /// (an earlier fresh build of the same run would otherwise have left the venv step cached).
+    bench_run: std::cell::Cell<u128>,
 }
 
 impl Sides<'_> {
@@ -190,7 +193,7 @@ impl Sides<'_> {
             .args(["build", "--network", "host", "-t", &self.podman_image, "-f"])
             .arg(&self.dockerfile)
             .arg("--build-arg")
-            .arg(format!("BENCH_RUN={}", self.app.nonce))
+            .arg(format!("BENCH_RUN={}", self.bench_run.get()))
             .arg(&self.app.dir);
         cmd
     }
@@ -213,6 +216,7 @@ impl Sides<'_> {
 
     fn podman(&self, fresh: bool) -> Res<(Duration, Breakdown)> {
         if fresh {
+            self.bench_run.set(self.bench_run.get() + 1);
             let _ = self
                 .ctx
                 .run(self.ctx.podman().args(["rmi", "-f", &self.podman_image]));
@@ -262,6 +266,7 @@ fn bench_app(ctx: &Ctx, app: &App, reps: usize, floor: f64, md: &mut String) -> 
         podman_image: format!("localhost/bench/{}-podman:latest", app.name),
         dockerfile,
         tmpdir: ctx.scratch.path().join(format!("podman-tmp-{}", app.name)),
+        bench_run: std::cell::Cell::new(app.nonce),
     };
     let mut cases: Vec<Case> = CASES.iter().map(|_| Case::default()).collect();
     for rep in 0..reps {
@@ -285,7 +290,7 @@ fn bench_app(ctx: &Ctx, app: &App, reps: usize, floor: f64, md: &mut String) -> 
         md,
         "\n### {} ({})\n\nCommands: `{}` + `skopeo --insecure-policy copy oci:$RPACK_HOME/images/localhost/bench/{}-rpack/latest \
          containers-storage:{}` (fresh: `rpack image rm` first and `--clear-cache`) against `{}` (fresh: `podman rmi` first and a new \
-         TMPDIR, so the cache mount starts empty; `BENCH_RUN` is unique to the run, so no step comes from an earlier run's cache); {reps} repetition(s), alternating which goes first.\n",
+         TMPDIR, so the cache mount starts empty, and a new `BENCH_RUN`, so no step comes from podman's layer cache); {reps} repetition(s), alternating which goes first.\n",
         app.name,
         match app.kind {
             Kind::Pip => "pip, requirements.txt",
@@ -533,6 +538,7 @@ fn dependency_scaling(
             podman_image: format!("localhost/bench/{}-podman:latest", app.name),
             dockerfile: ctx.root.join("benchmarks/dockerfiles/pip.Dockerfile"),
             tmpdir: ctx.scratch.path().join(format!("podman-tmp-{}", app.name)),
+            bench_run: std::cell::Cell::new(app.nonce),
         };
         eprintln!("  dependency of {mb} MB: fresh");
         let mut fresh = Case::default();

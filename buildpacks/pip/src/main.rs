@@ -14,7 +14,7 @@ mod install;
 mod requirements;
 mod seed;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
 use libbuildpack::sbom::SbomOwner;
@@ -90,7 +90,8 @@ impl Buildpack for Pip {
 
     fn build(&self, ctx: &mut BuildContext) -> Result<Build, PipError> {
         ctx.output().section("Python packages (pip)");
-        let python = python::stack()?.version;
+        let stack = python::stack()?;
+        let python = stack.version;
         ctx.output().step(format!(
             "Using Python {} from the stack",
             python::short(&python)
@@ -109,7 +110,8 @@ impl Buildpack for Pip {
         let seed_key = seed::SeedKey {
             python,
             target: ctx.target().clone(),
-            layout: "2".to_string(),
+            // 3: venvs without pip of their own.
+            layout: "3".to_string(),
         };
         let key = VenvKey {
             python: seed_key.python.clone(),
@@ -119,7 +121,7 @@ impl Buildpack for Pip {
         };
         let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
         if venv.is_new() {
-            install_venv(ctx, &venv, &wanted, &seed_key)?;
+            install_venv(ctx, Path::new(&stack.executable), &venv, &wanted, &seed_key)?;
         } else {
             // The venv and its SBOMs stay in the previous image: nothing is restored or archived again.
             ctx.output()
@@ -140,6 +142,7 @@ impl Buildpack for Pip {
 /// and refreshes the copy.
 fn install_venv(
     ctx: &BuildContext,
+    python: &Path,
     venv: &Layer,
     wanted: &Requirements,
     seed_key: &seed::SeedKey,
@@ -168,13 +171,13 @@ fn install_venv(
         ctx.output().step(
             "Requirements changed: installing into a copy of the last venv (installed packages are not downloaded again)",
         );
-        install::install(ctx, venv.path(), &state, &wanted.text)?;
+        install::install(ctx, python, venv.path(), &state, &wanted.text)?;
         let removed = requirements::removed_names(&old.text, &wanted.text);
-        install::uninstall(ctx, venv.path(), &removed)?;
+        install::uninstall(ctx, python, venv.path(), &removed)?;
     } else {
-        install::create_venv(ctx, venv.path())?;
+        install::create_venv(ctx, python, venv.path())?;
         ctx.output().step("Installing requirements");
-        install::install(ctx, venv.path(), &state, &wanted.text)?;
+        install::install(ctx, python, venv.path(), &state, &wanted.text)?;
     }
     record(&state, wanted)?;
     let sbom = python_sbom::venv_sbom(venv.path())?;
