@@ -46,6 +46,11 @@
 
 pub mod data;
 
+/// The repository README's buildpack, compiled as a doctest so the README shows code that builds.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The serde version the formats use; derives in a buildpack that has no `serde` dependency can
 /// point at it with `#[serde(crate = "libbuildpack::serde")]`.
 pub use serde;

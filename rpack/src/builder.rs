@@ -530,7 +530,8 @@ fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) ->
         .iter()
         .map(|bp| {
             let info = &bp.descriptor.buildpack;
-            json!({ "id": info.id.as_str(), "version": info.version.to_string(), "homepage": info.homepage })
+            // `name` too: `pack builder inspect` shows it in its buildpacks table (`-` when missing).
+            json!({ "id": info.id.as_str(), "version": info.version.to_string(), "homepage": info.homepage, "name": info.name })
         })
         .collect();
     let metadata = json!({
@@ -577,15 +578,13 @@ impl Builder {
             .ok_or_else(|| BuilderError::NotABuilder {
                 image: name.to_string(),
             })?;
-        let run = metadata["stack"]["runImage"]["image"]
-            .as_str()
-            .unwrap_or_default();
+        let run = run_image_of(&metadata);
         let run_image = run
             .parse()
             .map_err(
                 |e: crate::reference::InvalidImageRef| BuilderError::BadImageRef {
                     path: store.image_layout(name).root().to_owned(),
-                    field: "stack.runImage.image",
+                    field: "images[0].image (or stack.runImage.image)",
                     value: run.to_owned(),
                     why: e.to_string(),
                 },
@@ -611,6 +610,18 @@ impl Builder {
             ),
         })
     }
+}
+
+/// The default run image a builder's metadata names: current pack writes only `images` (the run images of
+/// builder.toml's `[[run.images]]`), older pack and rpack also `stack.runImage`.
+fn run_image_of(metadata: &serde_json::Value) -> &str {
+    metadata["images"]
+        .as_array()
+        .and_then(|images| images.first())
+        .and_then(|first| first["image"].as_str())
+        .filter(|image| !image.is_empty())
+        .or_else(|| metadata["stack"]["runImage"]["image"].as_str())
+        .unwrap_or_default()
 }
 
 fn suffix_name(action: libbuildpack::data::EnvAction) -> &'static str {
@@ -736,4 +747,18 @@ fn resolve_order(
         order,
         ..OrderToml::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_image_comes_from_images_as_pack_writes_it_or_from_the_stack() {
+        let pack = json!({ "images": [{ "image": "registry.example/run:v2" }], "stack": { "runImage": { "image": "" } } });
+        assert_eq!(run_image_of(&pack), "registry.example/run:v2");
+        let older = json!({ "stack": { "runImage": { "image": "localhost/run:v1" } } });
+        assert_eq!(run_image_of(&older), "localhost/run:v1");
+        assert_eq!(run_image_of(&json!({})), "");
+    }
 }

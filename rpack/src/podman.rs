@@ -52,6 +52,9 @@ pub enum PodmanError {
         #[source]
         source: io::Error,
     },
+    /// The colon-free link to a layout could not be made.
+    #[error("could not link the image layout to a path without ':' for skopeo")]
+    LinkLayout(#[source] io::Error),
     /// A podman command failed.
     #[error("`podman {args}` failed: {stderr}")]
     Failed {
@@ -169,7 +172,13 @@ impl Podman {
             let started = Instant::now();
             // skopeo names the destination itself; `podman pull oci:<path>` derives a name from the path, which
             // fails for paths like ~/.local (a component starting with a dot is not a valid reference).
-            let source = format!("oci:{}", layout.root().display());
+            // skopeo's `oci:` transport splits its argument at the first colon, so a layout under a registry
+            // name with a port (`127.0.0.1:5000/app`) is handed over through a link whose path has none.
+            let link = colon_free(layout.root()).map_err(PodmanError::LinkLayout)?;
+            let path = link
+                .as_ref()
+                .map_or(layout.root(), |(_, path)| path.as_path());
+            let source = format!("oci:{}", path.display());
             let dest = format!("containers-storage:{name}");
             let output = Command::new("skopeo")
                 .args(["--insecure-policy", "copy", "--quiet", &source, &dest])
@@ -185,5 +194,50 @@ impl Podman {
             ui.done(&format!("Imported {name} into podman"), started.elapsed());
         }
         Ok(id)
+    }
+}
+
+/// A path to `dir` without `:` (a symlink in a new temp dir) when `dir`'s path has one; `None` when it has none.
+/// The link lives as long as the returned temp dir.
+fn colon_free(dir: &Path) -> io::Result<Option<(tempfile::TempDir, PathBuf)>> {
+    if !dir.as_os_str().as_encoded_bytes().contains(&b':') {
+        return Ok(None);
+    }
+    let tmp = tempfile::Builder::new().prefix("rpack-oci-").tempdir()?;
+    let link = tmp.path().join("layout");
+    if link.as_os_str().as_encoded_bytes().contains(&b':') {
+        return Err(io::Error::other(format!(
+            "the temp dir {} has ':' in its path too",
+            tmp.path().display()
+        )));
+    }
+    std::os::unix::fs::symlink(dir, &link)?;
+    Ok(Some((tmp, link)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_layout_path_with_a_colon_is_reached_through_a_link_without_one() {
+        let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let plain = root.path().join("localhost/app/latest");
+        assert!(
+            colon_free(&plain)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_none()
+        );
+        let with_port = root.path().join("127.0.0.1:5000/app/latest");
+        std::fs::create_dir_all(&with_port).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(with_port.join("index.json"), "{}").unwrap_or_else(|e| panic!("{e}"));
+        let (_tmp, link) = colon_free(&with_port)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("a link is needed"));
+        assert!(!link.display().to_string().contains(':'));
+        assert_eq!(
+            std::fs::read_to_string(link.join("index.json")).unwrap_or_default(),
+            "{}"
+        );
     }
 }

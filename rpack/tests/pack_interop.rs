@@ -296,3 +296,112 @@ fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
         ours["test/script"]["1.2.3"]["layerDiffID"]
     );
 }
+
+/// Issue 16: a builder made by current pack (run image in `images`, not `stack.runImage`) with one of our
+/// buildpacks, pulled from a registry under its `host:port/...` name, builds and runs an app with `rpack build`;
+/// and pack reads an rpack builder's buildpack names.
+#[test]
+fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let registry = Registry::start();
+    let host = registry.host();
+    let home = std::env::var_os("RPACK_HOME").map(PathBuf::from);
+    let rpack = |args: &[&str]| rpack_home_ok(home.as_deref(), args);
+
+    // The tiny stack in the registry, as any platform would get it.
+    let (build_image, run_image) = (
+        format!("{host}/interop/tiny-build:latest"),
+        format!("{host}/interop/tiny-run:latest"),
+    );
+    rpack(&["stack", "create", "--name", "tiny"]);
+    rpack(&[
+        "push",
+        "localhost/rpack/tiny-build:latest",
+        "--to",
+        &build_image,
+    ]);
+    rpack(&[
+        "push",
+        "localhost/rpack/tiny-run:latest",
+        "--to",
+        &run_image,
+    ]);
+
+    // A shell buildpack with a name.
+    let bp = dir.join("bp");
+    write(
+        &bp.join("buildpack.toml"),
+        "api = \"0.10\"\n[buildpack]\nid = \"interop/named\"\nversion = \"0.0.1\"\nname = \"Interop Named Probe\"\n\
+         [[targets]]\nos = \"linux\"\n",
+    );
+    write(&bp.join("bin/detect"), "#!/bin/sh\nexit 0\n");
+    write(
+        &bp.join("bin/build"),
+        "#!/bin/sh\nset -eu\nprintf '[[processes]]\\ntype = \"web\"\\ncommand = [\"echo\", \"built by a pack builder\"]\\ndefault = true\\n' > \"$CNB_LAYERS_DIR/launch.toml\"\n",
+    );
+    for script in ["bin/detect", "bin/build"] {
+        std::fs::set_permissions(
+            bp.join(script),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let store_lifecycle = rpack::store::Store::from_env()
+        .unwrap()
+        .lifecycles_dir()
+        .join(rpack::lifecycle::DEFAULT_VERSION);
+    write(
+        &dir.join("builder.toml"),
+        &format!(
+            "[[buildpacks]]\nuri = \"{}\"\n[[order]]\n[[order.group]]\nid = \"interop/named\"\n\
+             [lifecycle]\nuri = \"{}\"\n[build]\nimage = \"{build_image}\"\n[[run.images]]\nimage = \"{run_image}\"\n",
+            bp.display(),
+            store_lifecycle.display()
+        ),
+    );
+
+    // pack makes the builder; rpack pulls it and its run image under their registry names and builds with it.
+    let pack_builder = format!("{host}/interop/pack-builder:latest");
+    pack_ok(
+        dir,
+        &[
+            "builder",
+            "create",
+            &pack_builder,
+            "--config",
+            "builder.toml",
+            "--publish",
+        ],
+    );
+    rpack(&["pull", &pack_builder]);
+    rpack(&["pull", &run_image]);
+    let app = dir.join("app");
+    write(&app.join("hello.txt"), "hi\n");
+    let image = "localhost/rpack-test/pack-builder-app:latest";
+    rpack(&[
+        "build",
+        image,
+        "--path",
+        app.to_str().unwrap(),
+        "--builder",
+        &pack_builder,
+    ]);
+    assert_eq!(rpack(&["run", image]).0.trim(), "built by a pack builder");
+
+    // rpack makes a builder from the same builder.toml; pack reads it back from the registry with its names.
+    let ours = "localhost/rpack-test/interop-named-builder:latest";
+    rpack(&["pull", &build_image]);
+    rpack(&[
+        "builder",
+        "create",
+        ours,
+        "--config",
+        dir.join("builder.toml").to_str().unwrap(),
+    ]);
+    let pushed = format!("{host}/interop/rpack-builder:latest");
+    rpack(&["push", ours, "--to", &pushed]);
+    let text = pack_ok(dir, &["builder", "inspect", &pushed]);
+    let remote = text.split("LOCAL:").next().unwrap();
+    assert!(remote.contains("Interop Named Probe"), "{text}");
+}
