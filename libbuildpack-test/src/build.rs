@@ -68,6 +68,13 @@ impl TestBuild {
         crate::redact(&self.output[start..])
     }
 
+    /// The buildpacks of the group that passed detection, as `(id, version)`, from the lifecycle's
+    /// `N of M buildpacks participating` list (its columns are padded to the longest id).
+    #[must_use]
+    pub fn participating(&self) -> Vec<(String, String)> {
+        participating(&self.output)
+    }
+
     /// Whether the build passed.
     #[must_use]
     pub fn passed(&self) -> bool {
@@ -197,4 +204,38 @@ fn free_port() -> Option<u16> {
         .local_addr()
         .ok()
         .map(|a| a.port())
+}
+
+/// See [`TestBuild::participating`].
+fn participating(output: &str) -> Vec<(String, String)> {
+    output
+        .lines()
+        .skip_while(|l| !l.contains("buildpacks participating"))
+        .skip(1)
+        .map_while(
+            |l| match l.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [id, version] if !id.starts_with("===>") => {
+                    Some(((*id).to_owned(), (*version).to_owned()))
+                }
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn participating_buildpacks_are_read_from_the_padded_detect_list() {
+        let output = "===> DETECTING\n2 of 3 buildpacks participating\nlibbuildpack/uv        0.1.0\n\
+                      libbuildpack/processes 0.1.0\n===> RESTORING\n";
+        assert_eq!(
+            super::participating(output),
+            [
+                ("libbuildpack/uv".to_owned(), "0.1.0".to_owned()),
+                ("libbuildpack/processes".to_owned(), "0.1.0".to_owned())
+            ]
+        );
+        assert!(super::participating("no detect output").is_empty());
+    }
 }

@@ -16,7 +16,13 @@ fn sklearn_app_serves_a_prediction_on_cpu() -> Result<(), TestError> {
     )?;
     eprintln!("build: {:?}", started.elapsed());
     let log = build.stdout();
-    assert_contains!(log, "libbuildpack/ml 0.1.0");
+    assert!(
+        build
+            .participating()
+            .contains(&("libbuildpack/ml".to_owned(), "0.1.0".to_owned())),
+        "{}",
+        build.stdout()
+    );
     assert_contains!(log, "Accelerator: cpu; frameworks: scikit-learn");
     assert_eq!(
         build
