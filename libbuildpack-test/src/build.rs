@@ -68,8 +68,8 @@ impl TestBuild {
         crate::redact(&self.output[start..])
     }
 
-    /// The buildpacks of the group that passed detection, as `(id, version)`, from the lifecycle's
-    /// `N of M buildpacks participating` list (its columns are padded to the longest id).
+    /// The buildpacks of the group that passed detection, as `(id, version)`, from the list the lifecycle
+    /// prints after `===> DETECTING` (its columns are padded to the longest id).
     #[must_use]
     pub fn participating(&self) -> Vec<(String, String)> {
         participating(&self.output)
@@ -206,15 +206,17 @@ fn free_port() -> Option<u16> {
         .map(|a| a.port())
 }
 
-/// See [`TestBuild::participating`].
+/// See [`TestBuild::participating`]: the `id version` lines the lifecycle prints after `===> DETECTING` (after
+/// `N of M buildpacks participating` when some optional ones did not pass), up to the next phase.
 fn participating(output: &str) -> Vec<(String, String)> {
     output
         .lines()
-        .skip_while(|l| !l.contains("buildpacks participating"))
+        .skip_while(|l| l.trim() != "===> DETECTING")
         .skip(1)
-        .map_while(
+        .take_while(|l| !l.starts_with("===>"))
+        .filter_map(
             |l| match l.split_whitespace().collect::<Vec<_>>().as_slice() {
-                [id, version] if !id.starts_with("===>") => {
+                [id, version] if version.starts_with(|c: char| c.is_ascii_digit()) => {
                     Some(((*id).to_owned(), (*version).to_owned()))
                 }
                 _ => None,
@@ -237,5 +239,11 @@ mod tests {
             ]
         );
         assert!(super::participating("no detect output").is_empty());
+        // When every buildpack of the group passes, the lifecycle prints no count.
+        let all = "===> DETECTING\nlibbuildpack/pip 0.1.0\n===> RESTORING\nother 1.0\n";
+        assert_eq!(
+            super::participating(all),
+            [("libbuildpack/pip".to_owned(), "0.1.0".to_owned())]
+        );
     }
 }
