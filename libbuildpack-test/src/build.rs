@@ -75,6 +75,12 @@ impl TestBuild {
         participating(&self.output)
     }
 
+    /// Whether the buildpack `id` was in the group that passed detection (any version).
+    #[must_use]
+    pub fn participated(&self, id: &str) -> bool {
+        self.participating().iter().any(|(found, _)| found == id)
+    }
+
     /// Whether the build passed.
     #[must_use]
     pub fn passed(&self) -> bool {
