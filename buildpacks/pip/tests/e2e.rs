@@ -47,13 +47,7 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     let started = std::time::Instant::now();
     let build = TestRunner::shared()?.build(config)?;
     eprintln!("first build: {:?}", started.elapsed());
-    assert!(
-        build
-            .participating()
-            .contains(&("libbuildpack/pip".to_owned(), "0.1.0".to_owned())),
-        "{}",
-        build.stdout()
-    );
+    assert!(build.participated("libbuildpack/pip"), "{}", build.stdout());
     assert_contains!(build.stdout(), "Installing requirements");
     assert_contains!(build.stdout(), "No Procfile: serving app:app with gunicorn");
 
