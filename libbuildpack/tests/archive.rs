@@ -417,7 +417,7 @@ fn an_archive_expanding_past_the_byte_cap_is_refused_naming_the_cap() {
         "{err:?}"
     );
     let text = err.to_string();
-    assert!(text.contains("more than 1048576 bytes"), "{text}");
+    assert!(text.contains("more than 1048576 bytes (1.0 MiB)"), "{text}");
     assert!(text.contains("Extract::max_bytes"), "{text}");
     // Refused from the header, before any content is written.
     assert!(!sandbox.dest().join("zeros").exists());

@@ -580,15 +580,25 @@ pub enum ArchiveError {
 
 fn too_large(cap: Cap, limit: u64) -> String {
     match cap {
-        Cap::Bytes => {
-            #[allow(clippy::cast_precision_loss)] // one decimal shown
-            let gib = limit as f64 / f64::from(1u32 << 30);
-            format!(
-                "the archive expands to more than {limit} bytes ({gib:.1} GiB), the cap on one extraction"
-            )
-        }
+        Cap::Bytes => format!(
+            "the archive expands to more than {limit} bytes{}, the cap on one extraction",
+            readable(limit)
+        ),
         Cap::Entries => {
             format!("the archive has more than {limit} entries, the cap on one extraction")
         }
+    }
+}
+
+/// ` (8.0 GiB)`, ` (1.5 MiB)`; nothing under a MiB, where the byte count reads well enough.
+fn readable(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // one decimal shown
+    let value = bytes as f64;
+    if bytes >= 1 << 30 {
+        format!(" ({:.1} GiB)", value / f64::from(1u32 << 30))
+    } else if bytes >= 1 << 20 {
+        format!(" ({:.1} MiB)", value / f64::from(1u32 << 20))
+    } else {
+        String::new()
     }
 }
