@@ -9,7 +9,7 @@
 //!   at launch).
 //! - `sbom` (feature `sbom`): `CycloneDX` and SPDX files from one package list.
 //! - `download` (feature `download`): checksum-verified downloads with retries.
-//! - `archive` (feature `archive`): safe `.tar`/`.tar.gz` extraction.
+//! - `archive` (feature `archive`, no runtime needed): safe `.tar`/`.tar.gz` extraction with size caps.
 //! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
 //!   out as the lifecycle would.
 //!

@@ -1,165 +1,16 @@
-//! The helpers authors always rewrite: safe archive extraction against crafted archives, and
-//! checksum-verified downloads against a loopback HTTP server (never the internet).
+//! The helpers authors always rewrite: checksum-verified downloads against a loopback HTTP server (never
+//! the internet). Archive extraction has its own tests in `archive.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libbuildpack::Output;
-use libbuildpack::archive::{ArchiveError, extract_tar, extract_tar_gz};
 use libbuildpack::download::{Download, DownloadError};
-
-/// A tar entry whose name is written raw, so `..` and absolute paths can be crafted.
-fn entry(
-    builder: &mut tar::Builder<Vec<u8>>,
-    name: &str,
-    kind: tar::EntryType,
-    link: Option<&str>,
-    data: &[u8],
-) {
-    let mut header = tar::Header::new_gnu();
-    {
-        let raw = header.as_old_mut();
-        raw.name[..name.len()].copy_from_slice(name.as_bytes());
-        if let Some(link) = link {
-            raw.linkname[..link.len()].copy_from_slice(link.as_bytes());
-        }
-    }
-    header.set_entry_type(kind);
-    header.set_size(data.len() as u64);
-    header.set_mode(0o755);
-    header.set_cksum();
-    builder.append(&header, data).unwrap();
-}
-
-fn archive(entries: &[(&str, tar::EntryType, Option<&str>, &str)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, kind, link, data) in entries {
-        entry(&mut builder, name, *kind, *link, data.as_bytes());
-    }
-    builder.into_inner().unwrap()
-}
-
-use tar::EntryType::{Block, Char, Directory, Fifo, Link, Regular, Symlink};
-
-#[test]
-fn extracts_files_dirs_links_and_modes() {
-    let tar = archive(&[
-        ("top/", Directory, None, ""),
-        ("top/bin/", Directory, None, ""),
-        ("top/bin/tool", Regular, None, "#!/bin/sh\n"),
-        ("top/bin/alias", Symlink, Some("tool"), ""),
-        ("top/bin/hard", Link, Some("top/bin/tool"), ""),
-    ]);
-    let dest = tempfile::tempdir().unwrap();
-    extract_tar(tar.as_slice(), dest.path(), 1).unwrap();
-    let tool = dest.path().join("bin/tool");
-    assert_eq!(std::fs::read_to_string(&tool).unwrap(), "#!/bin/sh\n");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&tool).unwrap().permissions().mode() & 0o777,
-            0o755
-        );
-    }
-    assert_eq!(
-        std::fs::read_link(dest.path().join("bin/alias")).unwrap(),
-        Path::new("tool")
-    );
-    assert_eq!(
-        std::fs::read_to_string(dest.path().join("bin/hard")).unwrap(),
-        "#!/bin/sh\n"
-    );
-}
-
-#[test]
-fn extracts_tar_gz() {
-    let tar = archive(&[("a.txt", Regular, None, "hi")]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
-    let dest = tempfile::tempdir().unwrap();
-    extract_tar_gz(gz.finish().unwrap().as_slice(), dest.path(), 0).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(dest.path().join("a.txt")).unwrap(),
-        "hi"
-    );
-}
-
-fn refused(entries: &[(&str, tar::EntryType, Option<&str>, &str)], reason: &str) {
-    let outer = tempfile::tempdir().unwrap();
-    let dest = outer.path().join("dest");
-    let err = extract_tar(archive(entries).as_slice(), &dest, 0).unwrap_err();
-    assert!(matches!(err, ArchiveError::Unsafe { .. }), "{err}");
-    assert!(err.to_string().contains(reason), "{err}");
-    assert!(!outer.path().join("evil").exists());
-}
-
-#[test]
-fn refuses_parent_dir_entries() {
-    refused(&[("../evil", Regular, None, "x")], "'..'");
-    refused(&[("a/../../evil", Regular, None, "x")], "'..'");
-}
-
-#[test]
-fn refuses_absolute_paths() {
-    refused(&[("/tmp/evil", Regular, None, "x")], "absolute path");
-}
-
-#[test]
-fn refuses_symlinks_escaping_the_destination() {
-    refused(
-        &[("link", Symlink, Some("../evil"), "")],
-        "outside the destination",
-    );
-    refused(&[("link", Symlink, Some("/etc"), "")], "absolute target");
-    refused(
-        &[("a/link", Symlink, Some("../../evil"), "")],
-        "outside the destination",
-    );
-}
-
-#[test]
-fn refuses_writing_through_a_symlink() {
-    refused(
-        &[
-            ("dir", Symlink, Some("."), ""),
-            ("dir/file", Regular, None, "x"),
-        ],
-        "below a symlink",
-    );
-}
-
-#[test]
-fn refuses_hard_links_escaping_the_destination() {
-    refused(
-        &[("hard", Link, Some("../evil"), "")],
-        "outside the destination",
-    );
-    refused(
-        &[("hard", Link, Some("/etc/passwd"), "")],
-        "outside the destination",
-    );
-}
-
-#[test]
-fn refuses_device_files_and_fifos() {
-    refused(&[("dev", Char, None, "")], "device file");
-    refused(&[("blk", Block, None, "")], "device file");
-    refused(&[("fifo", Fifo, None, "")], "FIFO");
-}
-
-#[test]
-fn corrupt_archive_is_a_read_error() {
-    let dest = tempfile::tempdir().unwrap();
-    let err = extract_tar_gz(&b"not gzip"[..], dest.path(), 0).unwrap_err();
-    assert!(matches!(err, ArchiveError::Read(_)), "{err}");
-}
 
 /// A loopback HTTP/1.1 server answering each request with the next response in `script`.
 /// Returns its base URL and a request counter.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::Error;
-use crate::archive::{self, AbsolutePaths, ArchiveError};
+use crate::extract::{self, ArchiveError, Kind};
 use crate::oci::{Digest, Image, Layout};
 use crate::reference::ImageRef;
 use crate::store::Store;
@@ -381,15 +381,12 @@ pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error>
     let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
     let staged = work.path().join("layout");
     let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
-    archive::extract(
-        io::BufReader::new(reader),
-        &staged,
-        AbsolutePaths::RootRelative,
-    )
-    .map_err(|source| ImagesError::Archive {
-        path: file.to_owned(),
-        source,
-    })?;
+    extract::extractor(&staged, Kind::OciArchive)
+        .tar(io::BufReader::new(reader))
+        .map_err(|source| ImagesError::Archive {
+            path: file.to_owned(),
+            source,
+        })?;
     let layout = Layout::open(&staged);
     verify_blobs(&layout, file)?;
     let mut descriptor = layout.image_descriptor()?;

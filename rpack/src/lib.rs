@@ -3,10 +3,10 @@
 //!
 //! The CLI (`rpack`) is a thin shell over this library; `libbuildpack-test` drives real builds through it.
 
-pub mod archive;
 pub mod builder;
 pub mod doctor;
 mod error;
+pub mod extract;
 pub mod images;
 pub mod inspect;
 pub mod lifecycle;

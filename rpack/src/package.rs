@@ -25,7 +25,7 @@ use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
 pub use self::cargo::target_installed;
 use crate::Error;
-use crate::archive::{self, AbsolutePaths, ArchiveError};
+use crate::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
 use crate::ui::Ui;
 
 /// The target buildpack binaries are built for: static, so they run on any Linux base image.
@@ -123,6 +123,15 @@ pub enum PackageError {
         /// Why.
         #[source]
         source: ArchiveError,
+    },
+    /// A buildpack dir or file in an extracted `.cnb` leads out of it through a symlink.
+    #[error("could not read a buildpack from {path}")]
+    Tree {
+        /// The `.cnb` file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: TreeError,
     },
     /// A file is not a buildpackage.
     #[error("{path} is not a buildpackage: {why}")]
@@ -224,7 +233,11 @@ impl PackageError {
             Self::TargetMismatch { .. } => {
                 Some("package for one of the buildpack's targets with --target, or add the target to buildpack.toml".to_owned())
             }
-            Self::Archive { .. } => Some(
+            Self::Archive {
+                source: ArchiveError::TooLarge { .. },
+                ..
+            } => None,
+            Self::Archive { .. } | Self::Tree { .. } => Some(
                 "rpack only reads archives whose entries stay inside them; get the file from a trusted source or repackage it"
                     .to_owned(),
             ),
@@ -296,7 +309,7 @@ pub fn prepare_for(
         fs_err::copy(&from, bin.join(extra)).map_err(io_err("copy", &from))?;
     }
     for include in &info.include {
-        let rel = archive::entry_path(include, AbsolutePaths::Refuse).map_err(|source| {
+        let rel = entry_path(Path::new(include), AbsolutePaths::Refuse).map_err(|source| {
             PackageError::Archive {
                 path: manifest.clone(),
                 source,

@@ -3,13 +3,17 @@
 //! `DIR/layers/sbom/launch/<escaped buildpack id>/<layer>/sbom.cdx.json`, `.../sbom.spdx.json` and so on.
 //!
 //! The layer is extracted with rpack's safe extraction (no `..`, no links out of the tree, no device files)
-//! into a temp dir inside `DIR`, and its `layers/sbom` dir then replaces `DIR/layers/sbom`.
+//! into a temp dir inside `DIR`, and its `layers/sbom` dir then replaces `DIR/layers/sbom`. An SBOM layer
+//! holds files and dirs only: one with a symlink on the way to or below `layers/sbom` is refused, since the
+//! dir rpack creates, lists and moves must be the one in the layer.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
-use crate::archive::{self, AbsolutePaths, ArchiveError};
+use libbuildpack::archive::EntryName;
+
+use crate::extract::{self, ArchiveError, Kind};
 use crate::oci::{Digest, Image};
 use crate::rebase::METADATA_LABEL;
 use crate::reference::ImageRef;
@@ -48,6 +52,16 @@ pub enum SbomError {
         /// Why.
         #[source]
         source: ArchiveError,
+    },
+    /// The layer has a symlink where SBOM files or their dirs belong.
+    #[error(
+        "{image}: its SBOM layer has a symlink at {path}, where only SBOM files and dirs belong"
+    )]
+    Link {
+        /// The image.
+        image: String,
+        /// The link, relative to the layer's root.
+        path: EntryName,
     },
     /// A file operation failed.
     #[error("could not {action} {path}")]
@@ -133,19 +147,14 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
         .map_err(io_err("create a temp dir in", output_dir))?;
     let file = fs_err::File::open(&blob_path).map_err(io_err("read", &blob_path))?;
     let staged = work.path().join("root");
-    archive::extract(
-        flate2::read::GzDecoder::new(io::BufReader::new(file)),
-        &staged,
-        AbsolutePaths::RootRelative,
-    )
-    .map_err(|source| SbomError::Extract {
-        image: name.clone(),
-        source,
-    })?;
+    extract::extractor(&staged, Kind::SbomLayer)
+        .tar_gz(io::BufReader::new(file))
+        .map_err(|source| SbomError::Extract {
+            image: name.clone(),
+            source,
+        })?;
     let staged_sbom = staged.join("layers").join("sbom");
-    fs_err::create_dir_all(&staged_sbom).map_err(io_err("create", &staged_sbom))?;
-    let mut files = Vec::new();
-    list_files(&staged_sbom, &mut files).map_err(io_err("read", &staged_sbom))?;
+    let files = sbom_files(&staged, &name)?;
     let dest = output_dir.join("layers").join("sbom");
     crate::store::replace_dir(&staged_sbom, &dest).map_err(io_err("move into place", &dest))?;
     let mut files: Vec<PathBuf> = files
@@ -156,14 +165,93 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
     Ok(files)
 }
 
-fn list_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in fs_err::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            list_files(&entry.path(), out)?;
-        } else {
-            out.push(entry.path());
+/// The files under `root/layers/sbom` (created empty when the layer has none), refusing a symlink on the way
+/// or below it: following one, rpack would create, list and move a dir outside the layer.
+fn sbom_files(root: &Path, image: &str) -> Result<Vec<PathBuf>, SbomError> {
+    let link_at = |path: &Path| SbomError::Link {
+        image: image.to_owned(),
+        path: EntryName::from_path(path.strip_prefix(root).unwrap_or(path)),
+    };
+    let layers = root.join("layers");
+    let sbom = layers.join("sbom");
+    for dir in [&layers, &sbom] {
+        if fs_err::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(link_at(dir));
         }
     }
-    Ok(())
+    fs_err::create_dir_all(&sbom).map_err(io_err("create", &sbom))?;
+    let mut files = Vec::new();
+    let mut dirs = vec![sbom];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs_err::read_dir(&dir).map_err(io_err("read", &dir))? {
+            let entry = entry.map_err(io_err("read", &dir))?;
+            let kind = entry.file_type().map_err(io_err("read", &entry.path()))?;
+            if kind.is_symlink() {
+                return Err(link_at(&entry.path()));
+            } else if kind.is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files.push(entry.path());
+            }
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect: with `layers` a link to a host dir, rpack created `sbom` there and moved it into the output.
+    #[test]
+    fn an_sbom_layer_whose_layers_dir_is_a_symlink_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, host) = (dir.path().join("root"), dir.path().join("host"));
+        fs_err::create_dir_all(&root).unwrap();
+        fs_err::create_dir_all(&host).unwrap();
+        std::os::unix::fs::symlink(&host, root.join("layers")).unwrap();
+        let err = sbom_files(&root, "app").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "app: its SBOM layer has a symlink at \"layers\", where only SBOM files and dirs belong"
+        );
+        assert!(!host.join("sbom").exists());
+    }
+
+    #[test]
+    fn an_sbom_layer_with_a_symlink_among_its_files_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs_err::create_dir_all(root.join("layers/sbom/launch/x")).unwrap();
+        fs_err::write(root.join("layers/sbom/launch/x/sbom.cdx.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(
+            "/etc/passwd",
+            root.join("layers/sbom/launch/x/sbom.spdx.json"),
+        )
+        .unwrap();
+        let err = sbom_files(&root, "app").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("layers/sbom/launch/x/sbom.spdx.json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sbom_files_lists_every_file_below_layers_sbom() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        fs_err::create_dir_all(root.join("layers/sbom/launch/x")).unwrap();
+        fs_err::write(root.join("layers/sbom/launch/x/sbom.cdx.json"), "{}").unwrap();
+        fs_err::write(root.join("layers/sbom/launch/sbom.spdx.json"), "{}").unwrap();
+        let mut files = sbom_files(&root, "app").unwrap();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                root.join("layers/sbom/launch/sbom.spdx.json"),
+                root.join("layers/sbom/launch/x/sbom.cdx.json")
+            ]
+        );
+    }
 }

@@ -784,3 +784,152 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
     let err = env.fails(&["buildpack", "new", "my-bp"]);
     assert!(err.contains("exists already"), "{err}");
 }
+
+/// A host dir an attacker wants copied into rpack's output: a valid buildpack with a file that must never
+/// leave the host.
+fn host_buildpack(env: &Env) -> PathBuf {
+    let host = env.path("host");
+    let bp = host.join("1.2.3");
+    fs_err::create_dir_all(bp.join("bin")).unwrap();
+    fs_err::copy(
+        fixture("script-bp/buildpack.toml"),
+        bp.join("buildpack.toml"),
+    )
+    .unwrap();
+    for bin in ["build", "detect"] {
+        fs_err::copy(fixture("script-bp/bin").join(bin), bp.join("bin").join(bin)).unwrap();
+    }
+    fs_err::write(bp.join("host-secret.txt"), "host secret").unwrap();
+    host
+}
+
+/// A `.cnb` made with rpack's own OCI API whose one layer has `cnb/buildpacks/test_script` as an absolute
+/// symlink to `host`, and labels listing `test/script 1.2.3` in it.
+fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
+    use rpack::oci::{Image, LayerWriter, Layout};
+    use rpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
+    let layout = Layout::create(env.path("hostile-layout")).unwrap();
+    let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+    let mut layer = LayerWriter::new(&layout).unwrap();
+    layer.dir("cnb", 0o755).unwrap();
+    layer.dir("cnb/buildpacks", 0o755).unwrap();
+    layer
+        .symlink("cnb/buildpacks/test_script", host.to_str().unwrap())
+        .unwrap();
+    let written = layer.finish().unwrap();
+    image.add_layer(&written, "hostile").unwrap();
+    let main =
+        serde_json::json!({ "id": "test/script", "version": "1.2.3", "stacks": [{ "id": "*" }] });
+    let layers = serde_json::json!({
+        "test/script": { "1.2.3": { "api": "0.10", "layerDiffID": written.diff_id.to_string() } }
+    });
+    image.set_label(BUILDPACKAGE_LABEL, &main.to_string());
+    image.set_label(LAYERS_LABEL, &layers.to_string());
+    image.save("1.2.3").unwrap();
+    let path = env.path("hostile.cnb");
+    write_archive(layout.root(), fs_err::File::create(&path).unwrap()).unwrap();
+    path
+}
+
+/// Defect (issue 13): the absolute link was extracted as is, so packaging a composite with this `.cnb` as a
+/// dependency copied the host dir, secret included, into the new `.cnb`.
+#[test]
+fn a_cnb_whose_buildpack_dir_links_to_the_host_does_not_bring_host_files_into_a_package() {
+    let env = Env::new();
+    let host = host_buildpack(&env);
+    let hostile = cnb_linking_to(&env, &host);
+    let dir = env.path("meta");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::copy(
+        fixture("composite/buildpack.toml"),
+        dir.join("buildpack.toml"),
+    )
+    .unwrap();
+    let dep = fixture("dep-bp");
+    fs_err::write(
+        dir.join("package.toml"),
+        format!("[[dependencies]]\nuri = {hostile:?}\n[[dependencies]]\nuri = {dep:?}\n"),
+    )
+    .unwrap();
+    let out = env.rpack(&["buildpack", "package", "--path", "meta", "-o", "meta.cnb"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        let leaked = Cnb::read(&env.path("meta.cnb"))
+            .layers()
+            .into_iter()
+            .flatten()
+            .any(|(_, _, data)| data == b"host secret");
+        panic!("packaged from a link to the host (host file in the package: {leaked})");
+    }
+    // The link now leads to `<image root>/<host path>`, which the .cnb does not have.
+    assert!(
+        stderr.contains("could not read a buildpack from") && stderr.contains("hostile.cnb"),
+        "{stderr}"
+    );
+    assert!(!env.path("meta.cnb").exists());
+    assert!(host.join("1.2.3/host-secret.txt").is_file());
+}
+
+/// Defect (issue 13): an SBOM layer with `layers` an absolute symlink to a host dir made `rpack sbom
+/// download` create `sbom` in that host dir and move it into the output.
+#[test]
+fn sbom_download_of_a_layer_linking_to_the_host_leaves_the_host_alone() {
+    use rpack::oci::{Image, LayerWriter, Layout};
+    let env = Env::new();
+    let host = env.path("host");
+    fs_err::create_dir_all(host.join("sbom")).unwrap();
+    fs_err::write(host.join("sbom/host-secret.txt"), "host secret").unwrap();
+    let store = rpack::store::Store::at(env.path("home")).unwrap();
+    let reference: rpack::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
+    let layout = Layout::create(store.image_layout(&reference).root()).unwrap();
+    let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+    let mut layer = LayerWriter::new(&layout).unwrap();
+    layer.symlink("layers", host.to_str().unwrap()).unwrap();
+    let written = layer.finish().unwrap();
+    image.add_layer(&written, "sbom").unwrap();
+    let metadata = serde_json::json!({ "sbom": { "sha": written.diff_id.to_string() } });
+    image.set_label("io.buildpacks.lifecycle.metadata", &metadata.to_string());
+    image.save(reference.tag()).unwrap();
+
+    let err = env.fails(&["sbom", "download", "localhost/t/app:latest", "-o", "out"]);
+    assert!(err.contains("symlink at \"layers\""), "{err}");
+    assert!(host.join("sbom/host-secret.txt").is_file());
+    assert!(!env.path("out/layers/sbom/host-secret.txt").exists());
+}
+
+/// Defect (issue 13): no cap on what a `.cnb` expands to. The cap comes from the environment here to keep
+/// the test small; the error names it and the variable that raises it.
+#[test]
+fn a_cnb_expanding_past_the_cap_is_refused_naming_the_variable_that_raises_it() {
+    let env = Env::new();
+    let path = env.package("script-bp", "a.cnb");
+    let out = env.rpack_env(
+        &["inspect", path.to_str().unwrap()],
+        &[("RPACK_MAX_ARCHIVE_BYTES", "4096")],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("more than 4096 bytes"), "{err}");
+    assert!(err.contains("set RPACK_MAX_ARCHIVE_BYTES"), "{err}");
+    assert!(!err.contains("hint: rpack only reads archives"), "{err}");
+}
+
+/// An entry whose name would drive the terminal is named escaped, never raw.
+#[test]
+fn image_import_names_a_hostile_entry_escaped() {
+    let env = Env::new();
+    let mut header = tar::Header::new_gnu();
+    let name = b"\x1b]0;pwned\x07/../../evil";
+    header.as_old_mut().name[..name.len()].copy_from_slice(name);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(1);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append(&header, &b"x"[..]).unwrap();
+    fs_err::write(env.path("bad.tar"), builder.into_inner().unwrap()).unwrap();
+    let err = env.fails(&["image", "import", "bad.tar", "localhost/bad:1"]);
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+    assert!(err.contains(r"\u{1b}]0;pwned\u{7}/../../evil"), "{err}");
+    assert!(!env.path("evil").exists());
+}

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{BuildpackDir, PackageError, io_err};
 use crate::Error;
-use crate::archive::{self, AbsolutePaths};
+use crate::extract::{self, Kind};
 use crate::oci::{Image, LayerWriter, Layout};
 
 /// The label naming the buildpackage's main buildpack.
@@ -274,15 +274,12 @@ pub fn write_archive_of(
 pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
     let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
     let dir = work.join("layout");
-    archive::extract(
-        io::BufReader::new(reader),
-        &dir,
-        AbsolutePaths::RootRelative,
-    )
-    .map_err(|source| PackageError::Archive {
-        path: file.to_owned(),
-        source,
-    })?;
+    extract::extractor(&dir, Kind::Buildpackage)
+        .tar(io::BufReader::new(reader))
+        .map_err(|source| PackageError::Archive {
+            path: file.to_owned(),
+            source,
+        })?;
     Ok(Image::load(Layout::open(dir))?)
 }
 
@@ -307,6 +304,8 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         .and_then(|l| serde_json::from_str(&l).ok())
         .unwrap_or_default();
     let root = work.join("root");
+    // One extractor for every layer: the caps apply to the buildpackage as a whole.
+    let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
     for layer in image.layers() {
         let digest: crate::oci::Digest = layer
             .digest()
@@ -317,13 +316,9 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         let reader = io::BufReader::new(fs_err::File::open(&blob).map_err(io_err("open", &blob))?);
         let media = layer.media_type().to_string();
         let extracted = if media.contains("gzip") {
-            archive::extract(
-                flate2::read::GzDecoder::new(reader),
-                &root,
-                AbsolutePaths::RootRelative,
-            )
+            layers_extract.tar_gz(reader)
         } else {
-            archive::extract(reader, &root, AbsolutePaths::RootRelative)
+            layers_extract.tar(reader)
         };
         extracted.map_err(|source| PackageError::Archive {
             path: file.to_owned(),
@@ -342,9 +337,17 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
                 ))
                 .into());
             }
-            let dir: PathBuf = root.join("cnb/buildpacks").join(escaped).join(version);
+            // Links in the tree were checked on extraction; the dir and its buildpack.toml are resolved
+            // once more so nothing copied into a package or builder can come from outside the tree.
+            let in_tree = |path: PathBuf| {
+                extract::inside(&root, &path).map_err(|source| PackageError::Tree {
+                    path: file.to_owned(),
+                    source,
+                })
+            };
+            let dir = in_tree(root.join("cnb/buildpacks").join(escaped).join(version))?;
             let descriptor: BuildpackDescriptor =
-                BuildpackDescriptor::read(dir.join("buildpack.toml"))
+                BuildpackDescriptor::read(in_tree(dir.join("buildpack.toml"))?)
                     .map_err(PackageError::from)?;
             out.push(BuildpackDir { dir, descriptor });
         }
