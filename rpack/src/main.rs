@@ -356,6 +356,12 @@ enum StackCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::stderr();
+    // Ctrl-C, SIGTERM and SIGHUP remove the temp files and dirs of the command before it ends.
+    if let Err(err) = rpack::scratch::install_handlers() {
+        ui.warn(&format!(
+            "could not install signal handlers ({err}); an interrupted command leaves its temp files for `rpack prune`"
+        ));
+    }
     match run(cli, &ui) {
         Ok(code) => code,
         Err(err) => {
