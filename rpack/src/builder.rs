@@ -237,7 +237,8 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     ui.section(&format!("Creating builder {name}"));
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
     // Hashed before cargo runs, so a source edited during the build is seen by the next one.
     let sources = sources::fingerprint(store, config);
     let inputs = gather_inputs(store, config, work.path(), ui)?;

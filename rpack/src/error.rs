@@ -59,6 +59,12 @@ pub enum Error {
     /// Pushing to or pulling from a registry.
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
+    /// An output path rpack may not write over.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// Nothing to inspect.
+    #[error(transparent)]
+    Inspect(#[from] crate::inspect::InspectError),
     /// Downloading an image's SBOM.
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
@@ -80,6 +86,8 @@ impl Error {
             Self::Rebase(e) => e.hint(),
             Self::Registry(e) => e.hint(),
             Self::Sbom(e) => e.hint(),
+            Self::Output(e) => e.hint(),
+            Self::Inspect(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)
             | Self::Image(_)

@@ -2,17 +2,17 @@
 //! images in and out as OCI archives.
 
 use std::collections::BTreeSet;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use oci_spec::image::{Descriptor, MediaType};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 use crate::Error;
 use crate::extract::{self, ArchiveError, Kind};
-use crate::oci::{Digest, Image, Layout};
+use crate::oci::{Image, Layout, LayoutError};
+use crate::output::OutputKind;
 use crate::reference::ImageRef;
 use crate::store::Store;
 
@@ -39,14 +39,6 @@ pub enum ImagesError {
         #[source]
         source: ArchiveError,
     },
-    /// A blob's content does not match its name.
-    #[error("{path}: blob {name} does not match its digest")]
-    CorruptBlob {
-        /// The archive.
-        path: PathBuf,
-        /// The blob's file name.
-        name: String,
-    },
     /// A file operation failed.
     #[error("could not {action} {path}")]
     Io {
@@ -68,7 +60,6 @@ impl ImagesError {
             Self::NotFound { .. } => {
                 Some("list the images rpack has with `rpack images`".to_owned())
             }
-            Self::CorruptBlob { .. } => Some("the archive is damaged; export it again".to_owned()),
             _ => None,
         }
     }
@@ -192,13 +183,14 @@ pub fn remove(store: &Store, image: &ImageRef) -> Result<(), Error> {
     Ok(())
 }
 
-/// The blobs (hex digests) the index of `layout` reaches: manifests, nested indexes, configs and layers.
-fn referenced_blobs(layout: &Layout) -> Option<BTreeSet<String>> {
-    let index = layout.read_index().ok()?;
+/// The blobs (hex digests) the index of `layout` reaches: manifests, nested indexes, configs and layers. The
+/// JSON documents on the way are read bounded and checked against their descriptors.
+fn referenced_blobs(layout: &Layout) -> Result<BTreeSet<String>, LayoutError> {
+    let index = layout.read_index()?;
     let mut seen = BTreeSet::new();
     let mut todo: Vec<Descriptor> = index.manifests().clone();
     while let Some(desc) = todo.pop() {
-        let digest: Digest = desc.digest().to_string().parse().ok()?;
+        let digest = layout.digest_of(&desc)?;
         if !seen.insert(digest.hex().to_owned()) {
             continue;
         }
@@ -210,16 +202,22 @@ fn referenced_blobs(layout: &Layout) -> Option<BTreeSet<String>> {
                 .to_string()
                 .contains("distribution.manifest.v2");
         if is_index {
-            let bytes = layout.read_blob(&digest).ok()?;
-            let nested: oci_spec::image::ImageIndex = serde_json::from_slice(&bytes).ok()?;
+            let bytes = layout.read_blob(&digest, desc.size())?;
+            let nested: oci_spec::image::ImageIndex =
+                serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidBlob {
+                    layout: layout.shown().to_owned(),
+                    digest: digest.clone(),
+                    kind: "image index",
+                    source,
+                })?;
             todo.extend(nested.manifests().iter().cloned());
         } else if is_manifest {
-            let manifest = layout.read_manifest(&digest).ok()?;
+            let manifest = layout.read_manifest(&digest, desc.size())?;
             todo.push(manifest.config().clone());
             todo.extend(manifest.layers().iter().cloned());
         }
     }
-    Some(seen)
+    Ok(seen)
 }
 
 /// What [`prune`] removed.
@@ -286,7 +284,7 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
         let layout = Layout::open(store.images_dir().join(&rel));
         let name = rel.to_string_lossy().into_owned();
         let _lock = store.lock(&name)?;
-        let Some(keep) = referenced_blobs(&layout) else {
+        let Ok(keep) = referenced_blobs(&layout) else {
             continue; // unreadable index: leave it alone rather than delete what it may use
         };
         let Ok(entries) = fs_err::read_dir(layout.blobs_dir()) else {
@@ -339,22 +337,21 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
-/// `file`, through a temp file and a rename.
+/// `file`, through a temp file and a rename; `file` must be new or a regular file (see [`crate::output`]).
 ///
 /// # Errors
 /// When the image is not in the store or the file cannot be written.
 pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error> {
+    crate::output::check(file, OutputKind::File)?;
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
-    let keep = referenced_blobs(&layout).unwrap_or_default();
+    let keep = referenced_blobs(&layout)?;
     let parent = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(parent)
-        .map_err(io_err("write into", parent))?;
+    let mut temp =
+        crate::scratch::file_in(parent, ".tmp-").map_err(io_err("write into", parent))?;
     crate::package::cnb::write_archive_of(
         layout.root(),
         |hex| keep.contains(hex),
@@ -364,70 +361,56 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
     temp.as_file()
         .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .map_err(io_err("write", file))?;
+    // Checked again: the path may have changed while the archive was written.
+    crate::output::check(file, OutputKind::File)?;
     temp.persist(file)
         .map_err(|e| io_err("write", file)(e.error))?;
     Ok(())
 }
 
-/// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir,
-/// every blob checked against its digest, the index pointed at the one image with `image`'s tag, then
-/// renamed into place.
+/// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir, its
+/// one image's manifest, config and layers checked against their descriptors (size and digest; symlinks and
+/// special files refused), then only those blobs linked into a fresh layout whose index points at the image
+/// with `image`'s tag, which is renamed into place.
 ///
 /// # Errors
 /// When the archive is unsafe or damaged, does not hold exactly one image, or the store cannot be written.
 pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error> {
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
-    let staged = work.path().join("layout");
-    let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
-    extract::extractor(&staged, Kind::OciArchive)
+    let work =
+        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
+    let extracted = work.path().join("archive");
+    let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
+    extract::extractor(&extracted, Kind::OciArchive)
         .tar(io::BufReader::new(reader))
         .map_err(|source| ImagesError::Archive {
             path: file.to_owned(),
             source,
         })?;
-    let layout = Layout::open(&staged);
-    verify_blobs(&layout, file)?;
-    let mut descriptor = layout.image_descriptor()?;
+    let source = Layout::of_archive(&extracted, file);
+    let loaded = Image::load(source.clone())?;
+    loaded.verify_layers()?;
+    let mut descriptor = source.image_descriptor()?;
+    // Only what was checked moves on: the blobs of this one image, into a layout rpack writes itself.
+    let staged = Layout::create(work.path().join("layout"))?;
+    let manifest_digest = source.digest_of(&descriptor)?;
+    staged.import_blob(&source, &manifest_digest)?;
+    staged.import_blob(&source, &loaded.config_digest()?)?;
+    for layer in loaded.layers() {
+        staged.import_blob(&source, &source.digest_of(layer)?)?;
+    }
     let mut annotations = descriptor.annotations().clone().unwrap_or_default();
     annotations.insert(
         "org.opencontainers.image.ref.name".to_owned(),
         image.tag().to_owned(),
     );
     descriptor.set_annotations(Some(annotations));
-    layout.write_index(&descriptor)?;
-    Image::load(layout.clone())?;
+    staged.write_index(&descriptor)?;
+    Image::load(staged.clone())?;
     let _lock = store.lock(&image.to_string())?;
     let dest = store.image_layout(image);
-    crate::store::replace_dir(&staged, dest.root())
+    crate::store::replace_dir(staged.root(), dest.root())
         .map_err(io_err("move into place", dest.root()))?;
-    Ok(())
-}
-
-fn verify_blobs(layout: &Layout, file: &Path) -> Result<(), ImagesError> {
-    let dir = layout.blobs_dir();
-    let Ok(entries) = fs_err::read_dir(&dir) else {
-        return Ok(());
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let mut hasher = Sha256::new();
-        let mut blob = fs_err::File::open(entry.path()).map_err(io_err("read", &entry.path()))?;
-        let mut buf = vec![0; 1 << 16];
-        loop {
-            let n = blob.read(&mut buf).map_err(io_err("read", &entry.path()))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        if hex::encode(hasher.finalize()) != name {
-            return Err(ImagesError::CorruptBlob {
-                path: file.to_owned(),
-                name,
-            });
-        }
-    }
     Ok(())
 }

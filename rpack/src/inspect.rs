@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::Error;
 use crate::oci::Image;
 use crate::package::cnb;
-use crate::reference::ImageRef;
+use crate::reference::{ImageRef, InvalidImageRef, Shown};
 use crate::store::Store;
 
 /// What kind of image it is, by its labels.
@@ -85,23 +85,95 @@ pub struct Report {
     pub layers: Vec<LayerSummary>,
 }
 
+/// Why there is nothing to inspect.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The target is a path to something other than a file.
+    #[error(
+        "{path} is {what}; rpack inspect reads a .cnb or OCI archive file, or an image in rpack's store"
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
+    /// No file and no stored image has that name.
+    #[error("there is no file {target} and no image {image} in rpack's store")]
+    NotFound {
+        /// The target as given.
+        target: Shown,
+        /// The image reference it stands for.
+        image: String,
+    },
+    /// No file has that name, and it is not an image reference either.
+    #[error("there is no file {target}, and it is not an image reference either")]
+    NoSuchFile {
+        /// The target as given.
+        target: Shown,
+        /// Why it is no reference.
+        #[source]
+        source: InvalidImageRef,
+    },
+}
+
+impl InspectError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotAFile { .. } => {
+                Some("give the path of a .cnb file (rpack buildpack package writes one)".to_owned())
+            }
+            Self::NotFound { .. } | Self::NoSuchFile { .. } => Some(
+                "check the file's path, or list the images rpack has with `rpack images`"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
 /// Inspects `target`: a `.cnb` or OCI archive file when such a file exists, else an image in the store.
+/// A file's layers are checked against their digests; a stored image's are not read.
 ///
 /// # Errors
-/// When the file or image cannot be read.
+/// When the file or image cannot be read, or neither exists.
 pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
     let path = Path::new(target);
-    if path.is_file() {
-        let work = tempfile::tempdir().map_err(|source| crate::package::PackageError::Io {
-            action: "create a temp dir for",
-            path: path.to_owned(),
-            source,
-        })?;
-        let image = cnb::open(path, work.path())?;
-        return report(target, &image);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let work =
+                crate::scratch::dir().map_err(|source| crate::package::PackageError::Io {
+                    action: "create a temp dir for",
+                    path: path.to_owned(),
+                    source,
+                })?;
+            let image = cnb::open(path, work.path())?;
+            image.verify_layers()?;
+            return report(target, &image);
+        }
+        Ok(meta) => {
+            return Err(InspectError::NotAFile {
+                path: path.to_owned(),
+                what: crate::oci::describe_file_type(meta.file_type()),
+            }
+            .into());
+        }
+        Err(_) => {}
     }
-    let reference: ImageRef = target.parse()?;
-    let image = Image::load(store.image_layout(&reference))?;
+    let reference: ImageRef = target.parse().map_err(|source| InspectError::NoSuchFile {
+        target: Shown::new(target),
+        source,
+    })?;
+    let layout = store.image_layout(&reference);
+    if !layout.exists() {
+        return Err(InspectError::NotFound {
+            target: Shown::new(target),
+            image: reference.to_string(),
+        }
+        .into());
+    }
+    let image = Image::load(layout)?;
     report(&reference.to_string(), &image)
 }
 

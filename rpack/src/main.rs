@@ -39,6 +39,7 @@ enum Cmd {
     /// Build an app into an image with a builder.
     Build {
         /// The image to write, like `localhost/my-app:latest`.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// The app source dir.
         #[arg(long, short, default_value = ".")]
@@ -63,9 +64,10 @@ enum Cmd {
     /// Put an app image on another or newer run image, keeping its app layers (no rebuild).
     Rebase {
         /// The app image in the store; rewritten in place.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// The run image in the store (default: the one the image was built on).
-        #[arg(long)]
+        #[arg(value_parser = ImageRefParser, long)]
         run_image: Option<ImageRef>,
         /// Rebase even when the image is not rebasable, the targets differ or the run image is another one.
         #[arg(long)]
@@ -74,9 +76,10 @@ enum Cmd {
     /// Push an image from the store to a registry (only blobs the registry lacks are uploaded).
     Push {
         /// The image in the store.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// Where to push it (default: the image's own reference).
-        #[arg(long)]
+        #[arg(value_parser = ImageRefParser, long)]
         to: Option<ImageRef>,
         /// Skip TLS verification (TLS is never required for registries on loopback).
         #[arg(long)]
@@ -85,9 +88,10 @@ enum Cmd {
     /// Pull an image (an app, a builder or a run image) from a registry into the store.
     Pull {
         /// The image in the registry, like `127.0.0.1:5000/builder:latest`.
+        #[arg(value_parser = ImageRefParser)]
         reference: ImageRef,
         /// The name to store it as (default: the same reference).
-        #[arg(long = "as")]
+        #[arg(value_parser = ImageRefParser, long = "as")]
         as_image: Option<ImageRef>,
         /// Skip TLS verification (TLS is never required for registries on loopback).
         #[arg(long)]
@@ -123,6 +127,7 @@ enum Cmd {
     /// Run an app image from the store with podman (host network).
     Run {
         /// The image.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// Env for the app, `KEY=VALUE` (repeatable).
         #[arg(long, short, value_parser = parse_env)]
@@ -141,6 +146,7 @@ enum SbomCmd {
     /// Write an app image's SBOM files into a dir, laid out as pack does (`DIR/layers/sbom/launch/...`).
     Download {
         /// The app image in the store.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// Where to write them.
         #[arg(long, short = 'o', default_value = ".")]
@@ -153,6 +159,7 @@ enum BuilderCmd {
     /// Make a builder image from a builder.toml.
     Create {
         /// The builder image to write, like `localhost/my-builder:latest`.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// The builder.toml.
         #[arg(long, short)]
@@ -205,11 +212,13 @@ enum ImageCmd {
     /// Remove an image from the store.
     Rm {
         /// The image.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
     },
     /// Write an image as an OCI archive (a tar of its image layout).
     Export {
         /// The image.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
         /// The archive to write.
         file: PathBuf,
@@ -219,6 +228,7 @@ enum ImageCmd {
         /// The archive.
         file: PathBuf,
         /// The name to store it as.
+        #[arg(value_parser = ImageRefParser)]
         image: ImageRef,
     },
 }
@@ -288,6 +298,31 @@ fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<Builde
     }
 }
 
+/// Parses image references for clap with rpack's own message, which shows the value with control characters
+/// escaped; clap's would echo it raw to the terminal.
+#[derive(Clone)]
+struct ImageRefParser;
+
+impl clap::builder::TypedValueParser for ImageRefParser {
+    type Value = ImageRef;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<ImageRef, clap::Error> {
+        value.to_string_lossy().parse().map_err(|err| {
+            let name = arg.map_or_else(String::new, |a| format!(" for <{}>", a.get_id()));
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value{name}: {err}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+}
+
 fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -321,6 +356,12 @@ enum StackCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::stderr();
+    // Ctrl-C, SIGTERM and SIGHUP remove the temp files and dirs of the command before it ends.
+    if let Err(err) = rpack::scratch::install_handlers() {
+        ui.warn(&format!(
+            "could not install signal handlers ({err}); an interrupted command leaves its temp files for `rpack prune`"
+        ));
+    }
     match run(cli, &ui) {
         Ok(code) => code,
         Err(err) => {

@@ -1,14 +1,19 @@
 //! OCI images on disk: image layouts, reproducible layers, manifests and configs.
 //!
 //! Everything here streams: a layer is tarred, gzipped and hashed (both the compressed digest and the
-//! uncompressed diff id) in one pass, straight into the layout's blob store.
+//! uncompressed diff id) in one pass, straight into the layout's blob store. Reading is bounded and checked:
+//! blobs are opened without following symlinks, read up to the size their descriptor declares and hashed as
+//! they stream (see [`Layout::open_blob`]); JSON documents are capped at [`MAX_JSON_SIZE`].
 
+mod blob;
 mod digest;
 mod image;
 mod json;
 mod layer;
 mod layout;
 
+pub use blob::{BlobProblem, BlobReader, MAX_JSON_SIZE, problem_of};
+pub(crate) use blob::{describe as describe_file_type, open_regular, open_user_file};
 pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
 pub use json::canonical_json;

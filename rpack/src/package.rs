@@ -26,6 +26,7 @@ use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 pub use self::cargo::target_installed;
 use crate::Error;
 use crate::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
+use crate::output::OutputKind;
 use crate::ui::Ui;
 
 /// The target buildpack binaries are built for: static, so they run on any Linux base image.
@@ -531,7 +532,10 @@ fn package_for(
 ) -> Result<Packaged, Error> {
     let started = Instant::now();
     let (os, arch, _variant) = cnb::platform_of(target)?;
-    let work = tempfile::tempdir().map_err(io_err("create a temp dir for", &options.path))?;
+    // Refused before anything is built: a device, fifo or symlink would be replaced by the rename.
+    let output = output_path(options, &plan.main_descriptor, suffix);
+    crate::output::check(&output, output_kind(options.format))?;
+    let work = crate::scratch::dir().map_err(io_err("create a temp dir for", &options.path))?;
     let Plan {
         config,
         main_src,
@@ -572,6 +576,11 @@ fn package_for(
     check_targets(&main, &os, &arch, target)?;
     buildpacks.push(main.clone());
     check_dependencies(&buildpacks)?;
+    for bp in &buildpacks {
+        if let Some(warning) = unsupported_api_warning(bp) {
+            ui.warn(&warning);
+        }
+    }
 
     let output = write_output(
         options,
@@ -579,7 +588,7 @@ fn package_for(
         &buildpacks,
         work.path(),
         (&os, &arch),
-        suffix,
+        output,
     )?;
     ui.done(
         &format!(
@@ -688,31 +697,42 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(named)
 }
 
-/// Writes the `.cnb` or dir for `main` and `buildpacks` to its place (its name with `-<suffix>` when
-/// given), through a temp path and a rename.
+/// Where the output for `main` goes: `options.output`, else `<escaped id>_<version>[.cnb]`, with `-<suffix>`
+/// when given.
+fn output_path(
+    options: &PackageOptions,
+    main: &BuildpackDescriptor,
+    suffix: Option<&str>,
+) -> PathBuf {
+    let output = options.output.clone().unwrap_or_else(|| {
+        let name = format!("{}_{}", main.buildpack.id.escaped(), main.buildpack.version);
+        PathBuf::from(match options.format {
+            Format::File => format!("{name}.cnb"),
+            Format::Dir => name,
+        })
+    });
+    match suffix {
+        Some(suffix) => with_suffix(&output, suffix),
+        None => output,
+    }
+}
+
+fn output_kind(format: Format) -> OutputKind {
+    match format {
+        Format::File => OutputKind::File,
+        Format::Dir => OutputKind::Dir,
+    }
+}
+
+/// Writes the `.cnb` or dir for `main` and `buildpacks` to `output`, through a temp path and a rename.
 fn write_output(
     options: &PackageOptions,
     main: &BuildpackDir,
     buildpacks: &[BuildpackDir],
     work: &Path,
     (os, arch): (&str, &str),
-    suffix: Option<&str>,
+    output: PathBuf,
 ) -> Result<PathBuf, Error> {
-    let output = options.output.clone().unwrap_or_else(|| {
-        let name = format!(
-            "{}_{}",
-            main.descriptor.buildpack.id.escaped(),
-            main.descriptor.buildpack.version
-        );
-        PathBuf::from(match options.format {
-            Format::File => format!("{name}.cnb"),
-            Format::Dir => name,
-        })
-    });
-    let output = match suffix {
-        Some(suffix) => with_suffix(&output, suffix),
-        None => output,
-    };
     let parent = output
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -723,23 +743,21 @@ fn write_output(
         Format::File => {
             let layout = crate::oci::Layout::create(work.join("layout"))?;
             cnb::write_image(&layout, &main.descriptor, buildpacks, (os, arch))?;
-            let mut temp = tempfile::Builder::new()
-                .prefix(".tmp-")
-                .tempfile_in(&parent)
-                .map_err(io_err("write into", &parent))?;
+            let mut temp =
+                crate::scratch::file_in(&parent, ".tmp-").map_err(io_err("write into", &parent))?;
             cnb::write_archive(layout.root(), io::BufWriter::new(temp.as_file_mut()))
                 .map_err(io_err("write", &output))?;
             temp.as_file()
                 .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
                 .map_err(io_err("write", &output))?;
+            // Checked again: the path may have changed while the package was built.
+            crate::output::check(&output, OutputKind::File)?;
             temp.persist(&output)
                 .map_err(|e| io_err("write", &output)(e.error))?;
         }
         Format::Dir => {
-            let temp = tempfile::Builder::new()
-                .prefix(".tmp-")
-                .tempdir_in(&parent)
-                .map_err(io_err("write into", &parent))?;
+            let temp =
+                crate::scratch::dir_in(&parent, ".tmp-").map_err(io_err("write into", &parent))?;
             let staged = temp.path().join("out");
             if main.descriptor.is_composite() {
                 for bp in buildpacks {
@@ -752,6 +770,7 @@ fn write_output(
             } else {
                 copy_tree(&main.dir, &staged).map_err(io_err("copy", &main.dir))?;
             }
+            crate::output::check(&output, OutputKind::Dir)?;
             crate::store::replace_dir(&staged, &output).map_err(io_err("write", &output))?;
         }
     }
@@ -779,6 +798,21 @@ fn check_targets(
         arch: arch.to_owned(),
         target: target.to_owned(),
     })
+}
+
+/// The warning for a buildpack whose Buildpack API the default lifecycle does not run, if it is one.
+fn unsupported_api_warning(bp: &BuildpackDir) -> Option<String> {
+    use crate::lifecycle::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
+    let api = bp.descriptor.api.to_string();
+    if DEFAULT_BUILDPACK_APIS.contains(&api.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "buildpack {} {} declares api = \"{api}\" in its buildpack.toml, which lifecycle {DEFAULT_VERSION} does not support (it supports Buildpack APIs {}); builds with it will fail",
+        bp.descriptor.buildpack.id.as_str(),
+        bp.descriptor.buildpack.version,
+        DEFAULT_BUILDPACK_APIS.join(", "),
+    ))
 }
 
 /// K6: every `[[order.group]]` entry of every composite is packaged at its exact version.

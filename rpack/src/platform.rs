@@ -195,10 +195,8 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     ));
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("build-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, "build-").map_err(io_err("create a temp dir in", &tmp))?;
     let project = Project::find(&options.app_dir).map_err(Error::from)?;
     let group = match &project {
         Some(project) => project.group(&builder, work.path(), ui)?,

@@ -709,10 +709,8 @@ fn write_rebased(
 ) -> Result<Digest, Error> {
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("rebase-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, "rebase-").map_err(io_err("create a temp dir in", &tmp))?;
     let staged = Layout::create(work.path().join("layout"))?;
     for layer in layers {
         let digest: Digest =

@@ -186,14 +186,10 @@ pub fn push(
     ui.section(&format!("Pushing {image} to {remote}"));
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let digest_file = tempfile::Builder::new()
-        .prefix("push-digest-")
-        .tempfile_in(&tmp)
+    let digest_file = crate::scratch::file_in(&tmp, "push-digest-")
         .map_err(io_err("create a temp file in", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("push-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, "push-").map_err(io_err("create a temp dir in", &tmp))?;
     let normalized = with_uniform_media_types(&layout, image.tag(), &work.path().join("layout"))?;
     let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
@@ -236,7 +232,8 @@ fn with_uniform_media_types(layout: &Layout, tag: &str, dest: &Path) -> Result<L
                 image: tag.to_owned(),
                 path: layout.root().to_owned(),
             })?;
-    let mut manifest = layout.read_manifest(&manifest_digest)?;
+    let manifest_size = layout.image_descriptor()?.size();
+    let mut manifest = layout.read_manifest(&manifest_digest, manifest_size)?;
     let staged = Layout::create(dest)?;
     let mut layers = manifest.layers().clone();
     for layer in &mut layers {
@@ -305,10 +302,8 @@ pub fn pull(
     ui.section(&format!("Pulling {remote} as {image}"));
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("pull-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, "pull-").map_err(io_err("create a temp dir in", &tmp))?;
     let staged = work.path().join("layout");
     let staged_layout = Layout::create(&staged)?;
     // Blobs the current image has are linked in, and skopeo does not fetch them again.

@@ -130,7 +130,8 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
             image: name.clone(),
             diff_id: diff_id.clone(),
         })?;
-    let blob: Digest = loaded.layers()[index]
+    let layer = &loaded.layers()[index];
+    let blob: Digest = layer
         .digest()
         .to_string()
         .parse()
@@ -138,21 +139,19 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
             image: name.clone(),
             diff_id: diff_id.clone(),
         })?;
-    let blob_path = layout.blob_path(&blob);
 
     fs_err::create_dir_all(output_dir).map_err(io_err("create", output_dir))?;
-    let work = tempfile::Builder::new()
-        .prefix(".tmp-sbom-")
-        .tempdir_in(output_dir)
+    let work = crate::scratch::dir_in(output_dir, ".tmp-sbom-")
         .map_err(io_err("create a temp dir in", output_dir))?;
-    let file = fs_err::File::open(&blob_path).map_err(io_err("read", &blob_path))?;
+    let mut file = layout.open_blob(&blob, layer.size())?;
     let staged = work.path().join("root");
     extract::extractor(&staged, Kind::SbomLayer)
-        .tar_gz(io::BufReader::new(file))
+        .tar_gz(io::BufReader::new(&mut file))
         .map_err(|source| SbomError::Extract {
             image: name.clone(),
             source,
         })?;
+    file.finish().map_err(|e| layout.blob_error(&blob, e))?;
     let staged_sbom = staged.join("layers").join("sbom");
     let files = sbom_files(&staged, &name)?;
     let dest = output_dir.join("layers").join("sbom");

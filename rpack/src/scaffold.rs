@@ -325,10 +325,7 @@ pub fn create(
         move |source| ScaffoldError::Write { path, source }
     };
     fs_err::create_dir_all(parent).map_err(write_err(parent))?;
-    let temp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempdir_in(parent)
-        .map_err(write_err(parent))?;
+    let temp = crate::scratch::dir_in(parent, ".tmp-").map_err(write_err(parent))?;
     for (rel, text) in files(name, &id, sdk) {
         let path = temp.path().join(rel);
         if let Some(dir) = path.parent() {
@@ -336,7 +333,7 @@ pub fn create(
         }
         fs_err::write(&path, text).map_err(write_err(&path))?;
     }
-    fs_err::rename(temp.path(), &dest).map_err(write_err(&dest))?;
+    crate::scratch::commit(|| fs_err::rename(temp.path(), &dest)).map_err(write_err(&dest))?;
     Ok(dest)
 }
 

@@ -310,7 +310,8 @@ pub fn create(
     }
     let tmp = store.tmp_dir();
     fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let work =
+        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
     let step = Instant::now();
     let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), ui)?;
     ui.done("Root file systems ready", step.elapsed());

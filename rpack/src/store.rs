@@ -162,7 +162,9 @@ impl Store {
 }
 
 /// Puts the finished dir `src` at `dest`, replacing what was there. The old dir is moved aside first, so `dest`
-/// is missing only between two renames, and never half-written.
+/// is missing only between two renames, and never half-written. The renames run under
+/// [`crate::scratch::commit`], so an interruption removes `src` either before they start or not at all; the old
+/// dir is registered as temp while it is removed.
 ///
 /// # Errors
 /// On rename or removal errors.
@@ -170,15 +172,18 @@ pub fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
     if let Some(parent) = dest.parent() {
         fs_err::create_dir_all(parent)?;
     }
-    if dest.exists() {
+    if std::fs::symlink_metadata(dest).is_ok() {
         let mut old = dest.as_os_str().to_owned();
         old.push(format!(".old-{}", std::process::id()));
         let old = PathBuf::from(old);
-        fs_err::rename(dest, &old)?;
-        fs_err::rename(src, dest)?;
+        let _removing = crate::scratch::Registration::new(&old);
+        crate::scratch::commit(|| -> std::io::Result<()> {
+            fs_err::rename(dest, &old)?;
+            fs_err::rename(src, dest)
+        })?;
         fs_err::remove_dir_all(&old)?;
     } else {
-        fs_err::rename(src, dest)?;
+        crate::scratch::commit(|| fs_err::rename(src, dest))?;
     }
     Ok(())
 }

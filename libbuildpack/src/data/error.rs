@@ -49,6 +49,18 @@ pub enum TomlFileError {
         /// Why serializing failed.
         source: toml::ser::Error,
     },
+    /// The value serializes to TOML that TOML readers refuse (nested deeper than they read), so it
+    /// is not written.
+    #[error(
+        "refusing to write {}: the TOML would not read back ({message}); nest metadata less deeply",
+        path.display()
+    )]
+    Unreadable {
+        /// The file the TOML was meant for.
+        path: PathBuf,
+        /// What the reader says.
+        message: String,
+    },
     /// The file could not be written to disk.
     #[error("could not write {}: {source}", path.display())]
     Write {

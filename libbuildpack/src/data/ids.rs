@@ -52,8 +52,8 @@ const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// Checks a buildpack id: `[A-Za-z0-9./-]+`, and not `app`, `config`, `generated` or `sbom` in
-/// any letter case. Usable in `const` contexts.
+/// Checks a buildpack id: `[A-Za-z0-9./-]+`, not `.` or `..`, and not `app`, `config`, `generated`
+/// or `sbom` in any letter case. Usable in `const` contexts.
 ///
 /// # Errors
 ///
@@ -70,6 +70,11 @@ pub const fn check_buildpack_id(id: &str) -> Result<(), &'static str> {
             return Err("it contains a character other than letters, digits, '.', '/' and '-'");
         }
         i += 1;
+    }
+    // The escaped id names a directory (`/cnb/buildpacks/<id>`, `/layers/<id>`): `.` and `..` would be the
+    // parent or the directory itself, and no tool could read such a buildpack back.
+    if bytes_eq(b, b".") || bytes_eq(b, b"..") {
+        return Err("`.` and `..` cannot name a directory");
     }
     let reserved: [&[u8]; 4] = [b"app", b"config", b"generated", b"sbom"];
     let mut r = 0;
@@ -495,6 +500,8 @@ mod tests {
             "sBoM",
             "é",
             "a:b",
+            ".",
+            "..",
         ] {
             assert!(BuildpackId::new(bad).is_err(), "{bad}");
         }

@@ -119,6 +119,60 @@ mod tests {
         assert_eq!(LayerToml::from_toml_str(&text, "x.toml").unwrap(), layer);
     }
 
+    /// `{ a = { a = ... { leaf = 1 } } }`, `depth` tables deep, half of them in arrays.
+    fn nested(depth: usize) -> toml::Table {
+        let mut value = toml::Value::Integer(1);
+        for level in 0..depth {
+            let mut table = toml::Table::new();
+            table.insert("a".into(), value);
+            value = if level % 2 == 0 {
+                toml::Value::Table(table)
+            } else {
+                toml::Value::Array(vec![toml::Value::Table(table)])
+            };
+        }
+        let mut top = toml::Table::new();
+        top.insert("deep".into(), value);
+        top
+    }
+
+    #[test]
+    fn what_is_written_reads_back_however_deep_the_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("layer.toml");
+        let mut refused = 0;
+        for depth in (0..=200).step_by(5) {
+            let layer = LayerToml {
+                types: None,
+                metadata: Some(nested(depth)),
+            };
+            match layer.write(&path) {
+                Ok(()) => assert_eq!(LayerToml::read(&path).unwrap(), layer, "depth {depth}"),
+                Err(err) => {
+                    assert!(
+                        matches!(err, TomlFileError::Unreadable { .. }),
+                        "depth {depth}: {err}"
+                    );
+                    assert!(
+                        err.to_string().contains("nest metadata less deeply"),
+                        "{err}"
+                    );
+                    refused += 1;
+                }
+            }
+        }
+        // Shallow metadata is written; metadata past the reader's limit is refused rather than written.
+        assert!(
+            LayerToml {
+                types: None,
+                metadata: Some(nested(20))
+            }
+            .to_toml_string()
+            .is_ok()
+        );
+        assert!(refused > 0, "nothing was too deep to read back");
+    }
+
     #[test]
     fn restored_file_has_only_metadata() {
         let layer: LayerToml =

@@ -50,11 +50,22 @@ pub(crate) fn read<T: DeserializeOwned>(path: &Path) -> Result<T, TomlFileError>
 }
 
 /// Serializes `value` as a TOML document. `path` only names the file in errors.
+///
+/// The text is parsed back before it is returned: the writer accepts values the reader refuses (tables or
+/// arrays nested deeper than the parser's recursion limit), and a file that cannot be read back would fail
+/// the next build rather than this one.
 pub(crate) fn to_string<T: Serialize>(value: &T, path: &Path) -> Result<String, TomlFileError> {
-    toml::to_string(value).map_err(|source| TomlFileError::Serialize {
+    let text = toml::to_string(value).map_err(|source| TomlFileError::Serialize {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    if let Err(error) = toml::from_str::<toml::Table>(&text) {
+        return Err(TomlFileError::Unreadable {
+            path: path.to_path_buf(),
+            message: error.message().trim_end().to_owned(),
+        });
+    }
+    Ok(text)
 }
 
 /// Writes `contents` to `path` atomically: to a temporary file in the same directory, then

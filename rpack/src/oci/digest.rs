@@ -15,7 +15,7 @@ impl Digest {
         Self::from_sha256(Sha256::digest(bytes).as_slice())
     }
 
-    fn from_sha256(hash: &[u8]) -> Self {
+    pub(crate) fn from_sha256(hash: &[u8]) -> Self {
         Self(format!("sha256:{}", hex::encode(hash)))
     }
 

@@ -95,19 +95,20 @@ impl Image {
         })
     }
 
-    /// Loads the one image of `layout`.
+    /// Loads the one image of `layout`. The manifest and config are checked against their descriptors (size
+    /// and digest); layers are not read (see [`Image::verify_layers`]).
     ///
     /// # Errors
     /// When the layout, manifest or config cannot be read or parsed.
     pub fn load(layout: Layout) -> Result<Self, ImageError> {
         let manifest_desc = layout.image_descriptor()?;
         let manifest_digest = to_digest(&layout, manifest_desc.digest())?;
-        let manifest = layout.read_manifest(&manifest_digest)?;
+        let manifest = layout.read_manifest(&manifest_digest, manifest_desc.size())?;
         let config_digest = to_digest(&layout, manifest.config().digest())?;
-        let config_bytes = layout.read_blob(&config_digest)?;
+        let config_bytes = layout.read_blob(&config_digest, manifest.config().size())?;
         let config: ImageConfiguration =
             serde_json::from_slice(&config_bytes).map_err(|source| ImageError::InvalidConfig {
-                layout: layout.root().display().to_string(),
+                layout: layout.shown().display().to_string(),
                 source,
             })?;
         let image = Self {
@@ -120,12 +121,24 @@ impl Image {
         let diff_ids = image.config.rootfs().diff_ids().len();
         if diff_ids != image.layers.len() {
             return Err(ImageError::LayerCountMismatch {
-                layout: image.layout.root().display().to_string(),
+                layout: image.layout.shown().display().to_string(),
                 layers: image.layers.len(),
                 diff_ids,
             });
         }
         Ok(image)
+    }
+
+    /// Reads every layer blob to its end and checks its size and digest against the manifest. For images from
+    /// outside (`.cnb` files, archives); images rpack or the lifecycle wrote into the store are trusted.
+    ///
+    /// # Errors
+    /// When a layer is missing, a symlink or special file, or not what the manifest says.
+    pub fn verify_layers(&self) -> Result<(), ImageError> {
+        for layer in &self.layers {
+            self.layout.verify_blob(layer)?;
+        }
+        Ok(())
     }
 
     /// The layout the image's blobs are read from and saved to.
@@ -327,13 +340,9 @@ impl Image {
         let wanted = path.trim_start_matches('/');
         for layer in self.layers.iter().rev() {
             let digest = to_digest(&self.layout, layer.digest())?;
-            let blob_path = self.layout.blob_path(&digest);
-            let read_err = |source| LayoutError::ReadBlob {
-                layout: self.layout.root().to_owned(),
-                digest: digest.clone(),
-                source,
-            };
-            let blob = fs_err::File::open(&blob_path).map_err(read_err)?;
+            let read_err = |source| self.layout.blob_error(&digest, source);
+            // Bounded by the declared size; not checked against the digest, as the search stops early.
+            let blob = self.layout.open_blob(&digest, layer.size())?;
             let mut archive =
                 tar::Archive::new(flate2::read::GzDecoder::new(std::io::BufReader::new(blob)));
             for entry in archive.entries().map_err(read_err)? {
@@ -375,7 +384,7 @@ fn to_digest(layout: &Layout, digest: &oci_spec::image::Digest) -> Result<Digest
         .to_string()
         .parse()
         .map_err(|_| ImageError::UnsupportedDigest {
-            layout: layout.root().display().to_string(),
+            layout: layout.shown().display().to_string(),
             digest: digest.to_string(),
         })
 }

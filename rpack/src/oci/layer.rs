@@ -2,9 +2,9 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::scratch::ScratchFile;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use tempfile::NamedTempFile;
 
 use super::digest::{Digest, HashingWriter};
 use super::layout::{Layout, LayoutError};
@@ -23,7 +23,7 @@ pub struct Layer {
     pub size: u64,
 }
 
-type Sink = HashingWriter<GzEncoder<HashingWriter<NamedTempFile>>>;
+type Sink = HashingWriter<GzEncoder<HashingWriter<ScratchFile>>>;
 
 /// Writes one reproducible layer: entries get fixed mtimes, empty user names and the given owner, and the
 /// tar is gzipped and hashed as it is written, into a temp file in the layout that is renamed to its digest.

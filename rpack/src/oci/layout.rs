@@ -1,9 +1,10 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::scratch::ScratchFile;
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
-use tempfile::NamedTempFile;
 
+use super::blob::{self, BlobProblem, BlobReader, MAX_JSON_SIZE, OpenError};
 use super::digest::Digest;
 use super::json::canonical_json;
 
@@ -11,6 +12,8 @@ use super::json::canonical_json;
 #[derive(Clone, Debug)]
 pub struct Layout {
     root: PathBuf,
+    /// What errors call the layout: its dir, or the archive it was extracted from.
+    shown: PathBuf,
 }
 
 /// What failed while reading or writing an image layout.
@@ -39,14 +42,41 @@ pub enum LayoutError {
         #[source]
         source: io::Error,
     },
-    /// `index.json` is missing or invalid.
+    /// A blob is a symlink or special file, or its size or content is not what its descriptor says.
+    #[error("blob {digest} in {layout} {problem}")]
+    BadBlob {
+        /// The layout dir.
+        layout: PathBuf,
+        /// The blob.
+        digest: Digest,
+        /// What is wrong with it.
+        problem: BlobProblem,
+    },
+    /// `index.json` is missing or unreadable.
     #[error("could not read {path}")]
     ReadIndex {
         /// The index file.
         path: PathBuf,
         /// Why.
         #[source]
-        source: oci_spec::OciSpecError,
+        source: io::Error,
+    },
+    /// `index.json` is a symlink, a special file or too big.
+    #[error("{path} {problem}")]
+    BadIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: BlobProblem,
+    },
+    /// `index.json` is not an image index.
+    #[error("{path} is not a valid OCI image index")]
+    InvalidIndex {
+        /// The index file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
     },
     /// `index.json` has no image or more than one.
     #[error("{path} lists {count} manifests; rpack expects exactly one image per layout")]
@@ -55,6 +85,14 @@ pub enum LayoutError {
         path: PathBuf,
         /// How many manifests it lists.
         count: usize,
+    },
+    /// A descriptor names a digest rpack cannot read.
+    #[error("{layout} names a blob by a digest rpack cannot read: {digest}")]
+    UnsupportedDigest {
+        /// The layout dir.
+        layout: PathBuf,
+        /// The digest as written.
+        digest: String,
     },
     /// A manifest or config blob is not valid JSON of its kind.
     #[error("blob {digest} in {layout} is not a valid {kind}")]
@@ -83,7 +121,19 @@ pub enum LayoutError {
 impl Layout {
     /// Opens the layout at `root` without checking it; reads fail later if it is not one.
     pub fn open(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root = root.into();
+        Self {
+            shown: root.clone(),
+            root,
+        }
+    }
+
+    /// Opens the layout at `root`, extracted from the archive `archive`, which errors name instead of `root`.
+    pub fn of_archive(root: impl Into<PathBuf>, archive: &Path) -> Self {
+        Self {
+            root: root.into(),
+            shown: archive.to_owned(),
+        }
     }
 
     /// Creates (or reuses) the layout dir at `root` with its `oci-layout` marker and blob dir.
@@ -91,7 +141,7 @@ impl Layout {
     /// # Errors
     /// When the directories or the marker cannot be written.
     pub fn create(root: impl Into<PathBuf>) -> Result<Self, LayoutError> {
-        let layout = Self { root: root.into() };
+        let layout = Self::open(root);
         let create = |source| LayoutError::Create {
             path: layout.root.clone(),
             source,
@@ -110,10 +160,16 @@ impl Layout {
         &self.root
     }
 
-    /// Whether the layout holds an image (has an `index.json`).
+    /// What errors call the layout: its dir, or the archive it was extracted from.
+    #[must_use]
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Whether the layout holds an image (has an `index.json`, not a symlink).
     #[must_use]
     pub fn exists(&self) -> bool {
-        self.root.join("index.json").is_file()
+        is_regular(&self.root.join("index.json"))
     }
 
     /// `blobs/sha256` under the layout.
@@ -128,18 +184,15 @@ impl Layout {
         self.blobs_dir().join(digest.hex())
     }
 
-    /// Whether the layout has the blob.
+    /// Whether the layout has the blob (as a regular file: a symlink does not count).
     #[must_use]
     pub fn has_blob(&self, digest: &Digest) -> bool {
-        self.blob_path(digest).is_file()
+        is_regular(&self.blob_path(digest))
     }
 
-    pub(crate) fn temp_blob(&self) -> Result<NamedTempFile, LayoutError> {
+    pub(crate) fn temp_blob(&self) -> Result<ScratchFile, LayoutError> {
         fs_err::create_dir_all(self.blobs_dir()).map_err(LayoutError::WriteBlob)?;
-        tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(self.blobs_dir())
-            .map_err(LayoutError::WriteBlob)
+        crate::scratch::file_in(&self.blobs_dir(), ".tmp-").map_err(LayoutError::WriteBlob)
     }
 
     /// Writes `bytes` as a blob and returns its descriptor.
@@ -153,23 +206,108 @@ impl Layout {
     ) -> Result<Descriptor, LayoutError> {
         let digest = Digest::of(bytes);
         let path = self.blob_path(&digest);
-        if !path.is_file() {
+        if !is_regular(&path) {
             fs_err::create_dir_all(self.blobs_dir()).map_err(LayoutError::WriteBlob)?;
             write_atomic(&path, bytes).map_err(LayoutError::WriteBlob)?;
         }
         descriptor(media_type, bytes.len() as u64, &digest)
     }
 
-    /// Reads a whole blob.
+    /// Opens the blob a descriptor names (`digest`, `size`) for streaming: a symlink, a special file or a size
+    /// other than `size` is refused, reads stop at `size` bytes, and reading to the end checks the digest (see
+    /// [`BlobReader`]; [`BlobReader::finish`] checks a blob read only in part).
     ///
     /// # Errors
-    /// When the blob is missing or unreadable.
-    pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, LayoutError> {
-        fs_err::read(self.blob_path(digest)).map_err(|source| LayoutError::ReadBlob {
-            layout: self.root.clone(),
-            digest: digest.clone(),
-            source,
-        })
+    /// When the blob is missing, unreadable, not a regular file, or of another size.
+    pub fn open_blob(&self, digest: &Digest, size: u64) -> Result<BlobReader, LayoutError> {
+        self.check_blob_dirs(digest)?;
+        BlobReader::open(&self.blob_path(digest), digest, size)
+            .map_err(|err| self.blob_error(digest, err.into()))
+    }
+
+    /// Reads and checks a whole JSON blob (a manifest, config or nested index) of `size` bytes, as its
+    /// descriptor declares; sizes over [`MAX_JSON_SIZE`] are refused unread.
+    ///
+    /// # Errors
+    /// When the blob is missing, unreadable, too big, or not what its descriptor says.
+    pub fn read_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, LayoutError> {
+        if size > MAX_JSON_SIZE {
+            return Err(LayoutError::BadBlob {
+                layout: self.shown.clone(),
+                digest: digest.clone(),
+                problem: BlobProblem::TooBig {
+                    size,
+                    max: MAX_JSON_SIZE,
+                },
+            });
+        }
+        let mut reader = self.open_blob(digest, size)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        io::Read::read_to_end(&mut reader, &mut bytes).map_err(|e| self.blob_error(digest, e))?;
+        reader.finish().map_err(|e| self.blob_error(digest, e))?;
+        Ok(bytes)
+    }
+
+    /// Reads the blob of `descriptor` to its end, checking its size and digest, without keeping it.
+    ///
+    /// # Errors
+    /// When the blob is missing, unreadable, or not what the descriptor says.
+    pub fn verify_blob(&self, descriptor: &Descriptor) -> Result<(), LayoutError> {
+        let digest = self.digest_of(descriptor)?;
+        let reader = self.open_blob(&digest, descriptor.size())?;
+        reader.finish().map_err(|e| self.blob_error(&digest, e))
+    }
+
+    /// The digest of `descriptor`, which must be sha256.
+    ///
+    /// # Errors
+    /// [`LayoutError::UnsupportedDigest`] for other algorithms.
+    pub fn digest_of(&self, descriptor: &Descriptor) -> Result<Digest, LayoutError> {
+        descriptor
+            .digest()
+            .to_string()
+            .parse()
+            .map_err(|_| LayoutError::UnsupportedDigest {
+                layout: self.shown.clone(),
+                digest: descriptor.digest().to_string(),
+            })
+    }
+
+    /// The error for a blob that failed to open or read: its problem when it has one, else the I/O error.
+    pub(crate) fn blob_error(&self, digest: &Digest, err: io::Error) -> LayoutError {
+        match blob::problem_of(&err) {
+            Some(problem) => LayoutError::BadBlob {
+                layout: self.shown.clone(),
+                digest: digest.clone(),
+                problem: problem.clone(),
+            },
+            None => LayoutError::ReadBlob {
+                layout: self.shown.clone(),
+                digest: digest.clone(),
+                source: err,
+            },
+        }
+    }
+
+    /// Refuses `blobs` or `blobs/sha256` when it is a symlink: reading through it would leave the layout.
+    fn check_blob_dirs(&self, digest: &Digest) -> Result<(), LayoutError> {
+        for dir in [self.root.join("blobs"), self.blobs_dir()] {
+            if let Ok(meta) = std::fs::symlink_metadata(&dir)
+                && !meta.is_dir()
+            {
+                let problem = if meta.file_type().is_symlink() {
+                    BlobProblem::Symlink
+                } else {
+                    BlobProblem::NotRegular(blob::describe(meta.file_type()))
+                };
+                return Err(LayoutError::BadBlob {
+                    layout: self.shown.clone(),
+                    digest: digest.clone(),
+                    problem,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Makes `digest` from `other` available in this layout: a hard link when both are on one file system,
@@ -179,33 +317,43 @@ impl Layout {
     /// When the blob is missing in `other` or cannot be linked or copied.
     pub fn import_blob(&self, other: &Layout, digest: &Digest) -> Result<(), LayoutError> {
         let dest = self.blob_path(digest);
-        if dest.is_file() {
+        if is_regular(&dest) {
             return Ok(());
         }
-        let src = other.blob_path(digest);
-        let read_err = |source| LayoutError::ReadBlob {
-            layout: other.root.clone(),
-            digest: digest.clone(),
-            source,
-        };
-        if std::fs::hard_link(&src, &dest).is_ok() {
+        other.check_blob_dirs(digest)?;
+        // Open first: a symlink or special file is refused, and a hard link to it is never made.
+        let (mut src, _) = blob::open_regular(&other.blob_path(digest))
+            .map_err(|err| other.blob_error(digest, err.into()))?;
+        if std::fs::hard_link(other.blob_path(digest), &dest).is_ok() && is_regular(&dest) {
             return Ok(());
         }
         let temp = self.temp_blob()?;
-        fs_err::copy(&src, temp.path()).map_err(read_err)?;
+        io::copy(&mut src, &mut temp.as_file()).map_err(|e| other.blob_error(digest, e))?;
         make_readable(temp.as_file()).map_err(LayoutError::WriteBlob)?;
         temp.persist(&dest)
             .map_err(|e| LayoutError::WriteBlob(e.error))?;
         Ok(())
     }
 
-    /// Reads `index.json`.
+    /// Reads `index.json`: a regular file (not a symlink) of at most [`MAX_JSON_SIZE`] bytes.
     ///
     /// # Errors
-    /// When it is missing or invalid.
+    /// When it is missing, unreadable, a symlink or special file, too big, or not an image index.
     pub fn read_index(&self) -> Result<ImageIndex, LayoutError> {
-        let path = self.root.join("index.json");
-        ImageIndex::from_file(&path).map_err(|source| LayoutError::ReadIndex { path, source })
+        let path = self.shown.join("index.json");
+        let bytes = blob::read_capped(&self.root.join("index.json"), MAX_JSON_SIZE).map_err(
+            |err| match err {
+                OpenError::Problem(problem) => LayoutError::BadIndex {
+                    path: path.clone(),
+                    problem,
+                },
+                OpenError::Io(source) => LayoutError::ReadIndex {
+                    path: path.clone(),
+                    source,
+                },
+            },
+        )?;
+        serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidIndex { path, source })
     }
 
     /// The descriptor of the one image in the layout.
@@ -217,20 +365,20 @@ impl Layout {
         match index.manifests().as_slice() {
             [one] => Ok(one.clone()),
             many => Err(LayoutError::NotOneImage {
-                path: self.root.join("index.json"),
+                path: self.shown.join("index.json"),
                 count: many.len(),
             }),
         }
     }
 
-    /// Reads and parses the manifest blob `digest`.
+    /// Reads, checks and parses the manifest blob `digest` of `size` bytes.
     ///
     /// # Errors
-    /// When it is missing or not a manifest.
-    pub fn read_manifest(&self, digest: &Digest) -> Result<ImageManifest, LayoutError> {
-        let bytes = self.read_blob(digest)?;
+    /// When it is missing, not what its descriptor says, or not a manifest.
+    pub fn read_manifest(&self, digest: &Digest, size: u64) -> Result<ImageManifest, LayoutError> {
+        let bytes = self.read_blob(digest, size)?;
         serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidBlob {
-            layout: self.root.clone(),
+            layout: self.shown.clone(),
             digest: digest.clone(),
             kind: "image manifest",
             source,
@@ -256,6 +404,11 @@ impl Layout {
     }
 }
 
+/// Whether `path` is a regular file, not following a symlink.
+fn is_regular(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// A descriptor for a blob.
 pub(crate) fn descriptor(
     media_type: MediaType,
@@ -279,7 +432,7 @@ pub(crate) fn descriptor(
 /// On write or rename errors.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    let mut temp = crate::scratch::file_in(dir, ".tmp-")?;
     io::Write::write_all(&mut temp, bytes)?;
     make_readable(temp.as_file())?;
     temp.as_file().sync_all()?;
@@ -290,4 +443,87 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Temp files are created 0600; what rpack writes is read by other users too (the build user in containers).
 pub(crate) fn make_readable(file: &std::fs::File) -> io::Result<()> {
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout_with_blob(dir: &Path, bytes: &[u8]) -> (Layout, Descriptor) {
+        let layout = Layout::create(dir).unwrap();
+        let desc = layout.write_blob(MediaType::ImageConfig, bytes).unwrap();
+        (layout, desc)
+    }
+
+    #[test]
+    fn a_symlinked_blob_is_neither_read_nor_linked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, desc) = layout_with_blob(&tmp.path().join("src"), b"{}");
+        let digest = src.digest_of(&desc).unwrap();
+        std::fs::remove_file(src.blob_path(&digest)).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", src.blob_path(&digest)).unwrap();
+        assert!(!src.has_blob(&digest));
+        let err = src.read_blob(&digest, desc.size()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LayoutError::BadBlob {
+                    problem: BlobProblem::Symlink,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let target = Layout::create(tmp.path().join("dest")).unwrap();
+        let err = target.import_blob(&src, &digest).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("is a symlink; rpack follows no symlinks in an image layout"),
+            "{err}"
+        );
+        assert!(std::fs::symlink_metadata(target.blob_path(&digest)).is_err());
+    }
+
+    #[test]
+    fn a_symlinked_blob_dir_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (layout, desc) = layout_with_blob(&tmp.path().join("img"), b"{}");
+        let digest = layout.digest_of(&desc).unwrap();
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::rename(layout.blobs_dir(), &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, layout.blobs_dir()).unwrap();
+        let err = layout.read_blob(&digest, desc.size()).unwrap_err();
+        assert!(err.to_string().contains("is a symlink"), "{err}");
+    }
+
+    #[test]
+    fn json_blobs_over_the_cap_are_refused_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (layout, desc) = layout_with_blob(&tmp.path().join("img"), b"{}");
+        let digest = layout.digest_of(&desc).unwrap();
+        let err = layout.read_blob(&digest, MAX_JSON_SIZE + 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LayoutError::BadBlob {
+                    problem: BlobProblem::TooBig { .. },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_index_that_is_a_device_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = Layout::create(tmp.path().join("img")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", layout.root().join("index.json")).unwrap();
+        let err = layout.read_index().unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("index.json is a symlink; rpack follows no symlinks in an image layout"),
+            "{err}"
+        );
+    }
 }

@@ -228,10 +228,14 @@ pub fn write_archive_of(
         header.set_gid(0);
         header.set_mtime(when);
         if let Some(path) = src {
-            let file = fs_err::File::open(path)?;
-            header.set_size(file.metadata()?.len());
+            // Not through a symlink, and exactly the size the header says even if the file changes.
+            let (file, len) = crate::oci::open_regular(path).map_err(|e| {
+                let err = io::Error::from(e);
+                io::Error::new(err.kind(), format!("{}: {err}", path.display()))
+            })?;
+            header.set_size(len);
             header.set_cksum();
-            tar.append(&header, file)
+            tar.append(&header, io::Read::take(file, len))
         } else {
             header.set_size(0);
             header.set_cksum();
@@ -267,12 +271,14 @@ pub fn write_archive_of(
     tar.into_inner()?.flush()
 }
 
-/// Opens the `.cnb` (or any OCI archive of one image) at `file` by extracting it, safely, under `work`.
+/// Opens the `.cnb` (or any OCI archive of one image) at `file` by extracting it, safely, under `work`. The
+/// manifest and config are checked against their descriptors; layers are not read (see
+/// [`Image::verify_layers`]).
 ///
 /// # Errors
 /// When the file cannot be read, is unsafe, or holds no single image.
 pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
-    let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
+    let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
     let dir = work.join("layout");
     extract::extractor(&dir, Kind::Buildpackage)
         .tar(io::BufReader::new(reader))
@@ -280,7 +286,7 @@ pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
             path: file.to_owned(),
             source,
         })?;
-    Ok(Image::load(Layout::open(dir))?)
+    Ok(Image::load(Layout::of_archive(dir, file))?)
 }
 
 /// The buildpacks in a `.cnb` file: its layers are extracted (safely) under `work` and each buildpack
@@ -307,23 +313,27 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
     // One extractor for every layer: the caps apply to the buildpackage as a whole.
     let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
     for layer in image.layers() {
-        let digest: crate::oci::Digest = layer
-            .digest()
-            .to_string()
-            .parse()
-            .map_err(|_| not_a_package("a layer digest is not sha256"))?;
-        let blob = image.layout().blob_path(&digest);
-        let reader = io::BufReader::new(fs_err::File::open(&blob).map_err(io_err("open", &blob))?);
+        let layout = image.layout();
+        let digest = layout.digest_of(layer)?;
+        // Checked as it streams: a layer that is not what the manifest says fails the unpack.
+        let mut blob = layout.open_blob(&digest, layer.size())?;
+        let reader = io::BufReader::new(&mut blob);
         let media = layer.media_type().to_string();
         let extracted = if media.contains("gzip") {
             layers_extract.tar_gz(reader)
         } else {
             layers_extract.tar(reader)
         };
-        extracted.map_err(|source| PackageError::Archive {
-            path: file.to_owned(),
-            source,
-        })?;
+        if let Err(source) = extracted {
+            // A blob that fails its check says so, rather than the tar or gzip error it caused.
+            blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
+            return Err(PackageError::Archive {
+                path: file.to_owned(),
+                source,
+            }
+            .into());
+        }
+        blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
     }
     let mut out = Vec::new();
     for (id, versions) in &layers {

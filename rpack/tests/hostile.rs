@@ -1,0 +1,576 @@
+//! Hostile input and faults (issue 13): crafted `.cnb` archives (blobs and `index.json` as symlinks to
+//! `/dev/zero` or host files, tampered or resized layers), outputs over special files, image references that
+//! climb out of the store or carry control characters, buildpack ids that name no directory, unsupported
+//! Buildpack APIs, and interrupted commands. Each runs the `rpack` binary with a temp `RPACK_HOME`; nothing here
+//! needs podman or the lifecycle.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
+
+mod support;
+
+use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// How long a command may take before the test calls it hung (each finishes in well under a second).
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = support::rpack();
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("RPACK_HOME", self.path("home"))
+            .env("TMPDIR", self.path("systmp"))
+            .env_remove("SOURCE_DATE_EPOCH")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        fs_err::create_dir_all(self.path("systmp")).unwrap();
+        cmd
+    }
+
+    /// Runs rpack, failing the test when it runs longer than [`TIMEOUT`] (it is killed then).
+    fn run(&self, args: &[&str]) -> Output {
+        let mut child = self.command(args).spawn().unwrap();
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > TIMEOUT {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("rpack {args:?} still ran after {TIMEOUT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> (String, String) {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "rpack {args:?} failed:\n{stderr}");
+        (String::from_utf8(out.stdout).unwrap(), stderr)
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "rpack {args:?} should fail:\n{stderr}"
+        );
+        stderr
+    }
+
+    /// Packages the fixture `name` to `out` (in the env dir).
+    fn package(&self, name: &str, out: &str) -> PathBuf {
+        let path = Path::new(FIXTURES).join(name);
+        self.ok(&[
+            "buildpack",
+            "package",
+            "--path",
+            path.to_str().unwrap(),
+            "-o",
+            out,
+        ]);
+        self.path(out)
+    }
+}
+
+/// One entry of a `.cnb` as read back: name, header and data.
+struct Entry {
+    name: String,
+    header: tar::Header,
+    data: Vec<u8>,
+}
+
+fn entries(path: &Path) -> Vec<Entry> {
+    let bytes = fs_err::read(path).unwrap();
+    let mut archive = tar::Archive::new(bytes.as_slice());
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            Entry {
+                name,
+                header: e.header().clone(),
+                data,
+            }
+        })
+        .collect()
+}
+
+/// The `/blobs/sha256/<hex>` name of the first layer of the `.cnb` entries.
+fn first_layer(entries: &[Entry]) -> String {
+    let find = |name: &str| &entries.iter().find(|e| e.name == name).unwrap().data;
+    let index: serde_json::Value = serde_json::from_slice(find("/index.json")).unwrap();
+    let blob = |digest: &serde_json::Value| {
+        format!(
+            "/blobs/sha256/{}",
+            digest.as_str().unwrap().trim_start_matches("sha256:")
+        )
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_slice(find(&blob(&index["manifests"][0]["digest"]))).unwrap();
+    blob(&manifest["layers"][0]["digest"])
+}
+
+/// What to put in place of one entry.
+enum Change {
+    /// A symlink to this target.
+    Symlink(&'static str),
+    /// These bytes.
+    Data(Vec<u8>),
+}
+
+/// Writes `out`: the `.cnb` entries with `name` replaced as `change` says.
+fn rewrite(entries: &[Entry], name: &str, change: &Change, out: &Path) {
+    let mut tar = tar::Builder::new(fs_err::File::create(out).unwrap());
+    let mut found = false;
+    for entry in entries {
+        let mut header = entry.header.clone();
+        if entry.name != name {
+            tar.append(&header, entry.data.as_slice()).unwrap();
+            continue;
+        }
+        found = true;
+        match change {
+            Change::Symlink(target) => {
+                // The header keeps its name (`/blobs/...`: absolute, which `append_link` would refuse).
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                header.set_link_name(target).unwrap();
+                header.set_cksum();
+                tar.append(&header, std::io::empty()).unwrap();
+            }
+            Change::Data(data) => {
+                header.set_size(data.len() as u64);
+                header.set_cksum();
+                tar.append(&header, data.as_slice()).unwrap();
+            }
+        }
+    }
+    assert!(found, "no entry {name}");
+    tar.into_inner().unwrap();
+}
+
+/// A `package.toml` at `dir` for the fixture `script-bp` with the `.cnb` `dep` as a dependency.
+fn composite_with(env: &Env, dep: &Path) -> PathBuf {
+    let dir = env.path("composite");
+    fs_err::create_dir_all(&dir).unwrap();
+    fs_err::write(
+        dir.join("package.toml"),
+        format!(
+            "[buildpack]\nuri = \"{FIXTURES}/script-bp\"\n[[dependencies]]\nuri = \"{}\"\n",
+            dep.display()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+/// Whether `err` refuses the symlink entry `name` of the archive: as a symlink in the layout, or (when the
+/// extractor refuses links out of the archive) as an unsafe entry.
+fn refuses_symlink(err: &str, name: &str) -> bool {
+    err.contains(name) && (err.contains("is a symlink") || err.contains("refusing entry"))
+}
+
+#[test]
+fn a_layer_blob_linked_to_dev_zero_is_refused_at_once() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    let entries = entries(&cnb);
+    let layer = first_layer(&entries);
+    let hostile = env.path("zero.cnb");
+    rewrite(&entries, &layer, &Change::Symlink("/dev/zero"), &hostile);
+    let hex = layer.trim_start_matches("/blobs/sha256/");
+
+    let err = env.fails(&["image", "import", "zero.cnb", "localhost/zero:1"]);
+    assert!(
+        err.contains(&format!("blob sha256:{hex} in zero.cnb is a symlink"))
+            || refuses_symlink(&err, hex),
+        "{err}"
+    );
+    assert!(!env.path("home/images/localhost/zero").exists());
+
+    let err = env.fails(&["inspect", "zero.cnb"]);
+    assert!(refuses_symlink(&err, hex), "{err}");
+
+    // `builder create` reads buildpack .cnb files the same way as packaging a composite does.
+    let composite = composite_with(&env, &hostile);
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        composite.to_str().unwrap(),
+        "-o",
+        "out.cnb",
+    ]);
+    assert!(refuses_symlink(&err, hex), "{err}");
+    assert!(!env.path("out.cnb").exists());
+}
+
+#[test]
+fn an_index_linked_to_a_host_file_is_refused() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    rewrite(
+        &entries(&cnb),
+        "/index.json",
+        &Change::Symlink("/etc/hostname"),
+        &env.path("index.cnb"),
+    );
+    let err = env.fails(&["inspect", "index.cnb"]);
+    assert!(refuses_symlink(&err, "index.json"), "{err}");
+    let err = env.fails(&["image", "import", "index.cnb", "localhost/index:1"]);
+    assert!(refuses_symlink(&err, "index.json"), "{err}");
+}
+
+#[test]
+fn a_tampered_layer_is_refused_by_inspect_import_and_package() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    let entries = entries(&cnb);
+    let layer = first_layer(&entries);
+    let mut data = entries
+        .iter()
+        .find(|e| e.name == layer)
+        .unwrap()
+        .data
+        .clone();
+    // The last byte of a gzip stream is part of its length trailer: flipping it keeps the tar readable.
+    *data.last_mut().unwrap() ^= 0x01;
+    let tampered = env.path("tampered.cnb");
+    rewrite(&entries, &layer, &Change::Data(data), &tampered);
+    let hex = layer.trim_start_matches("/blobs/sha256/");
+    let expected = format!("blob sha256:{hex} in tampered.cnb does not match its digest");
+
+    let err = env.fails(&["inspect", "tampered.cnb"]);
+    assert!(err.contains(&expected), "{err}");
+    let err = env.fails(&["image", "import", "tampered.cnb", "localhost/t:1"]);
+    assert!(err.contains(&expected), "{err}");
+    let composite = composite_with(&env, &tampered);
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        composite.to_str().unwrap(),
+        "-o",
+        "out.cnb",
+    ]);
+    assert!(err.contains("does not match its digest"), "{err}");
+    assert!(!env.path("out.cnb").exists());
+}
+
+#[test]
+fn a_layer_longer_than_its_descriptor_is_refused_before_reading() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    let entries = entries(&cnb);
+    let layer = first_layer(&entries);
+    let mut data = entries
+        .iter()
+        .find(|e| e.name == layer)
+        .unwrap()
+        .data
+        .clone();
+    let declared = data.len();
+    data.extend(std::iter::repeat_n(0, 1 << 20));
+    rewrite(&entries, &layer, &Change::Data(data), &env.path("long.cnb"));
+    let err = env.fails(&["inspect", "long.cnb"]);
+    assert!(
+        err.contains(&format!(
+            "has {} bytes but its descriptor declares {declared}",
+            declared + (1 << 20)
+        )),
+        "{err}"
+    );
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn outputs_are_not_written_over_fifos_or_symlinks() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    env.ok(&["image", "import", cnb.to_str().unwrap(), "localhost/dep:1"]);
+    let script = format!("{FIXTURES}/script-bp");
+    mkfifo(&env.path("fifo"));
+    fs_err::write(env.path("target"), "precious").unwrap();
+    std::os::unix::fs::symlink(env.path("target"), env.path("link")).unwrap();
+    for out in ["fifo", "link"] {
+        let err = env.fails(&["buildpack", "package", "--path", &script, "-o", out]);
+        let what = if out == "fifo" { "a fifo" } else { "a symlink" };
+        assert!(
+            err.contains(&format!("refusing to write {out}: it is {what}")),
+            "{err}"
+        );
+        let err = env.fails(&["image", "export", "localhost/dep:1", out]);
+        assert!(
+            err.contains(&format!("refusing to write {out}: it is {what}")),
+            "{err}"
+        );
+    }
+    assert!(
+        fs_err::symlink_metadata(env.path("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(
+        fs_err::symlink_metadata(env.path("link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        fs_err::read_to_string(env.path("target")).unwrap(),
+        "precious"
+    );
+    // A regular file and a dir output over a dir are still replaced.
+    env.ok(&["buildpack", "package", "--path", &script, "-o", "target"]);
+    env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        &script,
+        "--format",
+        "dir",
+        "-o",
+        "dir",
+    ]);
+    env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        &script,
+        "--format",
+        "dir",
+        "-o",
+        "dir",
+    ]);
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        &script,
+        "--format",
+        "dir",
+        "-o",
+        "fifo",
+    ]);
+    assert!(err.contains("it is a fifo"), "{err}");
+}
+
+#[test]
+fn references_cannot_reach_outside_the_image_store() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    let lifecycle = env.path("home/lifecycle/0.21.17");
+    fs_err::create_dir_all(&lifecycle).unwrap();
+    fs_err::write(lifecycle.join("lifecycle.toml"), "installed").unwrap();
+    let err = env.fails(&[
+        "image",
+        "import",
+        cnb.to_str().unwrap(),
+        "../lifecycle:0.21.17",
+    ]);
+    assert!(err.contains("invalid registry `..`"), "{err}");
+    let err = env.fails(&["image", "rm", "../lifecycle:0.21.17"]);
+    assert!(err.contains("invalid registry `..`"), "{err}");
+    assert_eq!(
+        fs_err::read_to_string(lifecycle.join("lifecycle.toml")).unwrap(),
+        "installed"
+    );
+    let err = env.fails(&["inspect", "../lifecycle:0.21.17"]);
+    assert!(err.contains("invalid registry `..`"), "{err}");
+}
+
+#[test]
+fn control_characters_in_references_are_escaped() {
+    let env = Env::new();
+    for args in [
+        vec!["image", "rm", "localhost/a\u{1b}[2J:1"],
+        vec!["image", "rm", "localhost/a:1\u{7}"],
+        vec!["inspect", "localhost/\u{1b}]0;pwned\u{7}"],
+    ] {
+        let err = env.fails(&args);
+        assert!(
+            !err.chars().any(|c| c.is_control() && c != '\n'),
+            "{args:?}: {err:?}"
+        );
+        assert!(err.contains("\\u{"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_buildpack_id_that_names_no_directory_is_refused_at_package_time() {
+    let env = Env::new();
+    for id in [".", ".."] {
+        let dir = env.path("dot");
+        fs_err::create_dir_all(dir.join("bin")).unwrap();
+        fs_err::write(
+            dir.join("buildpack.toml"),
+            format!("api = \"0.10\"\n[buildpack]\nid = \"{id}\"\nversion = \"1.0.0\"\n"),
+        )
+        .unwrap();
+        fs_err::write(dir.join("bin/build"), "#!/bin/sh\n").unwrap();
+        let err = env.fails(&["buildpack", "package", "--path", "dot", "-o", "dot.cnb"]);
+        assert!(err.contains("dot/buildpack.toml"), "{err}");
+        assert!(err.contains("invalid `buildpack.id`"), "{err}");
+        assert!(!env.path("dot.cnb").exists());
+    }
+}
+
+#[test]
+fn an_unsupported_buildpack_api_is_packaged_with_a_warning() {
+    let env = Env::new();
+    let dir = env.path("old");
+    fs_err::create_dir_all(dir.join("bin")).unwrap();
+    fs_err::write(
+        dir.join("buildpack.toml"),
+        "api = \"0.2\"\n[buildpack]\nid = \"test/old\"\nversion = \"1.0.0\"\n",
+    )
+    .unwrap();
+    fs_err::write(dir.join("bin/build"), "#!/bin/sh\n").unwrap();
+    let (_, stderr) = env.ok(&["buildpack", "package", "--path", "old", "-o", "old.cnb"]);
+    assert!(
+        stderr.contains("buildpack test/old 1.0.0 declares api = \"0.2\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("it supports Buildpack APIs 0.7, 0.8, 0.9, 0.10, 0.11, 0.12"),
+        "{stderr}"
+    );
+    let (_, stderr) = env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        &format!("{FIXTURES}/script-bp"),
+        "-o",
+        "ok.cnb",
+    ]);
+    assert!(!stderr.contains("declares api"), "{stderr}");
+}
+
+#[test]
+fn inspect_says_what_it_expected_for_a_missing_file_or_a_directory() {
+    let env = Env::new();
+    let err = env.fails(&["inspect", "missing.cnb"]);
+    assert!(
+        err.contains(
+            "there is no file missing.cnb and no image index.docker.io/library/missing.cnb:latest in rpack's store"
+        ),
+        "{err}"
+    );
+    fs_err::create_dir_all(env.path("some-dir")).unwrap();
+    let err = env.fails(&["inspect", "some-dir"]);
+    assert!(
+        err.contains("some-dir is a directory; rpack inspect reads a .cnb or OCI archive file"),
+        "{err}"
+    );
+    let err = env.fails(&["inspect", "no/such/Thing.cnb"]);
+    assert!(
+        err.contains("there is no file no/such/Thing.cnb, and it is not an image reference either"),
+        "{err}"
+    );
+}
+
+/// The entries of `dir` whose names start with `prefix`.
+fn named(dir: &Path, prefix: &str) -> Vec<String> {
+    fs_err::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_interrupted_package_removes_its_temp_dirs() {
+    let env = Env::new();
+    // A buildpack with a fifo: copying it for `--format dir` waits for a writer, which never comes, so the
+    // command is reliably mid-way with its temp dirs in place when it is interrupted.
+    let bp = env.path("bp");
+    fs_err::create_dir_all(bp.join("bin")).unwrap();
+    fs_err::write(
+        bp.join("buildpack.toml"),
+        "api = \"0.10\"\n[buildpack]\nid = \"test/slow\"\nversion = \"1.0.0\"\n",
+    )
+    .unwrap();
+    fs_err::write(bp.join("bin/build"), "#!/bin/sh\n").unwrap();
+    mkfifo(&bp.join("stuck"));
+    fs_err::create_dir_all(env.path("out")).unwrap();
+    let mut child = env
+        .command(&[
+            "buildpack",
+            "package",
+            "--path",
+            "bp",
+            "--format",
+            "dir",
+            "-o",
+            "out/bp",
+        ])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while named(&env.path("out"), ".tmp-").is_empty()
+        || named(&env.path("systmp"), ".tmp").is_empty()
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "rpack ended before it was interrupted"
+        );
+        assert!(started.elapsed() < TIMEOUT, "no temp dirs appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > TIMEOUT {
+            child.kill().unwrap();
+            panic!("rpack did not end on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(2), "{status:?}");
+    assert_eq!(named(&env.path("out"), ""), Vec::<String>::new());
+    assert_eq!(named(&env.path("systmp"), ""), Vec::<String>::new());
+}
