@@ -118,7 +118,8 @@ enum Cmd {
     Image(ImageCmd),
     /// Remove blobs no image references and temp files interrupted commands left behind.
     Prune,
-    /// Check podman, runc, the lifecycle, the musl target, mmdebstrap and free disk, with fixes.
+    /// Check every tool a build can need (podman, runc, uidmap, skopeo, mmdebstrap, cargo, the musl target and C
+    /// compiler, go, the lifecycle, the stacks, free disk) and print the command that fixes each missing one.
     Doctor,
     /// Run an app image from the store with podman (host network).
     Run {
@@ -510,20 +511,18 @@ fn prune(store: &Store) -> Result<(), Error> {
 
 fn doctor(store: &Store) -> ExitCode {
     let checks = rpack::doctor::run(store);
-    let mut failed = false;
     for check in &checks {
-        println!(
-            "{} {:<16} {}",
-            if check.ok { "ok  " } else { "FAIL" },
-            check.name,
-            check.detail
-        );
+        let status = match (check.ok, check.optional) {
+            (true, _) => "ok  ",
+            (false, true) => "todo",
+            (false, false) => "FAIL",
+        };
+        println!("{status} {:<16} {}", check.name, check.detail);
         if let Some(fix) = &check.fix {
             println!("     {:<16} fix: {fix}", "");
         }
-        failed |= !check.ok;
     }
-    if failed {
+    if checks.iter().any(rpack::doctor::Check::blocks) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
