@@ -17,10 +17,16 @@
 //!
 //! Everything that can fail returns a [`TestError`] whose message includes the build log, so a failing test
 //! shows why. Nothing is skipped: a missing podman or lifecycle is an error that says what to run.
+//!
+//! The first run makes what the builds need: the stack's base images (unless `rpack stack create` made them)
+//! and the builder, compiling the buildpack crates. That takes minutes, so rpack's progress lines of those
+//! steps go to stderr as they happen, prefixed `[libbuildpack-test]`, whether or not `cargo test` captures
+//! output (a builder that is up to date stays quiet).
 
 mod build;
 mod container;
 mod error;
+mod progress;
 mod redact;
 mod runner;
 pub mod uv;

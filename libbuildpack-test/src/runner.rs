@@ -245,7 +245,11 @@ impl TestRunner {
             return Ok(BuilderSource::Image(image.clone()));
         }
         let name = platform::builder_ref_for_config(config);
-        rpack::builder::ensure(&self.store, config, &name, ui)
+        // Making a stack or building the buildpack crates can take minutes: show it as it happens.
+        let (progress, _step) =
+            crate::progress::start(std::io::stderr(), crate::progress::PROGRESS_AFTER);
+        let ui = ui.clone().with_progress(progress);
+        rpack::builder::ensure(&self.store, config, &name, &ui)
             .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))
