@@ -1,5 +1,30 @@
 //! Checksum-verified downloads with retries, timeouts and progress.
 //!
+//! # Retries
+//!
+//! [`Download::to_file`] tries up to [`Download::attempts`] times (3 by default), waiting
+//! [`Download::retry_delay`] (1 s) before the first retry and twice as long before each next one, and warns
+//! on the build output before each retry (`download attempt 1 of 3 failed: ...; retrying in 1.0s`).
+//!
+//! | failure | retried | error |
+//! |---|---|---|
+//! | DNS, connection, TLS or timeout | yes | [`DownloadError::Request`]: `could not download <url>: <why> (check the network, proxy settings and CA certificates in SSL_CERT_FILE)` |
+//! | the body stops arriving | yes | [`DownloadError::Read`]: `could not download <url>: reading the body failed: <why>` |
+//! | HTTP 5xx, 408 or 429 | yes | [`DownloadError::Status`]: `could not download <url>: the server answered HTTP 503` |
+//! | any other HTTP 4xx (404, 403 ...) | no | [`DownloadError::Status`]: as above |
+//! | the SHA-256 differs | no | [`DownloadError::ChecksumMismatch`]: `the download of <url> has SHA-256 <actual>, expected <expected>: ...` |
+//! | the file cannot be written | no | [`DownloadError::Write`]: `could not write the download to <path>: <why>` |
+//!
+//! The error returned is the last attempt's. Nothing is left at the destination after a failure: the body
+//! goes to a temp file next to it, renamed into place only when the checksum matches.
+//!
+//! # Progress
+//!
+//! Each attempt prints `Downloading <url>`, then every 5 s how much arrived (`12.3 MB of 140.0 MB`), and at
+//! the end the size and time (`512 B of 512 B in 0.0s`; sizes in B, kB, MB or GB).
+//!
+//! # TLS and proxies
+//!
 //! TLS uses rustls with the system's CA store (`rustls-native-certs`, which honours
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR`, so a corporate proxy's CA added there is trusted), and
 //! the bundled Mozilla roots only when the system has none. `HTTPS_PROXY`/`HTTP_PROXY`/
@@ -50,7 +75,8 @@ impl Download {
         }
     }
 
-    /// The SHA-256 (hex) the body must have; a mismatch is an error and is not retried.
+    /// The SHA-256 (hex) the body must have; a mismatch is an error
+    /// ([`DownloadError::ChecksumMismatch`]) and is not retried.
     pub fn sha256(mut self, hex: impl Into<String>) -> Self {
         self.sha256 = Some(hex.into().trim().to_ascii_lowercase());
         self
@@ -86,7 +112,8 @@ impl Download {
     /// # Errors
     ///
     /// [`DownloadError`] naming the URL: HTTP or network failure after all attempts, a
-    /// checksum mismatch, or a file that cannot be written.
+    /// checksum mismatch, or a file that cannot be written. Which failures are retried, and what
+    /// each error says, is in the [module docs](self#retries).
     pub fn to_file(
         &self,
         path: impl AsRef<Path>,
@@ -247,13 +274,23 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// `1.2 MB of 3.4 MB` or `1.2 MB`.
-#[allow(clippy::cast_precision_loss)] // display only
+/// `1.2 MB of 3.4 MB`, `512 B of 2.0 kB`, or without a known total `1.2 MB`.
 fn progress(received: u64, total: Option<u64>) -> String {
-    let mb = |n: u64| format!("{:.1} MB", n as f64 / 1_000_000.0);
     match total {
-        Some(total) => format!("{} of {}", mb(received), mb(total)),
-        None => mb(received),
+        Some(total) => format!("{} of {}", size(received), size(total)),
+        None => size(received),
+    }
+}
+
+/// `512 B`, `12.3 kB`, `1.2 MB`, `3.4 GB` (decimal units).
+#[allow(clippy::cast_precision_loss)] // display only
+fn size(bytes: u64) -> String {
+    let scaled = |unit: f64, name: &str| format!("{:.1} {name}", bytes as f64 / unit);
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => scaled(1e3, "kB"),
+        1_000_000..1_000_000_000 => scaled(1e6, "MB"),
+        _ => scaled(1e9, "GB"),
     }
 }
 
@@ -316,5 +353,18 @@ impl DownloadError {
             Self::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Self::ChecksumMismatch { .. } | Self::Write { .. } => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_files_show_bytes_and_kilobytes() {
+        assert_eq!(progress(0, Some(512)), "0 B of 512 B");
+        assert_eq!(progress(12_345, Some(12_345)), "12.3 kB of 12.3 kB");
+        assert_eq!(progress(1_500_000, Some(140_000_000)), "1.5 MB of 140.0 MB");
+        assert_eq!(progress(2_000_000_000, None), "2.0 GB");
     }
 }
