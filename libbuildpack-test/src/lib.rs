@@ -22,10 +22,14 @@
 //! and the builder, compiling the buildpack crates. That takes minutes, so rpack's progress lines of those
 //! steps go to stderr as they happen, prefixed `[libbuildpack-test]`, whether or not `cargo test` captures
 //! output (a builder that is up to date stays quiet).
+//!
+//! A buildpack that downloads files can be tested against a [`FileServer`] on loopback (builds share the host
+//! network, so the build reaches it at [`FileServer::url`]); [`sha256`] gives the checksums to expect.
 
 mod build;
 mod container;
 mod error;
+mod file_server;
 mod progress;
 mod redact;
 mod runner;
@@ -34,6 +38,7 @@ pub mod uv;
 pub use build::TestBuild;
 pub use container::{ContainerConfig, HttpResponse, TestContainer};
 pub use error::TestError;
+pub use file_server::{FileServer, sha256};
 pub use redact::redact;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
