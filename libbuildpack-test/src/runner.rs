@@ -93,6 +93,17 @@ impl BuildConfig {
     }
 
     /// Names the app image (by default one is derived from the app dir and the builder).
+    ///
+    /// ```
+    /// use libbuildpack_test::{BuildConfig, ImageRef};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let image: ImageRef = "localhost/my-tests/models:latest".parse()?;
+    /// let config = BuildConfig::new("tests/fixtures/app").image(image);
+    /// # let _ = config;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn image(mut self, image: ImageRef) -> Self {
         self.image = Some(image);
