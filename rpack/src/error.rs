@@ -62,6 +62,9 @@ pub enum Error {
     /// Downloading an image's SBOM.
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
+    /// Managing detached app containers.
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
 }
 
 impl Error {
@@ -80,6 +83,7 @@ impl Error {
             Self::Rebase(e) => e.hint(),
             Self::Registry(e) => e.hint(),
             Self::Sbom(e) => e.hint(),
+            Self::Run(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)
             | Self::Image(_)

@@ -131,9 +131,22 @@ enum Cmd {
         /// Run this process type instead of the default one.
         #[arg(long)]
         process: Option<String>,
+        /// Run in the background: print the container's name and return. `rpack stop NAME` (or
+        /// `podman rm --force NAME`) stops and removes it; `podman logs NAME` shows its output.
+        #[arg(long, short)]
+        detach: bool,
         /// Arguments that replace the process's default arguments.
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Stop and remove containers `rpack run --detach` started.
+    Stop {
+        /// Their names (as `rpack run --detach` printed them).
+        #[arg(required_unless_present = "all")]
+        names: Vec<String>,
+        /// Every container `rpack run --detach` started.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
     },
 }
 
@@ -396,6 +409,28 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             image,
             env,
             process,
+            detach: true,
+            args,
+        } => {
+            let options = RunOptions { env, process, args };
+            let started = rpack::run::detach(&store, &image, &options, ui)?;
+            let short = &started.id[..12.min(started.id.len())];
+            ui.step(&format!(
+                "Started {} (id {short}): `podman logs {0}` shows its output, `rpack stop {0}` removes it",
+                started.name
+            ));
+            println!("{}", started.name);
+        }
+        Cmd::Stop { names, all: _ } => {
+            for name in rpack::run::stop(&store, &names)? {
+                println!("removed {name}");
+            }
+        }
+        Cmd::Run {
+            image,
+            env,
+            process,
+            detach: false,
             args,
         } => {
             let options = RunOptions { env, process, args };
