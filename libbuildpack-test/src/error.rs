@@ -104,7 +104,10 @@ mod tests {
             source: std::io::Error::other(Wrapped(inner)),
         };
         let debug = format!("{error:?}");
-        assert!(debug.starts_with("could not write the app: wrapped"), "{debug}");
+        assert!(
+            debug.starts_with("could not write the app: wrapped"),
+            "{debug}"
+        );
         assert!(debug.ends_with("\ncaused by: disk full"), "{debug}");
     }
 
