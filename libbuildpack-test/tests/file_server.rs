@@ -108,59 +108,16 @@ fn a_wrong_checksum_names_both_and_leaves_no_file() {
 }
 
 /// A real build on the python stack reaches the server at the URL the test gives it (builds share the host
-/// network): a shell buildpack fetches the model and checks its SHA-256, as a model buildpack would.
+/// network): the fixture's shell buildpack fetches the model and checks its SHA-256, as a model buildpack would.
 #[test]
 fn a_real_build_downloads_from_the_file_server() -> Result<(), libbuildpack_test::TestError> {
     use libbuildpack_test::{BuildConfig, TestRunner, assert_contains};
 
     let model = model();
     let server = FileServer::files([("models/resnet.onnx", model.clone())])?;
-    let dir = tempfile::tempdir().unwrap();
-    let bp = dir.path().join("bp");
-    let build_script = r#"#!/bin/sh
-set -eu
-url=$(cat "$CNB_PLATFORM_DIR/env/MODEL_URL")
-want=$(cat "$CNB_PLATFORM_DIR/env/MODEL_SHA256")
-python3 - "$url" "$want" <<'PY'
-import hashlib, sys, urllib.request
-body = urllib.request.urlopen(sys.argv[1]).read()
-got = hashlib.sha256(body).hexdigest()
-assert got == sys.argv[2], f"sha256 {got}, expected {sys.argv[2]}"
-print(f"model downloaded: {len(body)} bytes, sha256 {got}")
-PY
-"#;
-    let files = [
-        (
-            bp.join("buildpack.toml"),
-            "api = \"0.10\"\n[buildpack]\nid = \"tests/model\"\nversion = \"0.0.1\"\n",
-        ),
-        (bp.join("bin/detect"), "#!/bin/sh\nexit 0\n"),
-        (bp.join("bin/build"), build_script),
-        (
-            dir.path().join("builder.toml"),
-            "[[buildpacks]]\nuri = \"bp\"\n[[order]]\n[[order.group]]\nid = \"tests/model\"\n\
-             [build]\nimage = \"localhost/rpack/python-build:latest\"\n\
-             [[run.images]]\nimage = \"localhost/rpack/python-run:latest\"\n",
-        ),
-        (
-            dir.path().join("app/model.toml"),
-            "[models]\nresnet = \"\"\n",
-        ),
-    ];
-    for (path, text) in files {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
-    for script in ["bin/detect", "bin/build"] {
-        std::fs::set_permissions(
-            bp.join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-    }
     let built = TestRunner::shared()?.build(
-        BuildConfig::new(dir.path().join("app"))
-            .builder_toml(dir.path().join("builder.toml"))
+        BuildConfig::new("tests/fixtures/download/app")
+            .builder_toml("tests/fixtures/download/builder.toml")
             .env("MODEL_URL", server.url("models/resnet.onnx"))
             .env("MODEL_SHA256", sha256(&model)),
     )?;
