@@ -8,14 +8,17 @@
 //!
 //! | failure | retried | error |
 //! |---|---|---|
-//! | DNS, connection, TLS or timeout | yes | [`DownloadError::Request`]: `could not download <url>: <why> (check the network, proxy settings and CA certificates in SSL_CERT_FILE)` |
-//! | the body stops arriving | yes | [`DownloadError::Read`]: `could not download <url>: reading the body failed: <why>` |
+//! | DNS, connection, TLS or timeout | yes | [`DownloadError::Request`]: `could not download <url> (check the network, proxy settings and CA certificates in SSL_CERT_FILE)` |
+//! | the body stops arriving | yes | [`DownloadError::Read`]: `could not download <url>: reading the body failed` |
 //! | HTTP 5xx, 408 or 429 | yes | [`DownloadError::Status`]: `could not download <url>: the server answered HTTP 503` |
 //! | any other HTTP 4xx (404, 403 ...) | no | [`DownloadError::Status`]: as above |
 //! | the SHA-256 differs | no | [`DownloadError::ChecksumMismatch`]: `the download of <url> has SHA-256 <actual>, expected <expected>: ...` |
-//! | the file cannot be written | no | [`DownloadError::Write`]: `could not write the download to <path>: <why>` |
+//! | the file cannot be written | no | [`DownloadError::Write`]: `could not write the download to <path>` |
 //!
-//! The error returned is the last attempt's. Nothing is left at the destination after a failure: the body
+//! Where there is a lower-level cause (the network error, the I/O error) it is the error's
+//! [`source`](std::error::Error::source), which [`Output::error`](crate::Output::error) prints as
+//! `caused by: ...` below the message; the retry warnings show it on their line. The error returned is the
+//! last attempt's. Nothing is left at the destination after a failure: the body
 //! goes to a temp file next to it, renamed into place only when the checksum matches.
 //!
 //! # Progress
@@ -129,8 +132,9 @@ impl Download {
                 Ok(hex) => return Ok(hex),
                 Err(error) if error.is_retryable() && attempt < self.attempts => {
                     output.warn(format!(
-                        "download attempt {attempt} of {} failed: {error}; retrying in {}",
+                        "download attempt {attempt} of {} failed: {}; retrying in {}",
                         self.attempts,
+                        with_causes(&error),
                         crate::output::format_duration(delay)
                     ));
                     std::thread::sleep(delay);
@@ -245,6 +249,17 @@ impl Download {
     }
 }
 
+/// The error and its causes on one line, for the retry warning.
+fn with_causes(error: &DownloadError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!(": {inner}"));
+        cause = inner.source();
+    }
+    text
+}
+
 fn root_certs() -> ureq::tls::RootCerts {
     let loaded = rustls_native_certs::load_native_certs();
     let certs: Vec<ureq::tls::Certificate<'static>> = loaded
@@ -300,7 +315,7 @@ fn size(bytes: u64) -> String {
 pub enum DownloadError {
     /// The request failed (DNS, connection, TLS, timeout).
     #[error(
-        "could not download {url}: {source} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
+        "could not download {url} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
     )]
     Request {
         /// The URL.
@@ -317,7 +332,7 @@ pub enum DownloadError {
         status: u16,
     },
     /// Reading the body failed.
-    #[error("could not download {url}: reading the body failed: {source}")]
+    #[error("could not download {url}: reading the body failed")]
     Read {
         /// The URL.
         url: String,
@@ -337,7 +352,7 @@ pub enum DownloadError {
         actual: String,
     },
     /// The file could not be written.
-    #[error("could not write the download to {}: {source}", path.display())]
+    #[error("could not write the download to {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
@@ -359,6 +374,52 @@ impl DownloadError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_network_error_is_the_cause_not_part_of_the_message_and_retries_show_it() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/model.onnx");
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let output = Output::to_writer(Log(log.clone()));
+        let error = Download::new(&url)
+            .attempts(2)
+            .retry_delay(Duration::from_millis(1))
+            .to_file(dir.path().join("model.onnx"), &output)
+            .unwrap_err();
+        assert!(matches!(error, DownloadError::Request { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "could not download {url} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
+            )
+        );
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(!error.to_string().contains(&cause), "{error}");
+        let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains(&format!(
+                "download attempt 1 of 2 failed: {error}: {cause}; retrying in"
+            )),
+            "{log}"
+        );
+    }
+
+    #[derive(Clone)]
+    struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Log {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     #[test]
     fn small_files_show_bytes_and_kilobytes() {
