@@ -81,12 +81,56 @@ impl ContainerConfig {
 }
 
 /// An HTTP response from the app.
+///
+/// ```no_run
+/// # fn main() -> Result<(), libbuildpack_test::TestError> {
+/// # let app: libbuildpack_test::TestContainer = unimplemented!();
+/// let page = app.http_get("/hello.txt")?;
+/// assert_eq!(page.text(), "hello\n");
+/// let model = app.http_get("/models/resnet.onnx")?;
+/// assert_eq!(model.bytes, std::fs::read("tests/fixtures/resnet.onnx").unwrap());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
-    /// The body as text.
+    /// The body as text: invalid UTF-8 (in a binary body) is replaced by `U+FFFD`; compare
+    /// [`bytes`](Self::bytes) for such bodies.
     pub body: String,
+    /// The body as it was sent.
+    pub bytes: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The body as text, as [`body`](Self::body).
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.body
+    }
+}
+
+/// `GET url`; any status is returned, not turned into an error.
+pub(crate) fn http_get(url: &str) -> Result<HttpResponse, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut response = agent.get(url).call()?;
+    let status = response.status().as_u16();
+    // No size limit: a test may fetch a model file of gigabytes.
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()?;
+    Ok(HttpResponse {
+        status,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
+    })
 }
 
 /// A running app; stopped and removed when dropped.
@@ -146,20 +190,11 @@ impl TestContainer {
     /// When the request fails (connection refused, timeout ...).
     pub fn http_get(&self, path: &str) -> Result<HttpResponse, TestError> {
         let url = format!("http://127.0.0.1:{}{path}", self.port.unwrap_or(8080));
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        let http_err = |source: ureq::Error| TestError::Http {
+        http_get(&url).map_err(|source| TestError::Http {
             url: url.clone(),
             source: Box::new(source),
             logs: self.logs(),
-        };
-        let mut response = agent.get(&url).call().map_err(http_err)?;
-        let status = response.status().as_u16();
-        let body = response.body_mut().read_to_string().map_err(http_err)?;
-        Ok(HttpResponse { status, body })
+        })
     }
 
     /// Waits for the app to exit (for processes that do a job and end) and returns its exit code and logs.
@@ -182,5 +217,24 @@ impl TestContainer {
         self.container
             .exec(command)
             .map_err(|e| TestError::rpack(e, self.logs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_bodies_arrive_byte_for_byte() {
+        let bytes: Vec<u8> = (0..=255).cycle().take(12_000_000).collect();
+        let server = crate::FileServer::files([("model.bin", bytes.clone())]).unwrap();
+        let response = http_get(&server.url("model.bin")).unwrap();
+        assert_eq!(response.status, 200);
+        assert!(
+            response.bytes == bytes,
+            "the body differs from what was served"
+        );
+        let missing = http_get(&server.url("nothing")).unwrap();
+        assert_eq!((missing.status, missing.text()), (404, "not found\n"));
     }
 }

@@ -17,10 +17,20 @@
 //!
 //! Everything that can fail returns a [`TestError`] whose message includes the build log, so a failing test
 //! shows why. Nothing is skipped: a missing podman or lifecycle is an error that says what to run.
+//!
+//! The first run makes what the builds need: the stack's base images (unless `rpack stack create` made them)
+//! and the builder, compiling the buildpack crates. That takes minutes, so rpack's progress lines of those
+//! steps go to stderr as they happen, prefixed `[libbuildpack-test]`, whether or not `cargo test` captures
+//! output (a builder that is up to date stays quiet).
+//!
+//! A buildpack that downloads files can be tested against a [`FileServer`] on loopback (builds share the host
+//! network, so the build reaches it at [`FileServer::url`]); [`sha256`] gives the checksums to expect.
 
 mod build;
 mod container;
 mod error;
+mod file_server;
+mod progress;
 mod redact;
 mod runner;
 pub mod uv;
@@ -28,7 +38,10 @@ pub mod uv;
 pub use build::TestBuild;
 pub use container::{ContainerConfig, HttpResponse, TestContainer};
 pub use error::TestError;
+pub use file_server::{FileServer, sha256};
 pub use redact::redact;
+/// The image reference [`BuildConfig::image`] and [`BuildConfig::builder_image`] take (rpack's).
+pub use rpack::reference::ImageRef;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
 /// Asserts that `haystack` contains `needle`, showing both when it does not.

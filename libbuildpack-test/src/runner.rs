@@ -93,6 +93,17 @@ impl BuildConfig {
     }
 
     /// Names the app image (by default one is derived from the app dir and the builder).
+    ///
+    /// ```
+    /// use libbuildpack_test::{BuildConfig, ImageRef};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let image: ImageRef = "localhost/my-tests/models:latest".parse()?;
+    /// let config = BuildConfig::new("tests/fixtures/app").image(image);
+    /// # let _ = config;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn image(mut self, image: ImageRef) -> Self {
         self.image = Some(image);
@@ -245,7 +256,11 @@ impl TestRunner {
             return Ok(BuilderSource::Image(image.clone()));
         }
         let name = platform::builder_ref_for_config(config);
-        rpack::builder::ensure(&self.store, config, &name, ui)
+        // Making a stack or building the buildpack crates can take minutes: show it as it happens.
+        let (progress, _step) =
+            crate::progress::start(std::io::stderr(), crate::progress::PROGRESS_AFTER);
+        let ui = ui.clone().with_progress(progress);
+        rpack::builder::ensure(&self.store, config, &name, &ui)
             .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))

@@ -1,5 +1,33 @@
 //! Checksum-verified downloads with retries, timeouts and progress.
 //!
+//! # Retries
+//!
+//! [`Download::to_file`] tries up to [`Download::attempts`] times (3 by default), waiting
+//! [`Download::retry_delay`] (1 s) before the first retry and twice as long before each next one, and warns
+//! on the build output before each retry (`download attempt 1 of 3 failed: ...; retrying in 1.0s`).
+//!
+//! | failure | retried | error |
+//! |---|---|---|
+//! | DNS, connection, TLS or timeout | yes | [`DownloadError::Request`]: `could not download <url> (check the network, proxy settings and CA certificates in SSL_CERT_FILE)` |
+//! | the body stops arriving | yes | [`DownloadError::Read`]: `could not download <url>: reading the body failed` |
+//! | HTTP 5xx, 408 or 429 | yes | [`DownloadError::Status`]: `could not download <url>: the server answered HTTP 503` |
+//! | any other HTTP 4xx (404, 403 ...) | no | [`DownloadError::Status`]: as above |
+//! | the SHA-256 differs | no | [`DownloadError::ChecksumMismatch`]: `the download of <url> has SHA-256 <actual>, expected <expected>: ...` |
+//! | the file cannot be written | no | [`DownloadError::Write`]: `could not write the download to <path>` |
+//!
+//! Where there is a lower-level cause (the network error, the I/O error) it is the error's
+//! [`source`](std::error::Error::source), which [`Output::error`](crate::Output::error) prints as
+//! `caused by: ...` below the message; the retry warnings show it on their line. The error returned is the
+//! last attempt's. Nothing is left at the destination after a failure: the body
+//! goes to a temp file next to it, renamed into place only when the checksum matches.
+//!
+//! # Progress
+//!
+//! Each attempt prints `Downloading <url>`, then every 5 s how much arrived (`12.3 MB of 140.0 MB`), and at
+//! the end the size and time (`512 B of 512 B in 0.0s`; sizes in B, kB, MB or GB).
+//!
+//! # TLS and proxies
+//!
 //! TLS uses rustls with the system's CA store (`rustls-native-certs`, which honours
 //! `SSL_CERT_FILE` and `SSL_CERT_DIR`, so a corporate proxy's CA added there is trusted), and
 //! the bundled Mozilla roots only when the system has none. `HTTPS_PROXY`/`HTTP_PROXY`/
@@ -50,7 +78,8 @@ impl Download {
         }
     }
 
-    /// The SHA-256 (hex) the body must have; a mismatch is an error and is not retried.
+    /// The SHA-256 (hex) the body must have; a mismatch is an error
+    /// ([`DownloadError::ChecksumMismatch`]) and is not retried.
     pub fn sha256(mut self, hex: impl Into<String>) -> Self {
         self.sha256 = Some(hex.into().trim().to_ascii_lowercase());
         self
@@ -86,7 +115,8 @@ impl Download {
     /// # Errors
     ///
     /// [`DownloadError`] naming the URL: HTTP or network failure after all attempts, a
-    /// checksum mismatch, or a file that cannot be written.
+    /// checksum mismatch, or a file that cannot be written. Which failures are retried, and what
+    /// each error says, is in the [module docs](self#retries).
     pub fn to_file(
         &self,
         path: impl AsRef<Path>,
@@ -102,8 +132,9 @@ impl Download {
                 Ok(hex) => return Ok(hex),
                 Err(error) if error.is_retryable() && attempt < self.attempts => {
                     output.warn(format!(
-                        "download attempt {attempt} of {} failed: {error}; retrying in {}",
+                        "download attempt {attempt} of {} failed: {}; retrying in {}",
                         self.attempts,
+                        with_causes(&error),
                         crate::output::format_duration(delay)
                     ));
                     std::thread::sleep(delay);
@@ -218,6 +249,17 @@ impl Download {
     }
 }
 
+/// The error and its causes on one line, for the retry warning.
+fn with_causes(error: &DownloadError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!(": {inner}"));
+        cause = inner.source();
+    }
+    text
+}
+
 fn root_certs() -> ureq::tls::RootCerts {
     let loaded = rustls_native_certs::load_native_certs();
     let certs: Vec<ureq::tls::Certificate<'static>> = loaded
@@ -247,13 +289,23 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// `1.2 MB of 3.4 MB` or `1.2 MB`.
-#[allow(clippy::cast_precision_loss)] // display only
+/// `1.2 MB of 3.4 MB`, `512 B of 2.0 kB`, or without a known total `1.2 MB`.
 fn progress(received: u64, total: Option<u64>) -> String {
-    let mb = |n: u64| format!("{:.1} MB", n as f64 / 1_000_000.0);
     match total {
-        Some(total) => format!("{} of {}", mb(received), mb(total)),
-        None => mb(received),
+        Some(total) => format!("{} of {}", size(received), size(total)),
+        None => size(received),
+    }
+}
+
+/// `512 B`, `12.3 kB`, `1.2 MB`, `3.4 GB` (decimal units).
+#[allow(clippy::cast_precision_loss)] // display only
+fn size(bytes: u64) -> String {
+    let scaled = |unit: f64, name: &str| format!("{:.1} {name}", bytes as f64 / unit);
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => scaled(1e3, "kB"),
+        1_000_000..1_000_000_000 => scaled(1e6, "MB"),
+        _ => scaled(1e9, "GB"),
     }
 }
 
@@ -263,7 +315,7 @@ fn progress(received: u64, total: Option<u64>) -> String {
 pub enum DownloadError {
     /// The request failed (DNS, connection, TLS, timeout).
     #[error(
-        "could not download {url}: {source} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
+        "could not download {url} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
     )]
     Request {
         /// The URL.
@@ -280,7 +332,7 @@ pub enum DownloadError {
         status: u16,
     },
     /// Reading the body failed.
-    #[error("could not download {url}: reading the body failed: {source}")]
+    #[error("could not download {url}: reading the body failed")]
     Read {
         /// The URL.
         url: String,
@@ -300,7 +352,7 @@ pub enum DownloadError {
         actual: String,
     },
     /// The file could not be written.
-    #[error("could not write the download to {}: {source}", path.display())]
+    #[error("could not write the download to {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
@@ -316,5 +368,64 @@ impl DownloadError {
             Self::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Self::ChecksumMismatch { .. } | Self::Write { .. } => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_error_is_the_cause_not_part_of_the_message_and_retries_show_it() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/model.onnx");
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let output = Output::to_writer(Log(log.clone()));
+        let error = Download::new(&url)
+            .attempts(2)
+            .retry_delay(Duration::from_millis(1))
+            .to_file(dir.path().join("model.onnx"), &output)
+            .unwrap_err();
+        assert!(matches!(error, DownloadError::Request { .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "could not download {url} (check the network, proxy settings and CA certificates in SSL_CERT_FILE)"
+            )
+        );
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert!(!error.to_string().contains(&cause), "{error}");
+        let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains(&format!(
+                "download attempt 1 of 2 failed: {error}: {cause}; retrying in"
+            )),
+            "{log}"
+        );
+    }
+
+    #[derive(Clone)]
+    struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Log {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn small_files_show_bytes_and_kilobytes() {
+        assert_eq!(progress(0, Some(512)), "0 B of 512 B");
+        assert_eq!(progress(12_345, Some(12_345)), "12.3 kB of 12.3 kB");
+        assert_eq!(progress(1_500_000, Some(140_000_000)), "1.5 MB of 140.0 MB");
+        assert_eq!(progress(2_000_000_000, None), "2.0 GB");
     }
 }

@@ -394,6 +394,9 @@ fn diff_tables(prefix: &str, old: &toml::Table, new: &toml::Table, changes: &mut
             (Some(toml::Value::Table(a)), Some(toml::Value::Table(b))) => {
                 diff_tables(&path, a, b, changes);
             }
+            (Some(toml::Value::Array(a)), Some(toml::Value::Array(b))) if a != b => {
+                changes.push(format!("{path} changed: {}", diff_lists(a, b)));
+            }
             (Some(a), Some(b)) if a != b => {
                 let mut text = format!("{path} changed");
                 if let (Some(a), Some(b)) = (short(a), short(b)) {
@@ -406,6 +409,67 @@ fn diff_tables(prefix: &str, old: &toml::Table, new: &toml::Table, changes: &mut
             _ => {}
         }
     }
+}
+
+/// How many added, removed or changed items of a list a reason names before `and N more`.
+const LIST_ITEMS_SHOWN: usize = 5;
+
+/// Says which items of a list key were added (`+ resnet`), removed (`- bert`) or changed in place (`~ resnet`,
+/// a table whose name stayed). Items are named by their value when short, by a `name`, `id`, `url` or `path`
+/// field for tables, else by their position (`#2`).
+fn diff_lists(old: &[toml::Value], new: &[toml::Value]) -> String {
+    let removed: Vec<(String, &toml::Value)> = old
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !new.contains(item))
+        .map(|(i, item)| (item_label(item, i), item))
+        .collect();
+    let added: Vec<(String, &toml::Value)> = new
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !old.contains(item))
+        .map(|(i, item)| (item_label(item, i), item))
+        .collect();
+    let mut parts = Vec::new();
+    for (label, _) in &added {
+        if removed.iter().any(|(l, _)| l == label) {
+            parts.push(format!("~ {label}"));
+        } else {
+            parts.push(format!("+ {label}"));
+        }
+    }
+    for (label, _) in &removed {
+        if !added.iter().any(|(l, _)| l == label) {
+            parts.push(format!("- {label}"));
+        }
+    }
+    if parts.is_empty() {
+        return if old.len() == new.len() {
+            "reordered".into()
+        } else {
+            format!("{} → {} items", old.len(), new.len())
+        };
+    }
+    if parts.len() > LIST_ITEMS_SHOWN {
+        let more = parts.len() - LIST_ITEMS_SHOWN;
+        parts.truncate(LIST_ITEMS_SHOWN);
+        parts.push(format!("and {more} more"));
+    }
+    parts.join(", ")
+}
+
+fn item_label(item: &toml::Value, index: usize) -> String {
+    if let Some(text) = short(item) {
+        return text;
+    }
+    if let toml::Value::Table(table) = item
+        && let Some(name) = ["name", "id", "url", "path"]
+            .iter()
+            .find_map(|field| table.get(*field).and_then(short))
+    {
+        return name;
+    }
+    format!("#{index}")
 }
 
 /// The lifecycle keeps layer metadata as JSON between builds, so integers come back as floats (`1` as `1.0`) and
@@ -825,6 +889,65 @@ mod tests {
             "  Rebuilding venv (python changed (3.11 → 3.12))\n"
         );
         assert!(f.toml("venv").contains("python = \"3.12\""));
+    }
+
+    #[test]
+    fn a_changed_list_says_which_items_were_added_removed_or_changed() {
+        #[derive(Serialize, Deserialize, PartialEq)]
+        struct Model {
+            name: String,
+            sha256: String,
+        }
+        #[derive(Serialize, Deserialize, PartialEq)]
+        struct Models {
+            names: Vec<String>,
+            models: Vec<Model>,
+        }
+        let model = |name: &str, sha256: &str| Model {
+            name: name.into(),
+            sha256: sha256.into(),
+        };
+        let f = Fixture::new();
+        let old = Models {
+            names: vec!["bert".into(), "gpt2".into()],
+            models: vec![model("bert", "aa"), model("gpt2", "bb")],
+        };
+        f.builder("models").cache().keyed_by(&old).unwrap();
+        f.restore_metadata_only("models", true);
+        f.log();
+        let new = Models {
+            names: vec!["gpt2".into(), "resnet".into()],
+            models: vec![model("gpt2", "cc"), model("resnet", "dd")],
+        };
+        let layer = f.builder("models").cache().keyed_by(&new).unwrap();
+        assert_eq!(
+            layer.state(),
+            &LayerState::Rebuilt {
+                reason: "models changed: ~ gpt2, + resnet, - bert, names changed: + resnet, - bert"
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn list_changes_name_items_by_position_and_see_reordering() {
+        let int = toml::Value::Integer;
+        let table = |k: &str| {
+            let mut t = toml::Table::new();
+            t.insert("weights".into(), toml::Value::Array(vec![int(1), int(2)]));
+            t.insert("k".into(), toml::Value::String(k.repeat(30)));
+            toml::Value::Table(t)
+        };
+        assert_eq!(diff_lists(&[table("a")], &[table("a"), table("b")]), "+ #1");
+        assert_eq!(
+            diff_lists(&[int(1), int(2)], &[int(2), int(1)]),
+            "reordered"
+        );
+        let many: Vec<toml::Value> = (0..8).map(int).collect();
+        assert_eq!(
+            diff_lists(&[], &many),
+            "+ 0, + 1, + 2, + 3, + 4, and 3 more"
+        );
     }
 
     #[test]

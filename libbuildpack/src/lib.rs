@@ -13,6 +13,23 @@
 //! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
 //!   out as the lifecycle would.
 //!
+//! # Features and these docs
+//!
+//! `sbom`, `download`, `archive` and `testing` are off by default. A buildpack enables `testing` only
+//! for its tests, in `[dev-dependencies]` (as `rpack buildpack new` does):
+//!
+//! ```toml
+//! [dependencies]
+//! libbuildpack = { version = "0.1", features = ["download", "sbom"] }
+//!
+//! [dev-dependencies]
+//! libbuildpack = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! `cargo doc` documents a dependency with the features of `[dependencies]` only, so a buildpack's own
+//! `cargo doc` leaves out `libbuildpack::testing`; `cargo doc --open --features libbuildpack/testing` shows
+//! it. These docs, built with every feature, mark each module with the feature it needs.
+//!
 //! ```no_run
 //! use libbuildpack::prelude::*;
 //!
@@ -44,6 +61,8 @@
 //! buildpack_main!(Hello);
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod data;
 
 /// The repository README's buildpack, compiled as a doctest so the README shows code that builds.
@@ -57,6 +76,7 @@ pub use serde;
 pub use toml;
 
 #[cfg(feature = "archive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "archive")))]
 pub mod archive;
 #[cfg(feature = "runtime")]
 mod build;
@@ -67,6 +87,7 @@ mod context;
 #[cfg(feature = "runtime")]
 mod detect;
 #[cfg(feature = "download")]
+#[cfg_attr(docsrs, doc(cfg(feature = "download")))]
 pub mod download;
 #[cfg(feature = "runtime")]
 mod entry;
@@ -83,8 +104,10 @@ pub mod platform;
 #[cfg(feature = "runtime")]
 pub mod prelude;
 #[cfg(feature = "sbom")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sbom")))]
 pub mod sbom;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 #[cfg(feature = "runtime")]

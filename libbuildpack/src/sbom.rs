@@ -151,6 +151,80 @@ pub struct Package {
     sha256: Option<String>,
     download_url: Option<String>,
     application: bool,
+    /// A kind other than library and application (kept out of the content hash when unset, so SBOMs written
+    /// before kinds existed keep their serial numbers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other_kind: Option<PackageKind>,
+}
+
+/// What kind of component a package is: `CycloneDX` 1.5's component `type`. SPDX 2.3 has fewer
+/// `primaryPackagePurpose`s; each kind gets the nearest one, and kinds SPDX 2.3 lacks get `OTHER` with a
+/// package `comment` naming the kind.
+///
+/// | kind | `CycloneDX` `type` | SPDX `primaryPackagePurpose` |
+/// |---|---|---|
+/// | [`Library`](Self::Library) (the default) | `library` | `LIBRARY` |
+/// | [`Application`](Self::Application) | `application` | `APPLICATION` |
+/// | [`Framework`](Self::Framework) | `framework` | `FRAMEWORK` |
+/// | [`File`](Self::File) | `file` | `FILE` |
+/// | [`MachineLearningModel`](Self::MachineLearningModel) | `machine-learning-model` | `OTHER`, comment `machine-learning-model` |
+/// | [`Data`](Self::Data) | `data` | `OTHER`, comment `data` |
+///
+/// ```
+/// use libbuildpack::sbom::{Package, PackageKind, Sbom};
+/// use libbuildpack::data::SbomFormat;
+/// let sbom = Sbom::new().package(
+///     Package::new("resnet50")
+///         .kind(PackageKind::MachineLearningModel)
+///         .sha256("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+///         .download_url("https://models.example.org/resnet50.onnx"),
+/// );
+/// let cdx = String::from_utf8(sbom.to_json(SbomFormat::CycloneDxJson, "acme/models")?)?;
+/// assert!(cdx.contains(r#""type": "machine-learning-model""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PackageKind {
+    /// A library (the default).
+    #[default]
+    Library,
+    /// An application.
+    Application,
+    /// A framework.
+    Framework,
+    /// A file.
+    File,
+    /// A machine learning model (model weights, as a model buildpack downloads them).
+    MachineLearningModel,
+    /// A data set.
+    Data,
+}
+
+impl PackageKind {
+    fn classification(self) -> Classification {
+        match self {
+            Self::Library => Classification::Library,
+            Self::Application => Classification::Application,
+            Self::Framework => Classification::Framework,
+            Self::File => Classification::File,
+            Self::MachineLearningModel => Classification::MachineLearningModel,
+            Self::Data => Classification::Data,
+        }
+    }
+
+    /// The SPDX 2.3 purpose, and the comment that names a kind SPDX 2.3 lacks.
+    fn spdx_purpose(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Self::Library => ("LIBRARY", None),
+            Self::Application => ("APPLICATION", None),
+            Self::Framework => ("FRAMEWORK", None),
+            Self::File => ("FILE", None),
+            Self::MachineLearningModel => ("OTHER", Some("machine-learning-model")),
+            Self::Data => ("OTHER", Some("data")),
+        }
+    }
 }
 
 impl Package {
@@ -166,6 +240,17 @@ impl Package {
             sha256: None,
             download_url: None,
             application: false,
+            other_kind: None,
+        }
+    }
+
+    /// What kind of component it is.
+    #[must_use]
+    pub fn package_kind(&self) -> PackageKind {
+        match (self.application, self.other_kind) {
+            (_, Some(kind)) => kind,
+            (true, None) => PackageKind::Application,
+            (false, None) => PackageKind::Library,
         }
     }
 
@@ -218,9 +303,17 @@ impl Package {
         self
     }
 
-    /// Marks it as an application rather than a library.
-    pub fn application(mut self) -> Self {
-        self.application = true;
+    /// Marks it as an application rather than a library (as [`kind`](Self::kind) with
+    /// [`PackageKind::Application`]).
+    pub fn application(self) -> Self {
+        self.kind(PackageKind::Application)
+    }
+
+    /// Sets what kind of component it is: a library unless set.
+    pub fn kind(mut self, kind: PackageKind) -> Self {
+        self.application = kind == PackageKind::Application;
+        self.other_kind =
+            (!matches!(kind, PackageKind::Library | PackageKind::Application)).then_some(kind);
         self
     }
 }
@@ -427,11 +520,7 @@ impl Sbom {
 }
 
 fn cdx_component(package: &Package, index: usize) -> Result<Component, SbomError> {
-    let classification = if package.application {
-        Classification::Application
-    } else {
-        Classification::Library
-    };
+    let classification = package.package_kind().classification();
     let mut c = Component::new(
         classification,
         &package.name,
@@ -504,6 +593,7 @@ fn spdx_expression(licenses: &[String]) -> String {
 }
 
 fn spdx_package(package: &Package, index: usize) -> SpdxPackage {
+    let (purpose, comment) = package.package_kind().spdx_purpose();
     let id_part: String = package
         .name
         .chars()
@@ -540,14 +630,10 @@ fn spdx_package(package: &Package, index: usize) -> SpdxPackage {
         license_declared: spdx_expression(&package.licenses),
         copyright_text: "NOASSERTION".into(),
         description: package.description.clone(),
-        primary_package_purpose: Some(
-            if package.application {
-                "APPLICATION"
-            } else {
-                "LIBRARY"
-            }
-            .into(),
-        ),
+        primary_package_purpose: Some(purpose.into()),
+        comment: comment.map(|kind| {
+            format!("{kind} (the CycloneDX 1.5 component type; SPDX 2.3 has no such purpose)")
+        }),
         external_refs: package
             .purl
             .iter()
@@ -601,6 +687,8 @@ struct SpdxPackage {
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     primary_package_purpose: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     external_refs: Vec<SpdxExternalRef>,
 }

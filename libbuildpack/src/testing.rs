@@ -1,6 +1,10 @@
 //! Run a buildpack's detect and build in-process, against temp dirs laid out as the lifecycle
 //! would, and look at what they wrote.
 //!
+//! Needs the `testing` feature, which a buildpack enables in `[dev-dependencies]`
+//! (`libbuildpack = { ..., features = ["testing"] }`); see it in a buildpack's own docs with
+//! `cargo doc --open --features libbuildpack/testing`.
+//!
 //! ```no_run
 //! # struct Hello;
 //! # impl libbuildpack::Buildpack for Hello {

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use libbuildpack::data::SbomFormat;
 use libbuildpack::prelude::*;
-use libbuildpack::sbom::{Package, Sbom, SbomError, SbomOwner};
+use libbuildpack::sbom::{Package, PackageKind, Sbom, SbomError, SbomOwner};
 use libbuildpack::testing::TestContext;
 
 const LIB4SBOM: &str = "lib4sbom==0.10.4";
@@ -54,6 +54,42 @@ fn packages() -> Sbom {
                 .license("MIT")
                 .application(),
         )
+        .package(resnet())
+}
+
+fn resnet() -> Package {
+    Package::new("resnet50")
+        .version("1.0")
+        .kind(PackageKind::MachineLearningModel)
+        .sha256("b".repeat(64))
+        .download_url("https://models.example.org/resnet50.onnx")
+}
+
+#[test]
+fn a_model_is_a_machine_learning_model_in_cyclonedx_and_other_in_spdx() {
+    let sbom = Sbom::new().package(resnet());
+    let cdx: serde_json::Value =
+        serde_json::from_slice(&sbom.to_cyclonedx_json("acme/models").unwrap()).unwrap();
+    assert_eq!(cdx["components"][0]["type"], "machine-learning-model");
+    assert_eq!(cdx["components"][0]["name"], "resnet50");
+    let spdx: serde_json::Value =
+        serde_json::from_slice(&sbom.to_spdx_json("acme/models").unwrap()).unwrap();
+    let package = &spdx["packages"][0];
+    assert_eq!(package["primaryPackagePurpose"], "OTHER");
+    assert!(
+        package["comment"]
+            .as_str()
+            .unwrap()
+            .starts_with("machine-learning-model"),
+        "{package}"
+    );
+    assert_eq!(resnet().package_kind(), PackageKind::MachineLearningModel);
+    // Libraries and applications are written as before.
+    let flask = Sbom::new().package(Package::new("flask").version("3.0.3"));
+    let spdx: serde_json::Value =
+        serde_json::from_slice(&flask.to_spdx_json("x").unwrap()).unwrap();
+    assert_eq!(spdx["packages"][0]["primaryPackagePurpose"], "LIBRARY");
+    assert!(spdx["packages"][0].get("comment").is_none());
 }
 
 impl Buildpack for SbomBp {

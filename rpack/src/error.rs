@@ -68,6 +68,9 @@ pub enum Error {
     /// Downloading an image's SBOM.
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
+    /// Managing detached app containers.
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
 }
 
 impl Error {
@@ -88,6 +91,7 @@ impl Error {
             Self::Sbom(e) => e.hint(),
             Self::Output(e) => e.hint(),
             Self::Inspect(e) => e.hint(),
+            Self::Run(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)
             | Self::Image(_)

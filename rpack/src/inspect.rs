@@ -150,7 +150,7 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
                 })?;
             let image = cnb::open(path, work.path())?;
             image.verify_layers()?;
-            return report(target, &image);
+            return report(target, &image).map(|r| with_app_apis(r, &image));
         }
         Ok(meta) => {
             return Err(InspectError::NotAFile {
@@ -174,7 +174,39 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
         .into());
     }
     let image = Image::load(layout)?;
-    report(&reference.to_string(), &image)
+    report(&reference.to_string(), &image).map(|r| with_app_apis(r, &image))
+}
+
+/// An app image's labels name its buildpacks without their Buildpack API (the lifecycle leaves `api` out of
+/// `io.buildpacks.build.metadata`); its `/layers/config/metadata.toml` has it. Reads that file (from the top
+/// layers down) only when some API is unknown.
+fn with_app_apis(mut report: Report, image: &Image) -> Report {
+    if report.kind != Kind::App || report.buildpacks.iter().all(|bp| bp.api.is_some()) {
+        return report;
+    }
+    let Ok(Some(bytes)) = image.read_file("/layers/config/metadata.toml") else {
+        return report;
+    };
+    let Ok(metadata) = String::from_utf8_lossy(&bytes).parse::<toml::Table>() else {
+        return report;
+    };
+    let listed = metadata
+        .get("buildpacks")
+        .and_then(toml::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for bp in report.buildpacks.iter_mut().filter(|bp| bp.api.is_none()) {
+        bp.api = listed
+            .iter()
+            .find(|entry| {
+                entry.get("id").and_then(toml::Value::as_str) == Some(bp.id.as_str())
+                    && entry.get("version").and_then(toml::Value::as_str)
+                        == Some(bp.version.as_str())
+            })
+            .and_then(|entry| entry.get("api").and_then(toml::Value::as_str))
+            .map(str::to_owned);
+    }
+    report
 }
 
 fn json_label(image: &Image, key: &str) -> Value {
@@ -418,5 +450,49 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::{LayerWriter, Layout};
+
+    #[test]
+    fn app_images_show_each_buildpacks_api_from_the_lifecycle_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path().join("app")).unwrap();
+        let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+        let mut config = LayerWriter::new(&layout).unwrap();
+        config
+            .file(
+                "layers/config/metadata.toml",
+                0o644,
+                b"[[buildpacks]]\n  id = \"acme/models\"\n  version = \"0.1.0\"\n  api = \"0.10\"\n\n\
+                  [[buildpacks]]\n  id = \"acme/pip\"\n  version = \"1.0.0\"\n",
+            )
+            .unwrap();
+        image
+            .add_layer(&config.finish().unwrap(), "lifecycle config")
+            .unwrap();
+        image.set_label(
+            "io.buildpacks.build.metadata",
+            r#"{"buildpacks":[{"id":"acme/models","version":"0.1.0"},{"id":"acme/pip","version":"1.0.0"}]}"#,
+        );
+        let report = with_app_apis(report("app", &image).unwrap(), &image);
+        assert_eq!(report.kind, Kind::App);
+        let apis: Vec<_> = report
+            .buildpacks
+            .iter()
+            .map(|bp| bp.api.as_deref())
+            .collect();
+        assert_eq!(apis, [Some("0.10"), None]);
+        let text = report.to_text();
+        assert!(text.contains("acme/models"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("acme/models") && l.ends_with("api 0.10")),
+            "{text}"
+        );
     }
 }

@@ -122,7 +122,8 @@ enum Cmd {
     Image(ImageCmd),
     /// Remove blobs no image references and temp files interrupted commands left behind.
     Prune,
-    /// Check podman, runc, the lifecycle, the musl target, mmdebstrap and free disk, with fixes.
+    /// Check every tool a build can need (podman, runc, uidmap, skopeo, mmdebstrap, cargo, the musl target and C
+    /// compiler, go, the lifecycle, the stacks, free disk) and print the command that fixes each missing one.
     Doctor,
     /// Run an app image from the store with podman (host network).
     Run {
@@ -135,9 +136,22 @@ enum Cmd {
         /// Run this process type instead of the default one.
         #[arg(long)]
         process: Option<String>,
+        /// Run in the background: print the container's name and return. `rpack stop NAME` (or
+        /// `podman rm --force NAME`) stops and removes it; `podman logs NAME` shows its output.
+        #[arg(long, short)]
+        detach: bool,
         /// Arguments that replace the process's default arguments.
         #[arg(last = true)]
         args: Vec<String>,
+    },
+    /// Stop and remove containers `rpack run --detach` started.
+    Stop {
+        /// Their names (as `rpack run --detach` printed them).
+        #[arg(required_unless_present = "all")]
+        names: Vec<String>,
+        /// Every container `rpack run --detach` started.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
     },
 }
 
@@ -436,6 +450,28 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             image,
             env,
             process,
+            detach: true,
+            args,
+        } => {
+            let options = RunOptions { env, process, args };
+            let started = rpack::run::detach(&store, &image, &options, ui)?;
+            let short = &started.id[..12.min(started.id.len())];
+            ui.step(&format!(
+                "Started {} (id {short}): `podman logs {0}` shows its output, `rpack stop {0}` removes it",
+                started.name
+            ));
+            println!("{}", started.name);
+        }
+        Cmd::Stop { names, all: _ } => {
+            for name in rpack::run::stop(&store, &names)? {
+                println!("removed {name}");
+            }
+        }
+        Cmd::Run {
+            image,
+            env,
+            process,
+            detach: false,
             args,
         } => {
             let options = RunOptions { env, process, args };
@@ -551,20 +587,18 @@ fn prune(store: &Store) -> Result<(), Error> {
 
 fn doctor(store: &Store) -> ExitCode {
     let checks = rpack::doctor::run(store);
-    let mut failed = false;
     for check in &checks {
-        println!(
-            "{} {:<16} {}",
-            if check.ok { "ok  " } else { "FAIL" },
-            check.name,
-            check.detail
-        );
+        let status = match (check.ok, check.optional) {
+            (true, _) => "ok  ",
+            (false, true) => "todo",
+            (false, false) => "FAIL",
+        };
+        println!("{status} {:<16} {}", check.name, check.detail);
         if let Some(fix) = &check.fix {
             println!("     {:<16} fix: {fix}", "");
         }
-        failed |= !check.ok;
     }
-    if failed {
+    if checks.iter().any(rpack::doctor::Check::blocks) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

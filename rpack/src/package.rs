@@ -105,6 +105,8 @@ pub enum PackageError {
         output: String,
         /// Whether the musl target is missing.
         missing_target: bool,
+        /// The C compiler a build script could not find (`x86_64-linux-musl-gcc`), if that is why.
+        missing_c_compiler: Option<String>,
     },
     /// A `cargo:<name>` uri names no crate of the workspace.
     #[error("cannot find the crate {name:?} in the cargo workspace at {dir}: {why}")]
@@ -206,6 +208,20 @@ impl PackageError {
             } => Some(format!(
                 "add the target buildpacks are built for: rustup target add {MUSL_TARGET}"
             )),
+            Self::Build {
+                missing_c_compiler: Some(compiler),
+                ..
+            } => Some(if compiler.contains("musl") {
+                format!(
+                    "a dependency compiles C for the musl target and `{compiler}` is missing: apt-get install \
+                     musl-tools (it provides musl-gcc; `rpack doctor` checks every tool builds need)"
+                )
+            } else {
+                format!(
+                    "a dependency compiles C and the C compiler `{compiler}` is missing: install it (`rpack doctor` \
+                     checks every tool builds need)"
+                )
+            }),
             Self::MissingTarget { target } => {
                 Some(format!("add it with: rustup target add {target}"))
             }

@@ -118,6 +118,142 @@ pub fn start(
     })
 }
 
+/// What failed while managing the containers `rpack run --detach` started.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `rpack stop` was given a name `rpack run --detach` did not start.
+    #[error("{name} is not a container `rpack run --detach` started")]
+    NotDetached {
+        /// The name given.
+        name: String,
+        /// The containers it did start.
+        detached: Vec<String>,
+    },
+}
+
+impl RunError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotDetached { detached, .. } if detached.is_empty() => {
+                Some("no container of `rpack run --detach` exists".to_owned())
+            }
+            Self::NotDetached { detached, .. } => Some(format!(
+                "give one of: {} (or --all for every one)",
+                detached.join(", ")
+            )),
+        }
+    }
+}
+
+/// The label on the containers [`detach`] starts, by which [`detached`] and [`stop`] find them.
+pub const DETACHED_LABEL: &str = "io.rpack.run.detached";
+
+/// A container [`detach`] started: it runs until [`stop`] (`rpack stop NAME`) or
+/// `podman rm --force NAME` removes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detached {
+    /// The container name, `rpack-<image name>-<n>`.
+    pub name: String,
+    /// podman's container id.
+    pub id: String,
+}
+
+/// `rpack-<last part of the image's repository>-<suffix>`.
+fn detached_name(image: &ImageRef) -> String {
+    let repo = image.to_string();
+    let repo = repo.rsplit_once(':').map_or(repo.as_str(), |(r, _)| r);
+    let base: String = repo
+        .rsplit('/')
+        .next()
+        .unwrap_or("app")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "rpack-{}-{:x}{:05x}",
+        base.trim_matches('-'),
+        std::process::id(),
+        nanos & 0xf_ffff
+    )
+}
+
+/// Starts `image` in the background (`rpack run --detach`) and returns its name and id. Unlike [`start`]'s
+/// [`Container`], it keeps running when rpack exits.
+///
+/// # Errors
+/// When the image is not in the store or podman fails to start it.
+pub fn detach(
+    store: &Store,
+    image: &ImageRef,
+    options: &RunOptions,
+    ui: &Ui,
+) -> Result<Detached, Error> {
+    let podman = Podman::new(store)?;
+    let id = podman.ensure_image(&store.image_layout(image), image, ui)?;
+    let name = detached_name(image);
+    let label = format!("{DETACHED_LABEL}={image}");
+    let mut args = vec![
+        "run".to_owned(),
+        "--detach".to_owned(),
+        "--label".to_owned(),
+        label,
+    ];
+    args.extend(podman_args(&id, &name, options));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = podman.output(&args)?;
+    Ok(Detached {
+        id: String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        name,
+    })
+}
+
+/// The names of the containers [`detach`] started that still exist (running or exited).
+///
+/// # Errors
+/// When podman fails.
+pub fn detached(store: &Store) -> Result<Vec<String>, Error> {
+    let podman = Podman::new(store)?;
+    let filter = format!("label={DETACHED_LABEL}");
+    let output = podman.output(&["ps", "--all", "--filter", &filter, "--format", "{{.Names}}"])?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Stops and removes containers [`detach`] started: `names`, or every one when `names` is empty. Returns the
+/// names removed.
+///
+/// # Errors
+/// When podman fails, or a name is not a container `rpack run --detach` started.
+pub fn stop(store: &Store, names: &[String]) -> Result<Vec<String>, Error> {
+    let ours = detached(store)?;
+    let podman = Podman::new(store)?;
+    let wanted: Vec<String> = if names.is_empty() {
+        ours
+    } else {
+        if let Some(name) = names.iter().find(|name| !ours.contains(name)) {
+            return Err(RunError::NotDetached {
+                name: name.clone(),
+                detached: ours,
+            }
+            .into());
+        }
+        names.to_vec()
+    };
+    for name in &wanted {
+        podman.output(&["rm", "--force", "--time", "2", name])?;
+    }
+    Ok(wanted)
+}
+
 impl Container {
     /// The container name.
     #[must_use]
@@ -172,5 +308,21 @@ impl Drop for Container {
         let _ = self
             .podman
             .output(&["rm", "--force", "--time", "2", &self.name]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_names_say_rpack_and_the_image() {
+        let image: ImageRef = "localhost/firsthour-test/models:latest".parse().unwrap();
+        let name = detached_name(&image);
+        assert!(name.starts_with("rpack-models-"), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{name}"
+        );
     }
 }

@@ -286,7 +286,26 @@ image = "localhost/rpack/python-run:latest"
         (
             "README.md",
             format!(
-                "# {id}\n\n- `cargo test`: unit tests in-process, then a real build of `tests/fixtures/app`.\n- `rpack buildpack package`: `{escaped}_0.1.0.cnb`.\n"
+                r"# {id}
+
+## Before the first `cargo test`
+
+```sh
+rpack doctor                        # what this machine lacks, and the command that installs each piece
+rpack stack create --name python    # the base images the integration test builds on (a few minutes, once)
+```
+
+Without the stack, the first `cargo test` makes it itself, printing `[libbuildpack-test]` progress lines.
+
+## Then
+
+- `cargo test`: unit tests in-process (`libbuildpack::testing`), then a real build of `tests/fixtures/app`
+  with the reference lifecycle (`libbuildpack-test`).
+- `cargo doc --open --features libbuildpack/testing`: the SDK's docs with `libbuildpack::testing`, which
+  this crate uses only in `[dev-dependencies]` (plain `cargo doc` leaves dev-only features out).
+- `rpack buildpack package`: `{escaped}_0.1.0.cnb`. A dependency that compiles C (`ring`, used by
+  libbuildpack's `download` feature) needs the musl C compiler: `apt-get install musl-tools`.
+"
             ),
         ),
     ]
@@ -363,6 +382,14 @@ mod tests {
         .unwrap();
         assert_eq!(descriptor.buildpack.id.as_str(), "acme/my-bp");
         assert!(created.join("tests/fixtures/app/hello.txt").is_file());
+        let readme = fs_err::read_to_string(created.join("README.md")).unwrap();
+        for first in [
+            "rpack doctor",
+            "rpack stack create --name python",
+            "cargo doc --open --features libbuildpack/testing",
+        ] {
+            assert!(readme.contains(first), "{readme}");
+        }
         assert!(matches!(
             create(dir.path(), "my-bp", None, &Sdk::parse(None)),
             Err(ScaffoldError::Exists { .. })

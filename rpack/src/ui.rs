@@ -14,6 +14,8 @@ const TAIL_LINES: usize = 30;
 #[derive(Clone)]
 pub struct Ui {
     sink: Arc<Mutex<Box<dyn Write + Send>>>,
+    /// Where rpack's own lines (not tools' output) also go, as they happen.
+    progress: Option<Arc<Mutex<Box<dyn Write + Send>>>>,
     color: bool,
 }
 
@@ -33,6 +35,7 @@ impl Ui {
             io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Self {
             sink: Arc::new(Mutex::new(Box::new(io::stderr()))),
+            progress: None,
             color,
         }
     }
@@ -42,7 +45,32 @@ impl Ui {
     pub fn to_writer(writer: impl Write + Send + 'static) -> Self {
         Self {
             sink: Arc::new(Mutex::new(Box::new(writer))),
+            progress: None,
             color: false,
+        }
+    }
+
+    /// The same output, and rpack's own lines (sections, steps, timings, warnings; not the tools' output it
+    /// passes through) also written to `writer` as they happen: for a caller that captures the output but
+    /// must show that a long step is under way (the test harness, while it makes a stack or a builder).
+    ///
+    /// ```
+    /// use rpack::ui::Ui;
+    /// let ui = Ui::to_writer(std::io::sink()).with_progress(std::io::stderr());
+    /// ui.step("Making the python stack");
+    /// ```
+    #[must_use]
+    pub fn with_progress(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.progress = Some(Arc::new(Mutex::new(Box::new(writer))));
+        self
+    }
+
+    fn own_line(&self, plain: &str, painted: &str) {
+        self.line(painted);
+        if let Some(progress) = &self.progress {
+            let mut sink = progress.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = writeln!(sink, "{plain}");
+            let _ = sink.flush();
         }
     }
 
@@ -63,25 +91,29 @@ impl Ui {
 
     /// A section header: `==> Building localhost/app:latest`.
     pub fn section(&self, title: &str) {
-        self.line(&self.paint("1;36", &format!("==> {title}")));
+        let plain = format!("==> {title}");
+        self.own_line(&plain, &self.paint("1;36", &plain));
     }
 
     /// A step inside a section.
     pub fn step(&self, text: &str) {
-        self.line(&format!("    {text}"));
+        let plain = format!("    {text}");
+        self.own_line(&plain, &plain);
     }
 
     /// A step that finished, with its duration.
     pub fn done(&self, text: &str, elapsed: Duration) {
-        self.line(&format!(
-            "    {text} {}",
-            self.paint("2", &format!("({})", format_duration(elapsed)))
-        ));
+        let took = format!("({})", format_duration(elapsed));
+        self.own_line(
+            &format!("    {text} {took}"),
+            &format!("    {text} {}", self.paint("2", &took)),
+        );
     }
 
     /// A warning.
     pub fn warn(&self, text: &str) {
-        self.line(&self.paint("33", &format!("warning: {text}")));
+        let plain = format!("warning: {text}");
+        self.own_line(&plain, &self.paint("33", &plain));
     }
 
     /// A line of a tool's output, passed through as it is.
@@ -231,6 +263,28 @@ mod tests {
         assert_eq!(tail, ["err", "out"]);
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("out\n") && text.contains("err\n"));
+    }
+
+    #[test]
+    fn progress_gets_rpacks_own_lines_but_not_tool_output() {
+        let all = Buf::default();
+        let progress = Buf::default();
+        let ui = Ui::to_writer(all.clone()).with_progress(progress.clone());
+        ui.section("Creating builder");
+        ui.done("Built acme/bp 0.1.0", Duration::from_secs(3));
+        ui.run_streamed(Command::new("sh").args(["-c", "echo cargo noise"]))
+            .unwrap();
+        ui.warn("slow");
+        let progress = String::from_utf8(progress.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            progress,
+            "==> Creating builder\n    Built acme/bp 0.1.0 (3.0s)\nwarning: slow\n"
+        );
+        let all = String::from_utf8(all.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            all.contains("cargo noise\n") && all.contains("warning: slow"),
+            "{all}"
+        );
     }
 
     #[test]

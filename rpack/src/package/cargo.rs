@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{PackageError, io_err};
 use crate::ui::Ui;
@@ -219,6 +220,10 @@ pub fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
 
 /// `cargo build --release --target <target>` of the crate's binaries; returns the dir they are in.
 ///
+/// Before a musl build of a crate that links packages compiling C for the target (`ring`, used by
+/// libbuildpack's `download` feature), it warns when no musl C compiler is on `PATH`; a build that then fails
+/// for want of one says what to install.
+///
 /// # Errors
 /// When the target is not installed or the build fails.
 pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, PackageError> {
@@ -227,22 +232,153 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
             target: target.to_owned(),
         });
     }
+    if target == super::MUSL_TARGET
+        && !crate::doctor::musl_c_compiler(&crate::doctor::Probe::from_env()).ok
+    {
+        let compiles_c = c_dependencies(info, target);
+        if !compiles_c.is_empty() {
+            ui.warn(&format!(
+                "{} depends on {}, which compiles C for {target}, and no musl C compiler ({}) is on PATH: \
+                 apt-get install musl-tools",
+                info.manifest.display(),
+                compiles_c.join(", "),
+                crate::doctor::MUSL_C_COMPILERS.join(" or ")
+            ));
+        }
+    }
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--quiet", "--target", target]);
     for bin in std::iter::once(&info.binary).chain(&info.extra_binaries) {
         cmd.args(["--bin", bin]);
     }
     cmd.arg("--manifest-path").arg(&info.manifest);
-    let finished = ui.run_streamed(&mut cmd).map_err(PackageError::Spawn)?;
+    ui.step(&format!(
+        "cargo build --release --target {target} of {} (quiet; a first build compiles every dependency)",
+        info.manifest.display()
+    ));
+    let missing_tool = Arc::new(Mutex::new(None));
+    let seen = Arc::clone(&missing_tool);
+    let finished = ui
+        .run_observed(&mut cmd, move |line| {
+            if let Some(tool) = missing_c_tool(line) {
+                *seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(tool);
+            }
+        })
+        .map_err(PackageError::Spawn)?;
     if !finished.status.success() {
         let output = finished.tail_text();
         let missing_target = output.contains("target may not be installed")
             || output.contains("can't find crate for `core`");
+        let missing_c_compiler = missing_tool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         return Err(PackageError::Build {
             manifest: info.manifest.clone(),
             output,
             missing_target,
+            missing_c_compiler,
         });
     }
     Ok(info.target_dir.join(target).join("release"))
+}
+
+/// Crates that compile C with `cc` for the target they are built for.
+const C_CRATES: &[&str] = &[
+    "ring",
+    "aws-lc-sys",
+    "openssl-src",
+    "zstd-sys",
+    "libsqlite3-sys",
+];
+
+/// Which of [`C_CRATES`] the crate links for `target` (`cargo tree`, normal dependencies); empty when cargo
+/// cannot tell.
+fn c_dependencies(info: &CrateInfo, target: &str) -> Vec<&'static str> {
+    let Ok(output) = cargo()
+        .args([
+            "tree", "--edges", "normal", "--prefix", "none", "--format", "{p}",
+        ])
+        .args(["--target", target, "--manifest-path"])
+        .arg(&info.manifest)
+        .output()
+    else {
+        return Vec::new();
+    };
+    if !output.status.success() {
+        return Vec::new();
+    }
+    let tree = String::from_utf8_lossy(&output.stdout);
+    let names: std::collections::BTreeSet<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    C_CRATES
+        .iter()
+        .copied()
+        .filter(|name| names.contains(name))
+        .collect()
+}
+
+/// The compiler named by cc's `failed to find tool "x86_64-linux-musl-gcc"` in a line of cargo's output.
+fn missing_c_tool(line: &str) -> Option<String> {
+    let rest = &line[line.find("failed to find tool \"")? + "failed to find tool \"".len()..];
+    let tool = &rest[..rest.find('"')?];
+    (!tool.is_empty()).then(|| tool.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_compiler_cc_could_not_run() {
+        let line = "  error occurred in cc-rs: failed to find tool \"x86_64-linux-musl-gcc\": No such file or \
+                    directory (os error 2)";
+        assert_eq!(
+            missing_c_tool(line).as_deref(),
+            Some("x86_64-linux-musl-gcc")
+        );
+        assert_eq!(missing_c_tool("   Compiling ring v0.17.14"), None);
+    }
+
+    /// A crate whose build script fails as ring's does without a musl C compiler (cc cannot find
+    /// `x86_64-linux-musl-gcc`): the packaging error says to install musl-tools.
+    #[test]
+    fn a_missing_musl_c_compiler_is_named_with_what_to_install() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "Cargo.toml",
+                "[package]\nname = \"needs-cc\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[workspace]\n",
+            ),
+            ("src/main.rs", "fn main() {}\n"),
+            (
+                "build.rs",
+                "fn main() {\n    eprintln!(\"error occurred in cc-rs: failed to find tool \\\"x86_64-linux-musl-gcc\\\": \
+                 No such file or directory (os error 2)\");\n    std::process::exit(1);\n}\n",
+            ),
+        ];
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, text).unwrap();
+        }
+        let info = crate_info(&dir.path().join("Cargo.toml")).unwrap();
+        let error = build(
+            &info,
+            super::super::MUSL_TARGET,
+            &Ui::to_writer(std::io::sink()),
+        )
+        .unwrap_err();
+        let PackageError::Build {
+            missing_c_compiler, ..
+        } = &error
+        else {
+            panic!("{error}");
+        };
+        assert_eq!(missing_c_compiler.as_deref(), Some("x86_64-linux-musl-gcc"));
+        let hint = error.hint().unwrap();
+        assert!(hint.contains("apt-get install musl-tools"), "{hint}");
+    }
 }
