@@ -174,11 +174,10 @@ pub(crate) fn existing_layout(store: &Store, image: &ImageRef) -> Result<Layout,
 pub fn remove(store: &Store, image: &ImageRef) -> Result<(), Error> {
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
-    // Move it aside first so the image disappears at once, then delete.
-    let aside = store
-        .tmp_dir()
-        .join(format!("rm-{}-{}", std::process::id(), image.tag()));
-    fs_err::create_dir_all(store.tmp_dir()).map_err(io_err("create", &store.tmp_dir()))?;
+    // Move it aside first so the image disappears at once, then delete (a command killed meanwhile leaves it
+    // to the next one's sweep of the tmp dir).
+    let scratch = store.scratch_dir("rm-")?;
+    let aside = scratch.path().join("image");
     fs_err::rename(layout.root(), &aside).map_err(io_err("remove", layout.root()))?;
     fs_err::remove_dir_all(&aside).map_err(io_err("remove", &aside))?;
     let images = store.images_dir();
@@ -257,8 +256,9 @@ fn size_of(path: &Path) -> u64 {
     }
 }
 
-/// Removes blobs that no image references, and temp dirs and files (in the store's tmp dir, `.old-*` dirs
-/// and `.tmp-*` blobs) older than [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
+/// Removes blobs that no image references, scratch dirs in the store's tmp dir that no live command holds
+/// (see [`Store::sweep_tmp`]), and other temp entries, `.old-*` dirs and `.tmp-*` blobs older than
+/// [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
 ///
 /// # Errors
 /// When a lock cannot be taken.
@@ -303,10 +303,18 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
             }
         }
     }
-    // Stale scratch dirs, and `.old-*` dirs an interrupted replace left next to images.
+    // Scratch dirs no live command holds, other stale temp entries, and `.old-*` dirs an interrupted replace
+    // left next to images.
+    let (swept, bytes) = store.sweep_tmp();
+    pruned.temp += swept;
+    pruned.bytes += bytes;
     if let Ok(entries) = fs_err::read_dir(store.tmp_dir()) {
         for entry in entries.filter_map(Result::ok) {
-            if is_stale(&entry.path()) {
+            let scratch = entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(crate::store::SCRATCH_SUFFIX);
+            if !scratch && is_stale(&entry.path()) {
                 remove(&entry.path(), &mut pruned, false);
             }
         }
@@ -376,9 +384,7 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
 /// # Errors
 /// When the archive is unsafe or damaged, does not hold exactly one image, or the store cannot be written.
 pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error> {
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::tempdir_in(&tmp).map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("import-")?;
     let staged = work.path().join("layout");
     let reader = fs_err::File::open(file).map_err(io_err("open", file))?;
     archive::extract(

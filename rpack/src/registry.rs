@@ -184,29 +184,20 @@ pub fn push(
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
     ui.section(&format!("Pushing {image} to {remote}"));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let digest_file = tempfile::Builder::new()
-        .prefix("push-digest-")
-        .tempfile_in(&tmp)
-        .map_err(io_err("create a temp file in", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("push-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("push-")?;
+    let digest_file = work.path().join("digest");
     let normalized = with_uniform_media_types(&layout, image.tag(), &work.path().join("layout"))?;
     let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
     // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.
     // Layers are not recompressed, so their digests stay the same.
     cmd.args(["copy", "--quiet", "--format", "v2s2", "--digestfile"])
-        .arg(digest_file.path())
+        .arg(&digest_file)
         .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
         .arg(format!("oci:{}", normalized.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let text =
-        fs_err::read_to_string(digest_file.path()).map_err(io_err("read", digest_file.path()))?;
+    let text = fs_err::read_to_string(&digest_file).map_err(io_err("read", &digest_file))?;
     let digest: Digest = text.trim().parse().map_err(|e| RegistryError::Copy {
         action: "push",
         image: remote.to_string(),
@@ -303,12 +294,7 @@ pub fn pull(
     let started = Instant::now();
     let image = image.unwrap_or(remote);
     ui.section(&format!("Pulling {remote} as {image}"));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work = tempfile::Builder::new()
-        .prefix("pull-")
-        .tempdir_in(&tmp)
-        .map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("pull-")?;
     let staged = work.path().join("layout");
     let staged_layout = Layout::create(&staged)?;
     // Blobs the current image has are linked in, and skopeo does not fetch them again.
