@@ -148,9 +148,16 @@ impl BuildError {
                     .to_owned(),
             );
         }
-        let Self::Lifecycle { code, .. } = self else {
+        let Self::Lifecycle { code, tail, .. } = self else {
             return None;
         };
+        if tail.contains("no space left on device") {
+            return Some(
+                "the disk that holds rpack's store (RPACK_HOME) is full; the previous image and the build cache \
+                 are as they were. Free space (`rpack prune` removes blobs no image uses) and build again"
+                    .to_owned(),
+            );
+        }
         Some(
             match code {
                 20 => "no buildpack group passed detection: check that the app has what the builder's buildpacks look for",

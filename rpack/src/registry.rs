@@ -87,9 +87,27 @@ impl RegistryError {
             Self::Copy { stderr, .. } if stderr.contains("connection refused") => {
                 Some("nothing listens at that registry address; is the registry running?".to_owned())
             }
+            Self::Copy { action, stderr, .. } if is_broken_connection(stderr) => Some(format!(
+                "the connection to the registry broke during the {action}; nothing changed: the registry's tag \
+                 moves only when a push completes, and a pull replaces the stored image only when it is whole. \
+                 Run the same command again; blobs that already made it are not sent again"
+            )),
             _ => None,
         }
     }
+}
+
+/// Whether skopeo's message says the connection dropped mid-transfer.
+fn is_broken_connection(stderr: &str) -> bool {
+    [
+        "connection reset",
+        "broken pipe",
+        "use of closed network connection",
+        "unexpected EOF",
+        ": EOF",
+    ]
+    .iter()
+    .any(|marker| stderr.contains(marker))
 }
 
 fn io_err<'a>(

@@ -201,7 +201,7 @@ pub const PROBE_BUILDPACK_TOML: &str =
 /// the app's version into a cache layer and a launch layer, and the process that prints it. With a file `big`
 /// in the app it adds as many bytes of random data as `big` says to the launch layer (an export that takes a
 /// while, or fills a disk); with `slow` it sleeps in the build phase, so a fault aimed at an earlier phase
-/// lands before the build can end.
+/// lands before the build can end (and its detect sleeps with `slow-detect`).
 pub const PROBE_BUILD: &str = r#"#!/bin/sh
 set -eu
 cache="$CNB_LAYERS_DIR/cached"
@@ -218,18 +218,34 @@ printf '[[processes]]\ntype = "web"\ncommand = ["cat", "/layers/faults_probe/gre
 if [ -f slow ]; then echo "sleeping in build"; sleep 120; fi
 "#;
 
+/// The probe's detect: passes, after sleeping when the app has `slow-detect`.
+const PROBE_DETECT: &str = "#!/bin/sh\nif [ -f slow-detect ]; then sleep 120; fi\nexit 0\n";
+
 /// Writes the probe buildpack (`dir/bp`) and its tiny-stack builder.toml (`dir/builder.toml`).
 pub fn probe_buildpack(dir: &Path) {
     super::shell_buildpack(dir, "faults/probe", PROBE_BUILDPACK_TOML, PROBE_BUILD);
+    super::write(&dir.join("bp/bin/detect"), PROBE_DETECT);
 }
 
-/// Writes the probe's app (`dir/app`): its version, the size of its random data (`big`, in MB) and the `slow`
-/// switch.
-pub fn probe_app(dir: &Path, version: &str, big_mb: u64, slow: bool) {
+/// Where the probe's build sleeps: nowhere, in detect or in build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sleep {
+    /// It does not.
+    No,
+    /// In its detect (the DETECTING phase).
+    Detect,
+    /// In its build (the BUILDING phase).
+    Build,
+}
+
+/// Writes the probe's app (`dir/app`): its version, the size of its random data (`big`, in MB) and where it
+/// sleeps.
+pub fn probe_app(dir: &Path, version: &str, big_mb: u64, sleep: Sleep) {
     super::write(&dir.join("app/version.txt"), version);
     let big = (big_mb > 0).then(|| (big_mb * 1_000_000).to_string());
-    let slow = slow.then(String::new);
-    for (name, content) in [("big", big), ("slow", slow)] {
+    let slow = (sleep == Sleep::Build).then(String::new);
+    let slow_detect = (sleep == Sleep::Detect).then(String::new);
+    for (name, content) in [("big", big), ("slow", slow), ("slow-detect", slow_detect)] {
         let path = dir.join("app").join(name);
         if let Some(content) = content {
             super::write(&path, &content);
