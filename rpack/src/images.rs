@@ -322,6 +322,20 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut olds = Vec::new();
     find_old_dirs(&store.images_dir(), &mut olds);
     for old in olds {
+        // `<image>.old-<pid>` with no `<image>` is the image itself, moved aside by a replace killed between its
+        // two renames: it goes back, under the image's lock (no replace is under way then).
+        let name = old.file_name().map(|n| n.to_string_lossy().into_owned());
+        let image = name
+            .as_deref()
+            .and_then(|n| n.split_once(".old-"))
+            .map(|(image, _)| old.with_file_name(image));
+        if let Some(image) = image.filter(|i| !i.exists()) {
+            let rel = image.strip_prefix(store.images_dir()).unwrap_or(&image);
+            let _lock = store.lock(&rel.to_string_lossy())?;
+            if crate::store::restore_replaced(&image).is_ok_and(|restored| restored) {
+                continue;
+            }
+        }
         if is_stale(&old) {
             remove(&old, &mut pruned, false);
         }

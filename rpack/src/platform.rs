@@ -212,6 +212,15 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
 
     let _lock = store.lock(&options.image.to_string())?;
+    let previous = store.image_layout(&options.image);
+    if crate::store::restore_replaced(previous.root())
+        .map_err(io_err("restore", previous.root()))?
+    {
+        ui.warn(&format!(
+            "restored {} from where an interrupted command had moved it",
+            options.image
+        ));
+    }
     remove_stale_containers(&podman, &options.image, ui);
     ui.section(&format!(
         "Building {} from {}",

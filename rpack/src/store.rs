@@ -295,6 +295,33 @@ fn disk_usage(path: &Path) -> u64 {
     }
 }
 
+/// Undoes what a [`replace_dir`] killed between its two renames left: `dest` missing and the dir it replaced at
+/// `<dest>.old-<pid>`, which is put back. Call it holding the lock of what `dest` holds, so no replace is under
+/// way. Returns whether it put one back.
+///
+/// # Errors
+/// When the rename fails.
+pub fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
+    if dest.exists() {
+        return Ok(false);
+    }
+    let (Some(parent), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Ok(false);
+    };
+    let prefix = format!("{}.old-", name.to_string_lossy());
+    let Ok(entries) = fs_err::read_dir(parent) else {
+        return Ok(false);
+    };
+    let old = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    match old {
+        Some(old) => fs_err::rename(old.path(), dest).map(|()| true),
+        None => Ok(false),
+    }
+}
+
 /// Puts the finished dir `src` at `dest`, replacing what was there. The old dir is moved aside first, so `dest`
 /// is missing only between two renames, and never half-written.
 ///

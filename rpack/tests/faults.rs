@@ -118,6 +118,32 @@ fn builds_of_the_same_image_and_of_another_while_prune_runs_in_a_loop() {
     );
     assert_eq!(store.run_output(a), "a-final");
     store.assert_no_leftovers("after the last build");
+
+    // A command killed between the two renames that replace an image leaves it at `<image>.old-<pid>`;
+    // prune (or the next build of it) puts it back rather than deleting it as stale.
+    let layout = store
+        .home()
+        .join("images/localhost/faults-test/race-b/latest");
+    let aside = layout.with_file_name("latest.old-4242");
+    std::fs::rename(&layout, &aside).unwrap();
+    store.fails(&["run", b]);
+    store.ok(&["prune"]);
+    assert!(!aside.exists());
+    assert_eq!(store.run_output(b), "b1-r1");
+    std::fs::rename(&layout, &aside).unwrap();
+    let app = app_dir(dir.path(), "b-final");
+    let out = build_cmd(&store, b, &app, &builder).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("restored localhost/faults-test/race-b:latest"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Reusing layers from image"),
+        "the previous image was not used:\n{stderr}"
+    );
+    assert_eq!(store.run_output(b), "b-final");
 }
 
 /// A tmpfs mounted at a temp dir; unmounted on drop.
