@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failed step should stop the test with its message
-//! Faults around builds and pushes (issue 13): builds racing `rpack prune`, a disk that fills up during the
-//! export, a registry connection dropped mid-push. For each: nothing is lost, the previous image still runs,
+//! Faults around builds, pushes and pulls (issue 13): builds racing `rpack prune`, a disk that fills up during
+//! the export, a registry connection dropped mid-push and mid-pull. For each: nothing is lost, the previous image still runs,
 //! the next command succeeds, and no temp files are left in the store. Real builds on the tiny stack with a
 //! shell buildpack, each test in a private store seeded from `RPACK_HOME` (see `support::private`).
 
@@ -249,8 +249,8 @@ fn a_disk_that_fills_up_during_the_export_loses_nothing() {
     drop(store);
 }
 
-/// A TCP proxy on 127.0.0.1 that forwards to `upstream` and, when armed, cuts every connection after the
-/// client has sent `limit` bytes on it.
+/// A TCP proxy on 127.0.0.1 that forwards to `upstream` and, when armed, cuts every connection once `limit`
+/// bytes went one way on it (the client's upload in a push, the registry's answer in a pull).
 struct CuttingProxy {
     port: u16,
     limit: Arc<AtomicU64>,
@@ -271,10 +271,10 @@ impl CuttingProxy {
                     continue;
                 };
                 let limit = conn_limit.load(Ordering::SeqCst);
-                let cuts = Arc::clone(&conn_cuts);
+                let (up, down) = (Arc::clone(&conn_cuts), Arc::clone(&conn_cuts));
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                thread::spawn(move || pump(client, server, limit, &cuts));
-                thread::spawn(move || pump(s2, c2, 0, &AtomicUsize::new(0)));
+                thread::spawn(move || pump(client, server, limit, &up));
+                thread::spawn(move || pump(s2, c2, limit, &down));
             }
         });
         Self { port, limit, cuts }
@@ -316,7 +316,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: u64, cuts: &AtomicUsize) 
 }
 
 #[test]
-fn a_registry_connection_dropped_mid_push_loses_nothing() {
+fn a_registry_connection_dropped_mid_push_or_mid_pull_loses_nothing() {
     let registry = Registry::start();
     let proxy = CuttingProxy::start(registry.host());
     let store = PrivateStore::new("tiny");
@@ -356,7 +356,24 @@ fn a_registry_connection_dropped_mid_push_loses_nothing() {
     // The next push through the same (now healthy) proxy succeeds.
     proxy.cut_after(0);
     store.ok(&["push", image, "--to", &remote]);
-    store.ok(&["pull", &direct, "--as", pulled]);
+
+    // A pull cut mid-blob leaves the stored image as it was; the next pull gets the whole image.
+    proxy.cut_after(256 * 1024);
+    let cuts = proxy.cuts.load(Ordering::SeqCst);
+    let err = store.fails(&["pull", &remote, "--as", pulled]);
+    eprintln!(
+        "pull cut after 256 KiB: rpack said {:?}",
+        err.lines().find(|l| l.starts_with("error:"))
+    );
+    assert!(
+        proxy.cuts.load(Ordering::SeqCst) > cuts,
+        "no connection was cut:\n{err}"
+    );
+    assert!(err.contains("connection to the registry broke"), "{err}");
+    store.assert_no_leftovers("by the pull that was cut");
+    assert_eq!(store.run_output(pulled), "v1");
+    proxy.cut_after(0);
+    store.ok(&["pull", &remote, "--as", pulled]);
     assert_eq!(store.run_output(pulled), "v2");
     store.assert_no_leftovers("after the next push and pull");
 }
