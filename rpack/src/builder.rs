@@ -235,10 +235,7 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
     let started = Instant::now();
     let _lock = store.lock(&name.to_string())?;
     ui.section(&format!("Creating builder {name}"));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("builder-")?;
     // Hashed before cargo runs, so a source edited during the build is seen by the next one.
     let sources = sources::fingerprint(store, config);
     let inputs = gather_inputs(store, config, work.path(), ui)?;

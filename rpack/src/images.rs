@@ -165,11 +165,10 @@ pub(crate) fn existing_layout(store: &Store, image: &ImageRef) -> Result<Layout,
 pub fn remove(store: &Store, image: &ImageRef) -> Result<(), Error> {
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
-    // Move it aside first so the image disappears at once, then delete.
-    let aside = store
-        .tmp_dir()
-        .join(format!("rm-{}-{}", std::process::id(), image.tag()));
-    fs_err::create_dir_all(store.tmp_dir()).map_err(io_err("create", &store.tmp_dir()))?;
+    // Move it aside first so the image disappears at once, then delete (a command killed meanwhile leaves it
+    // to the next one's sweep of the tmp dir).
+    let scratch = store.scratch_dir("rm-")?;
+    let aside = scratch.path().join("image");
     fs_err::rename(layout.root(), &aside).map_err(io_err("remove", layout.root()))?;
     fs_err::remove_dir_all(&aside).map_err(io_err("remove", &aside))?;
     let images = store.images_dir();
@@ -255,8 +254,9 @@ fn size_of(path: &Path) -> u64 {
     }
 }
 
-/// Removes blobs that no image references, and temp dirs and files (in the store's tmp dir, `.old-*` dirs
-/// and `.tmp-*` blobs) older than [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
+/// Removes blobs that no image references, scratch dirs in the store's tmp dir that no live command holds
+/// (see [`Store::sweep_tmp`]), and other temp entries, `.old-*` dirs and `.tmp-*` blobs older than
+/// [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
 ///
 /// # Errors
 /// When a lock cannot be taken.
@@ -301,10 +301,18 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
             }
         }
     }
-    // Stale scratch dirs, and `.old-*` dirs an interrupted replace left next to images.
+    // Scratch dirs no live command holds, other stale temp entries, and `.old-*` dirs an interrupted replace
+    // left next to images.
+    let (swept, bytes) = store.sweep_tmp();
+    pruned.temp += swept;
+    pruned.bytes += bytes;
     if let Ok(entries) = fs_err::read_dir(store.tmp_dir()) {
         for entry in entries.filter_map(Result::ok) {
-            if is_stale(&entry.path()) {
+            let scratch = entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(crate::store::SCRATCH_SUFFIX);
+            if !scratch && is_stale(&entry.path()) {
                 remove(&entry.path(), &mut pruned, false);
             }
         }
@@ -312,6 +320,20 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut olds = Vec::new();
     find_old_dirs(&store.images_dir(), &mut olds);
     for old in olds {
+        // `<image>.old-<pid>` with no `<image>` is the image itself, moved aside by a replace killed between its
+        // two renames: it goes back, under the image's lock (no replace is under way then).
+        let name = old.file_name().map(|n| n.to_string_lossy().into_owned());
+        let image = name
+            .as_deref()
+            .and_then(|n| n.split_once(".old-"))
+            .map(|(image, _)| old.with_file_name(image));
+        if let Some(image) = image.filter(|i| !i.exists()) {
+            let rel = image.strip_prefix(store.images_dir()).unwrap_or(&image);
+            let _lock = store.lock(&rel.to_string_lossy())?;
+            if crate::store::restore_replaced(&image).is_ok_and(|restored| restored) {
+                continue;
+            }
+        }
         if is_stale(&old) {
             remove(&old, &mut pruned, false);
         }
@@ -376,10 +398,7 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
 /// # Errors
 /// When the archive is unsafe or damaged, does not hold exactly one image, or the store cannot be written.
 pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error> {
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("import-")?;
     let extracted = work.path().join("archive");
     let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
     extract::extractor(&extracted, Kind::OciArchive)

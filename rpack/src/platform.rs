@@ -113,6 +113,17 @@ pub enum BuildError {
     /// The container could not be started or was killed.
     #[error("the build container ended without an exit code (killed?)")]
     Killed,
+    /// The build container was killed with SIGKILL (`podman kill`, `podman rm --force`, the kernel's OOM
+    /// killer) while the lifecycle ran.
+    #[error(
+        "the build container was killed in the {phase} phase; the image was not changed\n{tail}"
+    )]
+    ContainerKilled {
+        /// The last phase the lifecycle announced.
+        phase: String,
+        /// The last lines of output.
+        tail: String,
+    },
     /// A file operation failed.
     #[error("could not {action} {path}")]
     Io {
@@ -130,9 +141,23 @@ impl BuildError {
     /// What the user can do about it.
     #[must_use]
     pub fn hint(&self) -> Option<String> {
-        let Self::Lifecycle { code, .. } = self else {
+        if let Self::ContainerKilled { .. } = self {
+            return Some(
+                "something outside the build stopped it (podman kill or rm, or the kernel when memory ran out: \
+                 see `dmesg`); build again"
+                    .to_owned(),
+            );
+        }
+        let Self::Lifecycle { code, tail, .. } = self else {
             return None;
         };
+        if tail.contains("no space left on device") {
+            return Some(
+                "the disk that holds rpack's store (RPACK_HOME) is full; the previous image and the build cache \
+                 are as they were. Free space (`rpack prune` removes blobs no image uses) and build again"
+                    .to_owned(),
+            );
+        }
         Some(
             match code {
                 20 => "no buildpack group passed detection: check that the app has what the builder's buildpacks look for",
@@ -187,16 +212,22 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
 
     let _lock = store.lock(&options.image.to_string())?;
+    let previous = store.image_layout(&options.image);
+    if crate::store::restore_replaced(previous.root())
+        .map_err(io_err("restore", previous.root()))?
+    {
+        ui.warn(&format!(
+            "restored {} from where an interrupted command had moved it",
+            options.image
+        ));
+    }
     remove_stale_containers(&podman, &options.image, ui);
     ui.section(&format!(
         "Building {} from {}",
         options.image,
         options.app_dir.display()
     ));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, "build-").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("build-")?;
     let project = Project::find(&options.app_dir).map_err(Error::from)?;
     let group = match &project {
         Some(project) => project.group(&builder, work.path(), ui)?,
@@ -219,6 +250,7 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         &env,
         &builder.run_image,
     )?;
+    mask_project_passwords(&dirs.app, &env, ui)?;
 
     let name = format!("rpack-build-{}-{}", std::process::id(), unique_suffix());
     let container = Container {
@@ -419,6 +451,8 @@ fn run_creator(
     }
     match finished.status.code() {
         Some(0) => Ok(()),
+        // podman's exit code for a container that SIGKILL ended (128 + 9); the lifecycle never exits with it.
+        Some(137) => Err(BuildError::ContainerKilled { phase, tail }.into()),
         Some(code) => Err(BuildError::Lifecycle { phase, code, tail }.into()),
         None => Err(BuildError::Killed.into()),
     }
@@ -524,6 +558,56 @@ impl BuildDirs {
     }
 }
 
+/// The passwords of the URLs in `value` (`scheme://user:password@host/...`).
+fn url_passwords(value: &str) -> Vec<&str> {
+    let mut passwords = Vec::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("://") {
+        let after = &rest[start + 3..];
+        let end = after
+            .find(['/', '?', '#', ' ', '"', '\''])
+            .unwrap_or(after.len());
+        if let Some((userinfo, _host)) = after[..end].rsplit_once('@')
+            && let Some((_user, password)) = userinfo.split_once(':')
+            && !password.is_empty()
+        {
+            passwords.push(password);
+        }
+        rest = &after[end..];
+    }
+    passwords
+}
+
+/// project.toml goes into the app (and so into the image's app layer), as pack does. A password in a URL of
+/// its build env (`PIP_INDEX_URL = "https://user:password@..."`) must not: the build's copy has each such
+/// password replaced by `****`, as pip shows them. Buildpacks get the real value as env.
+fn mask_project_passwords(app: &Path, env: &[(String, String)], ui: &Ui) -> Result<(), BuildError> {
+    let path = app.join(crate::project::FILE_NAME);
+    let Ok(text) = fs_err::read_to_string(&path) else {
+        return Ok(());
+    };
+    let mut masked = text.clone();
+    let mut names = Vec::new();
+    for (name, value) in env {
+        for password in url_passwords(value) {
+            if masked.contains(password) {
+                masked = masked.replace(password, "****");
+                names.push(name.as_str());
+            }
+        }
+    }
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.dedup();
+    ui.warn(&format!(
+        "project.toml has a password in the URL of {}: the image's copy of project.toml has it masked; pass \
+         secrets with `rpack build --env` rather than in a file of the app",
+        names.join(", ")
+    ));
+    fs_err::write(&path, masked).map_err(io_err("write", &path))
+}
+
 fn set_mode(path: &Path, mode: u32) -> Result<(), BuildError> {
     let mut perms = fs_err::metadata(path)
         .map_err(io_err("read", path))?
@@ -611,6 +695,35 @@ pub fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_passwords_are_found_and_nothing_else() {
+        assert_eq!(
+            url_passwords("https://user:s3cret@127.0.0.1:8080/simple/"),
+            ["s3cret"]
+        );
+        assert_eq!(
+            url_passwords("http://a:p1@h/x https://b:p2@h2/y"),
+            ["p1", "p2"]
+        );
+        assert!(url_passwords("https://user@host/simple/").is_empty());
+        assert!(url_passwords("https://host:8080/simple/").is_empty());
+        assert!(url_passwords("no url").is_empty());
+    }
+
+    #[test]
+    fn project_toml_passwords_are_masked_in_the_builds_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[io.buildpacks.build.env]]\nname = \"PIP_INDEX_URL\"\nvalue = \"https://u:pw-123@h/simple/\"\n";
+        fs_err::write(dir.path().join("project.toml"), text).unwrap();
+        let env = [(
+            "PIP_INDEX_URL".to_owned(),
+            "https://u:pw-123@h/simple/".to_owned(),
+        )];
+        mask_project_passwords(dir.path(), &env, &Ui::to_writer(std::io::sink())).unwrap();
+        let masked = fs_err::read_to_string(dir.path().join("project.toml")).unwrap();
+        assert_eq!(masked, text.replace("pw-123", "****"));
+    }
 
     #[test]
     fn proxy_settings_pass_through_and_nothing_else() {

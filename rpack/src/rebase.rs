@@ -707,10 +707,7 @@ fn write_rebased(
     config: &ImageConfiguration,
     layers: &[Descriptor],
 ) -> Result<Digest, Error> {
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, "rebase-").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("rebase-")?;
     let staged = Layout::create(work.path().join("layout"))?;
     for layer in layers {
         let digest: Digest =

@@ -87,9 +87,27 @@ impl RegistryError {
             Self::Copy { stderr, .. } if stderr.contains("connection refused") => {
                 Some("nothing listens at that registry address; is the registry running?".to_owned())
             }
+            Self::Copy { action, stderr, .. } if is_broken_connection(stderr) => Some(format!(
+                "the connection to the registry broke during the {action}; nothing changed: the registry's tag \
+                 moves only when a push completes, and a pull replaces the stored image only when it is whole. \
+                 Run the same command again; blobs that already made it are not sent again"
+            )),
             _ => None,
         }
     }
+}
+
+/// Whether skopeo's message says the connection dropped mid-transfer.
+fn is_broken_connection(stderr: &str) -> bool {
+    [
+        "connection reset",
+        "broken pipe",
+        "use of closed network connection",
+        "unexpected EOF",
+        ": EOF",
+    ]
+    .iter()
+    .any(|marker| stderr.contains(marker))
 }
 
 fn io_err<'a>(
@@ -184,25 +202,20 @@ pub fn push(
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
     ui.section(&format!("Pushing {image} to {remote}"));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let digest_file = crate::scratch::file_in(&tmp, "push-digest-")
-        .map_err(io_err("create a temp file in", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, "push-").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("push-")?;
+    let digest_file = work.path().join("digest");
     let normalized = with_uniform_media_types(&layout, image.tag(), &work.path().join("layout"))?;
     let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
     // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.
     // Layers are not recompressed, so their digests stay the same.
     cmd.args(["copy", "--quiet", "--format", "v2s2", "--digestfile"])
-        .arg(digest_file.path())
+        .arg(&digest_file)
         .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
         .arg(format!("oci:{}", normalized.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let text =
-        fs_err::read_to_string(digest_file.path()).map_err(io_err("read", digest_file.path()))?;
+    let text = fs_err::read_to_string(&digest_file).map_err(io_err("read", &digest_file))?;
     let digest: Digest = text.trim().parse().map_err(|e| RegistryError::Copy {
         action: "push",
         image: remote.to_string(),
@@ -300,10 +313,7 @@ pub fn pull(
     let started = Instant::now();
     let image = image.unwrap_or(remote);
     ui.section(&format!("Pulling {remote} as {image}"));
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, "pull-").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("pull-")?;
     let staged = work.path().join("layout");
     let staged_layout = Layout::create(&staged)?;
     // Blobs the current image has are linked in, and skopeo does not fetch them again.

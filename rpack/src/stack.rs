@@ -308,10 +308,7 @@ pub fn create(
         ui.done(&reason, started.elapsed());
         return Ok(stack);
     }
-    let tmp = store.tmp_dir();
-    fs_err::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
-    let work =
-        crate::scratch::dir_in(&tmp, ".tmp").map_err(io_err("create a temp dir in", &tmp))?;
+    let work = store.scratch_dir("stack-")?;
     let step = Instant::now();
     let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), ui)?;
     ui.done("Root file systems ready", step.elapsed());

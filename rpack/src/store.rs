@@ -159,6 +159,175 @@ impl Store {
     pub fn tmp_dir(&self) -> PathBuf {
         self.home.join("tmp")
     }
+
+    /// A new scratch dir in [`Store::tmp_dir`], named `<prefix><random>.scratch`, removed when dropped. It is locked
+    /// for as long as it lives, so that a command killed before it could remove it (SIGKILL, a power cut)
+    /// leaves an unlocked dir, which the next command that makes a scratch dir (or `rpack prune`) removes
+    /// first: see [`Store::sweep_tmp`].
+    ///
+    /// # Errors
+    /// When the dir cannot be created or locked.
+    pub fn scratch_dir(&self, prefix: &str) -> Result<ScratchDir, StoreError> {
+        let tmp = self.tmp_dir();
+        let create = |source| StoreError::Create {
+            path: tmp.clone(),
+            source,
+        };
+        fs_err::create_dir_all(&tmp).map_err(create)?;
+        self.sweep_tmp();
+        // Creating and locking happen under the shared tmp lock, so a sweeper (which takes it exclusively) never
+        // sees the new dir before it is locked.
+        let _creating = self.tmp_lock(false)?;
+        let dir = tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(SCRATCH_SUFFIX)
+            .tempdir_in(&tmp)
+            .map_err(create)?;
+        let lock = std::fs::File::open(dir.path()).map_err(|source| StoreError::Lock {
+            path: dir.path().to_owned(),
+            source,
+        })?;
+        lock.lock().map_err(|source| StoreError::Lock {
+            path: dir.path().to_owned(),
+            source,
+        })?;
+        // Also removed at once when the command is interrupted (SIGINT, SIGTERM, SIGHUP; see `scratch`).
+        let registration = crate::scratch::Registration::new(dir.path());
+        Ok(ScratchDir {
+            dir,
+            _lock: lock,
+            _registration: registration,
+        })
+    }
+
+    /// Removes what interrupted commands left in [`Store::tmp_dir`]: every scratch dir that no live command
+    /// holds (see [`Store::scratch_dir`]). Returns how many were removed and the bytes freed. Best effort: a
+    /// dir that cannot be removed now is tried again by the next sweep. Other entries (made by rpack versions
+    /// before scratch dirs were locked) are left to `rpack prune`, which removes them when they are old.
+    pub fn sweep_tmp(&self) -> (usize, u64) {
+        let mut removed = (0, 0);
+        let Ok(_sweeping) = self.tmp_lock(true) else {
+            return removed;
+        };
+        let Ok(entries) = fs_err::read_dir(self.tmp_dir()) else {
+            return removed;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            if !entry
+                .file_name()
+                .to_string_lossy()
+                .ends_with(SCRATCH_SUFFIX)
+            {
+                continue;
+            }
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if file.try_lock().is_err() {
+                continue; // a live command holds it
+            }
+            let bytes = disk_usage(&path);
+            let gone = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                fs_err::remove_dir_all(&path)
+            } else {
+                fs_err::remove_file(&path)
+            };
+            if gone.is_ok() {
+                removed.0 += 1;
+                removed.1 += bytes;
+            }
+        }
+        removed
+    }
+
+    /// The lock that orders making scratch dirs (shared) against sweeping them (exclusive).
+    fn tmp_lock(&self, exclusive: bool) -> Result<StoreLock, StoreError> {
+        let path = self.home.join("locks").join("tmp.lock");
+        let lock_err = |source| StoreError::Lock {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            fs_err::create_dir_all(dir).map_err(lock_err)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(lock_err)?;
+        if exclusive {
+            file.lock().map_err(lock_err)?;
+        } else {
+            file.lock_shared().map_err(lock_err)?;
+        }
+        Ok(StoreLock { _file: file })
+    }
+}
+
+/// How scratch dirs' names end: only those are swept while young, as only those are locked while in use.
+pub const SCRATCH_SUFFIX: &str = ".scratch";
+
+/// A locked scratch dir in the store (see [`Store::scratch_dir`]); removed on drop.
+#[derive(Debug)]
+pub struct ScratchDir {
+    // Dropped in this order: the dir is removed before its lock and registration go.
+    dir: tempfile::TempDir,
+    _lock: std::fs::File,
+    _registration: crate::scratch::Registration,
+}
+
+impl ScratchDir {
+    /// Its path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The bytes of the files under `path`.
+fn disk_usage(path: &Path) -> u64 {
+    let Ok(meta) = fs_err::symlink_metadata(path) else {
+        return 0;
+    };
+    if meta.is_dir() {
+        fs_err::read_dir(path).map_or(0, |entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| disk_usage(&e.path()))
+                .sum()
+        })
+    } else {
+        meta.len()
+    }
+}
+
+/// Undoes what a [`replace_dir`] killed between its two renames left: `dest` missing and the dir it replaced at
+/// `<dest>.old-<pid>`, which is put back. Call it holding the lock of what `dest` holds, so no replace is under
+/// way. Returns whether it put one back.
+///
+/// # Errors
+/// When the rename fails.
+pub fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
+    if dest.exists() {
+        return Ok(false);
+    }
+    let (Some(parent), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Ok(false);
+    };
+    let prefix = format!("{}.old-", name.to_string_lossy());
+    let Ok(entries) = fs_err::read_dir(parent) else {
+        return Ok(false);
+    };
+    let old = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    match old {
+        Some(old) => fs_err::rename(old.path(), dest).map(|()| true),
+        None => Ok(false),
+    }
 }
 
 /// Puts the finished dir `src` at `dest`, replacing what was there. The old dir is moved aside first, so `dest`
@@ -186,4 +355,44 @@ pub fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
         crate::scratch::commit(|| fs_err::rename(src, dest))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_removes_scratch_dirs_no_command_holds_and_nothing_else() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::at(home.path()).unwrap();
+        let held = store.scratch_dir("build-").unwrap();
+        fs_err::write(held.path().join("file"), "in use").unwrap();
+        // What a command killed before it could clean up leaves: a scratch dir nobody holds.
+        let abandoned = store.tmp_dir().join("build-killed.scratch");
+        fs_err::create_dir_all(abandoned.join("layers")).unwrap();
+        fs_err::write(abandoned.join("layers/big"), [0u8; 1000]).unwrap();
+        // An entry of an rpack from before scratch dirs were locked: maybe in use, left to prune's age rule.
+        let legacy = store.tmp_dir().join("build-AbCdEf");
+        fs_err::create_dir_all(&legacy).unwrap();
+
+        assert_eq!(store.sweep_tmp(), (1, 1000));
+        assert!(held.path().join("file").is_file());
+        assert!(!abandoned.exists());
+        assert!(legacy.exists());
+
+        // A new scratch dir sweeps too, and one dropped is gone.
+        let path = held.path().to_owned();
+        drop(held);
+        assert!(!path.exists());
+        fs_err::create_dir_all(&abandoned).unwrap();
+        let next = store.scratch_dir("push-").unwrap();
+        assert!(!abandoned.exists());
+        assert!(
+            next.path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with(SCRATCH_SUFFIX)
+        );
+    }
 }

@@ -1,90 +1,201 @@
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failed step should stop the test with its message
-//! Killing `rpack build` at any phase leaves the previous image runnable, and the next build succeeds
-//! (issue: crash safety). Real builds on the tiny stack with a shell buildpack; uses rpack's store from the
-//! environment (`RPACK_HOME`) so the stack and lifecycle are shared with the other tests.
+//! Killing `rpack build`, or its build container, at each lifecycle phase leaves the previous image runnable and
+//! the build cache usable, the next build succeeds, and no temp files are left in the store (issue 13: crash
+//! safety). Real builds on the tiny stack with a shell buildpack, each test in a private store seeded from
+//! `RPACK_HOME` (see `support::private`), so it can tell exactly what a killed command left behind.
 
 mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
+use std::time::Instant;
 
-use support::{build, build_args, rpack, run_output, shell_buildpack, write};
+use support::build_args;
+use support::private::{PrivateStore, Sleep, probe_app, probe_buildpack};
 
-const BUILDPACK_TOML: &str =
-    "api = \"0.10\"\n[buildpack]\nid = \"kill/probe\"\nversion = \"0.0.1\"\n";
-const BUILD: &str = r#"#!/bin/sh
-set -eu
-layer="$CNB_LAYERS_DIR/greeting"
-mkdir -p "$layer"
-cat version.txt > "$layer/version"
-printf '[types]\nlaunch = true\n' > "$layer.toml"
-printf '[[processes]]\ntype = "web"\ncommand = ["cat", "/layers/kill_probe/greeting/version"]\ndefault = true\n' > "$CNB_LAYERS_DIR/launch.toml"
-if [ -f slow ]; then echo "sleeping in build"; sleep 120; fi
-"#;
+/// The phases the creator announces (`===> ANALYZING` ...), in order.
+const PHASES: [&str; 5] = [
+    "ANALYZING",
+    "DETECTING",
+    "RESTORING",
+    "BUILDING",
+    "EXPORTING",
+];
 
-/// Starts a build and SIGKILLs rpack as soon as a line containing `marker` appears.
-fn build_killed_at(dir: &Path, image: &str, marker: &str) {
-    let mut child = rpack()
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// SIGKILL of rpack (the build container is left running).
+    KillRpack,
+    /// `podman kill --signal KILL` of the build container.
+    PodmanKill,
+    /// `podman rm --force` of the build container.
+    PodmanRm,
+}
+
+/// Starts `rpack build` and applies `fault` as soon as rpack prints `===> {phase}`. Returns what rpack printed
+/// and, unless rpack itself was killed, how it exited.
+fn interrupted_build(
+    store: &PrivateStore,
+    dir: &Path,
+    image: &str,
+    phase: &str,
+    fault: Fault,
+) -> (String, Option<ExitStatus>) {
+    let mut child = store
+        .rpack()
         .args(build_args(dir, image))
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    let marker = format!("===> {phase}");
     let mut seen = String::new();
+    let mut fired = false;
+    let mut container = None;
     for line in BufReader::new(child.stderr.take().unwrap()).lines() {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
-        if line.contains(marker) {
+        // The container is looked up at the first phase, so the fault itself is one podman call.
+        if fault != Fault::KillRpack && container.is_none() && line.contains("===> ") {
+            let ids = store.build_containers(image);
+            assert_eq!(ids.len(), 1, "one build container of {image}: {ids:?}");
+            container = ids.into_iter().next();
+        }
+        if fired || !line.contains(&marker) {
+            continue;
+        }
+        fired = true;
+        if fault == Fault::KillRpack {
             child.kill().unwrap();
             child.wait().unwrap();
-            return;
+            return (seen, None);
         }
+        let args: &[&str] = if fault == Fault::PodmanKill {
+            &["kill", "--signal", "KILL"]
+        } else {
+            &["rm", "--force", "--time", "0"]
+        };
+        let id = container.as_deref().unwrap();
+        let out = store.podman().args(args).arg(id).output().unwrap();
+        assert!(
+            out.status.success(),
+            "podman {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    child.wait().unwrap();
-    panic!("the build ended before printing {marker:?}:\n{seen}");
+    let status = child.wait().unwrap();
+    assert!(fired, "the build ended before printing {marker:?}:\n{seen}");
+    (seen, Some(status))
 }
 
-fn set_version(dir: &Path, version: &str, slow: bool) {
-    write(&dir.join("app/version.txt"), version);
-    let slow_file = dir.join("app/slow");
-    if slow {
-        write(&slow_file, "");
-    } else if slow_file.exists() {
-        std::fs::remove_file(slow_file).unwrap();
+/// Applies `fault` at each phase in turn: after each, the previous image runs, and the next build succeeds
+/// (finding the build cache), leaves no build container and no temp files, and its image runs.
+fn fault_at_every_phase(fault: Fault, name: &str) {
+    let store = PrivateStore::new("tiny");
+    let dir = tempfile::tempdir().unwrap();
+    probe_buildpack(dir.path());
+    let image = format!("localhost/faults-test/{name}:latest");
+
+    probe_app(dir.path(), "v1", 0, Sleep::No);
+    store.build(dir.path(), &image);
+    assert_eq!(store.run_output(&image), "v1");
+
+    let mut current = "v1".to_owned();
+    for (i, phase) in PHASES.iter().enumerate() {
+        let next = format!("v{}", i + 2);
+        let exporting = *phase == "EXPORTING";
+        // The build sleeps in detect for DETECTING, else in its build phase until the export, so a fault aimed
+        // at a phase always lands before the build could finish (in that phase or, as analyzing and restoring
+        // take less time than a podman call, in the building phase); a 100 MB layer makes the export take
+        // seconds, more than podman needs to kill the container.
+        let big = if exporting && fault != Fault::KillRpack {
+            100
+        } else {
+            0
+        };
+        let sleep = match *phase {
+            "DETECTING" => Sleep::Detect,
+            "EXPORTING" => Sleep::No,
+            _ => Sleep::Build,
+        };
+        probe_app(dir.path(), &next, big, sleep);
+        let started = Instant::now();
+        let (out, status) = interrupted_build(&store, dir.path(), &image, phase, fault);
+        if let Some(status) = status {
+            assert!(
+                !status.success(),
+                "the build passed although its container was stopped at {phase}:\n{out}"
+            );
+            let error = out
+                .lines()
+                .find(|l| l.contains("error:"))
+                .unwrap_or_default();
+            assert!(
+                error.contains("build container was killed"),
+                "rpack should say the container was killed:\n{out}"
+            );
+            eprintln!(
+                "{fault:?} at {phase}: rpack said {error:?} ({:.1?})",
+                started.elapsed()
+            );
+            // rpack outlived the container, so it cleaned up itself.
+            store.assert_no_leftovers(&format!("by rpack after {fault:?} at {phase}"));
+        } else {
+            eprintln!("{fault:?} at {phase} ({:.1?})", started.elapsed());
+        }
+        assert_eq!(
+            store.run_output(&image),
+            current,
+            "after {fault:?} at {phase}, the previous image must still run"
+        );
+
+        probe_app(dir.path(), &next, 0, Sleep::No);
+        let out = store.build(dir.path(), &image);
+        assert!(
+            out.contains("cache had v"),
+            "after {fault:?} at {phase}, the next build must find the build cache:\n{out}"
+        );
+        if out.contains("left by an interrupted build") {
+            eprintln!("  the next build removed the container {fault:?} at {phase} left");
+        }
+        assert_eq!(store.build_containers(&image), Vec::<String>::new());
+        store.assert_no_leftovers(&format!("after {fault:?} at {phase} and the next build"));
+        assert_eq!(store.run_output(&image), next);
+        current = next;
     }
 }
 
 #[test]
-fn a_killed_build_leaves_the_previous_image_and_the_next_build_works() {
+fn killing_rpack_at_any_phase_loses_nothing_and_the_next_build_cleans_up() {
+    fault_at_every_phase(Fault::KillRpack, "kill-rpack");
+}
+
+#[test]
+fn killing_the_build_container_at_any_phase_fails_the_build_and_loses_nothing() {
+    fault_at_every_phase(Fault::PodmanKill, "kill-container");
+}
+
+#[test]
+fn removing_the_build_container_while_it_builds_fails_the_build_and_loses_nothing() {
+    let store = PrivateStore::new("tiny");
     let dir = tempfile::tempdir().unwrap();
-    shell_buildpack(dir.path(), "kill/probe", BUILDPACK_TOML, BUILD);
-    let image = format!("localhost/rpack-tests/kill-{}:latest", std::process::id());
+    probe_buildpack(dir.path());
+    let image = "localhost/faults-test/rm-container:latest";
+    probe_app(dir.path(), "v1", 0, Sleep::No);
+    store.build(dir.path(), image);
 
-    set_version(dir.path(), "v1", false);
-    build(dir.path(), &image, &[]);
-    assert_eq!(run_output(&image), "v1");
+    probe_app(dir.path(), "v2", 0, Sleep::Build);
+    let (out, status) = interrupted_build(&store, dir.path(), image, "BUILDING", Fault::PodmanRm);
+    assert!(!status.unwrap().success(), "{out}");
+    assert!(out.contains("build container was killed"), "{out}");
+    store.assert_no_leftovers("by rpack after its container was removed");
+    assert_eq!(store.run_output(image), "v1");
 
-    // Killed while a buildpack runs: the container is left behind, sleeping.
-    set_version(dir.path(), "v2", true);
-    build_killed_at(dir.path(), &image, "sleeping in build");
-    assert_eq!(
-        run_output(&image),
-        "v1",
-        "the previous image must still run after a kill"
-    );
-
-    // The next build removes the leftover container and succeeds.
-    set_version(dir.path(), "v2", false);
-    let out = build(dir.path(), &image, &[]);
-    assert!(out.contains("left by an interrupted build"), "{out}");
-    assert_eq!(run_output(&image), "v2");
-
-    // Killed while exporting: the image is replaced only by a finished build.
-    set_version(dir.path(), "v3", false);
-    build_killed_at(dir.path(), &image, "===> EXPORTING");
-    assert_eq!(run_output(&image), "v2");
-    build(dir.path(), &image, &[]);
-    assert_eq!(run_output(&image), "v3");
+    probe_app(dir.path(), "v2", 0, Sleep::No);
+    let out = store.build(dir.path(), image);
+    assert!(out.contains("cache had v1"), "{out}");
+    store.assert_no_leftovers("after the next build");
+    assert_eq!(store.run_output(image), "v2");
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+pub mod private;
+
 /// Where Debian's `docker-registry` package installs the registry.
 const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 
