@@ -52,8 +52,8 @@ const fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// Checks a buildpack id: `[A-Za-z0-9./-]+`, and not `app`, `config`, `generated` or `sbom` in
-/// any letter case. Usable in `const` contexts.
+/// Checks a buildpack id: `[A-Za-z0-9./-]+`, not `.` or `..`, and not `app`, `config`, `generated`
+/// or `sbom` in any letter case. Usable in `const` contexts.
 ///
 /// # Errors
 ///
@@ -70,6 +70,11 @@ pub const fn check_buildpack_id(id: &str) -> Result<(), &'static str> {
             return Err("it contains a character other than letters, digits, '.', '/' and '-'");
         }
         i += 1;
+    }
+    // The escaped id names dirs (`<layers>/<id>`, `/cnb/buildpacks/<id>`): `.` and `..` would name the dir
+    // itself or its parent.
+    if bytes_eq(b, b".") || bytes_eq(b, b"..") {
+        return Err("`.` and `..` name directories, not buildpacks");
     }
     let reserved: [&[u8]; 4] = [b"app", b"config", b"generated", b"sbom"];
     let mut r = 0;
@@ -297,7 +302,7 @@ pub const fn check_env_var_name(value: &str) -> Result<(), &'static str> {
 }
 
 name_type!(
-    /// A buildpack id such as `acme/pip`: letters, digits, `.`, `/` and `-`; not `app`,
+    /// A buildpack id such as `acme/pip`: letters, digits, `.`, `/` and `-`; not `.`, `..`, `app`,
     /// `config`, `generated` or `sbom` in any case.
     ///
     /// ```
@@ -499,6 +504,19 @@ mod tests {
             assert!(BuildpackId::new(bad).is_err(), "{bad}");
         }
         assert_eq!(buildpack_id!("a/b/c").escaped(), "a_b_c");
+    }
+
+    #[test]
+    fn ids_that_escape_to_dot_or_dot_dot_are_refused() {
+        // Found by the names fuzz target: the escaped id is a dir name (`<layers>/<id>`), and `..` named the
+        // parent of the layers dir.
+        for bad in [".", ".."] {
+            assert!(BuildpackId::new(bad).is_err(), "{bad}");
+        }
+        for ok in ["...", "./a", "a/..", ".a"] {
+            let id = BuildpackId::new(ok).unwrap();
+            assert!(!matches!(id.escaped().as_str(), "." | ".."), "{ok}");
+        }
     }
 
     #[test]
