@@ -32,6 +32,16 @@ pub enum InvalidImageRef {
         /// The bad component.
         component: String,
     },
+    /// The registry is not a host name with an optional port.
+    #[error(
+        "`{reference}` has an invalid registry `{registry}`: use a host name or IP address with an optional `:port`, like `localhost:5000`"
+    )]
+    Registry {
+        /// The whole reference.
+        reference: String,
+        /// The bad registry.
+        registry: String,
+    },
     /// The tag breaks the tag rules.
     #[error(
         "`{reference}` has an invalid tag `{tag}`: use up to 128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
@@ -100,6 +110,32 @@ fn valid_component(component: &str) -> bool {
         && !bytes.windows(2).any(|w| is_sep(&w[0]) && is_sep(&w[1]) && (w[0] == b'.' || w[1] == b'.'))
 }
 
+/// A registry as Docker's reference grammar has it: dot-separated parts of letters, digits and inner `-`, or a
+/// bracketed IPv6 address, with an optional `:port`. The registry is also a dir name in the store
+/// ([`ImageRef::layout_path`]): `.` and `..` would put the image beside its own dir, or outside the store.
+fn valid_registry(registry: &str) -> bool {
+    let (host, port) = match registry.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (registry, None),
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => {
+            !v6.is_empty()
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }
+        None => host.split('.').all(|part| {
+            !part.is_empty()
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+                && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        }),
+    };
+    port_ok && host_ok
+}
+
 fn valid_tag(tag: &str) -> bool {
     tag.len() <= 128
         && tag
@@ -133,6 +169,12 @@ impl FromStr for ImageRef {
             Some((p, t)) if !t.contains('/') => (p, t),
             _ => (path, "latest"),
         };
+        if !valid_registry(&registry) {
+            return Err(InvalidImageRef::Registry {
+                reference: s.to_owned(),
+                registry,
+            });
+        }
         if !valid_tag(tag) {
             return Err(InvalidImageRef::Tag {
                 reference: s.to_owned(),
@@ -187,5 +229,44 @@ mod tests {
         assert!("".parse::<ImageRef>().is_err());
         assert!("localhost/a--b".parse::<ImageRef>().is_ok());
         assert!("localhost/a..b".parse::<ImageRef>().is_err());
+    }
+
+    #[test]
+    fn registries_are_host_names_so_images_stay_in_their_dir() {
+        // Found by the image_ref fuzz target: `..` counted as a registry (it has a dot), and the image's
+        // layout path climbed out of the store's images dir.
+        for bad in [
+            "../app",
+            "./app",
+            "..:5000/app",
+            "a..b/app",
+            "-a.b/app",
+            "a.b:/app",
+            "a.b:x/app",
+            "[]:5000/app",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<ImageRef>(),
+                    Err(InvalidImageRef::Registry { .. })
+                ),
+                "{bad}"
+            );
+        }
+        for good in [
+            "localhost:5000/app",
+            "my-registry.example.com/a/b",
+            "127.0.0.1:5000/app",
+            "[::1]:5000/app",
+        ] {
+            let reference: ImageRef = good.parse().unwrap();
+            assert!(
+                reference
+                    .layout_path()
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_))),
+                "{good}"
+            );
+        }
     }
 }
