@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         let work = nest.dest.canonicalize().unwrap();
         for bp in buildpacks {
             let dir = bp.dir.canonicalize().unwrap();
-            assert!(dir.starts_with(&work), "a buildpack dir is outside the work dir: {}", dir.display());
+            assert!(
+                dir.starts_with(&work),
+                "a buildpack dir is outside the work dir: {}",
+                dir.display()
+            );
         }
     }
 });

@@ -3,9 +3,8 @@
 #![no_main]
 
 use libbuildpack::data::{
-    BuildPlan, BuildToml, BuilderToml, BuildpackDescriptor, BuildpackPlan, ExecDOutput,
-    LaunchToml, LayerToml, LifecycleToml, NoMetadata, OrderToml, PackageToml, ProjectToml,
-    RunToml, StoreToml,
+    BuildPlan, BuildToml, BuilderToml, BuildpackDescriptor, BuildpackPlan, ExecDOutput, LaunchToml,
+    LayerToml, LifecycleToml, NoMetadata, OrderToml, PackageToml, ProjectToml, RunToml, StoreToml,
 };
 use libbuildpack_fuzz::assert_round_trip;
 use libfuzzer_sys::fuzz_target;
@@ -17,7 +16,9 @@ const PATH: &str = "fuzz.toml";
 macro_rules! check {
     ($text:expr, $ty:ty) => {
         if let Ok(value) = <$ty>::from_toml_str($text, PATH) {
-            assert_round_trip(&value, <$ty>::to_toml_string, |t| <$ty>::from_toml_str(t, PATH));
+            assert_round_trip(&value, <$ty>::to_toml_string, |t| {
+                <$ty>::from_toml_str(t, PATH)
+            });
         }
     };
 }

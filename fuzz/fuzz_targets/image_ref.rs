@@ -27,5 +27,8 @@ fuzz_target!(|data: &[u8]| {
         path.display()
     );
     let retagged = reference.with_tag("fuzz");
-    assert_eq!(retagged.to_string().parse::<ImageRef>().ok(), Some(retagged));
+    assert_eq!(
+        retagged.to_string().parse::<ImageRef>().ok(),
+        Some(retagged)
+    );
 });

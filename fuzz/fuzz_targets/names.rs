@@ -36,13 +36,19 @@ fuzz_target!(|data: &[u8]| {
     if let Some(id) = name_round_trip!(text, BuildpackId) {
         // The escaped id names dirs: `<layers>/<id>`, `/cnb/buildpacks/<id>/<version>`.
         let escaped = id.escaped();
-        assert!(one_component(&escaped), "buildpack id {text:?} escapes to the path {escaped:?}");
+        assert!(
+            one_component(&escaped),
+            "buildpack id {text:?} escapes to the path {escaped:?}"
+        );
     }
     if let Some(version) = name_round_trip!(text, BuildpackVersion) {
         assert!(one_component(version.as_str()));
     }
     if let Some(layer) = name_round_trip!(text, LayerName) {
-        assert!(one_component(layer.as_str()), "layer name {text:?} is not one path component");
+        assert!(
+            one_component(layer.as_str()),
+            "layer name {text:?} is not one path component"
+        );
     }
     // Process types become paths only in the lifecycle (`/cnb/process/<type>`), which checks them.
     let _ = name_round_trip!(text, ProcessType);

@@ -90,7 +90,11 @@ fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("layout");
     Layout::create(&root).unwrap();
-    for blob in [&base.layer[..], base.config.as_bytes(), base.manifest.as_bytes()] {
+    for blob in [
+        &base.layer[..],
+        base.config.as_bytes(),
+        base.manifest.as_bytes(),
+    ] {
         put_blob(&root, blob);
     }
     let index = match which % 4 {
@@ -103,17 +107,19 @@ fuzz_target!(|data: &[u8]| {
         2 => {
             let config = fill(input, base);
             put_blob(&root, &config);
-            let manifest = base
-                .manifest
-                .replace(&Digest::of(base.config.as_bytes()).to_string(), Digest::of(&config).as_str());
+            let manifest = base.manifest.replace(
+                &Digest::of(base.config.as_bytes()).to_string(),
+                Digest::of(&config).as_str(),
+            );
             put_blob(&root, manifest.as_bytes());
             index_of(manifest.as_bytes()).into_bytes()
         }
         _ => {
             put_blob(&root, input);
-            let manifest = base
-                .manifest
-                .replace(&Digest::of(&base.layer).to_string(), Digest::of(input).as_str());
+            let manifest = base.manifest.replace(
+                &Digest::of(&base.layer).to_string(),
+                Digest::of(input).as_str(),
+            );
             put_blob(&root, manifest.as_bytes());
             index_of(manifest.as_bytes()).into_bytes()
         }
@@ -132,10 +138,15 @@ fuzz_target!(|data: &[u8]| {
     let (config, layers) = (image.config().clone(), image.layers().to_vec());
     // Saving rewrites config and manifest as rpack's canonical JSON: the image must stay the same,
     // and its blobs must be stored under their digests.
-    image.save("fuzz").expect("a loaded image can be saved again");
+    image
+        .save("fuzz")
+        .expect("a loaded image can be saved again");
     let again = Image::load(Layout::open(&root)).expect("a saved image loads");
     assert_eq!(again.config(), &config);
     assert_eq!(again.layers(), &layers[..]);
     let digest = again.config_digest().unwrap();
-    assert_eq!(Digest::of(&again.layout().read_blob(&digest).unwrap()), digest);
+    assert_eq!(
+        Digest::of(&again.layout().read_blob(&digest).unwrap()),
+        digest
+    );
 });

@@ -461,7 +461,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         link(dir.path(), "l1", ".");
         link(dir.path(), "l2", "l1/..");
-        assert!(!resolves_inside(dir.path(), Path::new("l2"), Absolute::Root));
+        assert!(!resolves_inside(
+            dir.path(),
+            Path::new("l2"),
+            Absolute::Root
+        ));
         assert!(resolves_inside(dir.path(), Path::new("l1"), Absolute::Root));
     }
 
@@ -469,8 +473,16 @@ mod tests {
     fn absolute_targets_follow_the_mode() {
         let dir = tempfile::tempdir().unwrap();
         link(dir.path(), "abs", "/cnb/x");
-        assert!(resolves_inside(dir.path(), Path::new("abs"), Absolute::Root));
-        assert!(!resolves_inside(dir.path(), Path::new("abs"), Absolute::Outside));
+        assert!(resolves_inside(
+            dir.path(),
+            Path::new("abs"),
+            Absolute::Root
+        ));
+        assert!(!resolves_inside(
+            dir.path(),
+            Path::new("abs"),
+            Absolute::Outside
+        ));
     }
 
     #[test]
