@@ -463,4 +463,43 @@ mod tests {
             Err(InvalidImageRef::TooLong(_))
         ));
     }
+
+    #[test]
+    fn registries_are_host_names_so_images_stay_in_their_dir() {
+        // Found by the image_ref fuzz target: `..` counted as a registry (it has a dot), and the image's
+        // layout path climbed out of the store's images dir.
+        for bad in [
+            "../app",
+            "./app",
+            "..:5000/app",
+            "a..b/app",
+            "-a.b/app",
+            "a.b:/app",
+            "a.b:x/app",
+            "[]:5000/app",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<ImageRef>(),
+                    Err(InvalidImageRef::Registry { .. })
+                ),
+                "{bad}"
+            );
+        }
+        for good in [
+            "localhost:5000/app",
+            "my-registry.example.com/a/b",
+            "127.0.0.1:5000/app",
+            "[::1]:5000/app",
+        ] {
+            let reference: ImageRef = good.parse().unwrap();
+            assert!(
+                reference
+                    .layout_path()
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_))),
+                "{good}"
+            );
+        }
+    }
 }

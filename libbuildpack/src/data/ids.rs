@@ -302,7 +302,7 @@ pub const fn check_env_var_name(value: &str) -> Result<(), &'static str> {
 }
 
 name_type!(
-    /// A buildpack id such as `acme/pip`: letters, digits, `.`, `/` and `-`; not `app`,
+    /// A buildpack id such as `acme/pip`: letters, digits, `.`, `/` and `-`; not `.`, `..`, `app`,
     /// `config`, `generated` or `sbom` in any case.
     ///
     /// ```
@@ -506,6 +506,19 @@ mod tests {
             assert!(BuildpackId::new(bad).is_err(), "{bad}");
         }
         assert_eq!(buildpack_id!("a/b/c").escaped(), "a_b_c");
+    }
+
+    #[test]
+    fn ids_that_escape_to_dot_or_dot_dot_are_refused() {
+        // Found by the names fuzz target: the escaped id is a dir name (`<layers>/<id>`), and `..` named the
+        // parent of the layers dir.
+        for bad in [".", ".."] {
+            assert!(BuildpackId::new(bad).is_err(), "{bad}");
+        }
+        for ok in ["...", "./a", "a/..", ".a"] {
+            let id = BuildpackId::new(ok).unwrap();
+            assert!(!matches!(id.escaped().as_str(), "." | ".."), "{ok}");
+        }
     }
 
     #[test]
