@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
         "{text:?} is stored at {}, outside its own dir",
         path.display()
     );
-    let retagged = reference.with_tag("fuzz");
+    // `fuzz` is a valid tag, so retagging a valid reference must succeed and round-trip too.
+    let retagged = reference
+        .with_tag("fuzz")
+        .unwrap_or_else(|e| panic!("{text:?} cannot be retagged: {e}"));
     assert_eq!(
         retagged.to_string().parse::<ImageRef>().ok(),
         Some(retagged)
