@@ -238,21 +238,6 @@ fn is_stale(path: &Path) -> bool {
         .is_some_and(|age| age > STALE_AFTER)
 }
 
-fn size_of(path: &Path) -> u64 {
-    let Ok(meta) = fs_err::symlink_metadata(path) else {
-        return 0;
-    };
-    if meta.is_dir() {
-        fs_err::read_dir(path).map_or(0, |entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| size_of(&e.path()))
-                .sum()
-        })
-    } else {
-        meta.len()
-    }
-}
 
 /// Removes blobs that no image references, scratch dirs in the store's tmp dir that no live command holds
 /// (see [`Store::sweep_tmp`]), and other temp entries, `.old-*` dirs and `.tmp-*` blobs older than
@@ -263,7 +248,7 @@ fn size_of(path: &Path) -> u64 {
 pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut pruned = Pruned::default();
     let remove = |path: &Path, pruned: &mut Pruned, blob: bool| {
-        let bytes = size_of(path);
+        let bytes = crate::store::disk_usage(path);
         let removed = if fs_err::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
             fs_err::remove_dir_all(path).is_ok()
         } else {

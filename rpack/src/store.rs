@@ -286,8 +286,8 @@ impl ScratchDir {
     }
 }
 
-/// The bytes of the files under `path`.
-fn disk_usage(path: &Path) -> u64 {
+/// The bytes of the files under `path` (links not followed).
+pub(crate) fn disk_usage(path: &Path) -> u64 {
     let Ok(meta) = fs_err::symlink_metadata(path) else {
         return 0;
     };
