@@ -238,7 +238,6 @@ fn is_stale(path: &Path) -> bool {
         .is_some_and(|age| age > STALE_AFTER)
 }
 
-
 /// Removes blobs that no image references, scratch dirs in the store's tmp dir that no live command holds
 /// (see [`Store::sweep_tmp`]), and other temp entries, `.old-*` dirs and `.tmp-*` blobs older than
 /// [`STALE_AFTER`]. Each image is locked while its blobs are pruned.

@@ -4,77 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(FIXTURES).join(name)
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn rpack(&self, args: &[&str]) -> Output {
-        self.rpack_env(args, &[])
-    }
-
-    fn rpack_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rpack"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("RPACK_HOME", self.path("home"))
-            .env_remove("SOURCE_DATE_EPOCH");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.rpack(args);
-        assert!(
-            out.status.success(),
-            "rpack {args:?} failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.rpack(args);
-        assert!(!out.status.success(), "rpack {args:?} should fail");
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn package(&self, fixture_name: &str, out: &str) -> PathBuf {
-        let path = fixture(fixture_name);
-        self.ok(&[
-            "buildpack",
-            "package",
-            "--path",
-            path.to_str().unwrap(),
-            "-o",
-            out,
-        ]);
-        self.path(out)
-    }
-}
+use support::scratch::{Scratch as Env, fixture};
 
 /// The entries of an uncompressed tar: name → (header, content).
 fn tar_entries(bytes: &[u8]) -> Vec<(String, tar::Header, Vec<u8>)> {
@@ -176,7 +113,7 @@ fn a_rust_crate_packages_reproducibly_as_a_static_musl_binary() {
 fn source_date_epoch_sets_entry_mtimes() {
     let env = Env::new();
     let path = fixture("script-bp");
-    let out = env.rpack_env(
+    let out = env.run_env(
         &[
             "buildpack",
             "package",
@@ -851,7 +788,7 @@ fn a_cnb_whose_buildpack_dir_links_to_the_host_does_not_bring_host_files_into_a_
         format!("[[dependencies]]\nuri = {hostile:?}\n[[dependencies]]\nuri = {dep:?}\n"),
     )
     .unwrap();
-    let out = env.rpack(&["buildpack", "package", "--path", "meta", "-o", "meta.cnb"]);
+    let out = env.run(&["buildpack", "package", "--path", "meta", "-o", "meta.cnb"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         let leaked = Cnb::read(&env.path("meta.cnb"))
@@ -903,7 +840,7 @@ fn sbom_download_of_a_layer_linking_to_the_host_leaves_the_host_alone() {
 fn a_cnb_expanding_past_the_cap_is_refused_naming_the_variable_that_raises_it() {
     let env = Env::new();
     let path = env.package("script-bp", "a.cnb");
-    let out = env.rpack_env(
+    let out = env.run_env(
         &["inspect", path.to_str().unwrap()],
         &[("RPACK_MAX_ARCHIVE_BYTES", "4096")],
     );

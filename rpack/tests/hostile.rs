@@ -12,89 +12,10 @@ use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-/// How long a command may take before the test calls it hung (each finishes in well under a second).
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = support::rpack();
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("RPACK_HOME", self.path("home"))
-            .env("TMPDIR", self.path("systmp"))
-            .env_remove("SOURCE_DATE_EPOCH")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        fs_err::create_dir_all(self.path("systmp")).unwrap();
-        cmd
-    }
-
-    /// Runs rpack, failing the test when it runs longer than [`TIMEOUT`] (it is killed then).
-    fn run(&self, args: &[&str]) -> Output {
-        let mut child = self.command(args).spawn().unwrap();
-        let started = Instant::now();
-        while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > TIMEOUT {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                panic!("rpack {args:?} still ran after {TIMEOUT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> (String, String) {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "rpack {args:?} failed:\n{stderr}");
-        (String::from_utf8(out.stdout).unwrap(), stderr)
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            !out.status.success(),
-            "rpack {args:?} should fail:\n{stderr}"
-        );
-        stderr
-    }
-
-    /// Packages the fixture `name` to `out` (in the env dir).
-    fn package(&self, name: &str, out: &str) -> PathBuf {
-        let path = Path::new(FIXTURES).join(name);
-        self.ok(&[
-            "buildpack",
-            "package",
-            "--path",
-            path.to_str().unwrap(),
-            "-o",
-            out,
-        ]);
-        self.path(out)
-    }
-}
+use support::scratch::{FIXTURES, Scratch as Env, TIMEOUT};
 
 /// One entry of a `.cnb` as read back: name, header and data.
 struct Entry {
@@ -459,7 +380,7 @@ fn an_unsupported_buildpack_api_is_packaged_with_a_warning() {
     )
     .unwrap();
     fs_err::write(dir.join("bin/build"), "#!/bin/sh\n").unwrap();
-    let (_, stderr) = env.ok(&["buildpack", "package", "--path", "old", "-o", "old.cnb"]);
+    let stderr = env.ok_stderr(&["buildpack", "package", "--path", "old", "-o", "old.cnb"]);
     assert!(
         stderr.contains("buildpack test/old 1.0.0 declares api = \"0.2\""),
         "{stderr}"
@@ -468,7 +389,7 @@ fn an_unsupported_buildpack_api_is_packaged_with_a_warning() {
         stderr.contains("it supports Buildpack APIs 0.7, 0.8, 0.9, 0.10, 0.11, 0.12"),
         "{stderr}"
     );
-    let (_, stderr) = env.ok(&[
+    let stderr = env.ok_stderr(&[
         "buildpack",
         "package",
         "--path",

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub mod private;
+pub mod scratch;
 
 /// Where Debian's `docker-registry` package installs the registry.
 const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
