@@ -120,13 +120,9 @@ pub fn rpack() -> Command {
     Command::new(env!("CARGO_BIN_EXE_rpack"))
 }
 
-/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it succeeded and returns (stdout, stderr).
+/// Runs `cmd` (rpack, with `args` not yet added), asserts it succeeded and returns (stdout, stderr).
 #[track_caller]
-pub fn rpack_home_ok(home: Option<&Path>, args: &[&str]) -> (String, String) {
-    let mut cmd = rpack();
-    if let Some(home) = home {
-        cmd.env("RPACK_HOME", home);
-    }
+pub fn assert_ok(mut cmd: Command, args: &[&str]) -> (String, String) {
     let out = cmd.args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -138,13 +134,9 @@ pub fn rpack_home_ok(home: Option<&Path>, args: &[&str]) -> (String, String) {
     (stdout, stderr)
 }
 
-/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it failed and returns its stderr.
+/// Runs `cmd` (rpack, with `args` not yet added), asserts it failed and returns its stderr.
 #[track_caller]
-pub fn rpack_home_fails(home: Option<&Path>, args: &[&str]) -> String {
-    let mut cmd = rpack();
-    if let Some(home) = home {
-        cmd.env("RPACK_HOME", home);
-    }
+pub fn assert_fails(mut cmd: Command, args: &[&str]) -> String {
     let out = cmd.args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -153,6 +145,27 @@ pub fn rpack_home_fails(home: Option<&Path>, args: &[&str]) -> String {
         args.join(" ")
     );
     stderr
+}
+
+/// rpack with `RPACK_HOME=home` when given.
+fn rpack_in(home: Option<&Path>) -> Command {
+    let mut cmd = rpack();
+    if let Some(home) = home {
+        cmd.env("RPACK_HOME", home);
+    }
+    cmd
+}
+
+/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it succeeded and returns (stdout, stderr).
+#[track_caller]
+pub fn rpack_home_ok(home: Option<&Path>, args: &[&str]) -> (String, String) {
+    assert_ok(rpack_in(home), args)
+}
+
+/// Runs rpack with `args` (with `RPACK_HOME=home` when given), asserts it failed and returns its stderr.
+#[track_caller]
+pub fn rpack_home_fails(home: Option<&Path>, args: &[&str]) -> String {
+    assert_fails(rpack_in(home), args)
 }
 
 /// [`rpack_home_ok`] with the store from the environment.

@@ -106,28 +106,13 @@ impl PrivateStore {
     /// Runs rpack with `args`, asserts it succeeded and returns (stdout, stderr).
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> (String, String) {
-        let out = self.rpack().args(args).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            out.status.success(),
-            "rpack {} failed:\n{stderr}",
-            args.join(" ")
-        );
-        (stdout, stderr)
+        super::assert_ok(self.rpack(), args)
     }
 
     /// Runs rpack with `args`, asserts it failed and returns its stderr.
     #[track_caller]
     pub fn fails(&self, args: &[&str]) -> String {
-        let out = self.rpack().args(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            !out.status.success(),
-            "rpack {} should have failed:\n{stderr}",
-            args.join(" ")
-        );
-        stderr
+        super::assert_fails(self.rpack(), args)
     }
 
     /// `rpack build IMAGE` of `dir/app` with the builder `dir/builder.toml`; returns stderr.
