@@ -143,12 +143,8 @@ pub const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
 /// A digest of the builder's inputs: rpack's version, builder.toml, the lifecycle's files, the build image's
 /// manifest, and every prepared buildpack dir (after building crates, so a changed binary changes it).
 fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
-    let mut hasher = crate::oci::HashingWriter::new(io::sink());
-    let mut feed = |bytes: &[u8]| {
-        // A length prefix keeps ("ab", "c") and ("a", "bc") apart.
-        let _ = io::Write::write_all(&mut hasher, &(bytes.len() as u64).to_le_bytes());
-        let _ = io::Write::write_all(&mut hasher, bytes);
-    };
+    let mut digest = sources::Feed::new();
+    let mut feed = |bytes: &[u8]| digest.bytes(bytes);
     feed(env!("CARGO_PKG_VERSION").as_bytes());
     feed(&fs_err::read(&inputs.config).map_err(io_err("read", &inputs.config))?);
     let build = Image::load(store.image_layout(&inputs.build_image))?;
@@ -169,7 +165,7 @@ fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
             feed(&bytes);
         }
     }
-    Ok(hasher.finish().1.hex().to_owned())
+    Ok(digest.finish())
 }
 
 /// Every entry below `root`, sorted by path: the relative path, a kind byte (`d`, `l`, `x` executable, `f`

@@ -11,7 +11,7 @@
 //! binary with the same behaviour, so a builder recognised this way still builds the same apps the same way.
 //! `rpack builder create` always runs the full check.
 
-use std::io::{self, Read as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -26,29 +26,32 @@ const BUILD_ENV: [&str; 4] = [
     "RUSTUP_TOOLCHAIN",
 ];
 
-/// A length-prefixed SHA-256 of everything fed to it.
-struct Feed(Sha256);
+/// A length-prefixed SHA-256 of everything fed to it: the digest of a builder's sources here, and of its
+/// prepared inputs in [`super::fingerprint`].
+pub(super) struct Feed(Sha256);
 
 impl Feed {
-    fn bytes(&mut self, bytes: &[u8]) {
+    pub(super) fn new() -> Self {
+        Self(Sha256::new())
+    }
+
+    pub(super) fn bytes(&mut self, bytes: &[u8]) {
         // The length keeps ("ab", "c") and ("a", "bc") apart.
         self.0.update((bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
     }
 
+    /// Feeds the digest of the file's contents, streamed.
     fn file(&mut self, path: &Path) -> io::Result<()> {
-        let mut file = std::fs::File::open(path)?;
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0; 64 * 1024];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        self.bytes(&hasher.finalize());
+        let mut hasher = crate::oci::HashingWriter::new(io::sink());
+        io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+        self.bytes(hasher.finish().1.as_str().as_bytes());
         Ok(())
+    }
+
+    /// The digest, as hex.
+    pub(super) fn finish(self) -> String {
+        hex::encode(self.0.finalize())
     }
 }
 
@@ -57,7 +60,7 @@ impl Feed {
 pub(super) fn fingerprint(store: &Store, config: &Path) -> Option<String> {
     let toml = libbuildpack::data::BuilderToml::read(config).ok()?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));
-    let mut feed = Feed(Sha256::new());
+    let mut feed = Feed::new();
     feed.bytes(env!("CARGO_PKG_VERSION").as_bytes());
     feed.file(config).ok()?;
     for key in BUILD_ENV {
@@ -82,7 +85,7 @@ pub(super) fn fingerprint(store: &Store, config: &Path) -> Option<String> {
         feed.bytes(uri.as_bytes());
         buildpack(&mut feed, base, uri)?;
     }
-    Some(hex::encode(feed.0.finalize()))
+    Some(feed.finish())
 }
 
 /// Feeds one `[[buildpacks]] uri`.
@@ -293,9 +296,9 @@ mod tests {
     }
 
     fn digest(dir: &Path) -> String {
-        let mut feed = Feed(Sha256::new());
+        let mut feed = Feed::new();
         crate_sources(&mut feed, dir).unwrap_or_else(|| panic!("no digest"));
-        hex::encode(feed.0.finalize())
+        feed.finish()
     }
 
     /// A workspace with a buildpack crate that uses a library through `[workspace.dependencies]`.
