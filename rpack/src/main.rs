@@ -178,6 +178,13 @@ enum BuilderCmd {
         /// The builder.toml.
         #[arg(long, short)]
         config: PathBuf,
+        /// Push the builder to the registry its name gives, after pushing the stack images only rpack's store
+        /// has next to it; the builder then names the pushed run image, so other platforms find it.
+        #[arg(long)]
+        publish: bool,
+        /// With --publish: skip TLS verification for a registry not on loopback.
+        #[arg(long, requires = "publish")]
+        insecure: bool,
     },
 }
 
@@ -395,8 +402,28 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             let recipe = StackRecipe::named(&name)?;
             stack::create(&store, recipe, &ca_bundle, ui)?;
         }
-        Cmd::Builder(BuilderCmd::Create { image, config }) => {
+        Cmd::Builder(BuilderCmd::Create {
+            image,
+            config,
+            publish: false,
+            ..
+        }) => {
             rpack::builder::create(&store, &config, &image, ui)?;
+        }
+        Cmd::Builder(BuilderCmd::Create {
+            image,
+            config,
+            publish: true,
+            insecure,
+        }) => {
+            let published = rpack::builder::publish::create_and_publish(
+                &store,
+                &config,
+                &image,
+                Access { insecure },
+                ui,
+            )?;
+            println!("{}@{}", published.pushed.remote, published.pushed.digest);
         }
         Cmd::Build {
             image,
