@@ -5,6 +5,7 @@
 
 pub mod builder;
 pub mod doctor;
+pub mod engine;
 mod error;
 pub mod extract;
 pub mod images;

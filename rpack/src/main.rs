@@ -21,8 +21,18 @@ use rpack::Error;
 #[derive(Parser)]
 #[command(name = "rpack", version, about)]
 struct Cli {
+    /// The container engine for builds and apps: `podman`, or `docker` (the docker CLI, at DOCKER_HOST).
+    /// Default: RPACK_ENGINE, else docker when DOCKER_HOST is set and the docker CLI is installed, else podman.
+    #[arg(long, global = true, value_enum)]
+    engine: Option<EngineArg>,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EngineArg {
+    Podman,
+    Docker,
 }
 
 #[derive(Subcommand)]
@@ -377,6 +387,12 @@ enum StackCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::stderr();
+    if let Some(engine) = cli.engine {
+        rpack::engine::select(match engine {
+            EngineArg::Podman => rpack::engine::Engine::Podman,
+            EngineArg::Docker => rpack::engine::Engine::Docker,
+        });
+    }
     // Ctrl-C, SIGTERM and SIGHUP remove the temp files and dirs of the command before it ends.
     if let Err(err) = rpack::scratch::install_handlers() {
         ui.warn(&format!(
@@ -484,8 +500,9 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             let started = rpack::run::detach(&store, &image, &options, ui)?;
             let short = &started.id[..12.min(started.id.len())];
             ui.step(&format!(
-                "Started {} (id {short}): `podman logs {0}` shows its output, `rpack stop {0}` removes it",
-                started.name
+                "Started {} (id {short}): `{} logs {0}` shows its output, `rpack stop {0}` removes it",
+                started.name,
+                rpack::engine::selected().program()
             ));
             println!("{}", started.name);
         }

@@ -583,6 +583,54 @@ fn pack_composite(suite: &Suite) {
     assert_eq!(body.as_deref(), Some(GREETING));
 }
 
+/// rpack itself on a Docker Engine (podman's Docker-compatible service, through the docker CLI): a build with
+/// the published builder and a run of the image.
+fn docker_engine(suite: &Suite) {
+    let rpack = |args: &[&str]| {
+        let mut cmd = support::rpack();
+        cmd.env("DOCKER_HOST", suite.service.docker_host());
+        support::assert_ok(cmd, args)
+    };
+    let image = "localhost/rpack-test/interop-docker:latest";
+    let (_, log) = rpack(&[
+        "--engine",
+        "docker",
+        "build",
+        image,
+        "--path",
+        suite.dir.join("app").to_str().unwrap(),
+        "--builder",
+        &suite.builder,
+    ]);
+    assert!(log.contains("---> Interop Hello"), "{log}");
+    let port = free_port();
+    let (name, log) = rpack(&[
+        "--engine",
+        "docker",
+        "run",
+        "--detach",
+        "--env",
+        &format!("PORT={port}"),
+        image,
+    ]);
+    assert!(log.contains("docker logs"), "{log}");
+    let body = http_get(port, Duration::from_secs(20));
+    // The container ran in the service's storage, where docker's own CLI sees it.
+    let listed = Command::new("docker")
+        .args(["ps", "--filter", &format!("name={}", name.trim()), "--quiet"])
+        .env("DOCKER_HOST", suite.service.docker_host())
+        .output()
+        .unwrap();
+    rpack(&["--engine", "docker", "stop", name.trim()]);
+    let _ = suite.podman.output(&["rmi", "--force", image]);
+    rpack_ok(&["image", "rm", image]);
+    assert_eq!(body.as_deref(), Some(GREETING));
+    assert!(
+        !String::from_utf8_lossy(&listed.stdout).trim().is_empty(),
+        "docker ps did not list {name}"
+    );
+}
+
 /// The doc's CI recipes run the pack command the pack case runs.
 fn ci_recipes(suite: &Suite) {
     let publish = doc_block("pack-publish", &suite.namespace);
@@ -607,13 +655,14 @@ fn our_builder_builds_and_serves_on_every_platform() {
         "interop setup (registry, podman service, published builder): {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    let cases: [(&str, Case); 7] = [
+    let cases: [(&str, Case); 8] = [
         ("pack build, trusted", pack_trusted),
         ("pack build, untrusted", pack_untrusted),
         ("pack build --publish, pack rebase", pack_publish_and_rebase),
         ("Tekton task", tekton),
         ("kpack phases", kpack),
         ("pack composite of our .cnb", pack_composite),
+        ("rpack on Docker Engine", docker_engine),
         ("CI recipes", ci_recipes),
     ];
     let mut failed = Vec::new();
