@@ -21,6 +21,7 @@ use crate::ui::Ui;
 
 pub mod publish;
 mod sources;
+pub mod suggest;
 
 /// The label holding the builder's metadata (pack's format).
 pub const METADATA_LABEL: &str = "io.buildpacks.builder.metadata";

@@ -196,6 +196,8 @@ enum BuilderCmd {
         #[arg(long, requires = "publish")]
         insecure: bool,
     },
+    /// List the builders rpack knows (ours and well-known public ones) with what their buildpacks detect.
+    Suggest,
 }
 
 #[derive(Subcommand)]
@@ -418,6 +420,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             let recipe = StackRecipe::named(&name)?;
             stack::create(&store, recipe, &ca_bundle, ui)?;
         }
+        Cmd::Builder(BuilderCmd::Suggest) => print!("{}", rpack::builder::suggest::to_text()),
         Cmd::Builder(BuilderCmd::Create {
             image,
             config,
