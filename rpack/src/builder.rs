@@ -19,6 +19,7 @@ use crate::stack::{self, StackRecipe};
 use crate::store::Store;
 use crate::ui::Ui;
 
+mod lifecycle_layer;
 pub mod publish;
 mod sources;
 pub mod suggest;
@@ -288,7 +289,7 @@ fn create_with(
         env_id(&build, "CNB_GROUP_ID"),
     );
     let mut image = build.move_to(staging.clone())?;
-    add_lifecycle_layer(&mut image, &staging, &inputs.lifecycle)?;
+    lifecycle_layer::add(store, &mut image, &staging, &inputs.lifecycle)?;
     let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
     add_config_layer(&mut image, &staging, &inputs, user)?;
     set_labels(&mut image, &inputs, &layers_label)?;
@@ -405,27 +406,6 @@ fn buildpacks_at_uri(
         package::MUSL_TARGET,
         ui,
     )
-}
-
-/// `/cnb/lifecycle`: the lifecycle binary, its phase links and the launcher.
-fn add_lifecycle_layer(
-    image: &mut Image,
-    staging: &Layout,
-    lifecycle: &Lifecycle,
-) -> Result<(), Error> {
-    let mut layer = LayerWriter::new(staging)?;
-    layer
-        .dir("cnb", 0o755)
-        .map_err(io_err("write", staging.root()))?;
-    let bin = lifecycle.binaries_dir();
-    layer
-        .tree("cnb/lifecycle", &bin)
-        .map_err(io_err("add", &bin))?;
-    image.add_layer(
-        &layer.finish()?,
-        &format!("rpack: lifecycle {}", lifecycle.version()),
-    )?;
-    Ok(())
 }
 
 type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
