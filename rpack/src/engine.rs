@@ -73,9 +73,8 @@ fn from_env(named: Option<&str>, docker_host: bool, docker_cli: impl Fn() -> boo
 }
 
 fn docker_cli_installed() -> bool {
-    std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join("docker").is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("docker").is_file()))
 }
 
 /// `args` of a podman command as the docker CLI takes them: docker's `rm` has no `--time` (it stops with
@@ -124,9 +123,6 @@ mod tests {
             docker_args(&["rm", "--force", "--ignore", "name"]),
             ["rm", "--force", "name"]
         );
-        assert_eq!(
-            docker_args(&["ps", "--time", "1"]),
-            ["ps", "--time", "1"]
-        );
+        assert_eq!(docker_args(&["ps", "--time", "1"]), ["ps", "--time", "1"]);
     }
 }

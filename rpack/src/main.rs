@@ -21,8 +21,9 @@ use rpack::Error;
 #[derive(Parser)]
 #[command(name = "rpack", version, about)]
 struct Cli {
-    /// The container engine for builds and apps: `podman`, or `docker` (the docker CLI, at DOCKER_HOST).
-    /// Default: RPACK_ENGINE, else docker when DOCKER_HOST is set and the docker CLI is installed, else podman.
+    /// The container engine for builds and apps: `podman`, or `docker` (the docker CLI, at `DOCKER_HOST`).
+    /// Default: `RPACK_ENGINE`, else docker when `DOCKER_HOST` is set and the docker CLI is installed, else
+    /// podman.
     #[arg(long, global = true, value_enum)]
     engine: Option<EngineArg>,
     #[command(subcommand)]
@@ -420,30 +421,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             let recipe = StackRecipe::named(&name)?;
             stack::create(&store, recipe, &ca_bundle, ui)?;
         }
-        Cmd::Builder(BuilderCmd::Suggest) => print!("{}", rpack::builder::suggest::to_text()),
-        Cmd::Builder(BuilderCmd::Create {
-            image,
-            config,
-            publish: false,
-            ..
-        }) => {
-            rpack::builder::create(&store, &config, &image, ui)?;
-        }
-        Cmd::Builder(BuilderCmd::Create {
-            image,
-            config,
-            publish: true,
-            insecure,
-        }) => {
-            let published = rpack::builder::publish::create_and_publish(
-                &store,
-                &config,
-                &image,
-                Access { insecure },
-                ui,
-            )?;
-            println!("{}@{}", published.pushed.remote, published.pushed.digest);
-        }
+        Cmd::Builder(cmd) => builder_cmd(&store, cmd, ui)?,
         Cmd::Build {
             image,
             path,
@@ -530,6 +508,37 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rpack builder create` and `rpack builder suggest`.
+fn builder_cmd(store: &Store, cmd: BuilderCmd, ui: &Ui) -> Result<(), Error> {
+    match cmd {
+        BuilderCmd::Suggest => print!("{}", rpack::builder::suggest::to_text()),
+        BuilderCmd::Create {
+            image,
+            config,
+            publish: false,
+            ..
+        } => {
+            rpack::builder::create(store, &config, &image, ui)?;
+        }
+        BuilderCmd::Create {
+            image,
+            config,
+            publish: true,
+            insecure,
+        } => {
+            let published = rpack::builder::publish::create_and_publish(
+                store,
+                &config,
+                &image,
+                Access { insecure },
+                ui,
+            )?;
+            println!("{}@{}", published.pushed.remote, published.pushed.digest);
+        }
+    }
+    Ok(())
 }
 
 /// `rebase`, `push`, `pull` and `sbom download`.

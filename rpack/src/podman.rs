@@ -258,8 +258,11 @@ impl Podman {
             .prefix("docker-load-")
             .tempdir_in(&self.tmp)
             .map_err(PodmanError::LinkLayout)?;
-        let uniform =
-            crate::registry::with_uniform_media_types(layout, name.tag(), &work.path().join("oci"))?;
+        let uniform = crate::registry::with_uniform_media_types(
+            layout,
+            name.tag(),
+            &work.path().join("oci"),
+        )?;
         let source = format!("oci:{}", uniform.root().display());
         let dest = format!("docker-daemon:{tag}");
         let mut cmd = Command::new("skopeo");

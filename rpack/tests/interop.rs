@@ -290,7 +290,7 @@ impl Suite {
     /// user as a platform's prepare step leaves them; `cache` is shared across builds of a case.
     fn build_dirs(&self, case: &str) -> (PathBuf, PathBuf, PathBuf) {
         let root = self.dir.join(case);
-        let run = (1..)
+        let run = (1..100)
             .map(|n| root.join(format!("run-{n}")))
             .find(|p| !p.exists())
             .unwrap();
@@ -319,7 +319,9 @@ impl Drop for Suite {
         // and in rpack's store.
         let host = self.registry.host();
         let started = Instant::now();
-        let images = self.podman.output(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        let images = self
+            .podman
+            .output(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
         let images = String::from_utf8_lossy(&images.stdout);
         let mut rmi = vec!["rmi", "--force"];
         rmi.extend(images.lines().filter(|image| image.starts_with(&host)));
@@ -334,10 +336,7 @@ impl Drop for Suite {
         for image in &self.stored {
             let _ = support::rpack().args(["image", "rm", image]).output();
         }
-        eprintln!(
-            "interop cleanup: {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("interop cleanup: {:.1}s", started.elapsed().as_secs_f64());
     }
 }
 
@@ -353,8 +352,8 @@ fn volumes(podman: &Podman) -> Vec<String> {
 /// rpack's store at `/cnb/lifecycle`, a `root` user, and a world-writable `/tmp`; pushed to `reference`.
 fn lifecycle_image(dir: &Path, reference: &str) {
     let store = rpack::store::Store::from_env().unwrap();
-    let lifecycle = rpack::lifecycle::Lifecycle::locate(&store, rpack::lifecycle::DEFAULT_VERSION)
-        .unwrap();
+    let lifecycle =
+        rpack::lifecycle::Lifecycle::locate(&store, rpack::lifecycle::DEFAULT_VERSION).unwrap();
     let layout = Layout::create(dir.join("lifecycle-image")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();
@@ -364,7 +363,11 @@ fn lifecycle_image(dir: &Path, reference: &str) {
         .unwrap();
     layer.dir("etc", 0o755).unwrap();
     layer
-        .file("etc/passwd", 0o644, b"root:x:0:0:root:/root:/sbin/nologin\n")
+        .file(
+            "etc/passwd",
+            0o644,
+            b"root:x:0:0:root:/root:/sbin/nologin\n",
+        )
         .unwrap();
     layer.file("etc/group", 0o644, b"root:x:0:\n").unwrap();
     layer.dir("tmp", 0o1777).unwrap();
@@ -382,7 +385,10 @@ fn lifecycle_image(dir: &Path, reference: &str) {
         .arg(format!("docker://{reference}"))
         .status()
         .unwrap();
-    assert!(status.success(), "skopeo copy of the lifecycle image failed");
+    assert!(
+        status.success(),
+        "skopeo copy of the lifecycle image failed"
+    );
 }
 
 /// pack with a trusted builder: the creator in our builder, through podman's Docker API. The builder names
@@ -624,7 +630,12 @@ fn docker_engine(suite: &Suite) {
     let body = http_get(port, Duration::from_secs(20));
     // The container ran in the service's storage, where docker's own CLI sees it.
     let listed = Command::new("docker")
-        .args(["ps", "--filter", &format!("name={}", name.trim()), "--quiet"])
+        .args([
+            "ps",
+            "--filter",
+            &format!("name={}", name.trim()),
+            "--quiet",
+        ])
         .env("DOCKER_HOST", suite.service.docker_host())
         .output()
         .unwrap();
@@ -685,10 +696,7 @@ fn our_builder_builds_and_serves_on_every_platform() {
             failed.push(name);
         }
     }
-    eprintln!(
-        "interop suite: {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("interop suite: {:.1}s", started.elapsed().as_secs_f64());
     assert!(failed.is_empty(), "failed cases: {failed:?}");
 }
 

@@ -61,12 +61,7 @@ pub fn destination(builder: &ImageRef, image: &ImageRef) -> Result<ImageRef, Err
         .rsplit('/')
         .next()
         .unwrap_or(image.repository());
-    Ok(format!(
-        "{}/{namespace}{name}:{}",
-        builder.registry(),
-        image.tag()
-    )
-    .parse()?)
+    Ok(format!("{}/{namespace}{name}:{}", builder.registry(), image.tag()).parse()?)
 }
 
 /// Makes the builder `name` (a registry reference) from `config` and pushes it, after pushing the stack
@@ -163,7 +158,8 @@ fn store_as(store: &Store, from: &ImageRef, to: &ImageRef) -> Result<(), Error> 
     let staged_index = staged.root().join("index.json");
     fs_err::copy(&index, &staged_index).map_err(io("copy", &index))?;
     let dest = store.image_layout(to);
-    crate::store::replace_dir(staged.root(), dest.root()).map_err(io("move into place", dest.root()))?;
+    crate::store::replace_dir(staged.root(), dest.root())
+        .map_err(io("move into place", dest.root()))?;
     Ok(())
 }
 
