@@ -649,6 +649,33 @@ fn docker_engine(suite: &Suite) {
     );
 }
 
+/// rpack on another machine (a fresh store): it pulls the published builder, and the run image the builder
+/// names when the build needs it, and the app serves.
+fn rpack_elsewhere(suite: &Suite) {
+    let home = suite.dir.join("elsewhere");
+    let rpack = |args: &[&str]| support::rpack_home_ok(Some(&home), args);
+    rpack(&["pull", &suite.builder]);
+    let image = "localhost/rpack-test/interop-elsewhere:latest";
+    let (_, log) = rpack(&[
+        "build",
+        image,
+        "--path",
+        suite.dir.join("app").to_str().unwrap(),
+        "--builder",
+        &suite.builder,
+    ]);
+    assert!(
+        log.contains(&format!("Pulling {0} as {0}", suite.run_image)),
+        "{log}"
+    );
+    let port = free_port();
+    let (name, _) = rpack(&["run", "--detach", "--env", &format!("PORT={port}"), image]);
+    let body = http_get(port, Duration::from_secs(20));
+    rpack(&["stop", name.trim()]);
+    let _ = suite.podman.output(&["rmi", "--force", image]);
+    assert_eq!(body.as_deref(), Some(GREETING));
+}
+
 /// The doc's CI recipes run the pack command the pack case runs.
 fn ci_recipes(suite: &Suite) {
     let publish = doc_block("pack-publish", &suite.namespace);
@@ -673,7 +700,7 @@ fn our_builder_builds_and_serves_on_every_platform() {
         "interop setup (registry, podman service, published builder): {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    let cases: [(&str, Case); 8] = [
+    let cases: [(&str, Case); 9] = [
         ("pack build, trusted", pack_trusted),
         ("pack build, untrusted", pack_untrusted),
         ("pack build --publish, pack rebase", pack_publish_and_rebase),
@@ -681,6 +708,7 @@ fn our_builder_builds_and_serves_on_every_platform() {
         ("kpack phases", kpack),
         ("pack composite of our .cnb", pack_composite),
         ("rpack on Docker Engine", docker_engine),
+        ("rpack with a fresh store", rpack_elsewhere),
         ("CI recipes", ci_recipes),
     ];
     let mut failed = Vec::new();
