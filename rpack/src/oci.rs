@@ -7,10 +7,12 @@
 
 mod blob;
 mod digest;
+pub mod extract;
 mod image;
 mod json;
 mod layer;
 mod layout;
+pub mod reference;
 
 pub use blob::{BlobProblem, BlobReader, MAX_JSON_SIZE, problem_of};
 pub(crate) use blob::{describe as describe_file_type, open_regular, open_user_file};

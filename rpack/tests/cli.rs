@@ -743,8 +743,8 @@ fn host_buildpack(env: &Env) -> PathBuf {
 /// A `.cnb` made with rpack's own OCI API whose one layer has `cnb/buildpacks/test_script` as an absolute
 /// symlink to `host`, and labels listing `test/script 1.2.3` in it.
 fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
+    use rpack::buildpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
     use rpack::oci::{Image, LayerWriter, Layout};
-    use rpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
     let layout = Layout::create(env.path("hostile-layout")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();
@@ -817,7 +817,7 @@ fn sbom_download_of_a_layer_linking_to_the_host_leaves_the_host_alone() {
     fs_err::create_dir_all(host.join("sbom")).unwrap();
     fs_err::write(host.join("sbom/host-secret.txt"), "host secret").unwrap();
     let store = rpack::store::Store::at(env.path("home")).unwrap();
-    let reference: rpack::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
+    let reference: rpack::oci::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
     let layout = Layout::create(store.image_layout(&reference).root()).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();

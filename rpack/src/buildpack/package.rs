@@ -25,9 +25,9 @@ use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
 pub use self::cargo::target_installed;
 use crate::Error;
-use crate::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
-use crate::output::OutputKind;
-use crate::ui::Ui;
+use crate::oci::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
+use crate::toolbox::output::OutputKind;
+use crate::toolbox::ui::Ui;
 
 /// The target buildpack binaries are built for: static, so they run on any Linux base image.
 pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
@@ -550,8 +550,9 @@ fn package_for(
     let (os, arch, _variant) = cnb::platform_of(target)?;
     // Refused before anything is built: a device, fifo or symlink would be replaced by the rename.
     let output = output_path(options, &plan.main_descriptor, suffix);
-    crate::output::check(&output, output_kind(options.format))?;
-    let work = crate::scratch::dir().map_err(io_err("create a temp dir for", &options.path))?;
+    crate::toolbox::output::check(&output, output_kind(options.format))?;
+    let work =
+        crate::toolbox::scratch::dir().map_err(io_err("create a temp dir for", &options.path))?;
     let Plan {
         config,
         main_src,
@@ -759,21 +760,21 @@ fn write_output(
         Format::File => {
             let layout = crate::oci::Layout::create(work.join("layout"))?;
             cnb::write_image(&layout, &main.descriptor, buildpacks, (os, arch))?;
-            let mut temp =
-                crate::scratch::file_in(&parent, ".tmp-").map_err(io_err("write into", &parent))?;
+            let mut temp = crate::toolbox::scratch::file_in(&parent, ".tmp-")
+                .map_err(io_err("write into", &parent))?;
             cnb::write_archive(layout.root(), io::BufWriter::new(temp.as_file_mut()))
                 .map_err(io_err("write", &output))?;
             temp.as_file()
                 .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
                 .map_err(io_err("write", &output))?;
             // Checked again: the path may have changed while the package was built.
-            crate::output::check(&output, OutputKind::File)?;
+            crate::toolbox::output::check(&output, OutputKind::File)?;
             temp.persist(&output)
                 .map_err(|e| io_err("write", &output)(e.error))?;
         }
         Format::Dir => {
-            let temp =
-                crate::scratch::dir_in(&parent, ".tmp-").map_err(io_err("write into", &parent))?;
+            let temp = crate::toolbox::scratch::dir_in(&parent, ".tmp-")
+                .map_err(io_err("write into", &parent))?;
             let staged = temp.path().join("out");
             if main.descriptor.is_composite() {
                 for bp in buildpacks {
@@ -786,7 +787,7 @@ fn write_output(
             } else {
                 copy_tree(&main.dir, &staged).map_err(io_err("copy", &main.dir))?;
             }
-            crate::output::check(&output, OutputKind::Dir)?;
+            crate::toolbox::output::check(&output, OutputKind::Dir)?;
             crate::store::replace_dir(&staged, &output).map_err(io_err("write", &output))?;
         }
     }
@@ -818,7 +819,7 @@ fn check_targets(
 
 /// The warning for a buildpack whose Buildpack API the default lifecycle does not run, if it is one.
 fn unsupported_api_warning(bp: &BuildpackDir) -> Option<String> {
-    use crate::lifecycle::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
+    use crate::provision::lifecycle::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
     let api = bp.descriptor.api.to_string();
     if DEFAULT_BUILDPACK_APIS.contains(&api.as_str()) {
         return None;

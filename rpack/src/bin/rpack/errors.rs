@@ -3,7 +3,7 @@
 use std::error::Error as _;
 
 use rpack::Error;
-use rpack::ui::Ui;
+use rpack::toolbox::ui::Ui;
 
 /// Prints `error: ...`, each cause on its own line, and the hint.
 pub fn report(err: &Error, ui: &Ui) {

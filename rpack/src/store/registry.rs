@@ -12,13 +12,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::images::{ImagesError, existing_layout};
+use crate::store::images::{ImagesError, existing_layout};
 use oci_spec::image::MediaType;
 
+use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
-use crate::reference::ImageRef;
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// What failed while talking to a registry.
 #[derive(Debug, thiserror::Error)]

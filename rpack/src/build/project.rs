@@ -14,9 +14,9 @@ use libbuildpack::data::{
     BuildpackId, BuildpackVersion, GroupEntry, OrderGroup, OrderToml, ProjectToml, TomlFileError,
 };
 
-use crate::builder::Builder;
-use crate::package;
-use crate::ui::Ui;
+use crate::buildpack::package;
+use crate::provision::builder::Builder;
+use crate::toolbox::ui::Ui;
 
 /// The file name pack and rpack look for in the app dir.
 pub const FILE_NAME: &str = "project.toml";

@@ -24,10 +24,10 @@ use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuil
 use serde_json::Value;
 
 use crate::Error;
+use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
-use crate::reference::ImageRef;
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// The label with the lifecycle's layer metadata (run image, app layers, buildpack layers, SBOM).
 pub const METADATA_LABEL: &str = "io.buildpacks.lifecycle.metadata";
@@ -409,7 +409,7 @@ fn update_metadata(
     metadata["runImage"]["topLayer"] = Value::String(run.top_layer.clone());
     metadata["runImage"]["reference"] = Value::String(format!(
         "{}/{}@{}",
-        crate::platform::LAYOUT_MOUNT,
+        crate::build::platform::LAYOUT_MOUNT,
         run.image.layout_path().display(),
         run.digest
     ));

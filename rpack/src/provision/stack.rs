@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use sha2::{Digest as _, Sha256};
 
+use crate::oci::reference::ImageRef;
 use crate::oci::{Image, ImageError, LayerWriter, Layout, LayoutError, write_atomic};
-use crate::reference::ImageRef;
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// The host CA bundle that goes into every stack, so builds can reach package indexes through TLS-inspecting
 /// proxies.

@@ -344,7 +344,7 @@ pub fn create(
         move |source| ScaffoldError::Write { path, source }
     };
     fs_err::create_dir_all(parent).map_err(write_err(parent))?;
-    let temp = crate::scratch::dir_in(parent, ".tmp-").map_err(write_err(parent))?;
+    let temp = crate::toolbox::scratch::dir_in(parent, ".tmp-").map_err(write_err(parent))?;
     for (rel, text) in files(name, &id, sdk) {
         let path = temp.path().join(rel);
         if let Some(dir) = path.parent() {
@@ -352,7 +352,8 @@ pub fn create(
         }
         fs_err::write(&path, text).map_err(write_err(&path))?;
     }
-    crate::scratch::commit(|| fs_err::rename(temp.path(), &dest)).map_err(write_err(&dest))?;
+    crate::toolbox::scratch::commit(|| fs_err::rename(temp.path(), &dest))
+        .map_err(write_err(&dest))?;
     Ok(dest)
 }
 

@@ -4,14 +4,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use rpack::lifecycle::{self, Lifecycle};
-use rpack::platform::{self, BuildOptions, BuilderSource};
-use rpack::reference::ImageRef;
-use rpack::registry::Access;
-use rpack::run::RunOptions;
-use rpack::stack::{self, StackRecipe};
+use rpack::build::platform::{self, BuildOptions, BuilderSource};
+use rpack::build::run::RunOptions;
+use rpack::oci::reference::ImageRef;
+use rpack::provision::lifecycle::{self, Lifecycle};
+use rpack::provision::stack::{self, StackRecipe};
 use rpack::store::Store;
-use rpack::ui::Ui;
+use rpack::store::registry::Access;
+use rpack::toolbox::ui::Ui;
 
 mod errors;
 
@@ -268,19 +268,25 @@ fn buildpack_package(cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
     };
 
     let format = match format {
-        PackageFormat::File => rpack::package::Format::File,
-        PackageFormat::Dir => rpack::package::Format::Dir,
+        PackageFormat::File => rpack::buildpack::package::Format::File,
+        PackageFormat::Dir => rpack::buildpack::package::Format::Dir,
     };
     let packaged = if workspace {
-        rpack::package::package_workspace(&path, &output_dir, format, target.as_deref(), ui)?
+        rpack::buildpack::package::package_workspace(
+            &path,
+            &output_dir,
+            format,
+            target.as_deref(),
+            ui,
+        )?
     } else {
-        let options = rpack::package::PackageOptions {
+        let options = rpack::buildpack::package::PackageOptions {
             path,
             output,
             format,
             target,
         };
-        rpack::package::package(&options, ui)?
+        rpack::buildpack::package::package(&options, ui)?
     };
     for written in packaged {
         println!("{}", written.output.display());
@@ -294,13 +300,13 @@ fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<Builde
     let (text, base) = if let Some(text) = given {
         (text, PathBuf::new())
     } else {
-        let project = rpack::project::Project::find(app)?;
+        let project = rpack::build::project::Project::find(app)?;
         let text = project
             .as_ref()
             .and_then(|p| p.builder())
             .map(str::to_owned);
         (
-            text.ok_or(rpack::platform::BuildError::NoBuilder)?,
+            text.ok_or(rpack::build::platform::BuildError::NoBuilder)?,
             app.to_owned(),
         )
     };
@@ -371,7 +377,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::stderr();
     // Ctrl-C, SIGTERM and SIGHUP remove the temp files and dirs of the command before it ends.
-    if let Err(err) = rpack::scratch::install_handlers() {
+    if let Err(err) = rpack::toolbox::scratch::install_handlers() {
         ui.warn(&format!(
             "could not install signal handlers ({err}); an interrupted command leaves its temp files for `rpack prune`"
         ));
@@ -396,7 +402,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             stack::create(&store, recipe, &ca_bundle, ui)?;
         }
         Cmd::Builder(BuilderCmd::Create { image, config }) => {
-            rpack::builder::create(&store, &config, &image, ui)?;
+            rpack::provision::builder::create(&store, &config, &image, ui)?;
         }
         Cmd::Build {
             image,
@@ -426,13 +432,17 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
         }
         Cmd::Buildpack(cmd @ BuildpackCmd::Package { .. }) => buildpack_package(cmd, ui)?,
         Cmd::Buildpack(BuildpackCmd::New { name, id, sdk }) => {
-            let sdk = rpack::scaffold::Sdk::parse(sdk.as_deref());
-            let dir =
-                rpack::scaffold::create(std::path::Path::new("."), &name, id.as_deref(), &sdk)?;
+            let sdk = rpack::buildpack::scaffold::Sdk::parse(sdk.as_deref());
+            let dir = rpack::buildpack::scaffold::create(
+                std::path::Path::new("."),
+                &name,
+                id.as_deref(),
+                &sdk,
+            )?;
             println!("{}", dir.display());
         }
         Cmd::Inspect { target, json } => {
-            let report = rpack::inspect::inspect(&store, &target)?;
+            let report = rpack::ops::inspect::inspect(&store, &target)?;
             if json {
                 println!(
                     "{}",
@@ -454,7 +464,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             args,
         } => {
             let options = RunOptions { env, process, args };
-            let started = rpack::run::detach(&store, &image, &options, ui)?;
+            let started = rpack::build::run::detach(&store, &image, &options, ui)?;
             let short = &started.id[..12.min(started.id.len())];
             ui.step(&format!(
                 "Started {} (id {short}): `podman logs {0}` shows its output, `rpack stop {0}` removes it",
@@ -463,7 +473,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             println!("{}", started.name);
         }
         Cmd::Stop { names, all: _ } => {
-            for name in rpack::run::stop(&store, &names)? {
+            for name in rpack::build::run::stop(&store, &names)? {
                 println!("removed {name}");
             }
         }
@@ -475,11 +485,11 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             args,
         } => {
             let options = RunOptions { env, process, args };
-            let mut podman = rpack::run::foreground_command(&store, &image, &options, ui)?;
+            let mut podman = rpack::build::run::foreground_command(&store, &image, &options, ui)?;
             // Become podman, so Ctrl-C and SIGTERM stop the container rather than only rpack. `exec` returns only
             // when it could not start podman.
             let error = std::os::unix::process::CommandExt::exec(&mut podman);
-            return Err(rpack::podman::PodmanError::Spawn(error).into());
+            return Err(rpack::build::podman::PodmanError::Spawn(error).into());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -493,12 +503,12 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             run_image,
             force,
         } => {
-            let options = rpack::rebase::RebaseOptions {
+            let options = rpack::ops::rebase::RebaseOptions {
                 image,
                 run_image,
                 force,
             };
-            let rebased = rpack::rebase::rebase(store, &options, ui)?;
+            let rebased = rpack::ops::rebase::rebase(store, &options, ui)?;
             println!("{}@{}", rebased.image, rebased.digest);
         }
         Cmd::Push {
@@ -507,7 +517,7 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             insecure,
         } => {
             let pushed =
-                rpack::registry::push(store, &image, to.as_ref(), Access { insecure }, ui)?;
+                rpack::store::registry::push(store, &image, to.as_ref(), Access { insecure }, ui)?;
             println!("{}@{}", pushed.remote, pushed.digest);
         }
         Cmd::Pull {
@@ -515,7 +525,7 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             as_image,
             insecure,
         } => {
-            let pulled = rpack::registry::pull(
+            let pulled = rpack::store::registry::pull(
                 store,
                 &reference,
                 as_image.as_ref(),
@@ -525,7 +535,7 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             println!("{}@{}", pulled.image, pulled.digest);
         }
         Cmd::Sbom(SbomCmd::Download { image, output_dir }) => {
-            for file in rpack::sbom::download(store, &image, &output_dir)? {
+            for file in rpack::ops::sbom::download(store, &image, &output_dir)? {
                 println!("{}", output_dir.join(file).display());
             }
         }
@@ -535,7 +545,7 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
 }
 
 fn list_images(store: &Store, json: bool) {
-    let images = rpack::images::list(store);
+    let images = rpack::store::images::list(store);
     if json {
         println!(
             "{}",
@@ -550,7 +560,7 @@ fn list_images(store: &Store, json: bool) {
                 image.reference,
                 image.kind,
                 &id[..12.min(id.len())],
-                rpack::inspect::human_size(image.size)
+                rpack::ops::inspect::human_size(image.size)
             );
         }
     }
@@ -559,15 +569,15 @@ fn list_images(store: &Store, json: bool) {
 fn image_cmd(store: &Store, cmd: ImageCmd) -> Result<(), Error> {
     match cmd {
         ImageCmd::Rm { image } => {
-            rpack::images::remove(store, &image)?;
+            rpack::store::images::remove(store, &image)?;
             println!("removed {image}");
         }
         ImageCmd::Export { image, file } => {
-            rpack::images::export(store, &image, &file)?;
+            rpack::store::images::export(store, &image, &file)?;
             println!("{}", file.display());
         }
         ImageCmd::Import { file, image } => {
-            rpack::images::import(store, &file, &image)?;
+            rpack::store::images::import(store, &file, &image)?;
             println!("{image}");
         }
     }
@@ -575,18 +585,18 @@ fn image_cmd(store: &Store, cmd: ImageCmd) -> Result<(), Error> {
 }
 
 fn prune(store: &Store) -> Result<(), Error> {
-    let pruned = rpack::images::prune(store)?;
+    let pruned = rpack::store::images::prune(store)?;
     println!(
         "removed {} unreferenced blobs and {} stale temp entries, {} freed",
         pruned.blobs,
         pruned.temp,
-        rpack::inspect::human_size(pruned.bytes)
+        rpack::ops::inspect::human_size(pruned.bytes)
     );
     Ok(())
 }
 
 fn doctor(store: &Store) -> ExitCode {
-    let checks = rpack::doctor::run(store);
+    let checks = rpack::ops::doctor::run(store);
     for check in &checks {
         let status = match (check.ok, check.optional) {
             (true, _) => "ok  ",
@@ -598,7 +608,7 @@ fn doctor(store: &Store) -> ExitCode {
             println!("     {:<16} fix: {fix}", "");
         }
     }
-    if checks.iter().any(rpack::doctor::Check::blocks) {
+    if checks.iter().any(rpack::ops::doctor::Check::blocks) {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
+use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, write_atomic};
-use crate::reference::ImageRef;
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// rpack's podman settings, and why each is there:
 /// - `runtime = "runc"`: crun is not on every machine, and the VMs we run on have runc;

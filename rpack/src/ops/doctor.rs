@@ -10,9 +10,9 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::lifecycle::{self, Lifecycle};
-use crate::package::{MUSL_TARGET, target_installed};
-use crate::stack::{RECIPES, StackRecipe};
+use crate::buildpack::package::{MUSL_TARGET, target_installed};
+use crate::provision::lifecycle::{self, Lifecycle};
+use crate::provision::stack::{RECIPES, StackRecipe};
 use crate::store::Store;
 
 /// Free space below which builds are likely to fail.
@@ -237,7 +237,7 @@ pub fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             "apt-get install mmdebstrap",
         ),
     ];
-    checks.push(match crate::podman::Podman::new(store) {
+    checks.push(match crate::build::podman::Podman::new(store) {
         Ok(podman) => Check::pass(
             "containers.conf",
             format!(
@@ -300,7 +300,7 @@ pub fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
         |f| {
             format!(
                 "{} free at {}",
-                crate::inspect::human_size(f),
+                crate::ops::inspect::human_size(f),
                 store.home().display()
             )
         },

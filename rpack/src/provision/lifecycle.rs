@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// The lifecycle version rpack is tested with and uses by default.
 pub const DEFAULT_VERSION: &str = "0.21.17";

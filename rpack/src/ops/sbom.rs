@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 use libbuildpack::archive::EntryName;
 
-use crate::extract::{self, ArchiveError, Kind};
+use crate::oci::extract::{self, ArchiveError, Kind};
+use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image};
-use crate::rebase::METADATA_LABEL;
-use crate::reference::ImageRef;
+use crate::ops::rebase::METADATA_LABEL;
 use crate::store::Store;
 
 /// What failed while downloading an image's SBOM.
@@ -141,7 +141,7 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
         })?;
 
     fs_err::create_dir_all(output_dir).map_err(io_err("create", output_dir))?;
-    let work = crate::scratch::dir_in(output_dir, ".tmp-sbom-")
+    let work = crate::toolbox::scratch::dir_in(output_dir, ".tmp-sbom-")
         .map_err(io_err("create a temp dir in", output_dir))?;
     let mut file = layout.open_blob(&blob, layer.size())?;
     let staged = work.path().join("root");

@@ -10,11 +10,11 @@ use oci_spec::image::{Descriptor, MediaType};
 use serde::Serialize;
 
 use crate::Error;
-use crate::extract::{self, ArchiveError, Kind};
+use crate::oci::extract::{self, ArchiveError, Kind};
+use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, LayoutError};
-use crate::output::OutputKind;
-use crate::reference::ImageRef;
 use crate::store::Store;
+use crate::toolbox::output::OutputKind;
 
 /// Temp dirs and files older than this are taken as left behind by an interrupted command.
 pub const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
@@ -124,7 +124,7 @@ pub fn list(store: &Store) -> Vec<ImageEntry> {
             }
             let reference = format!("{registry}/{}:{tag}", repo.join("/"));
             let image = Image::load(Layout::open(store.images_dir().join(rel))).ok()?;
-            let kind = crate::inspect::report(&reference, &image)
+            let kind = crate::ops::inspect::report(&reference, &image)
                 .ok()
                 .and_then(|r| serde_json::to_value(r.kind).ok())
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -343,12 +343,12 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
-/// `file`, through a temp file and a rename; `file` must be new or a regular file (see [`crate::output`]).
+/// `file`, through a temp file and a rename; `file` must be new or a regular file (see [`crate::toolbox::output`]).
 ///
 /// # Errors
 /// When the image is not in the store or the file cannot be written.
 pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error> {
-    crate::output::check(file, OutputKind::File)?;
+    crate::toolbox::output::check(file, OutputKind::File)?;
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
     let keep = referenced_blobs(&layout)?;
@@ -357,8 +357,8 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     let mut temp =
-        crate::scratch::file_in(parent, ".tmp-").map_err(io_err("write into", parent))?;
-    crate::package::cnb::write_archive_of(
+        crate::toolbox::scratch::file_in(parent, ".tmp-").map_err(io_err("write into", parent))?;
+    crate::buildpack::package::cnb::write_archive_of(
         layout.root(),
         |hex| keep.contains(hex),
         io::BufWriter::new(temp.as_file_mut()),
@@ -368,7 +368,7 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
         .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .map_err(io_err("write", file))?;
     // Checked again: the path may have changed while the archive was written.
-    crate::output::check(file, OutputKind::File)?;
+    crate::toolbox::output::check(file, OutputKind::File)?;
     temp.persist(file)
         .map_err(|e| io_err("write", file)(e.error))?;
     Ok(())

@@ -76,7 +76,7 @@ pub(super) fn fingerprint(store: &Store, config: &Path) -> Option<String> {
         .chain(toml.run_images().iter().map(|r| r.image.as_str()).take(1))
     {
         feed.bytes(image.as_bytes());
-        let reference: crate::reference::ImageRef = image.parse().ok()?;
+        let reference: crate::oci::reference::ImageRef = image.parse().ok()?;
         feed.file(&store.image_layout(&reference).root().join("index.json"))
             .ok()?;
     }
@@ -257,7 +257,7 @@ pub(super) struct Record {
 
 impl Record {
     /// The record of the builder `name`.
-    pub(super) fn of(store: &Store, name: &crate::reference::ImageRef) -> Self {
+    pub(super) fn of(store: &Store, name: &crate::oci::reference::ImageRef) -> Self {
         let key = hex::encode(Sha256::digest(name.to_string().as_bytes()));
         Self {
             path: store.home().join("builder-sources").join(&key[..32]),

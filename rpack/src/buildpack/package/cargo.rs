@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{PackageError, io_err};
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// What rpack needs to know about a buildpack crate.
 #[derive(Clone, Debug)]
@@ -233,7 +233,7 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
         });
     }
     if target == super::MUSL_TARGET
-        && !crate::doctor::musl_c_compiler(&crate::doctor::Probe::from_env()).ok
+        && !crate::ops::doctor::musl_c_compiler(&crate::ops::doctor::Probe::from_env()).ok
     {
         let compiles_c = c_dependencies(info, target);
         if !compiles_c.is_empty() {
@@ -242,7 +242,7 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
                  apt-get install musl-tools",
                 info.manifest.display(),
                 compiles_c.join(", "),
-                crate::doctor::MUSL_C_COMPILERS.join(" or ")
+                crate::ops::doctor::MUSL_C_COMPILERS.join(" or ")
             ));
         }
     }

@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::Error;
-use crate::builder::{self, Builder};
+use crate::build::podman::Podman;
+use crate::build::project::{FileFilter, GroupOverride, Project};
+use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, Layout};
-use crate::podman::Podman;
-use crate::project::{FileFilter, GroupOverride, Project};
-use crate::reference::ImageRef;
+use crate::provision::builder::{self, Builder};
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 mod sparse;
 
@@ -438,7 +438,7 @@ fn run_creator(
                 *seen.lock().unwrap_or_else(PoisonError::into_inner) = name.trim().to_lowercase();
             }
         })
-        .map_err(crate::podman::PodmanError::Spawn)?;
+        .map_err(crate::build::podman::PodmanError::Spawn)?;
     let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let tail = finished.tail_text();
     if let Some(limit) = watchdog.and_then(Watchdog::stop) {
@@ -582,7 +582,7 @@ fn url_passwords(value: &str) -> Vec<&str> {
 /// its build env (`PIP_INDEX_URL = "https://user:password@..."`) must not: the build's copy has each such
 /// password replaced by `****`, as pip shows them. Buildpacks get the real value as env.
 fn mask_project_passwords(app: &Path, env: &[(String, String)], ui: &Ui) -> Result<(), BuildError> {
-    let path = app.join(crate::project::FILE_NAME);
+    let path = app.join(crate::build::project::FILE_NAME);
     let Ok(text) = fs_err::read_to_string(&path) else {
         return Ok(());
     };
@@ -682,14 +682,14 @@ fn chown_tree(root: &Path, (uid, gid): (u32, u32)) -> Result<(), BuildError> {
 /// Only the blobs the registry lacks are uploaded; TLS is not required for registries on loopback.
 ///
 /// # Errors
-/// When the push fails (see [`crate::registry::push`]).
+/// When the push fails (see [`crate::store::registry::push`]).
 pub fn publish(
     store: &Store,
     built: &Built,
-    access: crate::registry::Access,
+    access: crate::store::registry::Access,
     ui: &Ui,
-) -> Result<crate::registry::Pushed, Error> {
-    crate::registry::push(store, &built.image, None, access, ui)
+) -> Result<crate::store::registry::Pushed, Error> {
+    crate::store::registry::push(store, &built.image, None, access, ui)
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@ use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml
 use serde_json::json;
 
 use crate::Error;
-use crate::lifecycle::{self, Lifecycle};
+use crate::buildpack::package::{self, BuildpackDir};
+use crate::oci::reference::ImageRef;
 use crate::oci::{Image, LayerWriter, Layout};
-use crate::package::{self, BuildpackDir};
-use crate::reference::ImageRef;
-use crate::stack::{self, StackRecipe};
+use crate::provision::lifecycle::{self, Lifecycle};
+use crate::provision::stack::{self, StackRecipe};
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 mod sources;
 
@@ -576,7 +576,7 @@ impl Builder {
         let run_image = run
             .parse()
             .map_err(
-                |e: crate::reference::InvalidImageRef| BuilderError::BadImageRef {
+                |e: crate::oci::reference::InvalidImageRef| BuilderError::BadImageRef {
                     path: store.image_layout(name).root().to_owned(),
                     field: "images[0].image (or stack.runImage.image)",
                     value: run.to_owned(),
@@ -647,7 +647,7 @@ fn toml_text<T: serde::Serialize>(config: &Path, value: &T) -> Result<String, Bu
 
 fn parse_ref(config: &Path, field: &'static str, value: &str) -> Result<ImageRef, BuilderError> {
     value.parse().map_err(
-        |e: crate::reference::InvalidImageRef| BuilderError::BadImageRef {
+        |e: crate::oci::reference::InvalidImageRef| BuilderError::BadImageRef {
             path: config.to_owned(),
             field,
             value: value.to_owned(),

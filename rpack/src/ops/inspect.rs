@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Error;
+use crate::buildpack::package::cnb;
 use crate::oci::Image;
-use crate::package::cnb;
-use crate::reference::{ImageRef, InvalidImageRef, Shown};
+use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
 use crate::store::Store;
 
 /// What kind of image it is, by its labels.
@@ -142,12 +142,13 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
     let path = Path::new(target);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => {
-            let work =
-                crate::scratch::dir().map_err(|source| crate::package::PackageError::Io {
+            let work = crate::toolbox::scratch::dir().map_err(|source| {
+                crate::buildpack::package::PackageError::Io {
                     action: "create a temp dir for",
                     path: path.to_owned(),
                     source,
-                })?;
+                }
+            })?;
             let image = cnb::open(path, work.path())?;
             image.verify_layers()?;
             return report(target, &image).map(|r| with_app_apis(r, &image));

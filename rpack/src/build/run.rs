@@ -4,10 +4,10 @@
 use std::process::{Command, ExitStatus};
 
 use crate::Error;
-use crate::podman::{Podman, PodmanError};
-use crate::reference::ImageRef;
+use crate::build::podman::{Podman, PodmanError};
+use crate::oci::reference::ImageRef;
 use crate::store::Store;
-use crate::ui::Ui;
+use crate::toolbox::ui::Ui;
 
 /// How to run an image.
 #[derive(Clone, Debug, Default)]

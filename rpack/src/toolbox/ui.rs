@@ -55,7 +55,7 @@ impl Ui {
     /// must show that a long step is under way (the test harness, while it makes a stack or a builder).
     ///
     /// ```
-    /// use rpack::ui::Ui;
+    /// use rpack::toolbox::ui::Ui;
     /// let ui = Ui::to_writer(std::io::sink()).with_progress(std::io::stderr());
     /// ui.step("Making the python stack");
     /// ```

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{BuildpackDir, PackageError, io_err};
 use crate::Error;
-use crate::extract::{self, Kind};
+use crate::oci::extract::{self, Kind};
 use crate::oci::{Image, LayerWriter, Layout};
 
 /// The label naming the buildpackage's main buildpack.

@@ -1,0 +1,6 @@
+//! The small tools every other folder uses: the build log's output style, checks on paths rpack writes to,
+//! and temp files that an interruption removes.
+
+pub mod output;
+pub mod scratch;
+pub mod ui;
