@@ -9,6 +9,10 @@ pub mod registry;
 use crate::oci::Layout;
 use crate::oci::reference::ImageRef;
 
+/// Where the store's image layouts (the layout repository) are mounted in the lifecycle's containers
+/// (`CNB_LAYOUT_DIR`); the lifecycle records run images by paths under it.
+pub(crate) const LAYOUT_MOUNT: &str = "/layout-repo";
+
 /// The directories rpack keeps its state in.
 #[derive(Clone, Debug)]
 pub struct Store {

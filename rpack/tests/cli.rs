@@ -743,7 +743,8 @@ fn host_buildpack(env: &Env) -> PathBuf {
 /// A `.cnb` made with rpack's own OCI API whose one layer has `cnb/buildpacks/test_script` as an absolute
 /// symlink to `host`, and labels listing `test/script 1.2.3` in it.
 fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
-    use rpack::buildpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
+    use rpack::oci::archive::write_archive;
+    use rpack::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
     use rpack::oci::{Image, LayerWriter, Layout};
     let layout = Layout::create(env.path("hostile-layout")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
@@ -760,8 +761,8 @@ fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
     let layers = serde_json::json!({
         "test/script": { "1.2.3": { "api": "0.10", "layerDiffID": written.diff_id.to_string() } }
     });
-    image.set_label(BUILDPACKAGE_LABEL, &main.to_string());
-    image.set_label(LAYERS_LABEL, &layers.to_string());
+    image.set_label(BUILDPACKAGE_METADATA, &main.to_string());
+    image.set_label(BUILDPACK_LAYERS, &layers.to_string());
     image.save("1.2.3").unwrap();
     let path = env.path("hostile.cnb");
     write_archive(layout.root(), fs_err::File::create(&path).unwrap()).unwrap();

@@ -14,7 +14,7 @@ use crate::build::project::{FileFilter, GroupOverride, Project};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, Layout};
 use crate::provision::builder::{self, Builder};
-use crate::store::Store;
+use crate::store::{LAYOUT_MOUNT, Store};
 use crate::toolbox::ui::Ui;
 
 mod sparse;
@@ -28,9 +28,6 @@ const PROJECT_ORDER: &str = "/cnb/project-order.toml";
 /// Where the app image's build cache volume is mounted in the build container; buildpacks find it through
 /// the platform env var [`libbuildpack::data::CACHE_VOLUME_ENV`].
 const CACHE_VOLUME_MOUNT: &str = "/cache-volume";
-
-/// Where the layout repository is mounted in the build container (`CNB_LAYOUT_DIR`).
-pub(crate) const LAYOUT_MOUNT: &str = "/layout-repo";
 
 /// Which builder to build with.
 #[derive(Clone, Debug)]

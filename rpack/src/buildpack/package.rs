@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
-pub use self::cargo::target_installed;
+pub use self::cargo::{MUSL_C_COMPILERS, find_musl_c_compiler, target_installed};
 use crate::Error;
 use crate::oci::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
 use crate::toolbox::output::OutputKind;
@@ -762,8 +762,11 @@ fn write_output(
             cnb::write_image(&layout, &main.descriptor, buildpacks, (os, arch))?;
             let mut temp = crate::toolbox::scratch::file_in(&parent, ".tmp-")
                 .map_err(io_err("write into", &parent))?;
-            cnb::write_archive(layout.root(), io::BufWriter::new(temp.as_file_mut()))
-                .map_err(io_err("write", &output))?;
+            crate::oci::archive::write_archive(
+                layout.root(),
+                io::BufWriter::new(temp.as_file_mut()),
+            )
+            .map_err(io_err("write", &output))?;
             temp.as_file()
                 .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
                 .map_err(io_err("write", &output))?;

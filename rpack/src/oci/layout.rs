@@ -298,7 +298,9 @@ impl Layout {
                 let problem = if meta.file_type().is_symlink() {
                     BlobProblem::Symlink
                 } else {
-                    BlobProblem::NotRegular(blob::describe(meta.file_type()))
+                    BlobProblem::NotRegular(crate::toolbox::format::describe_file_type(
+                        meta.file_type(),
+                    ))
                 };
                 return Err(LayoutError::BadBlob {
                     layout: self.shown.clone(),

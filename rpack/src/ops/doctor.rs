@@ -4,23 +4,21 @@
 //! The tools are looked up on `PATH` (a [`Probe`]), so a check names the program it did not find rather than
 //! failing later in the middle of a build.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Serialize;
 
-use crate::buildpack::package::{MUSL_TARGET, target_installed};
+use crate::buildpack::package::{
+    MUSL_C_COMPILERS, MUSL_TARGET, find_musl_c_compiler, target_installed,
+};
 use crate::provision::lifecycle::{self, Lifecycle};
 use crate::provision::stack::{RECIPES, StackRecipe};
 use crate::store::Store;
+use crate::toolbox::probe::Probe;
 
 /// Free space below which builds are likely to fail.
 pub const MIN_FREE_BYTES: u64 = 5 * 1000 * 1000 * 1000;
-
-/// The names cc (the C compiler driver Rust crates such as `ring` build with) tries for the musl target, in
-/// its order.
-pub const MUSL_C_COMPILERS: &[&str] = &["x86_64-linux-musl-gcc", "musl-gcc"];
 
 /// One check.
 #[derive(Clone, Debug, Serialize)]
@@ -72,43 +70,6 @@ impl Check {
     }
 }
 
-/// Where the checks look for programs.
-#[derive(Clone, Debug)]
-pub struct Probe {
-    path: OsString,
-}
-
-impl Probe {
-    /// Programs on this process's `PATH`.
-    #[must_use]
-    pub fn from_env() -> Self {
-        Self {
-            path: std::env::var_os("PATH").unwrap_or_default(),
-        }
-    }
-
-    /// Programs in these dirs only.
-    #[must_use]
-    pub fn with_path(dirs: &[&Path]) -> Self {
-        Self {
-            path: std::env::join_paths(dirs).unwrap_or_default(),
-        }
-    }
-
-    /// The first executable file called `program` in the dirs.
-    #[must_use]
-    pub fn find(&self, program: &str) -> Option<PathBuf> {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::env::split_paths(&self.path)
-            .map(|dir| dir.join(program))
-            .find(|candidate| {
-                candidate
-                    .metadata()
-                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            })
-    }
-}
-
 fn version_of(program: &Path, arg: &str) -> Option<String> {
     let output = Command::new(program).arg(arg).output().ok()?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -154,14 +115,8 @@ fn programs(probe: &Probe, name: &'static str, programs: &[&str], fix: &str) -> 
 #[must_use]
 pub fn musl_c_compiler(probe: &Probe) -> Check {
     let name = "musl C compiler";
-    if let Some(cc) = std::env::var_os("CC_x86_64_unknown_linux_musl") {
-        return Check::pass(
-            name,
-            format!("CC_x86_64_unknown_linux_musl={}", Path::new(&cc).display()),
-        );
-    }
-    match MUSL_C_COMPILERS.iter().find_map(|cc| probe.find(cc)) {
-        Some(found) => Check::pass(name, found.display().to_string()),
+    match find_musl_c_compiler(probe) {
+        Some(found) => Check::pass(name, found),
         None => Check::fail(
             name,
             format!(
@@ -300,7 +255,7 @@ pub fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
         |f| {
             format!(
                 "{} free at {}",
-                crate::ops::inspect::human_size(f),
+                crate::toolbox::format::human_size(f),
                 store.home().display()
             )
         },

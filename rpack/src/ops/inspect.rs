@@ -11,22 +11,9 @@ use serde_json::Value;
 use crate::Error;
 use crate::buildpack::package::cnb;
 use crate::oci::Image;
+use crate::oci::labels::{self, ImageKind};
 use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
 use crate::store::Store;
-
-/// What kind of image it is, by its labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A buildpackage (`io.buildpacks.buildpackage.metadata`).
-    Buildpackage,
-    /// A builder (`io.buildpacks.builder.metadata`).
-    Builder,
-    /// An app image built by the lifecycle (`io.buildpacks.build.metadata`).
-    App,
-    /// Anything else (a stack image, say).
-    Image,
-}
 
 /// One buildpack in the image.
 #[derive(Clone, Debug, Serialize)]
@@ -62,7 +49,7 @@ pub struct Report {
     /// The image reference or file inspected.
     pub source: String,
     /// What it is.
-    pub kind: Kind,
+    pub kind: ImageKind,
     /// `os` of the config.
     pub os: String,
     /// `architecture` of the config.
@@ -156,7 +143,7 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
         Ok(meta) => {
             return Err(InspectError::NotAFile {
                 path: path.to_owned(),
-                what: crate::oci::describe_file_type(meta.file_type()),
+                what: crate::toolbox::format::describe_file_type(meta.file_type()),
             }
             .into());
         }
@@ -182,7 +169,7 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
 /// `io.buildpacks.build.metadata`); its `/layers/config/metadata.toml` has it. Reads that file (from the top
 /// layers down) only when some API is unknown.
 fn with_app_apis(mut report: Report, image: &Image) -> Report {
-    if report.kind != Kind::App || report.buildpacks.iter().all(|bp| bp.api.is_some()) {
+    if report.kind != ImageKind::App || report.buildpacks.iter().all(|bp| bp.api.is_some()) {
         return report;
     }
     let Ok(Some(bytes)) = image.read_file("/layers/config/metadata.toml") else {
@@ -227,21 +214,13 @@ fn text(value: &Value) -> Option<String> {
 /// When the config digest cannot be computed.
 pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
     let labels: BTreeMap<String, String> = image.labels().into_iter().collect();
-    let builder = json_label(image, "io.buildpacks.builder.metadata");
-    let package = json_label(image, cnb::BUILDPACKAGE_LABEL);
-    let build = json_label(image, "io.buildpacks.build.metadata");
-    let layers_label = json_label(image, cnb::LAYERS_LABEL);
-    let kind = if !builder.is_null() {
-        Kind::Builder
-    } else if !package.is_null() {
-        Kind::Buildpackage
-    } else if !build.is_null() {
-        Kind::App
-    } else {
-        Kind::Image
-    };
+    let builder = json_label(image, labels::BUILDER_METADATA);
+    let package = json_label(image, labels::BUILDPACKAGE_METADATA);
+    let build = json_label(image, labels::BUILD_METADATA);
+    let layers_label = json_label(image, labels::BUILDPACK_LAYERS);
+    let kind = ImageKind::of(image);
     let mut buildpacks = Vec::new();
-    let mut order = json_label(image, "io.buildpacks.buildpack.order");
+    let mut order = json_label(image, labels::BUILDPACK_ORDER);
     if let Some(map) = layers_label.as_object() {
         for (id, versions) in map {
             for (version, info) in versions.as_object().into_iter().flatten() {
@@ -253,7 +232,7 @@ pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
                 });
                 let is_main =
                     package["id"] == id.as_str() && package["version"] == version.as_str();
-                if kind == Kind::Buildpackage && is_main && order.is_null() {
+                if kind == ImageKind::Buildpackage && is_main && order.is_null() {
                     order = info["order"].clone();
                 }
             }
@@ -268,8 +247,8 @@ pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
             });
         }
     }
-    let run_image = if kind == Kind::App {
-        json_label(image, "io.buildpacks.lifecycle.metadata")["runImage"].clone()
+    let run_image = if kind == ImageKind::App {
+        json_label(image, labels::LIFECYCLE_METADATA)["runImage"].clone()
     } else {
         builder["stack"]["runImage"].clone()
     };
@@ -306,24 +285,6 @@ pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
         labels,
         layers,
     })
-}
-
-/// `1.2 MB` style sizes.
-#[must_use]
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
-    #[allow(clippy::cast_precision_loss)]
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1000.0 && unit < UNITS.len() - 1 {
-        size /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{size:.1} {}", UNITS[unit])
-    }
 }
 
 fn order_text(order: &Value, out: &mut String) {
@@ -433,7 +394,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  {:>9}  {}  {}",
-                human_size(layer.size),
+                crate::toolbox::format::human_size(layer.size),
                 &short[..12.min(short.len())],
                 layer.created_by
             );
@@ -481,7 +442,7 @@ mod tests {
             r#"{"buildpacks":[{"id":"acme/models","version":"0.1.0"},{"id":"acme/pip","version":"1.0.0"}]}"#,
         );
         let report = with_app_apis(report("app", &image).unwrap(), &image);
-        assert_eq!(report.kind, Kind::App);
+        assert_eq!(report.kind, ImageKind::App);
         let apis: Vec<_> = report
             .buildpacks
             .iter()

@@ -24,17 +24,14 @@ use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuil
 use serde_json::Value;
 
 use crate::Error;
+use crate::oci::labels::{LIFECYCLE_METADATA, PYTHON_VERSION};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
-/// The label with the lifecycle's layer metadata (run image, app layers, buildpack layers, SBOM).
-pub const METADATA_LABEL: &str = "io.buildpacks.lifecycle.metadata";
 /// The label an image carries when it must not be rebased (`"false"`).
 pub const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
-/// The label rpack's stacks put the run image's Python version in.
-pub const PYTHON_LABEL: &str = "io.rpack.python.version";
 
 const STACK_ID_LABEL: &str = "io.buildpacks.stack.id";
 const MIXINS_LABEL: &str = "io.buildpacks.stack.mixins";
@@ -62,7 +59,7 @@ pub enum RebaseError {
     },
     /// The image has no (readable) lifecycle metadata: it was not built by a CNB lifecycle.
     #[error(
-        "{image} has no readable {METADATA_LABEL} label, so it is not an app image a lifecycle built"
+        "{image} has no readable {LIFECYCLE_METADATA} label, so it is not an app image a lifecycle built"
     )]
     NotAnAppImage {
         /// The image.
@@ -268,7 +265,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     }
     let app = Image::load(layout.clone())?;
     let mut metadata: Value = app
-        .label(METADATA_LABEL)
+        .label(LIFECYCLE_METADATA)
         .and_then(|text| serde_json::from_str(&text).ok())
         .filter(Value::is_object)
         .ok_or_else(|| RebaseError::NotAnAppImage {
@@ -409,7 +406,7 @@ fn update_metadata(
     metadata["runImage"]["topLayer"] = Value::String(run.top_layer.clone());
     metadata["runImage"]["reference"] = Value::String(format!(
         "{}/{}@{}",
-        crate::build::platform::LAYOUT_MOUNT,
+        crate::store::LAYOUT_MOUNT,
         run.image.layout_path().display(),
         run.digest
     ));
@@ -632,10 +629,10 @@ fn check_python(
     run_ref: &ImageRef,
     run: &Image,
 ) -> Result<(), RebaseError> {
-    let Some(app_python) = app.label(PYTHON_LABEL) else {
+    let Some(app_python) = app.label(PYTHON_VERSION) else {
         return Ok(());
     };
-    let run_python = run.label(PYTHON_LABEL);
+    let run_python = run.label(PYTHON_VERSION);
     if run_python.as_deref() == Some(app_python.as_str()) {
         return Ok(());
     }
@@ -691,7 +688,7 @@ fn rebased_config(
             labels.insert(key, value);
         }
     }
-    labels.insert(METADATA_LABEL.to_owned(), metadata_text);
+    labels.insert(LIFECYCLE_METADATA.to_owned(), metadata_text);
     runtime.set_labels(Some(labels));
     config.set_config(Some(runtime));
     Ok(config)

@@ -14,9 +14,9 @@ use crate::Error;
 use libbuildpack::archive::EntryName;
 
 use crate::oci::extract::{self, ArchiveError, Kind};
+use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image};
-use crate::ops::rebase::METADATA_LABEL;
 use crate::store::Store;
 
 /// What failed while downloading an image's SBOM.
@@ -31,7 +31,7 @@ pub enum SbomError {
         path: PathBuf,
     },
     /// The image has no SBOM layer.
-    #[error("{image} has no SBOM layer (no `sbom` entry in its {METADATA_LABEL} label)")]
+    #[error("{image} has no SBOM layer (no `sbom` entry in its {LIFECYCLE_METADATA} label)")]
     NoSbom {
         /// The image.
         image: String,
@@ -115,7 +115,7 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
     }
     let loaded = Image::load(layout.clone())?;
     let diff_id = loaded
-        .label(METADATA_LABEL)
+        .label(LIFECYCLE_METADATA)
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|m| m["sbom"]["sha"].as_str().map(str::to_owned))
         .filter(|s| !s.is_empty())

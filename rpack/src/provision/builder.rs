@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::Error;
 use crate::buildpack::package::{self, BuildpackDir};
+use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, LayerWriter, Layout};
 use crate::provision::lifecycle::{self, Lifecycle};
@@ -20,9 +21,6 @@ use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
 mod sources;
-
-/// The label holding the builder's metadata (pack's format).
-pub const METADATA_LABEL: &str = "io.buildpacks.builder.metadata";
 
 /// A builder image in the store, and what a build needs to know about it.
 #[derive(Clone, Debug)]
@@ -92,7 +90,7 @@ pub enum BuilderError {
         version: String,
     },
     /// The image is not a builder.
-    #[error("{image} is not a builder image (no {METADATA_LABEL} label)")]
+    #[error("{image} is not a builder image (no {BUILDER_METADATA} label)")]
     NotABuilder {
         /// The image.
         image: String,
@@ -543,15 +541,9 @@ fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) ->
         },
         "createdBy": { "name": "rpack", "version": env!("CARGO_PKG_VERSION") },
     });
-    image.set_label(METADATA_LABEL, &metadata.to_string());
-    image.set_label(
-        "io.buildpacks.buildpack.layers",
-        &json!(layers_label).to_string(),
-    );
-    image.set_label(
-        "io.buildpacks.buildpack.order",
-        &json!(inputs.order.order).to_string(),
-    );
+    image.set_label(BUILDER_METADATA, &metadata.to_string());
+    image.set_label(BUILDPACK_LAYERS, &json!(layers_label).to_string());
+    image.set_label(BUILDPACK_ORDER, &json!(inputs.order.order).to_string());
     image.set_label(
         "io.buildpacks.lifecycle.version",
         inputs.lifecycle.version(),
@@ -567,7 +559,7 @@ impl Builder {
     pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
         let image = Image::load(store.image_layout(name))?;
         let metadata: serde_json::Value = image
-            .label(METADATA_LABEL)
+            .label(BUILDER_METADATA)
             .and_then(|l| serde_json::from_str(&l).ok())
             .ok_or_else(|| BuilderError::NotABuilder {
                 image: name.to_string(),

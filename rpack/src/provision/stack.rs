@@ -455,7 +455,7 @@ fn label_image(image: &mut Image, recipe: &StackRecipe, user: (u32, u32), packag
     image.set_label("io.buildpacks.base.distro.version", recipe.distro.1);
     image.set_label("io.buildpacks.base.id", recipe.stack_id);
     if let Some(python) = packages.iter().find_map(|p| p.strip_prefix("python3 ")) {
-        image.set_label("io.rpack.python.version", python);
+        image.set_label(crate::oci::labels::PYTHON_VERSION, python);
     }
 }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::oci::extract::{self, ArchiveError, Kind};
+use crate::oci::labels::ImageKind;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, LayoutError};
 use crate::store::Store;
@@ -124,11 +125,7 @@ pub fn list(store: &Store) -> Vec<ImageEntry> {
             }
             let reference = format!("{registry}/{}:{tag}", repo.join("/"));
             let image = Image::load(Layout::open(store.images_dir().join(rel))).ok()?;
-            let kind = crate::ops::inspect::report(&reference, &image)
-                .ok()
-                .and_then(|r| serde_json::to_value(r.kind).ok())
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let kind = ImageKind::of(&image).name().to_owned();
             Some(ImageEntry {
                 id: image
                     .config_digest()
@@ -358,7 +355,7 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
         .unwrap_or_else(|| Path::new("."));
     let mut temp =
         crate::toolbox::scratch::file_in(parent, ".tmp-").map_err(io_err("write into", parent))?;
-    crate::buildpack::package::cnb::write_archive_of(
+    crate::oci::archive::write_archive_of(
         layout.root(),
         |hex| keep.contains(hex),
         io::BufWriter::new(temp.as_file_mut()),

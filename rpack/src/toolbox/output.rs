@@ -78,7 +78,7 @@ pub fn check(path: &Path, kind: OutputKind) -> Result<(), OutputError> {
     }
     Err(OutputError::NotReplaceable {
         path: path.to_owned(),
-        what: crate::oci::describe_file_type(meta.file_type()),
+        what: crate::toolbox::format::describe_file_type(meta.file_type()),
         expected: match kind {
             OutputKind::File => "files only over regular files or to new paths",
             OutputKind::Dir => "directories only over directories or to new paths",

@@ -560,7 +560,7 @@ fn list_images(store: &Store, json: bool) {
                 image.reference,
                 image.kind,
                 &id[..12.min(id.len())],
-                rpack::ops::inspect::human_size(image.size)
+                rpack::toolbox::format::human_size(image.size)
             );
         }
     }
@@ -590,7 +590,7 @@ fn prune(store: &Store) -> Result<(), Error> {
         "removed {} unreferenced blobs and {} stale temp entries, {} freed",
         pruned.blobs,
         pruned.temp,
-        rpack::ops::inspect::human_size(pruned.bytes)
+        rpack::toolbox::format::human_size(pruned.bytes)
     );
     Ok(())
 }

@@ -17,12 +17,10 @@
 use std::path::Path;
 
 use crate::Error;
+use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::{Digest, Image, Layout};
 
 use super::BuildError;
-
-/// The label where the lifecycle records the SBOM layer of an image (`sbom.sha` is its diff id).
-const LIFECYCLE_METADATA: &str = "io.buildpacks.lifecycle.metadata";
 
 /// Writes at `dest` a layout of the image at `src` holding its index, manifest and config, and of its layers
 /// only the lifecycle's SBOM layer. Blobs are hard links where the file system allows.

@@ -6,6 +6,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::{PackageError, io_err};
+use crate::toolbox::probe::Probe;
 use crate::toolbox::ui::Ui;
 
 /// What rpack needs to know about a buildpack crate.
@@ -218,6 +219,26 @@ pub fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
         .collect())
 }
 
+/// The names cc (the C compiler driver Rust crates such as `ring` build with) tries for the musl target, in
+/// its order.
+pub const MUSL_C_COMPILERS: &[&str] = &["x86_64-linux-musl-gcc", "musl-gcc"];
+
+/// The C compiler cc would use for the musl target: `CC_x86_64_unknown_linux_musl` when set, else the first of
+/// [`MUSL_C_COMPILERS`] on `PATH`.
+#[must_use]
+pub fn find_musl_c_compiler(probe: &Probe) -> Option<String> {
+    if let Some(cc) = std::env::var_os("CC_x86_64_unknown_linux_musl") {
+        return Some(format!(
+            "CC_x86_64_unknown_linux_musl={}",
+            Path::new(&cc).display()
+        ));
+    }
+    MUSL_C_COMPILERS
+        .iter()
+        .find_map(|cc| probe.find(cc))
+        .map(|found| found.display().to_string())
+}
+
 /// `cargo build --release --target <target>` of the crate's binaries; returns the dir they are in.
 ///
 /// Before a musl build of a crate that links packages compiling C for the target (`ring`, used by
@@ -232,9 +253,7 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
             target: target.to_owned(),
         });
     }
-    if target == super::MUSL_TARGET
-        && !crate::ops::doctor::musl_c_compiler(&crate::ops::doctor::Probe::from_env()).ok
-    {
+    if target == super::MUSL_TARGET && find_musl_c_compiler(&Probe::from_env()).is_none() {
         let compiles_c = c_dependencies(info, target);
         if !compiles_c.is_empty() {
             ui.warn(&format!(
@@ -242,7 +261,7 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
                  apt-get install musl-tools",
                 info.manifest.display(),
                 compiles_c.join(", "),
-                crate::ops::doctor::MUSL_C_COMPILERS.join(" or ")
+                MUSL_C_COMPILERS.join(" or ")
             ));
         }
     }

@@ -7,7 +7,7 @@
 //! reproducible. The manifest is OCI rather than Docker v2s2; pack reads both.
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::data::BuildpackDescriptor;
@@ -16,12 +16,8 @@ use serde_json::{Value, json};
 use super::{BuildpackDir, PackageError, io_err};
 use crate::Error;
 use crate::oci::extract::{self, Kind};
+use crate::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
 use crate::oci::{Image, LayerWriter, Layout};
-
-/// The label naming the buildpackage's main buildpack.
-pub const BUILDPACKAGE_LABEL: &str = "io.buildpacks.buildpackage.metadata";
-/// The label listing every buildpack in the image and the diff id of its layer.
-pub const LAYERS_LABEL: &str = "io.buildpacks.buildpack.layers";
 
 /// The OCI os/architecture (and variant) of a Rust target triple.
 ///
@@ -80,15 +76,6 @@ pub fn triple_of(os: &str, arch: &str, variant: Option<&str>) -> Result<String, 
     Ok(triple.to_owned())
 }
 
-/// The mtime of every entry: `SOURCE_DATE_EPOCH` when set, else 1980-01-01T00:00:01Z.
-#[must_use]
-pub fn mtime() -> u64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(crate::oci::NORMALIZED_MTIME)
-}
-
 /// Writes the image of a buildpackage into `layout`: `main` is the buildpack the package is named for,
 /// `all` every buildpack in it (main included), each in its own layer.
 ///
@@ -116,7 +103,7 @@ pub fn write_image(
     });
     let mut image = Image::scratch(layout.clone(), platform.0, platform.1)?;
     let mut layers: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
-    let when = mtime();
+    let when = crate::oci::archive::mtime();
     for bp in sorted {
         let info = &bp.descriptor.buildpack;
         let mut layer = LayerWriter::new(layout)?;
@@ -171,8 +158,8 @@ pub fn write_image(
         metadata.insert("name".into(), json!(name));
     }
     metadata.insert("stacks".into(), stacks);
-    image.set_label(BUILDPACKAGE_LABEL, &Value::Object(metadata).to_string());
-    image.set_label(LAYERS_LABEL, &json!(layers).to_string());
+    image.set_label(BUILDPACKAGE_METADATA, &Value::Object(metadata).to_string());
+    image.set_label(BUILDPACK_LAYERS, &json!(layers).to_string());
     image.save(main.buildpack.version.as_ref())?;
     Ok(image)
 }
@@ -191,84 +178,6 @@ fn write_tree(layer: &mut LayerWriter, base: &str, src: &Path) -> io::Result<()>
         }
     }
     layer.tree_with_link_mode(base, src, 0o755)
-}
-
-/// Writes the layout at `root` as a `.cnb` tar to `out`, as pack does: names with a leading `/`, no root
-/// entry, dirs first in walk order, uid/gid 0, mode 0755, fixed mtime. Temp files in the layout are skipped.
-///
-/// # Errors
-/// On read or write errors.
-pub fn write_archive(root: &Path, out: impl Write) -> io::Result<()> {
-    write_archive_of(root, |_| true, out)
-}
-
-/// [`write_archive`] with only the blobs whose hex digest `keep` accepts.
-///
-/// # Errors
-/// On read or write errors.
-pub fn write_archive_of(
-    root: &Path,
-    keep: impl Fn(&str) -> bool,
-    out: impl Write,
-) -> io::Result<()> {
-    let mut tar = tar::Builder::new(out);
-    let when = mtime();
-    let mut append = |name: &str, kind: tar::EntryType, src: Option<&Path>| -> io::Result<()> {
-        let mut header = tar::Header::new_gnu();
-        let bytes = name.as_bytes();
-        if bytes.len() >= 100 {
-            return Err(io::Error::other(format!(
-                "{name} is too long for a tar name"
-            )));
-        }
-        header.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
-        header.set_entry_type(kind);
-        header.set_mode(0o755);
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(when);
-        if let Some(path) = src {
-            // Not through a symlink, and exactly the size the header says even if the file changes.
-            let (file, len) = crate::oci::open_regular(path).map_err(|e| {
-                let err = io::Error::from(e);
-                io::Error::new(err.kind(), format!("{}: {err}", path.display()))
-            })?;
-            header.set_size(len);
-            header.set_cksum();
-            tar.append(&header, io::Read::take(file, len))
-        } else {
-            header.set_size(0);
-            header.set_cksum();
-            tar.append(&header, io::empty())
-        }
-    };
-    append("/blobs", tar::EntryType::Directory, None)?;
-    append("/blobs/sha256", tar::EntryType::Directory, None)?;
-    let blobs = root.join("blobs/sha256");
-    let mut names: Vec<String> = fs_err::read_dir(&blobs)?
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with('.') && keep(n))
-        .collect();
-    names.sort();
-    for name in names {
-        append(
-            &format!("/blobs/sha256/{name}"),
-            tar::EntryType::Regular,
-            Some(&blobs.join(&name)),
-        )?;
-    }
-    append(
-        "/index.json",
-        tar::EntryType::Regular,
-        Some(&root.join("index.json")),
-    )?;
-    append(
-        "/oci-layout",
-        tar::EntryType::Regular,
-        Some(&root.join("oci-layout")),
-    )?;
-    tar.into_inner()?.flush()
 }
 
 /// Opens the `.cnb` (or any OCI archive of one image) at `file` by extracting it, safely, under `work`. The
@@ -302,11 +211,11 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         why: why.to_owned(),
     };
     let layers: BTreeMap<String, BTreeMap<String, Value>> = image
-        .label(LAYERS_LABEL)
+        .label(BUILDPACK_LAYERS)
         .and_then(|l| serde_json::from_str(&l).ok())
-        .ok_or_else(|| not_a_package(&format!("no readable {LAYERS_LABEL} label")))?;
+        .ok_or_else(|| not_a_package(&format!("no readable {BUILDPACK_LAYERS} label")))?;
     let main: Value = image
-        .label(BUILDPACKAGE_LABEL)
+        .label(BUILDPACKAGE_METADATA)
         .and_then(|l| serde_json::from_str(&l).ok())
         .unwrap_or_default();
     let root = work.join("root");
@@ -343,7 +252,7 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
                 |part: &str| !part.is_empty() && part != "." && part != ".." && !part.contains('/');
             if !safe(&escaped) || !safe(version) {
                 return Err(not_a_package(&format!(
-                    "{LAYERS_LABEL} lists an unusable buildpack {id:?} {version:?}"
+                    "{BUILDPACK_LAYERS} lists an unusable buildpack {id:?} {version:?}"
                 ))
                 .into());
             }
