@@ -352,8 +352,11 @@ fn volumes(podman: &Podman) -> Vec<String> {
 /// rpack's store at `/cnb/lifecycle`, a `root` user, and a world-writable `/tmp`; pushed to `reference`.
 fn lifecycle_image(dir: &Path, reference: &str) {
     let store = rpack::store::Store::from_env().unwrap();
-    let lifecycle =
-        rpack::lifecycle::Lifecycle::locate(&store, rpack::lifecycle::DEFAULT_VERSION).unwrap();
+    let lifecycle = rpack::provision::lifecycle::Lifecycle::locate(
+        &store,
+        rpack::provision::lifecycle::DEFAULT_VERSION,
+    )
+    .unwrap();
     let layout = Layout::create(dir.join("lifecycle-image")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();
@@ -376,7 +379,7 @@ fn lifecycle_image(dir: &Path, reference: &str) {
         .unwrap();
     image.set_label(
         "io.buildpacks.lifecycle.version",
-        rpack::lifecycle::DEFAULT_VERSION,
+        rpack::provision::lifecycle::DEFAULT_VERSION,
     );
     image.save("latest").unwrap();
     let status = Command::new("skopeo")

@@ -44,7 +44,7 @@ impl Podman {
     /// podman with rpack's `containers.conf` from the store at `RPACK_HOME`.
     pub fn new(registries: PathBuf) -> Self {
         let store = rpack::store::Store::from_env().unwrap();
-        let podman = rpack::podman::Podman::new(&store).unwrap();
+        let podman = rpack::build::podman::Podman::new(&store).unwrap();
         Self {
             conf: podman.conf().to_owned(),
             registries,
