@@ -1,5 +1,6 @@
 //! What a build needs before it can start: the lifecycle, stacks (build and run images) and builders.
 
 pub mod builder;
+pub mod emulation;
 pub mod lifecycle;
 pub mod stack;

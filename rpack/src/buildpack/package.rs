@@ -16,6 +16,7 @@
 
 mod cargo;
 pub mod cnb;
+pub mod cross;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -211,7 +212,13 @@ impl PackageError {
             Self::Build {
                 missing_c_compiler: Some(compiler),
                 ..
-            } => Some(if compiler.contains("musl") {
+            } => Some(if compiler.contains("musl") && !compiler.starts_with(std::env::consts::ARCH) && compiler != "musl-gcc" {
+                format!(
+                    "a dependency compiles C for another architecture and `{compiler}` is missing: {} \
+                     (`rpack doctor` checks every tool builds need)",
+                    cross::c_compiler_fix(&format!("{}-unknown-linux-musl", compiler.split('-').next().unwrap_or_default()))
+                )
+            } else if compiler.contains("musl") {
                 format!(
                     "a dependency compiles C for the musl target and `{compiler}` is missing: apt-get install \
                      musl-tools (it provides musl-gcc; `rpack doctor` checks every tool builds need)"

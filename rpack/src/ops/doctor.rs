@@ -4,6 +4,8 @@
 //! The tools are looked up on `PATH` (a [`Probe`]), so a check names the program it did not find rather than
 //! failing later in the middle of a build.
 
+mod cross;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -223,6 +225,10 @@ pub fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
         )
     });
     checks.push(musl_c_compiler(probe));
+    checks.extend(cross::checks(
+        probe,
+        Path::new(crate::provision::emulation::BINFMT_MISC),
+    ));
     let lifecycle = Lifecycle::locate(store, lifecycle::DEFAULT_VERSION);
     // Go only builds the lifecycle: once it is installed, builds no longer need it.
     let mut go = tool(
@@ -312,7 +318,18 @@ mod tests {
         let missing: Vec<String> = checks
             .iter()
             // What does not depend on PATH (rustc finds its targets; catatonit has fixed places; df).
-            .filter(|c| !c.ok && !["catatonit", "musl target", "free disk"].contains(&c.name))
+            .filter(|c| {
+                !c.ok
+                    && ![
+                        "catatonit",
+                        "musl target",
+                        "free disk",
+                        "arm64 musl target",
+                        "arm64 linker",
+                        "arm64 emulation",
+                    ]
+                    .contains(&c.name)
+            })
             .map(|c| {
                 format!(
                     "{} ({}): {}",

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{PackageError, io_err};
+use super::{PackageError, cross, io_err};
 use crate::toolbox::probe::Probe;
 use crate::toolbox::ui::Ui;
 
@@ -253,20 +253,27 @@ pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, Package
             target: target.to_owned(),
         });
     }
-    if target == super::MUSL_TARGET && find_musl_c_compiler(&Probe::from_env()).is_none() {
+    if target.contains("musl") && cross::find_c_compiler(&Probe::from_env(), target).is_none() {
         let compiles_c = c_dependencies(info, target);
         if !compiles_c.is_empty() {
             ui.warn(&format!(
-                "{} depends on {}, which compiles C for {target}, and no musl C compiler ({}) is on PATH: \
-                 apt-get install musl-tools",
+                "{} depends on {}, which compiles C for {target}, and no C compiler for it ({} or {}) is found: {}",
                 info.manifest.display(),
                 compiles_c.join(", "),
-                MUSL_C_COMPILERS.join(" or ")
+                cross::c_compilers(target).join(", "),
+                cross::cc_env(target),
+                cross::c_compiler_fix(target)
             ));
         }
     }
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--quiet", "--target", target]);
+    if let Some((var, linker)) = cross::linker_env(target) {
+        cmd.env(var, linker);
+    }
+    if let Some((var, cc)) = cross::cc_override(&Probe::from_env(), target) {
+        cmd.env(var, cc);
+    }
     for bin in std::iter::once(&info.binary).chain(&info.extra_binaries) {
         cmd.args(["--bin", bin]);
     }
