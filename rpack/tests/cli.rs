@@ -37,6 +37,11 @@ struct Cnb {
 
 impl Cnb {
     fn read(path: &Path) -> Self {
+        Self::read_nth(path, 0)
+    }
+
+    /// The `n`th image of the `.cnb`'s index (of a multi-platform one, the `n`th platform).
+    fn read_nth(path: &Path, n: usize) -> Self {
         let files = tar_entries(&fs_err::read(path).unwrap())
             .into_iter()
             .map(|(n, _, d)| (n, d))
@@ -47,7 +52,7 @@ impl Cnb {
             files[&format!("/blobs/sha256/{hex}")].clone()
         };
         let manifest: serde_json::Value =
-            serde_json::from_slice(&blob(&index["manifests"][0]["digest"])).unwrap();
+            serde_json::from_slice(&blob(&index["manifests"][n]["digest"])).unwrap();
         let config = serde_json::from_slice(&blob(&manifest["config"]["digest"])).unwrap();
         Self {
             files,
@@ -88,25 +93,34 @@ fn packaging_twice_gives_byte_identical_cnb_files() {
 }
 
 #[test]
-fn a_rust_crate_packages_reproducibly_as_a_static_musl_binary() {
+fn a_rust_crate_packages_reproducibly_as_a_static_musl_binary_per_arch() {
     let env = Env::new();
+    // examples/hello targets linux/amd64 and linux/arm64: one .cnb with an image per platform, the arm64
+    // binary cross-linked by rust-lld.
     let a = env.package("../../../examples/hello", "a.cnb");
     let b = env.package("../../../examples/hello", "b.cnb");
     assert_eq!(fs_err::read(&a).unwrap(), fs_err::read(&b).unwrap());
-    let cnb = Cnb::read(&a);
-    let layer = &cnb.layers()[0];
-    let (_, header, binary) = layer
-        .iter()
-        .find(|(n, _, _)| n == "cnb/buildpacks/examples_hello/0.1.0/bin/build")
-        .unwrap();
-    assert_eq!(header.mode().unwrap(), 0o755);
-    assert_eq!(&binary[..4], b"\x7fELF");
-    // Static: no program interpreter (PT_INTERP) in the ELF.
-    assert!(
-        !binary
-            .windows(12)
-            .any(|w| w == b"/lib/ld-musl" || w == b"/lib64/ld-li")
-    );
+    for (n, arch) in ["amd64", "arm64"].into_iter().enumerate() {
+        let cnb = Cnb::read_nth(&a, n);
+        assert_eq!(cnb.config["architecture"], arch);
+        let layer = &cnb.layers()[0];
+        let (_, header, binary) = layer
+            .iter()
+            .find(|(n, _, _)| n == "cnb/buildpacks/examples_hello/0.1.0/bin/build")
+            .unwrap();
+        assert_eq!(header.mode().unwrap(), 0o755);
+        assert_eq!(
+            rpack::provision::emulation::elf_arch(binary),
+            Some(arch),
+            "the {arch} image's bin/build is an ELF executable for {arch}"
+        );
+        // Static: no program interpreter (PT_INTERP) in the ELF.
+        assert!(
+            !binary
+                .windows(12)
+                .any(|w| w == b"/lib/ld-musl" || w == b"/lib64/ld-li")
+        );
+    }
 }
 
 #[test]
@@ -282,7 +296,7 @@ fn shell_buildpack(dir: &Path, id: &str, version: &str, extra: &str) {
 const TWO_TARGETS: &str = "[[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n";
 
 #[test]
-fn several_targets_give_one_cnb_per_target_with_its_os_and_architecture() {
+fn several_targets_give_one_multi_arch_cnb_with_an_image_per_platform() {
     let env = Env::new();
     shell_buildpack(&env.path("bp"), "test/multi", "1.0.0", TWO_TARGETS);
     let printed = env.ok(&[
@@ -293,21 +307,64 @@ fn several_targets_give_one_cnb_per_target_with_its_os_and_architecture() {
         "-o",
         "out/multi.cnb",
     ]);
-    assert_eq!(
-        printed.lines().collect::<Vec<_>>(),
-        ["out/multi-linux-amd64.cnb", "out/multi-linux-arm64.cnb"],
-        "{printed}"
-    );
-    assert!(!env.path("out/multi.cnb").exists());
-    for arch in ["amd64", "arm64"] {
-        let cnb = Cnb::read(&env.path(&format!("out/multi-linux-{arch}.cnb")));
-        assert_eq!(cnb.config["os"], "linux");
-        assert_eq!(cnb.config["architecture"], arch);
+    assert_eq!(printed.trim(), "out/multi.cnb", "{printed}");
+    let files: BTreeMap<String, Vec<u8>> =
+        tar_entries(&fs_err::read(env.path("out/multi.cnb")).unwrap())
+            .into_iter()
+            .map(|(n, _, d)| (n, d))
+            .collect();
+    let index: serde_json::Value = serde_json::from_slice(&files["/index.json"]).unwrap();
+    let manifests = index["manifests"].as_array().unwrap();
+    let platforms: Vec<String> = manifests
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["platform"]["os"].as_str().unwrap(),
+                m["platform"]["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    for (manifest, arch) in manifests.iter().zip(["amd64", "arm64"]) {
+        let blob = |digest: &serde_json::Value| {
+            let hex = digest.as_str().unwrap().trim_start_matches("sha256:");
+            files[&format!("/blobs/sha256/{hex}")].clone()
+        };
+        let image: serde_json::Value = serde_json::from_slice(&blob(&manifest["digest"])).unwrap();
+        let config: serde_json::Value =
+            serde_json::from_slice(&blob(&image["config"]["digest"])).unwrap();
+        assert_eq!(config["os"], "linux");
+        assert_eq!(config["architecture"], arch);
         assert_eq!(
-            cnb.label("io.buildpacks.buildpackage.metadata")["id"],
-            "test/multi"
+            manifest["annotations"]["org.opencontainers.image.ref.name"],
+            "1.0.0"
         );
     }
+    // rpack's own reader lists the platforms and reads the host's image.
+    let text = env.ok(&["inspect", "out/multi.cnb"]);
+    assert!(
+        text.contains("platforms: linux/amd64, linux/arm64"),
+        "{text}"
+    );
+    assert!(text.contains("(buildpackage, linux/amd64)"), "{text}");
+
+    // Dirs cannot hold an index: one per platform, named with a suffix.
+    let printed = env.ok(&[
+        "buildpack",
+        "package",
+        "--path",
+        "bp",
+        "--format",
+        "dir",
+        "-o",
+        "out/multi",
+    ]);
+    assert_eq!(
+        printed.lines().collect::<Vec<_>>(),
+        ["out/multi-linux-amd64", "out/multi-linux-arm64"],
+        "{printed}"
+    );
 
     // package.toml's [[targets]] take precedence; default names get the suffix too.
     fs_err::write(

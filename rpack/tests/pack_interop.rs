@@ -171,6 +171,53 @@ fn k7_pack_buildpack_package_and_inspect_accept_an_rpack_cnb() {
     );
 }
 
+/// A multi-arch `.cnb` (an image index with linux/amd64 and linux/arm64 images) is read by pack too: it
+/// inspects it and packages a composite with it as a dependency.
+#[test]
+fn pack_reads_a_multi_arch_rpack_cnb() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let bp = dir.join("multi");
+    std::fs::create_dir_all(bp.join("bin")).unwrap();
+    write(
+        &bp.join("buildpack.toml"),
+        "api = \"0.10\"\n[buildpack]\nid = \"test/script\"\nversion = \"1.2.3\"\n\
+         [[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
+    );
+    for script in ["build", "detect"] {
+        write(&bp.join("bin").join(script), "#!/bin/sh\nexit 0\n");
+        std::fs::set_permissions(
+            bp.join("bin").join(script),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let ours = dir.join("multi.cnb");
+    rpack_package(dir, &bp, &ours);
+    let inspected = pack_ok(dir, &["buildpack", "inspect", ours.to_str().unwrap()]);
+    assert!(
+        inspected.contains("test/script") && inspected.contains("1.2.3"),
+        "{inspected}"
+    );
+
+    let meta = composite(dir, &ours);
+    let theirs = dir.join("pack-meta.cnb");
+    pack_ok(
+        &meta,
+        &[
+            "buildpack",
+            "package",
+            theirs.to_str().unwrap(),
+            "--config",
+            "package.toml",
+            "--format",
+            "file",
+        ],
+    );
+    let inspected = pack_ok(dir, &["buildpack", "inspect", theirs.to_str().unwrap()]);
+    assert!(inspected.contains("test/script@1.2.3"), "{inspected}");
+}
+
 /// A minimal base image (stack label, CNB user) saved as an OCI layout at `dir`.
 fn base_image(dir: &Path) {
     let layout = Layout::create(dir).unwrap();

@@ -17,6 +17,7 @@
 mod cargo;
 pub mod cnb;
 pub mod cross;
+mod multi;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -392,7 +393,8 @@ pub fn resolve_uri(
         return Ok(vec![prepare_for(&path, work, target, ui)?]);
     }
     if path.is_file() {
-        return cnb::unpack(&path, work);
+        let (os, arch, _) = cnb::platform_of(target)?;
+        return cnb::unpack_for(&path, work, Some(&crate::oci::Platform::new(&os, &arch)));
     }
     if uri.is_empty() {
         return Err(unsupported("it is empty").into());
@@ -419,9 +421,10 @@ pub struct PackageOptions {
     pub output: Option<PathBuf>,
     /// File or dir.
     pub format: Format,
-    /// The Rust target of the binaries (and so the image's os/architecture). `None`: one package per
-    /// `[[targets]]` entry of `package.toml` (else of `buildpack.toml`), each built for the musl triple of its
-    /// platform and named with an `-<os>-<arch>` suffix when there are several; [`MUSL_TARGET`] when there
+    /// The Rust target of the binaries (and so the image's os/architecture). `None`: every `[[targets]]`
+    /// entry of `package.toml` (else of `buildpack.toml`), each built for the musl triple of its platform:
+    /// when there are several, one multi-platform `.cnb` (an image index with one image per platform, as pack
+    /// writes them) or one dir per platform named with an `-<os>-<arch>` suffix; [`MUSL_TARGET`] when there
     /// are none.
     pub target: Option<String>,
 }
@@ -539,6 +542,15 @@ pub fn package(options: &PackageOptions, ui: &Ui) -> Result<Vec<Packaged>, Error
         }
         .into());
     }
+    if options.format == Format::File && platforms.len() > 1 {
+        let targets: Vec<&str> = platforms.iter().map(|(t, _)| t.as_str()).collect();
+        return Ok(vec![multi::package_index(
+            options,
+            &plan,
+            (targets[0], &targets[1..]),
+            ui,
+        )?]);
+    }
     platforms
         .iter()
         .map(|(target, suffix)| package_for(options, &plan, target, suffix.as_deref(), ui))
@@ -554,10 +566,63 @@ fn package_for(
     ui: &Ui,
 ) -> Result<Packaged, Error> {
     let started = Instant::now();
-    let (os, arch, _variant) = cnb::platform_of(target)?;
     // Refused before anything is built: a device, fifo or symlink would be replaced by the rename.
     let output = output_path(options, &plan.main_descriptor, suffix);
     crate::toolbox::output::check(&output, output_kind(options.format))?;
+    let prepared = prepare_platform(options, plan, target, ui)?;
+    let Prepared {
+        main,
+        buildpacks,
+        os,
+        arch,
+        work,
+    } = prepared;
+    let output = write_output(
+        options,
+        &main,
+        &buildpacks,
+        work.path(),
+        (&os, &arch),
+        output,
+    )?;
+    ui.done(
+        &format!(
+            "Wrote {} ({} buildpack{}, {os}/{arch})",
+            output.display(),
+            buildpacks.len(),
+            if buildpacks.len() == 1 { "" } else { "s" }
+        ),
+        started.elapsed(),
+    );
+    Ok(Packaged {
+        output,
+        descriptor: main.descriptor,
+        buildpacks,
+    })
+}
+
+/// The buildpacks of `plan`, prepared for one platform: built and checked, not yet written.
+pub(crate) struct Prepared {
+    /// The main buildpack.
+    pub(crate) main: BuildpackDir,
+    /// Every buildpack (the main one last).
+    pub(crate) buildpacks: Vec<BuildpackDir>,
+    /// The OCI os.
+    pub(crate) os: String,
+    /// The OCI architecture.
+    pub(crate) arch: String,
+    /// Where they were assembled (removed when dropped).
+    pub(crate) work: crate::toolbox::scratch::ScratchDir,
+}
+
+/// Prepares the dependencies and the main buildpack of `plan` for the Rust target `target` and checks them.
+fn prepare_platform(
+    options: &PackageOptions,
+    plan: &Plan,
+    target: &str,
+    ui: &Ui,
+) -> Result<Prepared, Error> {
+    let (os, arch, _variant) = cnb::platform_of(target)?;
     let work =
         crate::toolbox::scratch::dir().map_err(io_err("create a temp dir for", &options.path))?;
     let Plan {
@@ -605,28 +670,12 @@ fn package_for(
             ui.warn(&warning);
         }
     }
-
-    let output = write_output(
-        options,
-        &main,
-        &buildpacks,
-        work.path(),
-        (&os, &arch),
-        output,
-    )?;
-    ui.done(
-        &format!(
-            "Wrote {} ({} buildpack{}, {os}/{arch})",
-            output.display(),
-            buildpacks.len(),
-            if buildpacks.len() == 1 { "" } else { "s" }
-        ),
-        started.elapsed(),
-    );
-    Ok(Packaged {
-        output,
-        descriptor: main.descriptor,
+    Ok(Prepared {
+        main,
         buildpacks,
+        os,
+        arch,
+        work,
     })
 }
 
@@ -767,20 +816,7 @@ fn write_output(
         Format::File => {
             let layout = crate::oci::Layout::create(work.join("layout"))?;
             cnb::write_image(&layout, &main.descriptor, buildpacks, (os, arch))?;
-            let mut temp = crate::toolbox::scratch::file_in(&parent, ".tmp-")
-                .map_err(io_err("write into", &parent))?;
-            crate::oci::archive::write_archive(
-                layout.root(),
-                io::BufWriter::new(temp.as_file_mut()),
-            )
-            .map_err(io_err("write", &output))?;
-            temp.as_file()
-                .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-                .map_err(io_err("write", &output))?;
-            // Checked again: the path may have changed while the package was built.
-            crate::toolbox::output::check(&output, OutputKind::File)?;
-            temp.persist(&output)
-                .map_err(|e| io_err("write", &output)(e.error))?;
+            write_cnb(&layout, &output)?;
         }
         Format::Dir => {
             let temp = crate::toolbox::scratch::dir_in(&parent, ".tmp-")
@@ -802,6 +838,28 @@ fn write_output(
         }
     }
     Ok(output)
+}
+
+/// Writes `layout` as the `.cnb` file `output`: a tar written to a temp file beside it, then renamed.
+fn write_cnb(layout: &crate::oci::Layout, output: &Path) -> Result<(), Error> {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .to_owned();
+    fs_err::create_dir_all(&parent).map_err(io_err("create", &parent))?;
+    let mut temp = crate::toolbox::scratch::file_in(&parent, ".tmp-")
+        .map_err(io_err("write into", &parent))?;
+    crate::oci::archive::write_archive(layout.root(), io::BufWriter::new(temp.as_file_mut()))
+        .map_err(io_err("write", output))?;
+    temp.as_file()
+        .set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .map_err(io_err("write", output))?;
+    // Checked again: the path may have changed while the package was built.
+    crate::toolbox::output::check(output, OutputKind::File)?;
+    temp.persist(output)
+        .map_err(|e| io_err("write", output)(e.error))?;
+    Ok(())
 }
 
 /// K5: a buildpack that declares targets must have one matching the platform packaged for.

@@ -168,9 +168,14 @@ id = "{id}"
 version = "0.1.0"
 name = "{type_name}"
 
+# `rpack buildpack package` builds the binary for each target and writes one multi-arch .cnb.
 [[targets]]
 os = "linux"
 arch = "amd64"
+
+[[targets]]
+os = "linux"
+arch = "arm64"
 "#
             ),
         ),

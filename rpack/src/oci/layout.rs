@@ -6,6 +6,7 @@ use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 
 use super::blob::{self, BlobProblem, BlobReader, MAX_JSON_SIZE, OpenError};
 use super::digest::Digest;
+use super::index::Platform;
 use super::json::canonical_json;
 
 /// An OCI image layout directory holding one image (the lifecycle's layout convention: one image per dir).
@@ -14,6 +15,8 @@ pub struct Layout {
     root: PathBuf,
     /// What errors call the layout: its dir, or the archive it was extracted from.
     shown: PathBuf,
+    /// The platform whose image is read and saved when the index lists several (see [`Layout::for_platform`]).
+    platform: Option<Platform>,
 }
 
 /// What failed while reading or writing an image layout.
@@ -107,6 +110,16 @@ pub enum LayoutError {
         #[source]
         source: serde_json::Error,
     },
+    /// A multi-platform index has no image for the wanted platform.
+    #[error("{layout} has no image for {platform} (it has {available})")]
+    NoImageForPlatform {
+        /// The layout dir or archive.
+        layout: PathBuf,
+        /// The wanted platform.
+        platform: String,
+        /// The platforms it has.
+        available: String,
+    },
     /// `index.json` could not be written.
     #[error("could not write {path}")]
     WriteIndex {
@@ -125,6 +138,7 @@ impl Layout {
         Self {
             shown: root.clone(),
             root,
+            platform: None,
         }
     }
 
@@ -133,7 +147,22 @@ impl Layout {
         Self {
             root: root.into(),
             shown: archive.to_owned(),
+            platform: None,
         }
+    }
+
+    /// The same layout, reading and saving the image of `platform` when its index lists several platforms;
+    /// saving keeps the other platforms' images.
+    #[must_use]
+    pub fn for_platform(mut self, platform: Platform) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+
+    /// The platform given with [`Layout::for_platform`].
+    #[must_use]
+    pub fn platform(&self) -> Option<&Platform> {
+        self.platform.as_ref()
     }
 
     /// Creates (or reuses) the layout dir at `root` with its `oci-layout` marker and blob dir.
@@ -358,19 +387,13 @@ impl Layout {
         serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidIndex { path, source })
     }
 
-    /// The descriptor of the one image in the layout.
+    /// The descriptor of the one image in the layout; of a multi-platform index, the image of the layout's
+    /// platform (see [`Layout::for_platform`]), else of the host's.
     ///
     /// # Errors
-    /// When the index is unreadable or does not list exactly one manifest.
+    /// When the index is unreadable, lists no manifest, or none for the platform.
     pub fn image_descriptor(&self) -> Result<Descriptor, LayoutError> {
-        let index = self.read_index()?;
-        match index.manifests().as_slice() {
-            [one] => Ok(one.clone()),
-            many => Err(LayoutError::NotOneImage {
-                path: self.shown.join("index.json"),
-                count: many.len(),
-            }),
-        }
+        super::index::select(self, &self.manifests()?, self.platform.as_ref())
     }
 
     /// Reads, checks and parses the manifest blob `digest` of `size` bytes.
@@ -387,11 +410,26 @@ impl Layout {
         })
     }
 
-    /// Replaces `index.json` atomically with one entry pointing at `manifest`.
+    /// Replaces `index.json` atomically with one entry pointing at `manifest`; in a layout for a platform (see
+    /// [`Layout::for_platform`]) whose index lists several, only that platform's entry is replaced.
     ///
     /// # Errors
     /// On write errors.
     pub fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
+        if let Some(platform) = &self.platform
+            && let Ok(index) = self.read_index()
+            && index.manifests().len() > 1
+        {
+            let mut manifests: Vec<Descriptor> = index
+                .manifests()
+                .iter()
+                .filter(|d| !platform.matches(d))
+                .cloned()
+                .collect();
+            manifests.push(manifest.clone());
+            manifests.sort_by_key(Platform::of);
+            return super::index::write_index_of(self, &manifests);
+        }
         let path = self.root.join("index.json");
         let index = serde_json::json!({
             "schemaVersion": 2,

@@ -70,6 +70,10 @@ pub struct Report {
     pub labels: BTreeMap<String, String>,
     /// The layers, base first.
     pub layers: Vec<LayerSummary>,
+    /// Every platform of a multi-platform image index, as `os/arch`; the rest of the report is about the
+    /// image of the host's platform.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
 }
 
 /// Why there is nothing to inspect.
@@ -284,7 +288,29 @@ pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
         run_image,
         labels,
         layers,
+        platforms: multi_platforms(image),
     })
+}
+
+/// The platforms of the image's layout, when it lists more than one.
+fn multi_platforms(image: &Image) -> Vec<String> {
+    let platforms = image.layout().platforms().unwrap_or_default();
+    if platforms.len() < 2 {
+        return Vec::new();
+    }
+    platforms.iter().map(ToString::to_string).collect()
+}
+
+/// The first lines: what it is, its platform and id, and every platform of a multi-platform index.
+fn head_text(report: &Report, kind: &str, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} ({kind}, {}/{})\nid: {}",
+        report.source, report.os, report.architecture, report.id
+    );
+    if !report.platforms.is_empty() {
+        let _ = writeln!(out, "platforms: {}", report.platforms.join(", "));
+    }
 }
 
 fn order_text(order: &Value, out: &mut String) {
@@ -317,11 +343,7 @@ impl Report {
             .ok()
             .and_then(|v| text(&v))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{} ({kind}, {}/{})\nid: {}",
-            self.source, self.os, self.architecture, self.id
-        );
+        head_text(self, &kind, &mut out);
         if !self.buildpacks.is_empty() {
             out.push_str("\nBuildpacks:\n");
             for bp in &self.buildpacks {

@@ -17,7 +17,7 @@ use super::{BuildpackDir, PackageError, io_err};
 use crate::Error;
 use crate::oci::extract::{self, Kind};
 use crate::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
-use crate::oci::{Image, LayerWriter, Layout};
+use crate::oci::{Image, LayerWriter, Layout, Platform};
 
 /// The OCI os/architecture (and variant) of a Rust target triple.
 ///
@@ -187,6 +187,14 @@ fn write_tree(layer: &mut LayerWriter, base: &str, src: &Path) -> io::Result<()>
 /// # Errors
 /// When the file cannot be read, is unsafe, or holds no single image.
 pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
+    open_for(file, work, None)
+}
+
+/// [`open`], reading the image for `platform` (else the host's) of a multi-platform `.cnb`.
+///
+/// # Errors
+/// As [`open`], and when a multi-platform file has no image for the platform.
+pub fn open_for(file: &Path, work: &Path, platform: Option<&Platform>) -> Result<Image, Error> {
     let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
     let dir = work.join("layout");
     extract::extractor(&dir, Kind::Buildpackage)
@@ -195,7 +203,11 @@ pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
             path: file.to_owned(),
             source,
         })?;
-    Ok(Image::load(Layout::of_archive(dir, file))?)
+    let layout = Layout::of_archive(dir, file);
+    Ok(Image::load(match platform {
+        Some(platform) => layout.for_platform(platform.clone()),
+        None => layout,
+    })?)
 }
 
 /// The buildpacks in a `.cnb` file: its layers are extracted (safely) under `work` and each buildpack
@@ -205,7 +217,19 @@ pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
 /// # Errors
 /// When the file is not a buildpackage, a layer is unsafe, or a buildpack.toml is invalid.
 pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
-    let image = open(file, work)?;
+    unpack_for(file, work, None)
+}
+
+/// [`unpack`], reading the image for `platform` (else the host's) of a multi-platform `.cnb`.
+///
+/// # Errors
+/// As [`unpack`], and when a multi-platform file has no image for the platform.
+pub fn unpack_for(
+    file: &Path,
+    work: &Path,
+    platform: Option<&Platform>,
+) -> Result<Vec<BuildpackDir>, Error> {
+    let image = open_for(file, work, platform)?;
     let not_a_package = |why: &str| PackageError::NotABuildpackage {
         path: file.to_owned(),
         why: why.to_owned(),
