@@ -185,6 +185,7 @@ impl TestBuild {
             env,
             process: config.process.clone(),
             args: config.args.clone(),
+            platform: None,
         };
         let name = format!(
             "libbuildpack-test-{}-{}",

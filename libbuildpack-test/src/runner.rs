@@ -227,6 +227,7 @@ impl TestRunner {
             env: config.env.clone(),
             clear_cache: false,
             timeout: Some(config.timeout),
+            platform: None,
         };
         if config.fresh {
             self.forget(&options.image)?;

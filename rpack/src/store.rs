@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod images;
+pub mod platforms;
 pub mod registry;
 
 use crate::oci::Layout;

@@ -17,6 +17,7 @@ use crate::provision::builder::{self, Builder};
 use crate::store::{LAYOUT_MOUNT, Store};
 use crate::toolbox::ui::Ui;
 
+mod arch;
 mod sparse;
 
 /// The Platform API rpack speaks to the lifecycle.
@@ -53,6 +54,9 @@ pub struct BuildOptions {
     pub clear_cache: bool,
     /// Stop the build when it takes longer than this.
     pub timeout: Option<Duration>,
+    /// The platform to build for (`linux/arm64` runs the build under emulation on an amd64 host); `None`: the
+    /// host's. The app image joins the stored image under its name, beside its other platforms.
+    pub platform: Option<crate::oci::Platform>,
 }
 
 /// A finished build.
@@ -203,10 +207,15 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
             builder::ensure(store, path, &builder_ref_for_config(path), ui)?
         }
     };
-    builder::ensure_stack_image(store, "run", &builder.run_image, ui)?;
+    let platform = options.platform.as_ref();
+    let for_platform = |layout: Layout| arch::scoped(layout, platform);
+    arch::ensure_run_image(store, &builder, platform, ui)?;
     let podman = Podman::new(store)?;
-    let builder_id =
-        podman.ensure_image(&store.image_layout(&builder.image), &builder.image, ui)?;
+    let builder_id = podman.ensure_image(
+        &for_platform(store.image_layout(&builder.image)),
+        &builder.image,
+        ui,
+    )?;
 
     let _lock = store.lock(&options.image.to_string())?;
     let previous = store.image_layout(&options.image);
@@ -261,10 +270,13 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     let dest = store.image_layout(&options.image);
     sparse::complete(
         &Layout::open(&dirs.output),
-        &[store.image_layout(&builder.run_image), dest.clone()],
+        &[
+            for_platform(store.image_layout(&builder.run_image)),
+            for_platform(dest.clone()),
+        ],
     )?;
-    crate::store::replace_dir(&dirs.output, dest.root())
-        .map_err(io_err("move into place", dest.root()))?;
+    arch::store_output(store, &options.image, &dirs.output, platform)?;
+    let dest = for_platform(dest);
     let image = Image::load(dest.clone())?;
     let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
     ui.done(
@@ -536,11 +548,15 @@ impl BuildDirs {
         }
         // The previous image is the starting point of the new one: the exporter reuses its layers. Both it
         // and the run image are handed over sparse, so the lifecycle does not read their layers.
-        let previous = store.image_layout(&options.image);
-        if previous.exists() {
+        let scoped = |layout: Layout| arch::scoped(layout, options.platform.as_ref());
+        let previous = scoped(store.image_layout(&options.image));
+        let has_platform = options.platform.as_ref().is_none_or(|p| {
+            Image::load(previous.clone()).is_ok_and(|i| i.arch() == p.arch && i.os() == p.os)
+        });
+        if previous.exists() && has_platform {
             sparse::copy(&previous, &dirs.output)?;
         }
-        sparse::copy(&store.image_layout(run_image), &dirs.run_image)?;
+        sparse::copy(&scoped(store.image_layout(run_image)), &dirs.run_image)?;
         // The lifecycle drops to the build user; it must own what it writes.
         for dir in [&dirs.app, &dirs.layers, &dirs.cache, &dirs.output] {
             chown_tree(dir, user)?;

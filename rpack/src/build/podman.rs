@@ -204,6 +204,19 @@ impl Podman {
             // fails for paths like ~/.local (a component starting with a dot is not a valid reference).
             // skopeo's `oci:` transport splits its argument at the first colon, so a layout under a registry
             // name with a port (`127.0.0.1:5000/app`) is handed over through a link whose path has none.
+            // Of a multi-platform image, skopeo is shown the one image of the platform wanted.
+            let view = if layout.is_multi_platform() {
+                fs_err::create_dir_all(&self.tmp).map_err(PodmanError::LinkLayout)?;
+                let dir = tempfile::Builder::new()
+                    .prefix("platform-")
+                    .tempdir_in(&self.tmp)
+                    .map_err(PodmanError::LinkLayout)?;
+                let single = crate::oci::index::single_view(layout, &dir.path().join("oci"))?;
+                Some((dir, single))
+            } else {
+                None
+            };
+            let layout = view.as_ref().map_or(layout, |(_, single)| single);
             let link = colon_free(layout.root()).map_err(PodmanError::LinkLayout)?;
             let path = link
                 .as_ref()

@@ -18,6 +18,18 @@ pub struct RunOptions {
     pub process: Option<String>,
     /// Arguments replacing the process's default args.
     pub args: Vec<String>,
+    /// Of an image with several platforms, the one to run (another architecture than the host's runs under
+    /// emulation); `None`: the host's, or the image's only one.
+    pub platform: Option<crate::oci::Platform>,
+}
+
+/// The layout of `image` in the store, for the platform `options` name.
+fn scoped(store: &Store, image: &ImageRef, options: &RunOptions) -> crate::oci::Layout {
+    let layout = store.image_layout(image);
+    match &options.platform {
+        Some(platform) => layout.for_platform(platform.clone()),
+        None => layout,
+    }
 }
 
 /// A running app container; stopped and removed on drop.
@@ -83,7 +95,7 @@ pub fn foreground_command(
     ui: &Ui,
 ) -> Result<Command, Error> {
     let podman = Podman::new(store)?;
-    let id = podman.ensure_image(&store.image_layout(image), image, ui)?;
+    let id = podman.ensure_image(&scoped(store, image, options), image, ui)?;
     let name = format!("rpack-run-{}", std::process::id());
     ui.section(&format!("Running {image}"));
     let mut command = podman.command();
@@ -105,7 +117,7 @@ pub fn start(
     ui: &Ui,
 ) -> Result<Container, Error> {
     let podman = Podman::new(store)?;
-    let id = podman.ensure_image(&store.image_layout(image), image, ui)?;
+    let id = podman.ensure_image(&scoped(store, image, options), image, ui)?;
     // A container left by an earlier, killed run would block the name.
     let _ = podman.output(&["rm", "--force", "--ignore", name]);
     let mut args = vec!["run".to_owned(), "--detach".to_owned()];
@@ -194,7 +206,7 @@ pub fn detach(
     ui: &Ui,
 ) -> Result<Detached, Error> {
     let podman = Podman::new(store)?;
-    let id = podman.ensure_image(&store.image_layout(image), image, ui)?;
+    let id = podman.ensure_image(&scoped(store, image, options), image, ui)?;
     let name = detached_name(image);
     let label = format!("{DETACHED_LABEL}={image}");
     let mut args = vec![

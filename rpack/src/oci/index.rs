@@ -205,6 +205,25 @@ pub fn write_multi(
         let mut descriptor = part.image_descriptor()?;
         let digest = part.digest_of(&descriptor)?;
         let manifest = part.read_manifest(&digest, descriptor.size())?;
+        if descriptor.platform().is_none() {
+            // The lifecycle's layout export leaves it out: taken from the image config.
+            let config = part.digest_of(manifest.config())?;
+            let bytes = part.read_blob(&config, manifest.config().size())?;
+            let parsed: oci_spec::image::ImageConfiguration = serde_json::from_slice(&bytes)
+                .map_err(|source| LayoutError::InvalidBlob {
+                    layout: part.shown().to_owned(),
+                    digest: config.clone(),
+                    kind: "image config",
+                    source,
+                })?;
+            descriptor.set_platform(Some(
+                oci_spec::image::PlatformBuilder::default()
+                    .os(parsed.os().clone())
+                    .architecture(parsed.architecture().clone())
+                    .build()
+                    .map_err(|e| LayoutError::WriteBlob(std::io::Error::other(e.to_string())))?,
+            ));
+        }
         let mut blobs: Vec<Digest> = vec![digest, part.digest_of(manifest.config())?];
         for layer in manifest.layers() {
             blobs.push(part.digest_of(layer)?);
@@ -220,6 +239,31 @@ pub fn write_multi(
     }
     write_index_of(target, &manifests)?;
     Ok(manifests)
+}
+
+/// A layout at `dir` that shows only the image `layout` reads (its platform's, of a multi-platform index):
+/// `index.json` lists that one manifest and `blobs` is a link to `layout`'s blobs. For tools that want one
+/// image per layout (skopeo's `oci:` transport).
+///
+/// # Errors
+/// When the image cannot be found or `dir` cannot be written.
+pub fn single_view(layout: &Layout, dir: &std::path::Path) -> Result<Layout, LayoutError> {
+    let descriptor = layout.image_descriptor()?;
+    let view = Layout::open(dir);
+    let create = |source| LayoutError::Create {
+        path: dir.to_owned(),
+        source,
+    };
+    fs_err::create_dir_all(dir).map_err(create)?;
+    write_atomic(
+        &dir.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .map_err(create)?;
+    let blobs = fs_err::canonicalize(layout.root().join("blobs")).map_err(create)?;
+    std::os::unix::fs::symlink(blobs, dir.join("blobs")).map_err(create)?;
+    write_index_of(&view, &[descriptor])?;
+    Ok(view)
 }
 
 /// Replaces `index.json` of `layout` atomically with one listing `manifests`.

@@ -21,6 +21,7 @@ use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
 mod lifecycle_layer;
+mod multi;
 pub mod publish;
 mod sources;
 pub mod suggest;
@@ -156,7 +157,11 @@ fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
     let mut feed = |bytes: &[u8]| digest.bytes(bytes);
     feed(env!("CARGO_PKG_VERSION").as_bytes());
     feed(&fs_err::read(&inputs.config).map_err(io_err("read", &inputs.config))?);
-    let build = Image::load(store.image_layout(&inputs.build_image))?;
+    let build = Image::load(
+        store
+            .image_layout(&inputs.build_image)
+            .for_platform(inputs.platform.clone()),
+    )?;
     feed(
         build
             .manifest_digest()
@@ -226,6 +231,8 @@ fn tree_entries(root: &Path) -> Result<Vec<(String, u8, Vec<u8>)>, BuilderError>
 
 /// Everything a builder is made of, read and prepared before any layer is written.
 struct Inputs {
+    /// The platform the builder image is made for.
+    platform: crate::oci::Platform,
     config: PathBuf,
     toml: BuilderToml,
     lifecycle: Lifecycle,
@@ -257,11 +264,22 @@ fn create_with(
 ) -> Result<Builder, Error> {
     let started = Instant::now();
     let _lock = store.lock(&name.to_string())?;
+    let platforms = multi::platforms(config)?;
+    if platforms.len() > 1 || platforms.first() != Some(&crate::oci::Platform::host()) {
+        return multi::create(store, config, name, renamed, &platforms, ui);
+    }
     ui.section(&format!("Creating builder {name}"));
     let work = store.scratch_dir("builder-")?;
     // Hashed before cargo runs, so a source edited during the build is seen by the next one.
     let sources = sources::fingerprint(store, config);
-    let inputs = gather_inputs(store, config, work.path(), renamed, ui)?;
+    let inputs = gather_inputs(
+        store,
+        config,
+        work.path(),
+        renamed,
+        &crate::oci::Platform::host(),
+        ui,
+    )?;
     let fingerprint = fingerprint(store, &inputs)?;
     let record = |sources: Option<&str>| {
         if let Some(sources) = sources {
@@ -281,18 +299,7 @@ fn create_with(
 
     let step = Instant::now();
     let staging = Layout::create(work.path().join("image"))?;
-    let build = Image::load(store.image_layout(&inputs.build_image))?;
-    let user = (
-        env_id(&build, "CNB_USER_ID"),
-        env_id(&build, "CNB_GROUP_ID"),
-    );
-    let mut image = build.move_to(staging.clone())?;
-    lifecycle_layer::add(store, &mut image, &staging, &inputs.lifecycle)?;
-    let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
-    add_config_layer(&mut image, &staging, &inputs, user)?;
-    set_labels(&mut image, &inputs, &layers_label)?;
-    image.set_label(INPUTS_LABEL, &fingerprint);
-    image.save(name.tag())?;
+    let user = assemble(store, &inputs, &fingerprint, &staging, name.tag())?;
     let dest = store.image_layout(name);
     crate::store::replace_dir(staging.root(), dest.root())
         .map_err(io_err("move into place", dest.root()))?;
@@ -324,6 +331,34 @@ fn create_with(
     })
 }
 
+/// Writes the builder image for `inputs` into `staging` (tagged `tag`, labelled with `fingerprint`); returns
+/// the build user and group.
+fn assemble(
+    store: &Store,
+    inputs: &Inputs,
+    fingerprint: &str,
+    staging: &Layout,
+    tag: &str,
+) -> Result<(u32, u32), Error> {
+    let build = Image::load(
+        store
+            .image_layout(&inputs.build_image)
+            .for_platform(inputs.platform.clone()),
+    )?;
+    let user = (
+        env_id(&build, "CNB_USER_ID"),
+        env_id(&build, "CNB_GROUP_ID"),
+    );
+    let mut image = build.move_to(staging.clone())?;
+    lifecycle_layer::add(store, &mut image, staging, &inputs.lifecycle)?;
+    let layers_label = add_buildpack_layers(&mut image, staging, &inputs.buildpacks)?;
+    add_config_layer(&mut image, staging, inputs, user)?;
+    set_labels(&mut image, inputs, &layers_label)?;
+    image.set_label(INPUTS_LABEL, fingerprint);
+    image.save(tag)?;
+    Ok(user)
+}
+
 /// The builder `name` from the `builder.toml` at `config`, as [`create`] makes it, but recognised as up to date
 /// without building its crates when none of its sources changed since the last full check (see `sources`).
 ///
@@ -352,11 +387,12 @@ fn gather_inputs(
     config: &Path,
     work: &Path,
     renamed: &publish::Renamed,
+    platform: &crate::oci::Platform,
     ui: &Ui,
 ) -> Result<Inputs, Error> {
     let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));
-    let lifecycle = find_lifecycle(store, &toml, base)?;
+    let lifecycle = find_lifecycle(store, &toml, base, &platform.arch)?;
     let build_image = parse_ref(
         config,
         "build.image",
@@ -365,15 +401,18 @@ fn gather_inputs(
     let run_images = publish::rename(toml.run_images(), renamed);
     let first_run = run_images.first().map_or("", |r| r.image.as_str());
     let run_image = parse_ref(config, "run.images[0].image", first_run)?;
-    ensure_stack_image(store, "build", &build_image, ui)?;
-    ensure_stack_image(store, "run", &run_image, ui)?;
+    ensure_stack_image_for(store, "build", &build_image, platform, ui)?;
+    ensure_stack_image_for(store, "run", &run_image, platform, ui)?;
+    let target =
+        package::cnb::triple_of(&platform.os, &platform.arch, platform.variant.as_deref())?;
     let mut buildpacks = Vec::new();
     for (index, entry) in toml.buildpacks.iter().enumerate() {
         let uri = entry.uri.as_deref().unwrap_or_default();
-        buildpacks.extend(buildpacks_at_uri(config, index, uri, work, ui)?);
+        buildpacks.extend(buildpacks_at_uri(config, index, uri, work, &target, ui)?);
     }
     let order = resolve_order(config, &toml.order, &buildpacks)?;
     Ok(Inputs {
+        platform: platform.clone(),
         config: config.to_owned(),
         toml,
         lifecycle,
@@ -392,6 +431,7 @@ fn buildpacks_at_uri(
     index: usize,
     uri: &str,
     work: &Path,
+    target: &str,
     ui: &Ui,
 ) -> Result<Vec<BuildpackDir>, Error> {
     let base = config.parent().unwrap_or_else(|| Path::new("."));
@@ -401,7 +441,7 @@ fn buildpacks_at_uri(
         uri,
         base,
         &work.join("buildpacks").join(index.to_string()),
-        package::MUSL_TARGET,
+        target,
         ui,
     )
 }
@@ -663,7 +703,12 @@ fn parse_ref(config: &Path, field: &'static str, value: &str) -> Result<ImageRef
     )
 }
 
-fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Lifecycle, Error> {
+fn find_lifecycle(
+    store: &Store,
+    toml: &BuilderToml,
+    base: &Path,
+    arch: &str,
+) -> Result<Lifecycle, Error> {
     let section = toml.lifecycle.clone().unwrap_or_default();
     if let Some(uri) = section
         .uri
@@ -673,12 +718,13 @@ fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Life
         let dir = base.join(uri.strip_prefix("file://").unwrap_or(uri));
         return Ok(Lifecycle::at(&dir)?);
     }
-    Ok(Lifecycle::locate(
+    Ok(Lifecycle::locate_for(
         store,
         section
             .version
             .as_deref()
             .unwrap_or(lifecycle::DEFAULT_VERSION),
+        arch,
     )?)
 }
 
@@ -693,12 +739,38 @@ pub fn ensure_stack_image(
     image: &ImageRef,
     ui: &Ui,
 ) -> Result<(), Error> {
-    if store.image_layout(image).exists() {
+    ensure_stack_image_for(store, role, image, &crate::oci::Platform::host(), ui)
+}
+
+/// [`ensure_stack_image`] for `platform`: an image that lacks it is made for it (rpack's stacks) or pulled.
+///
+/// # Errors
+/// As [`ensure_stack_image`].
+pub fn ensure_stack_image_for(
+    store: &Store,
+    role: &'static str,
+    image: &ImageRef,
+    platform: &crate::oci::Platform,
+    ui: &Ui,
+) -> Result<(), Error> {
+    let layout = store.image_layout(image);
+    let host = *platform == crate::oci::Platform::host();
+    if layout.exists()
+        && (host
+            || Image::load(layout.for_platform(platform.clone()))
+                .is_ok_and(|i| i.arch() == platform.arch))
+    {
         return Ok(());
     }
     match StackRecipe::for_image(image) {
         Some(recipe) => {
-            stack::create(store, recipe, Path::new(stack::DEFAULT_CA_BUNDLE), ui)?;
+            stack::create_for(
+                store,
+                recipe,
+                Path::new(stack::DEFAULT_CA_BUNDLE),
+                &platform.arch,
+                ui,
+            )?;
             Ok(())
         }
         // A name with a registry (a builder made by pack, or published by rpack): fetched as pack would.

@@ -142,12 +142,22 @@ impl Lifecycle {
     /// # Errors
     /// When neither is an installed lifecycle.
     pub fn locate(store: &Store, version: &str) -> Result<Self, LifecycleError> {
-        if let Some(dir) = std::env::var_os(LIFECYCLE_ENV).filter(|v| !v.is_empty()) {
+        Self::locate_for(store, version, crate::provision::emulation::host_arch())
+    }
+
+    /// [`Lifecycle::locate`] for the OCI architecture `arch`: `RPACK_LIFECYCLE` names the host's only; other
+    /// architectures come from the store (see [`Lifecycle::install_from_source_for`]).
+    ///
+    /// # Errors
+    /// When it is not installed.
+    pub fn locate_for(store: &Store, version: &str, arch: &str) -> Result<Self, LifecycleError> {
+        let host = arch == crate::provision::emulation::host_arch();
+        if host && let Some(dir) = std::env::var_os(LIFECYCLE_ENV).filter(|v| !v.is_empty()) {
             return Self::at(Path::new(&dir));
         }
         let version = normalize_version(version)?;
         let lifecycle = Self {
-            root: store.lifecycles_dir().join(&version),
+            root: arch_dir(store, &version, arch),
             version,
         };
         if lifecycle.is_complete() {
@@ -189,12 +199,26 @@ impl Lifecycle {
         version: &str,
         ui: &Ui,
     ) -> Result<Self, LifecycleError> {
+        Self::install_from_source_for(store, version, crate::provision::emulation::host_arch(), ui)
+    }
+
+    /// [`Lifecycle::install_from_source`] for the OCI architecture `arch` (Go cross-builds it with
+    /// `GOARCH`); each architecture is kept in the store beside the others.
+    ///
+    /// # Errors
+    /// As [`Lifecycle::install_from_source`].
+    pub fn install_from_source_for(
+        store: &Store,
+        version: &str,
+        arch: &str,
+        ui: &Ui,
+    ) -> Result<Self, LifecycleError> {
         let version = normalize_version(version)?;
         let lifecycle = Self {
-            root: store.lifecycles_dir().join(&version),
+            root: arch_dir(store, &version, arch),
             version: version.clone(),
         };
-        let _lock = store.lock(&format!("lifecycle-{version}"))?;
+        let _lock = store.lock(&format!("lifecycle-{version}-{arch}"))?;
         if lifecycle.is_complete() {
             // Installs made before rpack wrote SBOMs get them now.
             for binary in ["lifecycle", "launcher"] {
@@ -212,11 +236,13 @@ impl Lifecycle {
             return Ok(lifecycle);
         }
         let started = Instant::now();
-        ui.section(&format!("Installing lifecycle {version} from source"));
+        ui.section(&format!(
+            "Installing lifecycle {version} (linux/{arch}) from source"
+        ));
         let source = download_module(&version)?;
         let staging = store
             .lifecycles_dir()
-            .join(format!(".staging-{version}-{}", std::process::id()));
+            .join(format!(".staging-{version}-{arch}-{}", std::process::id()));
         if staging.exists() {
             fs_err::remove_dir_all(&staging).map_err(io_err("clean up", &staging))?;
         }
@@ -225,8 +251,10 @@ impl Lifecycle {
         let out = staging.join("out");
         let bin = out.join("lifecycle");
         fs_err::create_dir_all(&bin).map_err(io_err("create", &bin))?;
-        ui.step("go build ./cmd/lifecycle ./cmd/launcher (CGO_ENABLED=0)");
-        if let Err(first) = go_build(&work, &bin, &version, ui) {
+        ui.step(&format!(
+            "go build ./cmd/lifecycle ./cmd/launcher (CGO_ENABLED=0 GOARCH={arch})"
+        ));
+        if let Err(first) = go_build(&work, &bin, &version, arch, ui) {
             if !mentions_unavailable_kaniko(&first) {
                 return Err(first);
             }
@@ -236,7 +264,7 @@ impl Lifecycle {
                  extensions",
             );
             disable_extender(&work)?;
-            go_build(&work, &bin, &version, ui)?;
+            go_build(&work, &bin, &version, arch, ui)?;
         }
         for phase in PHASES {
             let link = bin.join(phase);
@@ -350,10 +378,27 @@ fn download_module(version: &str) -> Result<PathBuf, LifecycleError> {
     }
 }
 
-fn go_build(src: &Path, bin: &Path, version: &str, ui: &Ui) -> Result<(), LifecycleError> {
+/// Where the lifecycle `version` for `arch` is installed: `<version>` for the host's architecture (as before
+/// rpack knew others), `<version>-<arch>` for others.
+fn arch_dir(store: &Store, version: &str, arch: &str) -> PathBuf {
+    if arch == crate::provision::emulation::host_arch() {
+        store.lifecycles_dir().join(version)
+    } else {
+        store.lifecycles_dir().join(format!("{version}-{arch}"))
+    }
+}
+
+fn go_build(
+    src: &Path,
+    bin: &Path,
+    version: &str,
+    arch: &str,
+    ui: &Ui,
+) -> Result<(), LifecycleError> {
     let ldflags =
         format!("-s -w -X {MODULE}/cmd.Version={version} -X {MODULE}/cmd.SCMRepository={MODULE}");
     let mut cmd = go();
+    cmd.env("GOOS", "linux").env("GOARCH", arch);
     cmd.current_dir(src)
         .args(["build", "-trimpath", "-ldflags", &ldflags, "-o"])
         .arg(bin)

@@ -145,6 +145,9 @@ pub enum StackError {
     /// Writing a layout failed.
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    /// Binaries of the stack's architecture cannot run here.
+    #[error(transparent)]
+    Emulation(crate::provision::emulation::EmulationError),
 }
 
 impl StackError {
@@ -162,6 +165,7 @@ impl StackError {
                     .to_owned(),
             ),
             Self::CaBundle { .. } => Some("pass --ca-bundle with a PEM bundle of the CAs builds must trust".to_owned()),
+            Self::Emulation(e) => e.hint(),
             _ => None,
         }
     }
@@ -220,8 +224,12 @@ impl StackRecipe {
         packages
     }
 
-    fn mmdebstrap(&self, role: Role) -> Command {
+    fn mmdebstrap(&self, role: Role, arch: &str) -> Command {
         let mut cmd = Command::new("mmdebstrap");
+        if arch != crate::provision::emulation::host_arch() {
+            // Another architecture's packages, configured under emulation (binfmt_misc and qemu-user-static).
+            cmd.arg(format!("--arch={arch}"));
+        }
         cmd.arg(format!("--variant={}", self.variant))
             .arg(format!("--include={}", self.packages(role).join(",")));
         // Clamp file times so the same packages give the same tar.
@@ -256,10 +264,41 @@ pub fn create(
     ca_bundle: &Path,
     ui: &Ui,
 ) -> Result<Stack, StackError> {
+    create_for(
+        store,
+        recipe,
+        ca_bundle,
+        crate::provision::emulation::host_arch(),
+        ui,
+    )
+}
+
+/// [`create`] for the OCI architecture `arch`: another architecture than the host's is made under emulation
+/// (`mmdebstrap --arch`), and its images join the host's under the same names, as an image index with one
+/// image per platform.
+///
+/// # Errors
+/// As [`create`], and when binaries of `arch` cannot run here (see [`crate::provision::emulation`]).
+pub fn create_for(
+    store: &Store,
+    recipe: &StackRecipe,
+    ca_bundle: &Path,
+    arch: &str,
+    ui: &Ui,
+) -> Result<Stack, StackError> {
     let started = Instant::now();
-    let _lock = store.lock(&format!("stack-{}", recipe.name))?;
+    let host = arch == crate::provision::emulation::host_arch();
+    if !host {
+        crate::provision::emulation::check(arch).map_err(StackError::Emulation)?;
+    }
+    let lock = if host {
+        format!("stack-{}", recipe.name)
+    } else {
+        format!("stack-{}-{arch}", recipe.name)
+    };
+    let _lock = store.lock(&lock)?;
     ui.section(&format!(
-        "Stack `{}` (Debian {} {})",
+        "Stack `{}` (Debian {} {}, linux/{arch})",
         recipe.name, recipe.suite, recipe.variant
     ));
     let ca = fs_err::read(ca_bundle).map_err(|source| StackError::CaBundle {
@@ -267,8 +306,8 @@ pub fn create(
         source,
     })?;
     let (build_packages, run_packages) = std::thread::scope(|s| {
-        let build = s.spawn(|| resolve_packages(recipe, Role::Build));
-        let run = resolve_packages(recipe, Role::Run);
+        let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
+        let run = resolve_packages(recipe, Role::Run, arch);
         (
             build.join().unwrap_or_else(|_| {
                 Err(StackError::Mmdebstrap {
@@ -288,18 +327,33 @@ pub fn create(
         ),
         started.elapsed(),
     );
-    let key = stack_key(recipe, &build_packages, &run_packages, &ca);
+    let mut key = stack_key(recipe, &build_packages, &run_packages, &ca);
+    if !host {
+        // The host's key is as it was before rpack made other architectures: its stacks stay valid.
+        key = hex::encode(Sha256::digest(format!("{key} linux/{arch}")));
+    }
     let stack = Stack {
         recipe: recipe.clone(),
         build_image: recipe.build_image(),
         run_image: recipe.run_image(),
         key,
     };
-    let record = store.stacks_dir().join(format!("{}.key", recipe.name));
+    let record = if host {
+        store.stacks_dir().join(format!("{}.key", recipe.name))
+    } else {
+        store
+            .stacks_dir()
+            .join(format!("{}-{arch}.key", recipe.name))
+    };
     let current = fs_err::read_to_string(&record).ok();
+    let platform = crate::oci::Platform::new("linux", arch);
+    let has = |image: &ImageRef| {
+        Image::load(store.image_layout(image).for_platform(platform.clone()))
+            .is_ok_and(|i| i.arch() == arch)
+    };
     if current.as_deref() == Some(stack.key.as_str())
-        && store.image_layout(&stack.build_image).exists()
-        && store.image_layout(&stack.run_image).exists()
+        && has(&stack.build_image)
+        && has(&stack.run_image)
     {
         let reason = format!(
             "Reusing stack `{}` (recipe, packages and CA bundle unchanged)",
@@ -310,13 +364,14 @@ pub fn create(
     }
     let work = store.scratch_dir("stack-")?;
     let step = Instant::now();
-    let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), ui)?;
+    let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), arch, ui)?;
     ui.done("Root file systems ready", step.elapsed());
     let step = Instant::now();
     write_images(
         store,
         &stack,
         work.path(),
+        arch,
         [(&build_tar, &build_packages), (&run_tar, &run_packages)],
     )?;
     if let Some(parent) = record.parent() {
@@ -335,6 +390,7 @@ fn bootstrap_both(
     recipe: &StackRecipe,
     ca_bundle: &Path,
     work: &Path,
+    arch: &str,
     ui: &Ui,
 ) -> Result<(PathBuf, PathBuf), StackError> {
     let shared = recipe.build_packages.is_empty();
@@ -354,9 +410,9 @@ fn bootstrap_both(
         output: String::new(),
     };
     std::thread::scope(|s| {
-        let run =
-            (!shared).then(|| s.spawn(|| bootstrap(recipe, Role::Run, ca_bundle, &run_tar, ui)));
-        bootstrap(recipe, Role::Build, ca_bundle, &build_tar, ui)?;
+        let run = (!shared)
+            .then(|| s.spawn(|| bootstrap(recipe, Role::Run, ca_bundle, &run_tar, arch, ui)));
+        bootstrap(recipe, Role::Build, ca_bundle, &build_tar, arch, ui)?;
         run.map_or(Ok(()), |r| {
             r.join()
                 .unwrap_or_else(|_| Err(crashed("building the run image")))
@@ -370,6 +426,7 @@ fn write_images(
     store: &Store,
     stack: &Stack,
     work: &Path,
+    arch: &str,
     [(build_tar, build_packages), (run_tar, run_packages)]: [(&PathBuf, &Vec<String>); 2],
 ) -> Result<(), StackError> {
     let recipe = &stack.recipe;
@@ -409,7 +466,7 @@ fn write_images(
             run_packages,
         ),
     ] {
-        let mut image = Image::scratch(layout.clone(), "linux", "amd64")?;
+        let mut image = Image::scratch(layout.clone(), "linux", arch)?;
         let include = recipe.packages(role).join(",");
         let created_by = format!(
             "mmdebstrap --variant={} --include={include} {}",
@@ -427,9 +484,7 @@ fn write_images(
         (build_layout, &stack.build_image),
         (run_layout, &stack.run_image),
     ] {
-        let dest_layout = store.image_layout(dest);
-        crate::store::replace_dir(layout.root(), dest_layout.root())
-            .map_err(io_err("move into place", dest_layout.root()))?;
+        crate::store::platforms::put(store, dest, &layout)?;
     }
     Ok(())
 }
@@ -460,9 +515,13 @@ fn label_image(image: &mut Image, recipe: &StackRecipe, user: (u32, u32), packag
 }
 
 /// Resolves the recipe's package list without downloading anything: `mmdebstrap --simulate`.
-fn resolve_packages(recipe: &StackRecipe, role: Role) -> Result<Vec<String>, StackError> {
+fn resolve_packages(
+    recipe: &StackRecipe,
+    role: Role,
+    arch: &str,
+) -> Result<Vec<String>, StackError> {
     let output = recipe
-        .mmdebstrap(role)
+        .mmdebstrap(role, arch)
         .args(["--simulate", "--verbose", recipe.suite, "/dev/null"])
         .output()
         .map_err(|source| StackError::Spawn {
@@ -515,6 +574,7 @@ fn bootstrap(
     role: Role,
     ca_bundle: &Path,
     out: &Path,
+    arch: &str,
     ui: &Ui,
 ) -> Result<(), StackError> {
     let (bu, bg) = recipe.build_user;
@@ -523,7 +583,7 @@ fn bootstrap(
         "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
          groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
     );
-    let mut cmd = recipe.mmdebstrap(role);
+    let mut cmd = recipe.mmdebstrap(role, arch);
     cmd.arg("--mode=auto")
         .arg("--format=tar")
         .arg(format!("--customize-hook={users}"))

@@ -7,13 +7,14 @@ use clap::{Parser, Subcommand};
 use rpack::build::platform::{self, BuildOptions, BuilderSource};
 use rpack::build::run::RunOptions;
 use rpack::oci::reference::ImageRef;
-use rpack::provision::lifecycle::{self, Lifecycle};
-use rpack::provision::stack::{self, StackRecipe};
+use rpack::provision::lifecycle;
+use rpack::provision::stack;
 use rpack::store::Store;
 use rpack::store::registry::Access;
 use rpack::toolbox::ui::Ui;
 
 mod errors;
+mod provision;
 
 use rpack::Error;
 
@@ -71,6 +72,11 @@ enum Cmd {
         /// With --publish: skip TLS verification for a registry not on loopback.
         #[arg(long, requires = "publish")]
         insecure: bool,
+        /// Build for this platform, like linux/arm64 (another architecture than this machine's runs under
+        /// qemu emulation); the builder must have it (builder.toml `[[targets]]`). The image joins its other
+        /// platforms under its name. Default: this machine's.
+        #[arg(long, value_name = "OS/ARCH")]
+        platform: Option<rpack::oci::Platform>,
     },
     /// Put an app image on another or newer run image, keeping its app layers (no rebuild).
     Rebase {
@@ -151,6 +157,10 @@ enum Cmd {
         /// `podman rm --force NAME`) stops and removes it; `podman logs NAME` shows its output.
         #[arg(long, short)]
         detach: bool,
+        /// Of an image with several platforms, run this one (like linux/arm64; another architecture than
+        /// this machine's runs under qemu emulation). Default: this machine's, or the image's only one.
+        #[arg(long, value_name = "OS/ARCH")]
+        platform: Option<rpack::oci::Platform>,
         /// Arguments that replace the process's default arguments.
         #[arg(last = true)]
         args: Vec<String>,
@@ -377,6 +387,10 @@ enum LifecycleCmd {
         /// Build it from its Go module source with `go build` (needs Go and the Go module proxy).
         #[arg(long, value_name = "VERSION", default_value = lifecycle::DEFAULT_VERSION)]
         from_source: String,
+        /// The architectures to build it for (`amd64`, `arm64`; repeat or comma-separate); default: this
+        /// machine's.
+        #[arg(long, value_delimiter = ',')]
+        arch: Vec<String>,
     },
 }
 
@@ -390,6 +404,10 @@ enum StackCmd {
         /// PEM bundle of the CAs builds must trust; copied into both images.
         #[arg(long, default_value = stack::DEFAULT_CA_BUNDLE)]
         ca_bundle: PathBuf,
+        /// The architectures to make it for (`amd64`, `arm64`; repeat or comma-separate; another than this
+        /// machine's runs under qemu emulation): each joins the same image names. Default: this machine's.
+        #[arg(long, value_delimiter = ',')]
+        arch: Vec<String>,
     },
 }
 
@@ -420,13 +438,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
     let store = Store::from_env()?;
     match cli.command {
-        Cmd::Lifecycle(LifecycleCmd::Install { from_source }) => {
-            Lifecycle::install_from_source(&store, &from_source, ui)?;
+        Cmd::Lifecycle(LifecycleCmd::Install { from_source, arch }) => {
+            provision::lifecycle_install(&store, &from_source, &arch, ui)?;
         }
-        Cmd::Stack(StackCmd::Create { name, ca_bundle }) => {
-            let recipe = StackRecipe::named(&name)?;
-            stack::create(&store, recipe, &ca_bundle, ui)?;
-        }
+        Cmd::Stack(StackCmd::Create {
+            name,
+            ca_bundle,
+            arch,
+        }) => provision::stack_create(&store, &name, &ca_bundle, &arch, ui)?,
         Cmd::Builder(cmd) => builder_cmd(&store, cmd, ui)?,
         Cmd::Build {
             image,
@@ -436,6 +455,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             clear_cache,
             publish,
             insecure,
+            platform,
         } => {
             let builder = builder_source(builder, &path)?;
             let options = BuildOptions {
@@ -445,6 +465,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
                 env,
                 clear_cache,
                 timeout: None,
+                platform,
             };
             let built = platform::build(&store, &options, ui)?;
             if publish {
@@ -484,37 +505,22 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             image,
             env,
             process,
-            detach: true,
+            detach,
             args,
+            platform,
         } => {
-            let options = RunOptions { env, process, args };
-            let started = rpack::build::run::detach(&store, &image, &options, ui)?;
-            let short = &started.id[..12.min(started.id.len())];
-            ui.step(&format!(
-                "Started {} (id {short}): `{} logs {0}` shows its output, `rpack stop {0}` removes it",
-                started.name,
-                rpack::build::engine::selected().program()
-            ));
-            println!("{}", started.name);
+            let options = RunOptions {
+                env,
+                process,
+                args,
+                platform,
+            };
+            return run_app(&store, &image, &options, detach, ui);
         }
         Cmd::Stop { names, all: _ } => {
             for name in rpack::build::run::stop(&store, &names)? {
                 println!("removed {name}");
             }
-        }
-        Cmd::Run {
-            image,
-            env,
-            process,
-            detach: false,
-            args,
-        } => {
-            let options = RunOptions { env, process, args };
-            let mut podman = rpack::build::run::foreground_command(&store, &image, &options, ui)?;
-            // Become podman, so Ctrl-C and SIGTERM stop the container rather than only rpack. `exec` returns only
-            // when it could not start podman.
-            let error = std::os::unix::process::CommandExt::exec(&mut podman);
-            return Err(rpack::build::podman::PodmanError::Spawn(error).into());
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -649,6 +655,32 @@ fn prune(store: &Store) -> Result<(), Error> {
         rpack::toolbox::format::human_size(pruned.bytes)
     );
     Ok(())
+}
+
+/// `rpack run`: the app in the foreground (rpack becomes podman), or detached.
+fn run_app(
+    store: &Store,
+    image: &ImageRef,
+    options: &RunOptions,
+    detach: bool,
+    ui: &Ui,
+) -> Result<ExitCode, Error> {
+    if detach {
+        let started = rpack::build::run::detach(store, image, options, ui)?;
+        let short = &started.id[..12.min(started.id.len())];
+        ui.step(&format!(
+            "Started {} (id {short}): `{} logs {0}` shows its output, `rpack stop {0}` removes it",
+            started.name,
+            rpack::build::engine::selected().program()
+        ));
+        println!("{}", started.name);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut podman = rpack::build::run::foreground_command(store, image, options, ui)?;
+    // Become podman, so Ctrl-C and SIGTERM stop the container rather than only rpack. `exec` returns only
+    // when it could not start podman.
+    let error = std::os::unix::process::CommandExt::exec(&mut podman);
+    Err(rpack::build::podman::PodmanError::Spawn(error).into())
 }
 
 fn doctor(store: &Store) -> ExitCode {

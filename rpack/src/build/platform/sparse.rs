@@ -42,6 +42,11 @@ pub(super) fn copy(src: &Layout, dest: &Path) -> Result<Layout, Error> {
     if let Some(sbom) = sbom_layer(&image) {
         dest.import_blob(src, &sbom)?;
     }
+    if src.platform().is_some() {
+        // Of a multi-platform image, the lifecycle is given the one image of the platform built for.
+        dest.write_index(&src.image_descriptor()?)?;
+        return Ok(dest);
+    }
     let index = src.root().join("index.json");
     let target = dest.root().join("index.json");
     fs_err::copy(&index, &target).map_err(|source| BuildError::Io {

@@ -67,7 +67,8 @@ pub(super) fn fingerprint(store: &Store, config: &Path) -> Option<String> {
         feed.bytes(key.as_bytes());
         feed.bytes(std::env::var_os(key).unwrap_or_default().as_encoded_bytes());
     }
-    let lifecycle = super::find_lifecycle(store, &toml, base).ok()?;
+    let lifecycle =
+        super::find_lifecycle(store, &toml, base, crate::provision::emulation::host_arch()).ok()?;
     // The lifecycle dir is written once by rpack and never changed in place: its files' sizes and times
     // identify it without reading tens of megabytes on every build.
     tree(&mut feed, lifecycle.root(), Hash::Metadata).ok()?;

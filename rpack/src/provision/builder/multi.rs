@@ -1,0 +1,107 @@
+//! Multi-platform builders: a `builder.toml` whose `[[targets]]` name several platforms (or another than the
+//! host's) makes one builder image per platform, each from that platform's build image, lifecycle and
+//! buildpack binaries, stored under one name as an image index. A platform whose inputs are unchanged keeps
+//! its image (and digest).
+
+use std::path::Path;
+use std::time::Instant;
+
+use libbuildpack::data::BuilderToml;
+
+use super::{
+    Builder, BuilderError, INPUTS_LABEL, assemble, fingerprint, gather_inputs, io_err, publish,
+};
+use crate::Error;
+use crate::oci::reference::ImageRef;
+use crate::oci::{Image, Layout, Platform, index};
+use crate::store::Store;
+use crate::toolbox::ui::Ui;
+
+/// The platforms builder.toml's `[[targets]]` name (`linux` when a target names no os), in their order; the
+/// host's when there are none.
+///
+/// # Errors
+/// When builder.toml cannot be read.
+pub(super) fn platforms(config: &Path) -> Result<Vec<Platform>, Error> {
+    let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
+    let mut platforms: Vec<Platform> = Vec::new();
+    for target in &toml.targets {
+        let Some(arch) = target.arch.as_deref().filter(|a| !a.is_empty()) else {
+            continue;
+        };
+        let os = target
+            .os
+            .as_deref()
+            .filter(|o| !o.is_empty())
+            .unwrap_or("linux");
+        let platform = Platform {
+            variant: target.variant.clone().filter(|v| !v.is_empty()),
+            ..Platform::new(os, arch)
+        };
+        if !platforms.contains(&platform) {
+            platforms.push(platform);
+        }
+    }
+    if platforms.is_empty() {
+        platforms.push(Platform::host());
+    }
+    Ok(platforms)
+}
+
+/// Makes the builder `name` for every platform in `platforms` and stores them as one image index.
+pub(super) fn create(
+    store: &Store,
+    config: &Path,
+    name: &ImageRef,
+    renamed: &publish::Renamed,
+    platforms: &[Platform],
+    ui: &Ui,
+) -> Result<Builder, Error> {
+    let started = Instant::now();
+    ui.section(&format!(
+        "Creating builder {name} for {}",
+        platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    ));
+    let work = store.scratch_dir("builder-")?;
+    let dest = store.image_layout(name);
+    let mut parts = Vec::new();
+    for platform in platforms {
+        let step = Instant::now();
+        let dir = work.path().join(platform.to_string().replace('/', "-"));
+        let inputs = gather_inputs(store, config, &dir, renamed, platform, ui)?;
+        let fingerprint = fingerprint(store, &inputs)?;
+        let stored = dest.clone().for_platform(platform.clone());
+        if let Ok(existing) = Image::load(stored.clone())
+            && existing.arch() == platform.arch
+            && existing.label(INPUTS_LABEL).as_deref() == Some(fingerprint.as_str())
+        {
+            ui.done(
+                &format!("{platform}: up to date (its inputs are unchanged)"),
+                step.elapsed(),
+            );
+            parts.push(stored);
+            continue;
+        }
+        let staging = Layout::create(dir.join("image"))?;
+        assemble(store, &inputs, &fingerprint, &staging, name.tag())?;
+        ui.done(
+            &format!(
+                "{platform}: {} buildpacks, lifecycle {}",
+                inputs.buildpacks.len(),
+                inputs.lifecycle.version()
+            ),
+            step.elapsed(),
+        );
+        parts.push(staging);
+    }
+    let merged = Layout::create(work.path().join("index"))?;
+    index::write_multi(&merged, &parts, name.tag())?;
+    crate::store::replace_dir(merged.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    ui.done(&format!("Builder {name} ready"), started.elapsed());
+    Builder::load(store, name)
+}

@@ -1,0 +1,94 @@
+//! Images with several platforms in the store: an image's layout lists one image per platform (an OCI image
+//! index), so one name serves amd64 and arm64. [`put`] adds or replaces one platform's image and keeps the
+//! others.
+
+use crate::oci::reference::ImageRef;
+use crate::oci::{Layout, LayoutError, Platform, index};
+use crate::store::Store;
+
+/// Moves the single-platform image staged in `staged` into the store as `image`: the stored image's other
+/// platforms stay; one of the same platform is replaced. The layout is replaced as a whole (atomically), so
+/// readers see the old or the new index.
+///
+/// # Errors
+/// When the staged image or a kept platform's image cannot be read, or the store cannot be written.
+pub fn put(store: &Store, image: &ImageRef, staged: &Layout) -> Result<(), LayoutError> {
+    let dest = store.image_layout(image);
+    let descriptor = staged.image_descriptor()?;
+    let platform = Platform::of(&descriptor).or_else(|| {
+        crate::oci::Image::load(staged.clone())
+            .ok()
+            .map(|image| Platform::new(&image.os(), &image.arch()))
+    });
+    let kept: Vec<Platform> = if dest.exists() {
+        dest.platforms()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| Some(p) != platform.as_ref())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let write_err = |source| LayoutError::WriteIndex {
+        path: dest.root().to_owned(),
+        source,
+    };
+    if kept.is_empty() || platform.is_none() {
+        return crate::store::replace_dir(staged.root(), dest.root()).map_err(write_err);
+    }
+    let merged_dir = staged
+        .root()
+        .with_file_name(format!(".merged-{}", std::process::id()));
+    let merged = Layout::create(&merged_dir)?;
+    let mut parts: Vec<Layout> = kept
+        .into_iter()
+        .map(|p| dest.clone().for_platform(p))
+        .collect();
+    parts.push(staged.clone());
+    parts.sort_by_key(|l| l.platform().cloned().or_else(|| platform.clone()));
+    let tag = image.tag().to_owned();
+    index::write_multi(&merged, &parts, &tag)?;
+    crate::store::replace_dir(merged.root(), dest.root()).map_err(write_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::{Image, LayerWriter};
+
+    fn staged(dir: &std::path::Path, arch: &str, text: &str) -> Layout {
+        let layout = Layout::create(dir.join(format!("{arch}-{text}"))).unwrap();
+        let mut image = Image::scratch(layout.clone(), "linux", arch).unwrap();
+        let mut layer = LayerWriter::new(&layout).unwrap();
+        layer.file("which", 0o644, text.as_bytes()).unwrap();
+        image.add_layer(&layer.finish().unwrap(), "test").unwrap();
+        image.save("latest").unwrap();
+        layout
+    }
+
+    #[test]
+    fn each_platform_joins_the_stored_image_and_replaces_only_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path().join("home")).unwrap();
+        let name: ImageRef = "localhost/test/multi:latest".parse().unwrap();
+        put(&store, &name, &staged(dir.path(), "amd64", "one")).unwrap();
+        put(&store, &name, &staged(dir.path(), "arm64", "two")).unwrap();
+        put(&store, &name, &staged(dir.path(), "amd64", "three")).unwrap();
+        let layout = store.image_layout(&name);
+        assert_eq!(
+            layout.platforms().unwrap(),
+            [
+                Platform::new("linux", "amd64"),
+                Platform::new("linux", "arm64")
+            ]
+        );
+        for (arch, text) in [("amd64", "three"), ("arm64", "two")] {
+            let image =
+                Image::load(layout.clone().for_platform(Platform::new("linux", arch))).unwrap();
+            assert_eq!(
+                image.read_file("which").unwrap().as_deref(),
+                Some(text.as_bytes())
+            );
+        }
+    }
+}

@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failed step should stop the test with its message
+//! Issue 17: one builder.toml for amd64 and arm64. An arm64 app is built and run on this (amd64) machine
+//! under qemu emulation: the lifecycle cross-built with `GOARCH=arm64`, the tiny stack's arm64 images (made
+//! once with `mmdebstrap --arch arm64` and kept in the store like the amd64 ones), examples/hello's Rust
+//! binary cross-linked for aarch64 (its detect and build run emulated), and a shell buildpack that serves
+//! the app with the run image's perl. Needs what `scripts/setup` registers (`rpack doctor` checks it).
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use support::platforms::{Podman, free_port, http_get, registries_conf};
+use support::{rpack_ok, write};
+
+/// Serves `hello.txt` and the env the hello buildpack's launch layer sets, on 127.0.0.1:$PORT with perl.
+const SERVE_BUILD: &str = r#"#!/bin/sh
+set -eu
+layer="$CNB_LAYERS_DIR/server"
+mkdir -p "$layer"
+cat > "$layer/serve.pl" <<'PERL'
+use IO::Socket::INET;
+my $port = $ENV{PORT} || 8080;
+my $body = do { local $/; open my $f, '<', 'hello.txt' or die "hello.txt: $!"; <$f> };
+$body = "$ENV{HELLO_GREETING} from " . `uname -m` . $body;
+my $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1)
+  or die "listen on $port: $!";
+while (my $client = $server->accept) {
+  while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
+  print $client "HTTP/1.0 200 OK\r\nContent-Length: " . length($body) . "\r\n\r\n" . $body;
+  close $client;
+}
+PERL
+printf '[types]\nlaunch = true\n' > "$layer.toml"
+cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML
+[[processes]]
+type = "web"
+command = ["perl", "$layer/serve.pl"]
+default = true
+TOML
+"#;
+
+/// A builder.toml for linux/amd64 and linux/arm64 on the tiny stack: examples/hello, then the server.
+fn builder(dir: &Path) {
+    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello");
+    write(
+        &dir.join("serve/buildpack.toml"),
+        "api = \"0.10\"\n[buildpack]\nid = \"test/serve\"\nversion = \"0.1.0\"\n\
+         [[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
+    );
+    write(&dir.join("serve/bin/detect"), "#!/bin/sh\nexit 0\n");
+    write(&dir.join("serve/bin/build"), SERVE_BUILD);
+    for script in ["detect", "build"] {
+        std::fs::set_permissions(
+            dir.join("serve/bin").join(script),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    write(
+        &dir.join("builder.toml"),
+        &format!(
+            "[[buildpacks]]\nuri = \"{}\"\n[[buildpacks]]\nuri = \"serve\"\n\
+             [[order]]\n[[order.group]]\nid = \"examples/hello\"\n[[order.group]]\nid = \"test/serve\"\n\
+             [build]\nimage = \"localhost/rpack/tiny-build:latest\"\n\
+             [[run.images]]\nimage = \"localhost/rpack/tiny-run:latest\"\n\
+             [[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
+            hello.display()
+        ),
+    );
+    write(&dir.join("app/hello.txt"), "hello from arm64\n");
+}
+
+/// The manifest digest of the linux/arm64 image of `image` in the store.
+fn arm64_digest(image: &str) -> String {
+    let store = rpack::store::Store::from_env().unwrap();
+    let layout = store
+        .image_layout(&image.parse().unwrap())
+        .for_platform(rpack::oci::Platform::new("linux", "arm64"));
+    let loaded = rpack::oci::Image::load(layout).unwrap();
+    assert_eq!(loaded.arch(), "arm64");
+    loaded.manifest_digest().unwrap().to_string()
+}
+
+#[test]
+fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
+    let started = Instant::now();
+    if let Err(e) = rpack::provision::emulation::check("arm64") {
+        panic!("{e}: {}", e.hint().unwrap_or_default());
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    builder(dir);
+    rpack_ok(&["lifecycle", "install", "--arch", "arm64"]);
+    let config = dir.join("builder.toml");
+    let name = "localhost/rpack-test/arm64-builder:latest";
+    rpack_ok(&[
+        "builder",
+        "create",
+        name,
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let (inspected, _) = rpack_ok(&["inspect", name]);
+    assert!(
+        inspected.contains("platforms: linux/amd64, linux/arm64"),
+        "{inspected}"
+    );
+
+    let image = "localhost/rpack-test/arm64-hello:latest";
+    let app = dir.join("app");
+    let build = [
+        "build",
+        image,
+        "--path",
+        app.to_str().unwrap(),
+        "--builder",
+        name,
+        "--platform",
+        "linux/arm64",
+    ];
+    rpack_ok(&build);
+    let first = arm64_digest(image);
+    let (inspected, _) = rpack_ok(&["inspect", image]);
+    assert!(inspected.contains("(app, linux/arm64)"), "{inspected}");
+
+    let port = free_port();
+    let (container, _) = rpack_ok(&[
+        "run",
+        "--detach",
+        "--platform",
+        "linux/arm64",
+        "--env",
+        &format!("PORT={port}"),
+        image,
+    ]);
+    let answer = http_get(port, Duration::from_secs(60));
+    rpack_ok(&["stop", container.trim()]);
+    assert_eq!(
+        answer.as_deref(),
+        Some("hello from aarch64\nhello from arm64\n"),
+        "the arm64 app answers: the hello buildpack's launch env, uname -m of the emulated container, hello.txt"
+    );
+
+    // The same inputs give the same arm64 image.
+    rpack_ok(&build);
+    assert_eq!(first, arm64_digest(image));
+
+    let podman = Podman::new(registries_conf(dir, "127.0.0.1:1"));
+    for gone in [image, name] {
+        rpack_ok(&["image", "rm", gone]);
+        let _ = podman.output(&["rmi", "--force", gone]);
+    }
+    eprintln!("arm64 build, run and rebuild: {:?}", started.elapsed());
+}
