@@ -179,3 +179,54 @@ fn build_publish_with_a_builder_pulled_from_a_registry() {
         rpack_ok(&["image", "rm", image]);
     }
 }
+
+/// Issue 17: an image with amd64 and arm64 images under one name goes to the registry as an index and comes
+/// back whole with `--all-platforms`; each platform's layers keep their digests.
+#[test]
+fn push_and_pull_move_a_multi_platform_index() {
+    let registry = Registry::start();
+    let host = registry.host();
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::at(home.path()).unwrap();
+    let name = image_ref("localhost/t/multi:v1");
+    let mut layers = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let staged = Layout::create(home.path().join(format!("staged-{arch}"))).unwrap();
+        let mut image = Image::scratch(staged.clone(), "linux", arch).unwrap();
+        let mut layer = LayerWriter::new(&staged).unwrap();
+        layer.file("arch", 0o644, arch.as_bytes()).unwrap();
+        image.add_layer(&layer.finish().unwrap(), arch).unwrap();
+        image.save("v1").unwrap();
+        layers.push(digests(&image));
+        rpack::store::platforms::put(&store, &name, &staged).unwrap();
+    }
+    let home = Some(home.path());
+    let remote = format!("{host}/multi:v1");
+    rpack_home_ok(home, &["push", "localhost/t/multi:v1", "--to", &remote]);
+
+    let back = "localhost/t/back:v1";
+    rpack_home_ok(home, &["pull", &remote, "--as", back, "--all-platforms"]);
+    let (inspected, _) = rpack_home_ok(home, &["inspect", back]);
+    assert!(
+        inspected.contains("platforms: linux/amd64, linux/arm64"),
+        "{inspected}"
+    );
+    for (arch, layers) in ["amd64", "arm64"].into_iter().zip(&layers) {
+        let layout = store
+            .image_layout(&image_ref(back))
+            .for_platform(rpack::oci::Platform::new("linux", arch));
+        let image = Image::load(layout).unwrap();
+        assert_eq!(image.arch(), arch);
+        assert_eq!(&digests(&image), layers);
+        assert_eq!(
+            image.read_file("arch").unwrap().as_deref(),
+            Some(arch.as_bytes())
+        );
+    }
+    // Without --all-platforms, only this machine's platform comes.
+    let host_only = "localhost/t/host:v1";
+    rpack_home_ok(home, &["pull", &remote, "--as", host_only]);
+    let (inspected, _) = rpack_home_ok(home, &["inspect", host_only]);
+    assert!(!inspected.contains("platforms:"), "{inspected}");
+    assert!(inspected.contains("linux/amd64"), "{inspected}");
+}

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod index;
+
+pub use index::pull_all;
+
 use crate::Error;
 use crate::store::images::{ImagesError, existing_layout};
 use oci_spec::image::MediaType;
@@ -201,6 +205,9 @@ pub fn push(
     let remote = remote.unwrap_or(image);
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
+    if layout.is_multi_platform() {
+        return index::push_index(store, image, &layout, remote, access, ui);
+    }
     ui.section(&format!("Pushing {image} to {remote}"));
     let work = store.scratch_dir("push-")?;
     let digest_file = work.path().join("digest");

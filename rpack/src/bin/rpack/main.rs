@@ -113,6 +113,9 @@ enum Cmd {
         /// Skip TLS verification (TLS is never required for registries on loopback).
         #[arg(long)]
         insecure: bool,
+        /// Of a multi-platform image (an index), pull every platform, not only this machine's.
+        #[arg(long)]
+        all_platforms: bool,
     },
     /// Software bills of materials of app images.
     #[command(subcommand)]
@@ -586,8 +589,14 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             reference,
             as_image,
             insecure,
+            all_platforms,
         } => {
-            let pulled = rpack::store::registry::pull(
+            let pull = if all_platforms {
+                rpack::store::registry::pull_all
+            } else {
+                rpack::store::registry::pull
+            };
+            let pulled = pull(
                 store,
                 &reference,
                 as_image.as_ref(),
