@@ -25,11 +25,7 @@ pub struct RunOptions {
 
 /// The layout of `image` in the store, for the platform `options` name.
 fn scoped(store: &Store, image: &ImageRef, options: &RunOptions) -> crate::oci::Layout {
-    let layout = store.image_layout(image);
-    match &options.platform {
-        Some(platform) => layout.for_platform(platform.clone()),
-        None => layout,
-    }
+    store.image_layout(image).scoped(options.platform.as_ref())
 }
 
 /// A running app container; stopped and removed on drop.

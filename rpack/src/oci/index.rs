@@ -148,6 +148,15 @@ impl Layout {
         Ok(self.manifests()?.iter().filter_map(Platform::of).collect())
     }
 
+    /// The layout for `platform` when one is given (see [`Layout::for_platform`]), else as it is.
+    #[must_use]
+    pub fn scoped(self, platform: Option<&Platform>) -> Self {
+        match platform {
+            Some(platform) => self.for_platform(platform.clone()),
+            None => self,
+        }
+    }
+
     /// Whether the layout lists images for more than one platform.
     #[must_use]
     pub fn is_multi_platform(&self) -> bool {

@@ -17,7 +17,7 @@
 
 use std::fmt::Write as _;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
@@ -207,14 +207,6 @@ impl RebaseError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RebaseError + 'a {
-    move |source| RebaseError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// What to rebase onto what.
 #[derive(Clone, Debug)]
 pub struct RebaseOptions {
@@ -224,6 +216,9 @@ pub struct RebaseOptions {
     pub run_image: Option<ImageRef>,
     /// Rebase even when the image is not rebasable, targets differ or the run image is another one.
     pub force: bool,
+    /// Of an app image with several platforms, the one to rebase (onto the run image's image of the same
+    /// platform); the others are kept as they are. `None`: the host's, or the image's only one.
+    pub platform: Option<crate::oci::Platform>,
 }
 
 /// A finished rebase.
@@ -263,6 +258,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
         }
         .into());
     }
+    let layout = layout.scoped(options.platform.as_ref());
     let app = Image::load(layout.clone())?;
     let mut metadata: Value = app
         .label(LIFECYCLE_METADATA)
@@ -283,7 +279,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
         }
         .into());
     }
-    let run = Image::load(run_layout)?;
+    let run = Image::load(run_layout_for(run_layout, &app))?;
     ui.section(&format!("Rebasing {name} onto {run_ref}"));
 
     let mut warnings = run_checks(&name, &app, &run_ref, &run, options.force)?;
@@ -751,10 +747,19 @@ fn write_rebased(
         .manifest_digest()
         .cloned()
         .unwrap_or_else(|| Digest::of(&manifest_bytes));
-    let dest = store.image_layout(image);
-    crate::store::replace_dir(staged.root(), dest.root())
-        .map_err(io_err("move into place", dest.root()))?;
+    // Beside the image's other platforms, when it has several; else replacing it.
+    crate::store::platforms::put(store, image, &staged)?;
     Ok(digest)
+}
+
+/// The run image's layout to read: of a run image with several platforms, the app's platform (a
+/// single-platform run image of another platform is refused by the target check, or taken with `--force`).
+fn run_layout_for(run_layout: Layout, app: &Image) -> Layout {
+    if run_layout.is_multi_platform() {
+        run_layout.for_platform(crate::oci::Platform::new(&app.os(), &app.arch()))
+    } else {
+        run_layout
+    }
 }
 
 #[cfg(test)]

@@ -20,15 +20,10 @@ pub fn put(store: &Store, image: &ImageRef, staged: &Layout) -> Result<(), Layou
             .ok()
             .map(|image| Platform::new(&image.os(), &image.arch()))
     });
-    let kept: Vec<Platform> = if dest.exists() {
-        dest.platforms()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| Some(p) != platform.as_ref())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let kept: Vec<Platform> = stored_platforms(&dest)
+        .into_iter()
+        .filter(|p| Some(p) != platform.as_ref())
+        .collect();
     let write_err = |source| LayoutError::WriteIndex {
         path: dest.root().to_owned(),
         source,
@@ -49,6 +44,21 @@ pub fn put(store: &Store, image: &ImageRef, staged: &Layout) -> Result<(), Layou
     let tag = image.tag().to_owned();
     index::write_multi(&merged, &parts, &tag)?;
     crate::store::replace_dir(merged.root(), dest.root()).map_err(write_err)
+}
+
+/// The platforms of the stored image at `dest`: as its index names them, or (an image the lifecycle exported,
+/// whose index entry names none) as its config says.
+fn stored_platforms(dest: &Layout) -> Vec<Platform> {
+    if !dest.exists() {
+        return Vec::new();
+    }
+    let named = dest.platforms().unwrap_or_default();
+    if !named.is_empty() {
+        return named;
+    }
+    crate::oci::Image::load(dest.clone())
+        .map(|image| vec![Platform::new(&image.os(), &image.arch())])
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

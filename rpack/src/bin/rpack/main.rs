@@ -89,6 +89,10 @@ enum Cmd {
         /// Rebase even when the image is not rebasable, the targets differ or the run image is another one.
         #[arg(long)]
         force: bool,
+        /// Of an app image with several platforms, rebase this one (like linux/arm64); the others stay.
+        /// Default: this machine's, or the image's only one.
+        #[arg(long, value_name = "OS/ARCH")]
+        platform: Option<rpack::oci::Platform>,
     },
     /// Push an image from the store to a registry (only blobs the registry lacks are uploaded).
     Push {
@@ -567,8 +571,10 @@ fn distribution(store: &Store, cmd: Cmd, ui: &Ui) -> Result<(), Error> {
             image,
             run_image,
             force,
+            platform,
         } => {
             let options = rpack::ops::rebase::RebaseOptions {
+                platform,
                 image,
                 run_image,
                 force,

@@ -13,10 +13,7 @@ use crate::toolbox::ui::Ui;
 
 /// `layout`, reading the image of `platform` when one is given.
 pub(super) fn scoped(layout: Layout, platform: Option<&Platform>) -> Layout {
-    match platform {
-        Some(p) => layout.for_platform(p.clone()),
-        None => layout,
-    }
+    layout.scoped(platform)
 }
 
 /// Checks that the platform's binaries run here and makes sure the builder's run image has the platform.
