@@ -10,8 +10,8 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::platforms::{Podman, free_port, http_get, registries_conf};
-use support::{rpack_ok, write};
+use support::platforms::{Podman, free_port, http_get, pack_bin, registries_conf};
+use support::{Registry, rpack_ok, write};
 
 /// Serves `hello.txt` and the env the hello buildpack's launch layer sets, on 127.0.0.1:$PORT with perl.
 const SERVE_BUILD: &str = r#"#!/bin/sh
@@ -106,6 +106,24 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         inspected.contains("platforms: linux/amd64, linux/arm64"),
         "{inspected}"
     );
+
+    // pack reads the builder index from a registry (the "LOCAL" half of its answer needs a daemon).
+    let registry = Registry::start();
+    let pushed = format!("{}/arm64-builder:latest", registry.host());
+    rpack_ok(&["push", name, "--to", &pushed]);
+    let out = std::process::Command::new(pack_bin())
+        .args(["builder", "inspect", &pushed])
+        .current_dir(dir)
+        .env("PACK_HOME", dir.join("pack-home"))
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let remote = text.split("LOCAL:").next().unwrap();
+    assert!(remote.contains("REMOTE:"), "{text}");
+    assert!(remote.contains("examples/hello"), "{text}");
+    drop(registry);
 
     let image = "localhost/rpack-test/arm64-hello:latest";
     let app = dir.join("app");
