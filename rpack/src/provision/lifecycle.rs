@@ -108,10 +108,19 @@ impl LifecycleError {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::NotInstalled { version, .. } => Some(format!(
-                "install it with `rpack lifecycle install --from-source v{version}` (needs Go; takes about a minute), \
-                 or point {LIFECYCLE_ENV} at an unpacked lifecycle release"
-            )),
+            Self::NotInstalled { version, dir } => {
+                // Another architecture's lifecycle is kept at `<version>-<arch>`.
+                let arch = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix(&format!("{version}-")))
+                    .map(|arch| format!(" --arch {arch}"))
+                    .unwrap_or_default();
+                Some(format!(
+                    "install it with `rpack lifecycle install --from-source v{version}{arch}` (needs Go; takes about a \
+                     minute), or point {LIFECYCLE_ENV} at an unpacked lifecycle release"
+                ))
+            }
             Self::Spawn { tool, .. } if tool == "go" => Some(
                 "install Go 1.21 or newer (Debian's golang-go 1.19 is too old); rpack sets GOTOOLCHAIN=auto so an \
                  older Go fetches the toolchain the lifecycle needs"

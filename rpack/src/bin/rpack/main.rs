@@ -706,9 +706,9 @@ fn doctor(store: &Store) -> ExitCode {
             (false, true) => "todo",
             (false, false) => "FAIL",
         };
-        println!("{status} {:<16} {}", check.name, check.detail);
+        println!("{status} {:<17} {}", check.name, check.detail);
         if let Some(fix) = &check.fix {
-            println!("     {:<16} fix: {fix}", "");
+            println!("     {:<17} fix: {fix}", "");
         }
     }
     if checks.iter().any(rpack::ops::doctor::Check::blocks) {
