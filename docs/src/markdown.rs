@@ -30,10 +30,7 @@ impl Block {
     /// The language: the info string up to the first `,` or space.
     #[must_use]
     pub fn lang(&self) -> &str {
-        self.info
-            .split([',', ' '])
-            .next()
-            .unwrap_or_default()
+        self.info.split([',', ' ']).next().unwrap_or_default()
     }
 
     /// Whether the block is shell commands.
@@ -278,8 +275,7 @@ pub fn pages() -> std::io::Result<Vec<(PathBuf, String)>> {
 /// When the page cannot be read or has no such block.
 pub fn named_block(page: &str, name: &str) -> Result<Block, String> {
     let path = repo_root().join("docs/guide").join(page);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let suffix = format!("#{name}");
     blocks(&text)
         .into_iter()

@@ -69,10 +69,7 @@ fn relative_links_and_anchors_resolve() {
         let dir = page.parent().unwrap_or(Path::new("."));
         for link in links(&text) {
             let target = link.target.as_str();
-            if target.is_empty()
-                || target.contains("://")
-                || target.starts_with("mailto:")
-            {
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
                 continue;
             }
             let (file, anchor) = match target.split_once('#') {
@@ -148,7 +145,8 @@ fn check_block(page: &Path, block: &Block, failures: &mut Failures) {
             return;
         }
         check_named(how, &at, failures);
-    } else if block.lang() == "rust" && !block.is_compiled_rust() && !marker.starts_with("excerpt:") {
+    } else if block.lang() == "rust" && !block.is_compiled_rust() && !marker.starts_with("excerpt:")
+    {
         failures.push(format!(
             "{at}: an `ignore` Rust block must be an excerpt of a compiled file (`<!-- excerpt: PATH -->`)"
         ));
@@ -297,6 +295,9 @@ fn troubleshooting_lists_messages_the_code_prints() {
             }
         }
     }
-    assert!(checked >= 10, "the troubleshooting page lists {checked} messages");
+    assert!(
+        checked >= 10,
+        "the troubleshooting page lists {checked} messages"
+    );
     report(&failures);
 }

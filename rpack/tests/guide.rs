@@ -50,7 +50,10 @@ fn the_guides_runnable_shell_blocks_succeed() {
             }
         }
     }
-    assert!(ran > 0, "no block of docs/guide is marked `<!-- sh: run -->`");
+    assert!(
+        ran > 0,
+        "no block of docs/guide is marked `<!-- sh: run -->`"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

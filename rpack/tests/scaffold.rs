@@ -4,7 +4,11 @@
 //! shows `libbuildpack::testing`, its integration test builds the fixture app with the real lifecycle and
 //! serves it, and `rpack buildpack package` afterwards reuses the binary that test built.
 
-#![allow(clippy::unwrap_used, clippy::panic, reason = "test helpers: a failed step stops the test with its output")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failed step stops the test with its output"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,10 +28,9 @@ fn run_block(name: &str, dir: &Path, swap: &[(&str, String)]) -> (String, PathBu
         script = script.replace(from, to);
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_rpack")).parent().unwrap();
-    let path = std::env::join_paths(
-        std::iter::once(bin.to_owned())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin.to_owned()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
     .unwrap();
     let end = tempfile::NamedTempFile::new().unwrap();
     let started = Instant::now();
@@ -120,7 +123,10 @@ fn the_getting_started_page_runs_as_written_on_a_new_buildpack_crate() {
     let swap = [
         (
             "localhost/greeter",
-            format!("localhost/libbuildpack-test/guide-greeter-{}", std::process::id()),
+            format!(
+                "localhost/libbuildpack-test/guide-greeter-{}",
+                std::process::id()
+            ),
         ),
         ("8080", port.to_string()),
     ];
@@ -128,7 +134,10 @@ fn the_getting_started_page_runs_as_written_on_a_new_buildpack_crate() {
     // The crate and its unit tests; the target dir and rpack's store come from the environment, so compiled
     // dependencies, stacks and the lifecycle are shared with this test run.
     let (output, crate_dir) = run_block("new-crate", dir.path(), &swap);
-    assert!(output.contains("test tests::build_declares_a_web_process ... ok"), "{output}");
+    assert!(
+        output.contains("test tests::build_declares_a_web_process ... ok"),
+        "{output}"
+    );
     assert!(!output.contains("fixture_app_is_served"), "{output}");
 
     let files = named_block(PAGE, "files").unwrap();
@@ -141,14 +150,21 @@ fn the_getting_started_page_runs_as_written_on_a_new_buildpack_crate() {
     assert_eq!(listed, files_under(&crate_dir), "the page's file list");
 
     // The unit tests compile the SDK and not the real-build harness.
+    let started = Instant::now();
     let unit = artifacts(&crate_dir, &["test", "--no-run"]);
     assert!(unit.contains("libbuildpack"), "{unit:?}");
     for heavy in ["rpack", "libbuildpack_test", "oci_spec"] {
-        assert!(!unit.contains(heavy), "the unit-test build compiles {heavy}: {unit:?}");
+        assert!(
+            !unit.contains(heavy),
+            "the unit-test build compiles {heavy}: {unit:?}"
+        );
     }
 
     // The crate's `cargo doc` shows the in-process test helpers it uses only in dev-dependencies.
-    let docs = cargo(&crate_dir, &["doc", "-p", "libbuildpack", "--message-format=json"]);
+    let docs = cargo(
+        &crate_dir,
+        &["doc", "-p", "libbuildpack", "--message-format=json"],
+    );
     let index = docs
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -157,20 +173,32 @@ fn the_getting_started_page_runs_as_written_on_a_new_buildpack_crate() {
         .filter_map(|f| Some(PathBuf::from(f.as_str()?)))
         .find(|f| f.ends_with("index.html"))
         .unwrap_or_else(|| panic!("cargo doc listed no libbuildpack docs:\n{docs}"));
-    let testing = index.parent().unwrap().join("testing/struct.TestContext.html");
+    let testing = index
+        .parent()
+        .unwrap()
+        .join("testing/struct.TestContext.html");
     assert!(testing.is_file(), "{} is missing", testing.display());
 
     let (output, crate_dir) = run_block("real-build", &crate_dir, &swap);
-    assert!(output.contains("test fixture_app_is_served ... ok"), "{output}");
+    assert!(
+        output.contains("test fixture_app_is_served ... ok"),
+        "{output}"
+    );
 
     // Packaging uses the binary the integration test built: cargo does not link it again.
-    let target = cargo(&crate_dir, &["metadata", "--format-version", "1", "--no-deps"]);
+    let target = cargo(
+        &crate_dir,
+        &["metadata", "--format-version", "1", "--no-deps"],
+    );
     let target: serde_json::Value = serde_json::from_str(&target).unwrap();
     let binary = Path::new(target["target_directory"].as_str().unwrap())
         .join("x86_64-unknown-linux-musl/release/greeter");
     let built = modified(&binary);
     let (output, crate_dir) = run_block("package", &crate_dir, &swap);
-    assert!(crate_dir.join("acme_greeter_0.1.0.cnb").is_file(), "{output}");
+    assert!(
+        crate_dir.join("acme_greeter_0.1.0.cnb").is_file(),
+        "{output}"
+    );
     assert!(output.contains("acme/greeter"), "{output}");
     assert_eq!(modified(&binary), built, "packaging built the binary again");
 
