@@ -675,7 +675,8 @@ fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Life
     )?)
 }
 
-/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes.
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes (also when it
+/// was made by an older rpack, see [`stack::is_current`]).
 ///
 /// # Errors
 /// When it is missing and rpack cannot make it, or making it fails.
@@ -686,7 +687,12 @@ pub fn ensure_stack_image(
     ui: &Ui,
 ) -> Result<(), Error> {
     if store.image_layout(image).exists() {
-        return Ok(());
+        if stack::is_current(store, image) {
+            return Ok(());
+        }
+        ui.step(&format!(
+            "{image} was made by an older rpack (it lacks the run image's package list): making it again"
+        ));
     }
     match StackRecipe::for_image(image) {
         Some(recipe) => {
