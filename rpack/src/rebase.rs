@@ -8,6 +8,8 @@
 //!   records the new one as the image's run image;
 //! - rpack's own rule: a run image whose `io.rpack.python.version` differs from the one the app was built on is
 //!   refused, `--force` or not: the app's venv links against that interpreter;
+//! - a warning names the layers built for another distro version than the new run image's (the apt buildpack's
+//!   system libraries record the target they were built for), whatever the image's own labels say;
 //! - the layers up to the old run image's top layer (`runImage.topLayer` in `io.buildpacks.lifecycle.metadata`)
 //!   are replaced by the new run image's layers; app layers are kept byte for byte; the config is the app's,
 //!   with os, architecture and os version from the new run image, its `io.buildpacks.stack.*` and
@@ -28,6 +30,8 @@ use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
 use crate::reference::ImageRef;
 use crate::store::Store;
 use crate::ui::Ui;
+
+mod distro_layers;
 
 /// The label with the lifecycle's layer metadata (run image, app layers, buildpack layers, SBOM).
 pub const METADATA_LABEL: &str = "io.buildpacks.lifecycle.metadata";
@@ -244,7 +248,8 @@ pub struct Rebased {
     pub new_run_layers: usize,
     /// How many app layers were kept.
     pub app_layers: usize,
-    /// Checks `--force` overrode, as warnings.
+    /// Checks `--force` overrode, and layers built for another distro version than the new run image's, as
+    /// warnings.
     pub warnings: Vec<String>,
     /// How long it took.
     pub elapsed: Duration,
@@ -328,6 +333,10 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     }
     for warning in &warnings {
         ui.warn(&format!("{warning} (--force)"));
+    }
+    if let Some(warning) = distro_layers::warning(&name, &run_ref.to_string(), &metadata, &run) {
+        ui.warn(&warning);
+        warnings.push(warning);
     }
 
     let config = rebased_config(&app, &run, old_base, &metadata)?;

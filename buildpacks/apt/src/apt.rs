@@ -295,13 +295,13 @@ impl Apt {
             .map(|name| name.trim().to_string())
             .collect();
         if !unknown.is_empty() {
-            let suggestions = unknown
-                .iter()
-                .flat_map(|name| self.similar(name))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .take(8)
-                .collect();
+            let mut suggestions: Vec<String> = Vec::new();
+            for similar in unknown.iter().flat_map(|name| self.similar(name)) {
+                if !suggestions.contains(&similar) {
+                    suggestions.push(similar);
+                }
+            }
+            suggestions.truncate(8);
             return Err(AptError::UnknownPackages {
                 names: unknown,
                 suggestions,
