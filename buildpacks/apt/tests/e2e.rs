@@ -19,7 +19,9 @@ fn copy_fixture(name: &str) -> tempfile::TempDir {
         .prefix("apt-e2e-")
         .tempdir()
         .unwrap();
-    for entry in std::fs::read_dir(std::path::Path::new("tests/fixtures").join(name)).unwrap() {
+    // The demo apps double as fixtures: what examples/apps/README.md builds is what is tested.
+    for entry in std::fs::read_dir(std::path::Path::new("../../examples/apps").join(name)).unwrap()
+    {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
@@ -92,7 +94,10 @@ fn python_magic_gets_libmagic_from_the_aptfile() -> Result<(), TestError> {
         "Packages, target and run image unchanged: nothing to download"
     );
     assert!(!log.contains("apt-get"), "{log}");
-    assert!(!log.lines().any(|l| l.trim_start().starts_with("Get:")), "{log}");
+    assert!(
+        !log.lines().any(|l| l.trim_start().starts_with("Get:")),
+        "{log}"
+    );
     assert_eq!(
         again.layer_digest("libbuildpack/apt", "packages")?,
         build.layer_digest("libbuildpack/apt", "packages")?

@@ -12,7 +12,12 @@ use super::{DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL};
 
 /// The warning for the layers in the lifecycle `metadata` built for another distro than `run`'s, or `None`
 /// when there are none (or `run` does not name its distro).
-pub(super) fn warning(image: &str, run_image: &str, metadata: &Value, run: &Image) -> Option<String> {
+pub(super) fn warning(
+    image: &str,
+    run_image: &str,
+    metadata: &Value,
+    run: &Image,
+) -> Option<String> {
     let name = run.label(DISTRO_NAME_LABEL)?;
     let version = run.label(DISTRO_VERSION_LABEL)?;
     let mut found = Vec::new();
