@@ -1,6 +1,7 @@
 //! In-process tests: detect, the Aptfile, and whole builds with the host's apt-get and dpkg-deb against a
 //! Debian repository of packages made here with `dpkg-deb --build`, served over loopback HTTP.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -84,7 +85,7 @@ fn build_deb(fake: &Fake, out: &Path) -> PathBuf {
         fake.name, fake.version, fake.name
     );
     if !fake.depends.is_empty() {
-        control.push_str(&format!("Depends: {}\n", fake.depends));
+        let _ = writeln!(control, "Depends: {}", fake.depends);
     }
     std::fs::write(root.join("DEBIAN/control"), control).unwrap();
     if let Some(script) = fake.postinst {
@@ -132,12 +133,13 @@ fn repo() -> Repo {
             .output()
             .unwrap();
         index.push_str(String::from_utf8(control.stdout).unwrap().trim_end());
-        index.push_str(&format!(
+        let _ = write!(
+            index,
             "\nFilename: debian/{}\nSize: {}\nSHA256: {}\n\n",
             deb.file_name().unwrap().to_string_lossy(),
             bytes.len(),
             sha256_hex(&bytes)
-        ));
+        );
     }
     std::fs::write(pool.join("Packages"), &index).unwrap();
     let release = format!(
@@ -281,25 +283,8 @@ fn what_is_not_a_package_name_is_refused_with_the_line() {
     );
 }
 
-#[test]
-fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
-    let repo = repo();
-    let apt = Apt {
-        system: repo.system.clone(),
-    };
-    let ctx = context();
-    let volume = ctx.cache_volume().unwrap();
-    ctx.app_file("Aptfile", "# test\nlibhello1\n").unwrap();
-    let run = ctx.build(&apt).unwrap();
-    assert!(run.succeeded(), "{}", run.output);
-    insta::assert_snapshot!(redact(&run.output, &ctx, &repo));
-
-    let layer = ctx.layers_dir().join("packages");
-    let types = run.layer("packages").unwrap().types.unwrap();
-    assert!(types.launch && types.build && types.cache, "{types:?}");
-    let metadata = run.layer("packages").unwrap().metadata.clone().unwrap();
-    assert_eq!(metadata["target"]["distro-name"].as_str(), Some("debian"));
-    assert_eq!(metadata["target"]["distro-version"].as_str(), Some("12"));
+/// The layer has what the run image lacks, tidied, and env files pointing into it.
+fn assert_unpacked_and_pointed_to(layer: &Path) {
     // libbase is in the run image: not unpacked.
     let lib = layer.join("usr/lib/x86_64-linux-gnu");
     assert!(lib.join("libhello.so.1").is_file());
@@ -350,7 +335,28 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
         env("env.build/PKG_CONFIG_PATH.prepend"),
         lib.join("pkgconfig").display().to_string()
     );
+}
 
+#[test]
+fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
+    let repo = repo();
+    let apt = Apt {
+        system: repo.system.clone(),
+    };
+    let ctx = context();
+    let volume = ctx.cache_volume().unwrap();
+    ctx.app_file("Aptfile", "# test\nlibhello1\n").unwrap();
+    let run = ctx.build(&apt).unwrap();
+    assert!(run.succeeded(), "{}", run.output);
+    insta::assert_snapshot!(redact(&run.output, &ctx, &repo));
+
+    let layer = ctx.layers_dir().join("packages");
+    let types = run.layer("packages").unwrap().types.unwrap();
+    assert!(types.launch && types.build && types.cache, "{types:?}");
+    let metadata = run.layer("packages").unwrap().metadata.clone().unwrap();
+    assert_eq!(metadata["target"]["distro-name"].as_str(), Some("debian"));
+    assert_eq!(metadata["target"]["distro-version"].as_str(), Some("12"));
+    assert_unpacked_and_pointed_to(&layer);
     let cdx = std::fs::read_to_string(ctx.layers_dir().join("packages.sbom.cdx.json")).unwrap();
     assert!(
         cdx.contains(r#""purl": "pkg:deb/debian/libdep1@2:0.5-3?arch=all&distro=debian-12""#),
@@ -383,7 +389,11 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     );
     assert!(!again.output.contains("apt-get"), "{}", again.output);
     assert_eq!(repo.server.requests().len(), requests, "nothing downloaded");
-    assert!(lib.join("libhello.so.1").is_file());
+    assert!(
+        layer
+            .join("usr/lib/x86_64-linux-gnu/libhello.so.1")
+            .is_file()
+    );
 
     // Another run image (its package list changed): apt runs again, from the .debs in the volume.
     std::fs::write(
@@ -404,7 +414,7 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     assert!(
         !repo.server.requests()[requests..]
             .iter()
-            .any(|r| r.ends_with(".deb")),
+            .any(|r| Path::new(r).extension().is_some_and(|e| e == "deb")),
         "{:?}",
         repo.server.requests()
     );

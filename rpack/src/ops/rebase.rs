@@ -331,10 +331,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     for warning in &warnings {
         ui.warn(&format!("{warning} (--force)"));
     }
-    if let Some(warning) = distro_layers::warning(&name, &run_ref.to_string(), &metadata, &run) {
-        ui.warn(&warning);
-        warnings.push(warning);
-    }
+    warnings.extend(distro_layers::warn(&name, &run_ref, &metadata, &run, ui));
 
     let config = rebased_config(&app, &run, old_base, &metadata)?;
     let layers: Vec<Descriptor> = run

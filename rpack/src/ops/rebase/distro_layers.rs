@@ -7,8 +7,23 @@
 use serde_json::Value;
 
 use crate::oci::Image;
+use crate::oci::reference::ImageRef;
+use crate::toolbox::ui::Ui;
 
 use super::{DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL};
+
+/// Prints and returns the [`warning`], when there is one.
+pub(super) fn warn(
+    image: &str,
+    run_image: &ImageRef,
+    metadata: &Value,
+    run: &Image,
+    ui: &Ui,
+) -> Option<String> {
+    let warning = warning(image, &run_image.to_string(), metadata, run)?;
+    ui.warn(&warning);
+    Some(warning)
+}
 
 /// The warning for the layers in the lifecycle `metadata` built for another distro than `run`'s, or `None`
 /// when there are none (or `run` does not name its distro).
