@@ -314,7 +314,18 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
         format!("{host}/interop/tiny-build:latest"),
         format!("{host}/interop/tiny-run:latest"),
     );
-    rpack(&["stack", "create", "--name", "tiny"]);
+    // `stack create` resolves the package lists again (tens of seconds); the store's tiny stack will do.
+    let stored = |name: &str| {
+        home.as_deref().is_some_and(|home| {
+            home.join("images/localhost/rpack")
+                .join(name)
+                .join("latest/index.json")
+                .is_file()
+        })
+    };
+    if !(stored("tiny-build") && stored("tiny-run")) {
+        rpack(&["stack", "create", "--name", "tiny"]);
+    }
     rpack(&[
         "push",
         "localhost/rpack/tiny-build:latest",
@@ -350,7 +361,7 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let store_lifecycle = rpack::store::Store::from_env()
         .unwrap()
         .lifecycles_dir()
-        .join(rpack::lifecycle::DEFAULT_VERSION);
+        .join(rpack::provision::lifecycle::DEFAULT_VERSION);
     write(
         &dir.join("builder.toml"),
         &format!(
@@ -404,4 +415,10 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let text = pack_ok(dir, &["builder", "inspect", &pushed]);
     let remote = text.split("LOCAL:").next().unwrap();
     assert!(remote.contains("Interop Named Probe"), "{text}");
+
+    // The registry's port is new each run: images stored under it would pile up in the store and in podman.
+    for name in [&pack_builder, &run_image, &build_image, ours, image] {
+        rpack(&["image", "rm", name]);
+        let _ = Command::new("podman").args(["rmi", "-f", name]).output();
+    }
 }

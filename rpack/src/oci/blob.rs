@@ -5,7 +5,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
@@ -78,27 +78,6 @@ impl fmt::Display for BlobProblem {
 
 impl std::error::Error for BlobProblem {}
 
-/// What a file type is, for messages.
-pub(crate) fn describe(kind: std::fs::FileType) -> &'static str {
-    if kind.is_symlink() {
-        "a symlink"
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_file() {
-        "a regular file"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_fifo() {
-        "a fifo"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
-    }
-}
-
 /// Why a file could not be opened as a regular file.
 #[derive(Debug)]
 pub(crate) enum OpenError {
@@ -149,9 +128,9 @@ fn open_checked(path: &Path, flags: i32) -> Result<(File, u64), OpenError> {
         })?;
     let meta = file.metadata().map_err(OpenError::Io)?;
     if !meta.is_file() {
-        return Err(OpenError::Problem(BlobProblem::NotRegular(describe(
-            meta.file_type(),
-        ))));
+        return Err(OpenError::Problem(BlobProblem::NotRegular(
+            crate::toolbox::format::describe_file_type(meta.file_type()),
+        )));
     }
     Ok((file, meta.len()))
 }
