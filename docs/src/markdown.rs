@@ -127,15 +127,12 @@ fn prose(markdown: &str) -> Vec<String> {
             let ticks = rest[start..].chars().take_while(|&c| c == '`').count();
             let after = &rest[start + ticks..];
             let closing = "`".repeat(ticks);
-            match after.find(&closing) {
-                Some(end) => {
-                    kept.push_str("`code`");
-                    rest = &after[end + ticks..];
-                }
-                None => {
-                    kept.push_str(&rest[start..start + ticks]);
-                    rest = after;
-                }
+            if let Some(end) = after.find(&closing) {
+                kept.push_str("`code`");
+                rest = &after[end + ticks..];
+            } else {
+                kept.push_str(&rest[start..start + ticks]);
+                rest = after;
             }
         }
         kept.push_str(rest);

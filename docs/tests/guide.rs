@@ -119,10 +119,10 @@ fn check_block(page: &Path, block: &Block, failures: &mut Failures) {
         return;
     }
     let marker = block.marker.as_deref().unwrap_or_default();
-    if let Some(path) = marker.strip_prefix("excerpt:") {
-        if let Err(why) = check_excerpt(block, path.trim()) {
-            failures.push(format!("{at}: {why}"));
-        }
+    if let Some(path) = marker.strip_prefix("excerpt:")
+        && let Err(why) = check_excerpt(block, path.trim())
+    {
+        failures.push(format!("{at}: {why}"));
     }
     if let Some(how) = marker.strip_prefix("checked-by:") {
         check_named(how.trim(), &at, failures);

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, reason = "test helpers")]
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -116,13 +117,14 @@ fn reference() -> String {
     for (path, _) in all.iter().filter(|(path, _)| !path.is_empty()) {
         let indent = "  ".repeat(path.len() - 1);
         let name = title(path);
-        page.push_str(&format!(
-            "{indent}- [`{name}`](#{})\n",
+        let _ = writeln!(
+            page,
+            "{indent}- [`{name}`](#{})",
             libbuildpack_guide::markdown::slug(&name)
-        ));
+        );
     }
     for (path, text) in &all {
-        page.push_str(&format!("\n## {}\n\n```text\n{}```\n", title(path), text));
+        let _ = write!(page, "\n## {}\n\n```text\n{}```\n", title(path), text);
     }
     page
 }

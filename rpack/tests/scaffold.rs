@@ -178,6 +178,10 @@ fn the_getting_started_page_runs_as_written_on_a_new_buildpack_crate() {
         .unwrap()
         .join("testing/struct.TestContext.html");
     assert!(testing.is_file(), "{} is missing", testing.display());
+    eprintln!(
+        "[scaffold] the unit-test build's crates and cargo doc: {:.1?}",
+        started.elapsed()
+    );
 
     let (output, crate_dir) = run_block("real-build", &crate_dir, &swap);
     assert!(
