@@ -6,6 +6,7 @@
 //! they stream (see [`Layout::open_blob`]); JSON documents are capped at [`MAX_JSON_SIZE`].
 
 mod blob;
+mod diff_id;
 mod digest;
 mod image;
 mod json;
@@ -14,6 +15,7 @@ mod layout;
 
 pub use blob::{BlobProblem, BlobReader, MAX_JSON_SIZE, problem_of};
 pub(crate) use blob::{describe as describe_file_type, open_regular, open_user_file};
+pub use diff_id::{LayerTar, known_layers, max_layer_bytes, verify_layers};
 pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
 pub use json::canonical_json;

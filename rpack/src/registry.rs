@@ -338,6 +338,16 @@ pub fn pull(
         image: remote.to_string(),
         source: Box::new(e.into()),
     })?;
+    // skopeo checked each blob against its digest; the config's diff ids are checked here, for the layers the
+    // image in the store did not already have with the same diff id.
+    let known = crate::oci::known_layers(&current);
+    crate::oci::verify_layers(&loaded, |layer, diff_id| {
+        known.contains(&(layer.digest().to_string(), diff_id.to_owned()))
+    })
+    .map_err(|e| RegistryError::Unreadable {
+        image: remote.to_string(),
+        source: Box::new(e.into()),
+    })?;
     let digest = loaded
         .manifest_digest()
         .cloned()

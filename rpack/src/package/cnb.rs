@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{BuildpackDir, PackageError, io_err};
 use crate::Error;
 use crate::extract::{self, Kind};
-use crate::oci::{Image, LayerWriter, Layout};
+use crate::oci::{Image, LayerTar, LayerWriter, Layout};
 
 /// The label naming the buildpackage's main buildpack.
 pub const BUILDPACKAGE_LABEL: &str = "io.buildpacks.buildpackage.metadata";
@@ -312,28 +312,27 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
     let root = work.join("root");
     // One extractor for every layer: the caps apply to the buildpackage as a whole.
     let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
-    for layer in image.layers() {
+    let max = crate::oci::max_layer_bytes();
+    for (i, (layer, listed)) in image.layers().iter().zip(image.diff_ids()).enumerate() {
         let layout = image.layout();
         let digest = layout.digest_of(layer)?;
-        // Checked as it streams: a layer that is not what the manifest says fails the unpack.
+        let blob_error = |e| layout.blob_error(&digest, e);
+        // Checked as it streams: a layer that is not what the manifest (its blob) and the config (its diff id)
+        // say fails the unpack.
         let mut blob = layout.open_blob(&digest, layer.size())?;
-        let reader = io::BufReader::new(&mut blob);
-        let media = layer.media_type().to_string();
-        let extracted = if media.contains("gzip") {
-            layers_extract.tar_gz(reader)
-        } else {
-            layers_extract.tar(reader)
-        };
-        if let Err(source) = extracted {
+        let mut tar = LayerTar::new(&mut blob, listed, i + 1, max).map_err(blob_error)?;
+        if let Err(source) = layers_extract.tar(&mut tar) {
             // A blob that fails its check says so, rather than the tar or gzip error it caused.
-            blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
+            drop(tar);
+            blob.finish().map_err(blob_error)?;
             return Err(PackageError::Archive {
                 path: file.to_owned(),
                 source,
             }
             .into());
         }
-        blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
+        tar.finish().map_err(blob_error)?;
+        blob.finish().map_err(blob_error)?;
     }
     let mut out = Vec::new();
     for (id, versions) in &layers {
