@@ -334,7 +334,9 @@ pub fn pull(
         .arg(format!("docker://{remote}"))
         .arg(format!("oci:{}:{}", staged.display(), image.tag()));
     run_copy(cmd, "pull", remote)?;
-    let loaded = Image::load(Layout::open(&staged)).map_err(|e| RegistryError::Unreadable {
+    // Errors name the image pulled, not the staging dir.
+    let shown = std::path::PathBuf::from(remote.to_string());
+    let loaded = Image::load(Layout::of_archive(&staged, &shown)).map_err(|e| RegistryError::Unreadable {
         image: remote.to_string(),
         source: Box::new(e.into()),
     })?;

@@ -119,6 +119,13 @@ impl fmt::Display for BlobProblem {
 
 impl std::error::Error for BlobProblem {}
 
+impl From<BlobProblem> for io::Error {
+    /// An [`io::ErrorKind::InvalidData`] error holding the problem (see [`problem_of`]).
+    fn from(problem: BlobProblem) -> Self {
+        io::Error::new(io::ErrorKind::InvalidData, problem)
+    }
+}
+
 /// What a file type is, for messages.
 pub(crate) fn describe(kind: std::fs::FileType) -> &'static str {
     if kind.is_symlink() {

@@ -105,6 +105,12 @@ impl<R: Read> LayerTar<R> {
         verdict.clone().map_err(problem)
     }
 
+    /// What the check found wrong, when it failed already (at the end of the tar, or past the cap).
+    #[must_use]
+    pub fn problem(&self) -> Option<BlobProblem> {
+        self.verdict.clone()?.err()
+    }
+
     /// Reads the rest of the tar, checks it against the listed diff id, and returns the blob reader (to check
     /// the compressed blob's own end, e.g. with [`BlobReader::finish`](super::BlobReader::finish)).
     ///
@@ -149,7 +155,7 @@ impl<R: Read> Read for LayerTar<R> {
 }
 
 fn problem(problem: BlobProblem) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, problem)
+    problem.into()
 }
 
 /// Reads every layer of `image` whose blob digest and diff id `known` does not vouch for, checking the blob
@@ -170,11 +176,13 @@ pub fn verify_layers(
         }
         let digest = layout.digest_of(layer)?;
         let error = |e| ImageError::from(layout.blob_error(&digest, e));
-        let blob = layout.open_blob(&digest, layer.size())?;
-        let tar = LayerTar::new(blob, listed, i + 1, max).map_err(error)?;
-        tar.finish()
-            .and_then(super::BlobReader::finish)
-            .map_err(error)?;
+        let mut blob = layout.open_blob(&digest, layer.size())?;
+        let checked =
+            LayerTar::new(&mut blob, listed, i + 1, max).and_then(|tar| tar.finish().map(drop));
+        // A blob that is not what its descriptor says is reported as that, not as the gzip or diff id error
+        // it caused.
+        blob.finish().map_err(error)?;
+        checked.map_err(error)?;
     }
     Ok(())
 }

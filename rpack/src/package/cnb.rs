@@ -320,19 +320,24 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         // Checked as it streams: a layer that is not what the manifest (its blob) and the config (its diff id)
         // say fails the unpack.
         let mut blob = layout.open_blob(&digest, layer.size())?;
-        let mut tar = LayerTar::new(&mut blob, listed, i + 1, max).map_err(blob_error)?;
-        if let Err(source) = layers_extract.tar(&mut tar) {
-            // A blob that fails its check says so, rather than the tar or gzip error it caused.
-            drop(tar);
-            blob.finish().map_err(blob_error)?;
-            return Err(PackageError::Archive {
-                path: file.to_owned(),
-                source,
+        let mut extracted = Ok(());
+        let checked = LayerTar::new(&mut blob, listed, i + 1, max).and_then(|mut tar| {
+            extracted = layers_extract.tar(&mut tar);
+            match (&extracted, tar.problem()) {
+                (Ok(()), _) => tar.finish().map(drop),
+                // The extractor read to the end, where the tar failed its check.
+                (Err(_), Some(problem)) => Err(problem.into()),
+                (Err(_), None) => Ok(()),
             }
-            .into());
-        }
-        tar.finish().map_err(blob_error)?;
+        });
+        // A blob that fails its own check says so, rather than the tar, gzip or diff id error it caused; a tar
+        // that is not the one the config lists says so, rather than an extraction error it caused.
         blob.finish().map_err(blob_error)?;
+        checked.map_err(blob_error)?;
+        extracted.map_err(|source| PackageError::Archive {
+            path: file.to_owned(),
+            source,
+        })?;
     }
     let mut out = Vec::new();
     for (id, versions) in &layers {
