@@ -336,9 +336,11 @@ pub fn pull(
     run_copy(cmd, "pull", remote)?;
     // Errors name the image pulled, not the staging dir.
     let shown = std::path::PathBuf::from(remote.to_string());
-    let loaded = Image::load(Layout::of_archive(&staged, &shown)).map_err(|e| RegistryError::Unreadable {
-        image: remote.to_string(),
-        source: Box::new(e.into()),
+    let loaded = Image::load(Layout::of_archive(&staged, &shown)).map_err(|e| {
+        RegistryError::Unreadable {
+            image: remote.to_string(),
+            source: Box::new(e.into()),
+        }
     })?;
     // skopeo checked each blob against its digest; the config's diff ids are checked here, for the layers the
     // image in the store did not already have with the same diff id.
