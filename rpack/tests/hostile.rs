@@ -402,7 +402,7 @@ fn an_unsupported_buildpack_api_is_packaged_with_a_warning() {
 }
 
 #[test]
-fn inspect_says_what_it_expected_for_a_missing_file_or_a_directory() {
+fn inspect_and_import_say_what_they_expected_of_a_missing_file_a_directory_or_a_device() {
     let env = Env::new();
     let err = env.fails(&["inspect", "missing.cnb"]);
     assert!(
@@ -420,6 +420,20 @@ fn inspect_says_what_it_expected_for_a_missing_file_or_a_directory() {
     let err = env.fails(&["inspect", "no/such/Thing.cnb"]);
     assert!(
         err.contains("there is no file no/such/Thing.cnb, and it is not an image reference either"),
+        "{err}"
+    );
+    // A device is refused before it is read (reading /dev/zero would never end).
+    let err = env.fails(&["inspect", "/dev/zero"]);
+    assert!(
+        err.contains(
+            "/dev/zero is a character device; rpack inspect reads a .cnb or OCI archive file"
+        ),
+        "{err}"
+    );
+    let err = env.fails(&["image", "import", "/dev/zero", "localhost/zero:1"]);
+    assert!(
+        err.contains("could not open /dev/zero")
+            && err.contains("it is a character device, not a regular file"),
         "{err}"
     );
 }
