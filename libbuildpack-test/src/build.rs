@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use rpack::build::platform::{BuildOptions, Built};
+use rpack::build::run::{self, RunOptions};
 use rpack::oci::{Digest, Image};
-use rpack::platform::{BuildOptions, Built};
-use rpack::run::{self, RunOptions};
-use rpack::ui::Ui;
+use rpack::toolbox::ui::Ui;
 
 use crate::container::{ContainerConfig, TestContainer};
 use crate::error::TestError;

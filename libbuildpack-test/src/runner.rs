@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use rpack::lifecycle::{self, Lifecycle};
-use rpack::platform::{self, BuildOptions, BuilderSource};
-use rpack::reference::ImageRef;
+use rpack::build::platform::{self, BuildOptions, BuilderSource};
+use rpack::oci::reference::ImageRef;
+use rpack::provision::lifecycle::{self, Lifecycle};
 use rpack::store::Store;
-use rpack::ui::Ui;
+use rpack::toolbox::ui::Ui;
 
 use crate::build::TestBuild;
 use crate::error::TestError;
@@ -260,7 +260,7 @@ impl TestRunner {
         let (progress, _step) =
             crate::progress::start(std::io::stderr(), crate::progress::PROGRESS_AFTER);
         let ui = ui.clone().with_progress(progress);
-        rpack::builder::ensure(&self.store, config, &name, &ui)
+        rpack::provision::builder::ensure(&self.store, config, &name, &ui)
             .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))

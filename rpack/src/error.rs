@@ -1,15 +1,15 @@
 //! The error any rpack operation can end with, and the hint that goes with it.
 
-use crate::builder::BuilderError;
-use crate::images::ImagesError;
-use crate::lifecycle::LifecycleError;
+use crate::build::platform::BuildError;
+use crate::build::podman::PodmanError;
+use crate::buildpack::package::PackageError;
+use crate::buildpack::scaffold::ScaffoldError;
 use crate::oci::{ImageError, LayoutError};
-use crate::package::PackageError;
-use crate::platform::BuildError;
-use crate::podman::PodmanError;
-use crate::scaffold::ScaffoldError;
-use crate::stack::StackError;
+use crate::provision::builder::BuilderError;
+use crate::provision::lifecycle::LifecycleError;
+use crate::provision::stack::StackError;
 use crate::store::StoreError;
+use crate::store::images::ImagesError;
 
 /// What failed, by the part of rpack that failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +43,7 @@ pub enum Error {
     Build(#[from] BuildError),
     /// The app's project.toml.
     #[error(transparent)]
-    Project(#[from] crate::project::ProjectError),
+    Project(#[from] crate::build::project::ProjectError),
     /// Taking care of the store's images.
     #[error(transparent)]
     Images(#[from] ImagesError),
@@ -52,25 +52,25 @@ pub enum Error {
     Scaffold(#[from] ScaffoldError),
     /// An image reference.
     #[error(transparent)]
-    ImageRef(#[from] crate::reference::InvalidImageRef),
+    ImageRef(#[from] crate::oci::reference::InvalidImageRef),
     /// Rebasing an app image.
     #[error(transparent)]
-    Rebase(#[from] crate::rebase::RebaseError),
+    Rebase(#[from] crate::ops::rebase::RebaseError),
     /// Pushing to or pulling from a registry.
     #[error(transparent)]
-    Registry(#[from] crate::registry::RegistryError),
+    Registry(#[from] crate::store::registry::RegistryError),
     /// An output path rpack may not write over.
     #[error(transparent)]
-    Output(#[from] crate::output::OutputError),
+    Output(#[from] crate::toolbox::output::OutputError),
     /// Nothing to inspect.
     #[error(transparent)]
-    Inspect(#[from] crate::inspect::InspectError),
+    Inspect(#[from] crate::ops::inspect::InspectError),
     /// Downloading an image's SBOM.
     #[error(transparent)]
-    Sbom(#[from] crate::sbom::SbomError),
+    Sbom(#[from] crate::ops::sbom::SbomError),
     /// Managing detached app containers.
     #[error(transparent)]
-    Run(#[from] crate::run::RunError),
+    Run(#[from] crate::build::run::RunError),
 }
 
 impl Error {

@@ -743,8 +743,9 @@ fn host_buildpack(env: &Env) -> PathBuf {
 /// A `.cnb` made with rpack's own OCI API whose one layer has `cnb/buildpacks/test_script` as an absolute
 /// symlink to `host`, and labels listing `test/script 1.2.3` in it.
 fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
+    use rpack::oci::archive::write_archive;
+    use rpack::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
     use rpack::oci::{Image, LayerWriter, Layout};
-    use rpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
     let layout = Layout::create(env.path("hostile-layout")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();
@@ -760,8 +761,8 @@ fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
     let layers = serde_json::json!({
         "test/script": { "1.2.3": { "api": "0.10", "layerDiffID": written.diff_id.to_string() } }
     });
-    image.set_label(BUILDPACKAGE_LABEL, &main.to_string());
-    image.set_label(LAYERS_LABEL, &layers.to_string());
+    image.set_label(BUILDPACKAGE_METADATA, &main.to_string());
+    image.set_label(BUILDPACK_LAYERS, &layers.to_string());
     image.save("1.2.3").unwrap();
     let path = env.path("hostile.cnb");
     write_archive(layout.root(), fs_err::File::create(&path).unwrap()).unwrap();
@@ -817,7 +818,7 @@ fn sbom_download_of_a_layer_linking_to_the_host_leaves_the_host_alone() {
     fs_err::create_dir_all(host.join("sbom")).unwrap();
     fs_err::write(host.join("sbom/host-secret.txt"), "host secret").unwrap();
     let store = rpack::store::Store::at(env.path("home")).unwrap();
-    let reference: rpack::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
+    let reference: rpack::oci::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
     let layout = Layout::create(store.image_layout(&reference).root()).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();

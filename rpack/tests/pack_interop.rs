@@ -350,7 +350,7 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let store_lifecycle = rpack::store::Store::from_env()
         .unwrap()
         .lifecycles_dir()
-        .join(rpack::lifecycle::DEFAULT_VERSION);
+        .join(rpack::provision::lifecycle::DEFAULT_VERSION);
     write(
         &dir.join("builder.toml"),
         &format!(

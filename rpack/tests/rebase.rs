@@ -11,8 +11,8 @@ mod support;
 
 use std::path::Path;
 
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
-use rpack::reference::ImageRef;
 use rpack::store::Store;
 use serde_json::Value;
 use support::{
@@ -74,8 +74,8 @@ fn lifecycle_rebase(
     run: &str,
     app: &str,
 ) -> String {
-    let ui = rpack::ui::Ui::to_writer(std::io::sink());
-    let podman = rpack::podman::Podman::new(store).unwrap();
+    let ui = rpack::toolbox::ui::Ui::to_writer(std::io::sink());
+    let podman = rpack::build::podman::Podman::new(store).unwrap();
     let id = podman
         .ensure_image(&store.image_layout(builder), builder, &ui)
         .unwrap();
@@ -155,7 +155,7 @@ fn rebase_gives_the_same_layers_as_the_lifecycle_rebaser() {
     let started = std::time::Instant::now();
     let lc_log = lifecycle_rebase(
         &store,
-        &rpack::platform::builder_ref_for_config(&dir.path().join("builder.toml")),
+        &rpack::build::platform::builder_ref_for_config(&dir.path().join("builder.toml")),
         &host,
         &remote_run,
         &remote_app,

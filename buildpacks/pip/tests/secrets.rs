@@ -273,7 +273,7 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
         ),
     )
     .unwrap();
-    let image: rpack::reference::ImageRef =
+    let image: rpack::oci::reference::ImageRef =
         "localhost/faults-test/pip-secrets:latest".parse().unwrap();
     let config = BuildConfig::new(app.path())
         .stack("python")
@@ -379,7 +379,7 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
     eprintln!("searched {files} blobs");
 
     let sboms = tempfile::tempdir().unwrap();
-    let written = rpack::sbom::download(runner.store(), &image, sboms.path()).unwrap();
+    let written = rpack::ops::sbom::download(runner.store(), &image, sboms.path()).unwrap();
     assert!(!written.is_empty());
     assert_absent("the SBOMs", &[sboms.path().to_owned()], &secrets);
 

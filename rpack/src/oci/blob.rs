@@ -5,7 +5,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
@@ -111,7 +111,7 @@ impl fmt::Display for BlobProblem {
                 f,
                 "(layer {layer}) unpacks to more than {max} bytes, the cap on one layer; if you trust the image, set \
                  {} to a larger number of bytes",
-                crate::extract::MAX_BYTES_VAR
+                super::extract::MAX_BYTES_VAR
             ),
         }
     }
@@ -123,27 +123,6 @@ impl From<BlobProblem> for io::Error {
     /// An [`io::ErrorKind::InvalidData`] error holding the problem (see [`problem_of`]).
     fn from(problem: BlobProblem) -> Self {
         io::Error::new(io::ErrorKind::InvalidData, problem)
-    }
-}
-
-/// What a file type is, for messages.
-pub(crate) fn describe(kind: std::fs::FileType) -> &'static str {
-    if kind.is_symlink() {
-        "a symlink"
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_file() {
-        "a regular file"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_fifo() {
-        "a fifo"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
     }
 }
 
@@ -197,9 +176,9 @@ fn open_checked(path: &Path, flags: i32) -> Result<(File, u64), OpenError> {
         })?;
     let meta = file.metadata().map_err(OpenError::Io)?;
     if !meta.is_file() {
-        return Err(OpenError::Problem(BlobProblem::NotRegular(describe(
-            meta.file_type(),
-        ))));
+        return Err(OpenError::Problem(BlobProblem::NotRegular(
+            crate::toolbox::format::describe_file_type(meta.file_type()),
+        )));
     }
     Ok((file, meta.len()))
 }

@@ -26,13 +26,13 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// The most bytes one layer may unpack to when rpack checks it outside an extraction: the cap of an OCI
-/// archive (see [`crate::extract::Kind::OciArchive`]), or `RPACK_MAX_ARCHIVE_BYTES` when set.
+/// archive (see [`super::extract::Kind::OciArchive`]), or `RPACK_MAX_ARCHIVE_BYTES` when set.
 #[must_use]
 pub fn max_layer_bytes() -> u64 {
-    std::env::var(crate::extract::MAX_BYTES_VAR)
+    std::env::var(super::extract::MAX_BYTES_VAR)
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(crate::extract::Kind::OciArchive.max_bytes())
+        .unwrap_or(super::extract::Kind::OciArchive.max_bytes())
 }
 
 /// The uncompressed tar of a layer blob read from `R`, hashed as it streams. Gzip blobs (all gzip members, as

@@ -23,7 +23,7 @@ pub fn shared_home() -> PathBuf {
 pub fn shared_lifecycle() -> PathBuf {
     let dir = shared_home()
         .join("lifecycle")
-        .join(rpack::lifecycle::DEFAULT_VERSION);
+        .join(rpack::provision::lifecycle::DEFAULT_VERSION);
     assert!(
         dir.join("lifecycle/lifecycle").is_file(),
         "no lifecycle at {}: run scripts/setup (or `rpack lifecycle install`)",
@@ -155,7 +155,7 @@ impl PrivateStore {
     /// podman with rpack's settings (runc, cgroupfs), as rpack runs it for this store.
     pub fn podman(&self) -> Command {
         let store = rpack::store::Store::at(&self.home).unwrap();
-        rpack::podman::Podman::new(&store).unwrap().command()
+        rpack::build::podman::Podman::new(&store).unwrap().command()
     }
 
     /// The ids of build containers of `image` (running or not), found by rpack's label.
