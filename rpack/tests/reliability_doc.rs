@@ -110,7 +110,7 @@ fn rows(doc: &str) -> Vec<Row> {
     let mut header = true;
     for (i, line) in doc.lines().enumerate() {
         if let Some(title) = line.strip_prefix("## ") {
-            section = title.trim().to_owned();
+            title.trim().clone_into(&mut section);
         }
         if !line.starts_with('|') {
             header = true;
@@ -141,8 +141,8 @@ fn rows(doc: &str) -> Vec<Row> {
 }
 
 /// The `` `suite::test` `` references in `text`.
-fn references(text: &str) -> Vec<(String, String)> {
-    text.split('`')
+fn references(cell: &str) -> Vec<(String, String)> {
+    cell.split('`')
         .skip(1)
         .step_by(2)
         .filter_map(|code| {

@@ -231,25 +231,14 @@ fn assert_absent(what: &str, dirs: &[PathBuf], secrets: &[&str]) -> usize {
     searched
 }
 
-#[test]
-fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build() {
-    let env_password = token("env");
-    let project_password = token("project");
-    let index_line_password = token("index-line");
-    let direct_url_password = token("direct-url");
-    let index = Index::start(&[
-        &format!("ci-user:{env_password}"),
-        &format!("project-user:{project_password}"),
-        &format!("req-user:{index_line_password}"),
-        &format!("url-user:{direct_url_password}"),
-    ]);
-    let secrets = [
-        env_password.as_str(),
-        project_password.as_str(),
-        index_line_password.as_str(),
-        direct_url_password.as_str(),
-    ];
-
+/// An app whose requirements.txt has an index URL and a direct URL with passwords, and whose project.toml
+/// gives pip an extra index URL with a password.
+fn app_with_passwords(
+    port: u16,
+    project_password: &str,
+    index_line_password: &str,
+    direct_url_password: &str,
+) -> tempfile::TempDir {
     let app = tempfile::Builder::new()
         .prefix("pip-secrets-")
         .tempdir()
@@ -259,8 +248,7 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
         format!(
             "--extra-index-url http://req-user:{index_line_password}@127.0.0.1:{port}/req/simple/\n\
              faultprobe==1.0\n\
-             probedirect @ http://url-user:{direct_url_password}@127.0.0.1:{port}/packages/probedirect-1.0-py3-none-any.whl\n",
-            port = index.port
+             probedirect @ http://url-user:{direct_url_password}@127.0.0.1:{port}/packages/probedirect-1.0-py3-none-any.whl\n"
         ),
     )
     .unwrap();
@@ -268,27 +256,43 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
         app.path().join("project.toml"),
         format!(
             "[_]\nschema-version = \"0.2\"\n\n[[io.buildpacks.build.env]]\nname = \"PIP_EXTRA_INDEX_URL\"\n\
-             value = \"http://project-user:{project_password}@127.0.0.1:{}/extra/simple/\"\n",
-            index.port
+             value = \"http://project-user:{project_password}@127.0.0.1:{port}/extra/simple/\"\n"
         ),
     )
     .unwrap();
-    let image: rpack::oci::reference::ImageRef =
-        "localhost/faults-test/pip-secrets:latest".parse().unwrap();
-    let config = BuildConfig::new(app.path())
-        .stack("python")
-        .image(image.clone())
-        .env(
-            "PIP_INDEX_URL",
-            format!(
-                "http://ci-user:{env_password}@127.0.0.1:{}/simple/",
-                index.port
-            ),
-        );
-    let runner = TestRunner::shared().unwrap();
-    let build = runner.build(config).unwrap();
+    app
+}
 
-    // pip used every password, and the packages came from the index that requires them.
+/// What the image keeps of the passwords typed into requirements.txt: the app's requirements.txt and the
+/// venv's record of it have them masked, and pip records the direct URL without its user and password
+/// (PEP 610).
+fn assert_typed_passwords_are_masked_in_the_image(build: &libbuildpack_test::TestBuild, port: u16) {
+    let image_file = |path: &str| {
+        let bytes = build.image().unwrap().read_file(path).unwrap();
+        String::from_utf8(bytes.unwrap_or_else(|| panic!("no {path} in the image"))).unwrap()
+    };
+    for path in [
+        "/workspace/requirements.txt",
+        "/layers/libbuildpack_pip/venv/.libbuildpack/installed.txt",
+    ] {
+        let text = image_file(path);
+        for masked in ["req-user:****@", "url-user:****@"] {
+            assert!(text.contains(masked), "{path} has no {masked:?}:\n{text}");
+        }
+    }
+    let direct_url = image_file(
+        "/layers/libbuildpack_pip/venv/lib/python3.11/site-packages/probedirect-1.0.dist-info/direct_url.json",
+    );
+    assert!(
+        direct_url.contains(&format!(
+            "\"http://127.0.0.1:{port}/packages/probedirect-1.0-py3-none-any.whl\""
+        )),
+        "{direct_url}"
+    );
+}
+
+/// pip used every password, and the packages came from the index that requires them.
+fn assert_pip_used_every_password(index: &Index) {
     let log = index.log();
     for line in [
         "/simple/faultprobe/ 0",
@@ -308,6 +312,49 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
         ),
         "pip did not download the wheel with a password:\n{log}"
     );
+}
+
+#[test]
+fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build() {
+    let env_password = token("env");
+    let project_password = token("project");
+    let index_line_password = token("index-line");
+    let direct_url_password = token("direct-url");
+    let index = Index::start(&[
+        &format!("ci-user:{env_password}"),
+        &format!("project-user:{project_password}"),
+        &format!("req-user:{index_line_password}"),
+        &format!("url-user:{direct_url_password}"),
+    ]);
+    let secrets = [
+        env_password.as_str(),
+        project_password.as_str(),
+        index_line_password.as_str(),
+        direct_url_password.as_str(),
+    ];
+
+    let app = app_with_passwords(
+        index.port,
+        &project_password,
+        &index_line_password,
+        &direct_url_password,
+    );
+    let image: rpack::oci::reference::ImageRef =
+        "localhost/faults-test/pip-secrets:latest".parse().unwrap();
+    let config = BuildConfig::new(app.path())
+        .stack("python")
+        .image(image.clone())
+        .env(
+            "PIP_INDEX_URL",
+            format!(
+                "http://ci-user:{env_password}@127.0.0.1:{}/simple/",
+                index.port
+            ),
+        );
+    let runner = TestRunner::shared().unwrap();
+    let build = runner.build(config).unwrap();
+
+    assert_pip_used_every_password(&index);
     let installed = build
         .image()
         .unwrap()
@@ -320,31 +367,7 @@ fn passwords_from_env_project_toml_and_requirements_txt_do_not_outlive_the_build
         "faultprobe is not in the venv:\n{}",
         build.stdout()
     );
-    // What the image keeps of the typed passwords: the app's requirements.txt and the venv's record of it
-    // have them masked, and pip records the direct URL without its user and password (PEP 610).
-    let image_file = |path: &str| {
-        let bytes = build.image().unwrap().read_file(path).unwrap();
-        String::from_utf8(bytes.unwrap_or_else(|| panic!("no {path} in the image"))).unwrap()
-    };
-    for path in [
-        "/workspace/requirements.txt",
-        "/layers/libbuildpack_pip/venv/.libbuildpack/installed.txt",
-    ] {
-        let text = image_file(path);
-        for masked in ["req-user:****@", "url-user:****@"] {
-            assert!(text.contains(masked), "{path} has no {masked:?}:\n{text}");
-        }
-    }
-    let direct_url = image_file(
-        "/layers/libbuildpack_pip/venv/lib/python3.11/site-packages/probedirect-1.0.dist-info/direct_url.json",
-    );
-    assert!(
-        direct_url.contains(&format!(
-            "\"http://127.0.0.1:{}/packages/probedirect-1.0-py3-none-any.whl\"",
-            index.port
-        )),
-        "{direct_url}"
-    );
+    assert_typed_passwords_are_masked_in_the_image(&build, index.port);
     assert!(
         build
             .stdout()

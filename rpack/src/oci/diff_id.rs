@@ -55,7 +55,7 @@ pub struct LayerTar<R: Read> {
 }
 
 enum Source<R: Read> {
-    Gzip(MultiGzDecoder<BufReader<R>>),
+    Gzip(Box<MultiGzDecoder<BufReader<R>>>),
     Plain(BufReader<R>),
 }
 
@@ -69,7 +69,7 @@ impl<R: Read> LayerTar<R> {
         let mut buffered = BufReader::new(blob);
         let head = buffered.fill_buf()?;
         let inner = if head.starts_with(&GZIP_MAGIC) {
-            Source::Gzip(MultiGzDecoder::new(buffered))
+            Source::Gzip(Box::new(MultiGzDecoder::new(buffered)))
         } else if head.starts_with(&ZSTD_MAGIC) {
             return Err(problem(BlobProblem::Compression {
                 layer,
@@ -282,7 +282,7 @@ mod tests {
             "the error names the layer's blob: {err}"
         );
         assert!(
-            err.contains(&format!("(layer 2) unpacks to sha256:")) && err.contains(listed.as_str()),
+            err.contains("(layer 2) unpacks to sha256:") && err.contains(listed.as_str()),
             "{err}"
         );
         // A layer vouched for is not read.
