@@ -2,5 +2,5 @@
 
 pub mod platform;
 pub mod podman;
-pub mod project;
+pub(crate) mod project;
 pub mod run;

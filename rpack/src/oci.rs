@@ -8,7 +8,7 @@
 pub mod archive;
 mod blob;
 mod digest;
-pub mod extract;
+pub(crate) mod extract;
 mod image;
 mod json;
 pub mod labels;
