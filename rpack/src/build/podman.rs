@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
+use crate::build::engine::{self, Engine};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, write_atomic};
 use crate::store::Store;
@@ -28,10 +29,13 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 "#;
 
-/// A podman that uses rpack's settings.
+/// A podman that uses rpack's settings; or, when [`crate::engine::selected`] says so, the `docker` CLI.
 #[derive(Clone, Debug)]
 pub struct Podman {
     conf: PathBuf,
+    engine: Engine,
+    /// The store's temp dir (for the copies of images a Docker daemon is handed).
+    tmp: PathBuf,
 }
 
 /// What failed while talking to podman.
@@ -102,7 +106,17 @@ impl Podman {
             }
             write_atomic(&conf, CONTAINERS_CONF.as_bytes()).map_err(write_err)?;
         }
-        Ok(Self { conf })
+        Ok(Self {
+            conf,
+            engine: engine::selected(),
+            tmp: store.tmp_dir(),
+        })
+    }
+
+    /// The engine this runs containers with.
+    #[must_use]
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The path of rpack's containers.conf.
@@ -114,6 +128,9 @@ impl Podman {
     /// A `podman` command with rpack's settings.
     #[must_use]
     pub fn command(&self) -> Command {
+        if self.engine == Engine::Docker {
+            return Command::new("docker");
+        }
         let mut cmd = Command::new("podman");
         cmd.env("CONTAINERS_CONF", &self.conf).args([
             "--runtime",
@@ -129,6 +146,13 @@ impl Podman {
     /// # Errors
     /// When podman cannot start or exits non-zero.
     pub fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
+        let translated;
+        let args = if self.engine == Engine::Docker {
+            translated = engine::docker_args(args);
+            &translated[..]
+        } else {
+            args
+        };
         let output = self
             .command()
             .args(args)
@@ -147,6 +171,9 @@ impl Podman {
     /// Whether podman's storage has an image with this id (config digest hex).
     #[must_use]
     pub fn has_image(&self, id: &str) -> bool {
+        if self.engine == Engine::Docker {
+            return self.docker_image_id(id).is_some();
+        }
         self.command()
             .args(["image", "exists", id])
             .output()
@@ -166,6 +193,9 @@ impl Podman {
     ) -> Result<String, crate::Error> {
         let image = Image::load(layout.clone())?;
         let id = image.config_digest()?.hex().to_owned();
+        if self.engine == Engine::Docker {
+            return self.ensure_docker_image(layout, name, &id, ui);
+        }
         if self.has_image(&id) {
             self.output(&["tag", &id, &name.to_string()])?;
         } else {
@@ -194,6 +224,66 @@ impl Podman {
             ui.done(&format!("Imported {name} into podman"), started.elapsed());
         }
         Ok(id)
+    }
+}
+
+impl Podman {
+    /// The id (config digest hex) a Docker daemon has for `image` (a name or id), if it has it.
+    fn docker_image_id(&self, image: &str) -> Option<String> {
+        let output = self
+            .output(&["image", "inspect", "--format", "{{.Id}}", image])
+            .ok()?;
+        let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        Some(id.trim_start_matches("sha256:").to_owned()).filter(|id| !id.is_empty())
+    }
+
+    /// [`Self::ensure_image`] for a Docker daemon: skopeo loads the image (`docker-daemon:` transport, at
+    /// `DOCKER_HOST` when set) unless the daemon has it under `name` already. Returns the daemon's image id.
+    fn ensure_docker_image(
+        &self,
+        layout: &Layout,
+        name: &ImageRef,
+        id: &str,
+        ui: &Ui,
+    ) -> Result<String, crate::Error> {
+        let tag = name.to_string();
+        if self.docker_image_id(&tag).as_deref() == Some(id) {
+            return Ok(id.to_owned());
+        }
+        let started = Instant::now();
+        // skopeo converts to Docker's archive format only manifests whose layers are all of one family; the
+        // lifecycle's layout export mixes them. The copy links the blobs and changes media type names only.
+        fs_err::create_dir_all(&self.tmp).map_err(PodmanError::LinkLayout)?;
+        let work = tempfile::Builder::new()
+            .prefix("docker-load-")
+            .tempdir_in(&self.tmp)
+            .map_err(PodmanError::LinkLayout)?;
+        let uniform = crate::store::registry::with_uniform_media_types(
+            layout,
+            name.tag(),
+            &work.path().join("oci"),
+        )?;
+        let source = format!("oci:{}", uniform.root().display());
+        let dest = format!("docker-daemon:{tag}");
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["--insecure-policy", "copy", "--quiet"]);
+        if let Some(host) = std::env::var_os("DOCKER_HOST").filter(|h| !h.is_empty()) {
+            cmd.arg("--dest-daemon-host").arg(host);
+        }
+        let output = cmd
+            .args([&source, &dest])
+            .output()
+            .map_err(PodmanError::SpawnSkopeo)?;
+        if !output.status.success() {
+            return Err(PodmanError::Failed {
+                args: format!("skopeo copy {source} {dest}"),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            }
+            .into());
+        }
+        ui.done(&format!("Loaded {name} into Docker"), started.elapsed());
+        // The daemon's id, which is what containers are started from.
+        Ok(self.docker_image_id(&tag).unwrap_or_else(|| id.to_owned()))
     }
 }
 

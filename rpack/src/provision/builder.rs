@@ -20,7 +20,10 @@ use crate::provision::stack::{self, StackRecipe};
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
+mod lifecycle_layer;
+pub mod publish;
 mod sources;
+pub mod suggest;
 
 /// A builder image in the store, and what a build needs to know about it.
 #[derive(Clone, Debug)]
@@ -89,6 +92,14 @@ pub enum BuilderError {
         /// ` 1.2.3` or empty.
         version: String,
     },
+    /// `--publish` was given a name only rpack's store knows.
+    #[error(
+        "{image} names no registry (`localhost/...` lives only in rpack's store): give the builder's name in the registry to publish to, like 127.0.0.1:5000/my/builder:latest"
+    )]
+    NotPublishable {
+        /// The image.
+        image: String,
+    },
     /// The image is not a builder.
     #[error("{image} is not a builder image (no {BUILDER_METADATA} label)")]
     NotABuilder {
@@ -154,6 +165,10 @@ fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
             .as_bytes(),
     );
     feed(inputs.run_image.to_string().as_bytes());
+    for run in &inputs.run_images {
+        feed(run.image.as_bytes());
+        feed(run.mirrors.join("\n").as_bytes());
+    }
     let mut trees = vec![inputs.lifecycle.root().to_owned()];
     trees.extend(inputs.buildpacks.iter().map(|bp| bp.dir.clone()));
     for tree in trees {
@@ -216,6 +231,8 @@ struct Inputs {
     lifecycle: Lifecycle,
     build_image: ImageRef,
     run_image: ImageRef,
+    /// builder.toml's run images, with the names they were published under (see [`publish`]).
+    run_images: Vec<libbuildpack::data::RunImage>,
     buildpacks: Vec<BuildpackDir>,
     order: OrderToml,
 }
@@ -226,13 +243,25 @@ struct Inputs {
 /// When builder.toml is invalid, an image or the lifecycle is missing, a buildpack does not build, or the image
 /// cannot be written.
 pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    create_with(store, config, name, &publish::Renamed::new(), ui)
+}
+
+/// [`create`], with the run images in `renamed` named by their new references in the builder's metadata,
+/// `run.toml` and `stack.toml`.
+fn create_with(
+    store: &Store,
+    config: &Path,
+    name: &ImageRef,
+    renamed: &publish::Renamed,
+    ui: &Ui,
+) -> Result<Builder, Error> {
     let started = Instant::now();
     let _lock = store.lock(&name.to_string())?;
     ui.section(&format!("Creating builder {name}"));
     let work = store.scratch_dir("builder-")?;
     // Hashed before cargo runs, so a source edited during the build is seen by the next one.
     let sources = sources::fingerprint(store, config);
-    let inputs = gather_inputs(store, config, work.path(), ui)?;
+    let inputs = gather_inputs(store, config, work.path(), renamed, ui)?;
     let fingerprint = fingerprint(store, &inputs)?;
     let record = |sources: Option<&str>| {
         if let Some(sources) = sources {
@@ -258,7 +287,7 @@ pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
         env_id(&build, "CNB_GROUP_ID"),
     );
     let mut image = build.move_to(staging.clone())?;
-    add_lifecycle_layer(&mut image, &staging, &inputs.lifecycle)?;
+    lifecycle_layer::add(store, &mut image, &staging, &inputs.lifecycle)?;
     let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
     add_config_layer(&mut image, &staging, &inputs, user)?;
     set_labels(&mut image, &inputs, &layers_label)?;
@@ -318,7 +347,13 @@ pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
 
 /// Reads builder.toml, finds the lifecycle and the stack images (making rpack's own on demand) and prepares
 /// every buildpack (building crates) under `work`.
-fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<Inputs, Error> {
+fn gather_inputs(
+    store: &Store,
+    config: &Path,
+    work: &Path,
+    renamed: &publish::Renamed,
+    ui: &Ui,
+) -> Result<Inputs, Error> {
     let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));
     let lifecycle = find_lifecycle(store, &toml, base)?;
@@ -327,7 +362,7 @@ fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<I
         "build.image",
         toml.build_image().unwrap_or_default(),
     )?;
-    let run_images = toml.run_images();
+    let run_images = publish::rename(toml.run_images(), renamed);
     let first_run = run_images.first().map_or("", |r| r.image.as_str());
     let run_image = parse_ref(config, "run.images[0].image", first_run)?;
     ensure_stack_image(store, "build", &build_image, ui)?;
@@ -344,6 +379,7 @@ fn gather_inputs(store: &Store, config: &Path, work: &Path, ui: &Ui) -> Result<I
         lifecycle,
         build_image,
         run_image,
+        run_images,
         buildpacks,
         order,
     })
@@ -368,27 +404,6 @@ fn buildpacks_at_uri(
         package::MUSL_TARGET,
         ui,
     )
-}
-
-/// `/cnb/lifecycle`: the lifecycle binary, its phase links and the launcher.
-fn add_lifecycle_layer(
-    image: &mut Image,
-    staging: &Layout,
-    lifecycle: &Lifecycle,
-) -> Result<(), Error> {
-    let mut layer = LayerWriter::new(staging)?;
-    layer
-        .dir("cnb", 0o755)
-        .map_err(io_err("write", staging.root()))?;
-    let bin = lifecycle.binaries_dir();
-    layer
-        .tree("cnb/lifecycle", &bin)
-        .map_err(io_err("add", &bin))?;
-    image.add_layer(
-        &layer.finish()?,
-        &format!("rpack: lifecycle {}", lifecycle.version()),
-    )?;
-    Ok(())
 }
 
 type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
@@ -448,7 +463,7 @@ fn add_config_layer(
     user: (u32, u32),
 ) -> Result<(), Error> {
     let run_toml = RunToml {
-        images: inputs.toml.run_images(),
+        images: inputs.run_images.clone(),
     };
     let stack_toml = format!(
         "[run-image]\n  image = {:?}\n",
@@ -516,7 +531,7 @@ fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) ->
     let descriptor =
         fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
     let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
-    let run_images = inputs.toml.run_images();
+    let run_images = &inputs.run_images;
     let buildpacks: Vec<_> = inputs
         .buildpacks
         .iter()
@@ -667,10 +682,11 @@ fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Life
     )?)
 }
 
-/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes.
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes and pulling it
+/// when its name has a registry.
 ///
 /// # Errors
-/// When it is missing and rpack cannot make it, or making it fails.
+/// When it is missing and rpack cannot make or pull it, or making it fails.
 pub fn ensure_stack_image(
     store: &Store,
     role: &'static str,
@@ -683,6 +699,17 @@ pub fn ensure_stack_image(
     match StackRecipe::for_image(image) {
         Some(recipe) => {
             stack::create(store, recipe, Path::new(stack::DEFAULT_CA_BUNDLE), ui)?;
+            Ok(())
+        }
+        // A name with a registry (a builder made by pack, or published by rpack): fetched as pack would.
+        None if image.registry() != "localhost" => {
+            crate::store::registry::pull(
+                store,
+                image,
+                None,
+                crate::store::registry::Access::default(),
+                ui,
+            )?;
             Ok(())
         }
         None => Err(BuilderError::MissingImage {

@@ -235,7 +235,11 @@ pub fn push(
 /// layers, which may be OCI types. skopeo cannot convert such a mixed manifest to Docker types, and a lifecycle
 /// that rewrites the pushed image (rebase) would write a Docker manifest with OCI layer types no skopeo can
 /// read. Media type names are all that change: blobs, and so layer digests, stay the same.
-fn with_uniform_media_types(layout: &Layout, tag: &str, dest: &Path) -> Result<Layout, Error> {
+pub(crate) fn with_uniform_media_types(
+    layout: &Layout,
+    tag: &str,
+    dest: &Path,
+) -> Result<Layout, Error> {
     let image = Image::load(layout.clone())?;
     let manifest_digest =
         image

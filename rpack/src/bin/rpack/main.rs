@@ -20,8 +20,19 @@ use commands::{
 #[derive(Parser)]
 #[command(name = "rpack", version, about)]
 struct Cli {
+    /// The container engine for builds and apps: `podman`, or `docker` (the docker CLI, at `DOCKER_HOST`).
+    /// Default: `RPACK_ENGINE`, else docker when `DOCKER_HOST` is set and the docker CLI is installed, else
+    /// podman.
+    #[arg(long, global = true, value_enum)]
+    engine: Option<EngineArg>,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EngineArg {
+    Podman,
+    Docker,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +81,12 @@ enum Cmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = Ui::stderr();
+    if let Some(engine) = cli.engine {
+        rpack::build::engine::select(match engine {
+            EngineArg::Podman => rpack::build::engine::Engine::Podman,
+            EngineArg::Docker => rpack::build::engine::Engine::Docker,
+        });
+    }
     // Ctrl-C, SIGTERM and SIGHUP remove the temp files and dirs of the command before it ends.
     if let Err(err) = rpack::toolbox::scratch::install_handlers() {
         ui.warn(&format!(
@@ -89,7 +106,7 @@ fn dispatch(command: Cmd, ui: &Ui) -> Result<ExitCode, Error> {
     match command {
         Cmd::Lifecycle(cmd) => lifecycle::run(cmd, ui)?,
         Cmd::Stack(cmd) => stack::run(cmd, ui)?,
-        Cmd::Builder(cmd) => builder::run(cmd, ui)?,
+        Cmd::Builder(cmd) => builder::run(&cmd, ui)?,
         Cmd::Build(args) => build::run(args, ui)?,
         Cmd::Rebase(args) => rebase::run(args, ui)?,
         Cmd::Push(args) => push::run(&args, ui)?,

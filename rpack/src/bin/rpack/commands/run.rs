@@ -42,8 +42,9 @@ pub fn run(args: RunArgs, ui: &Ui) -> Result<(), Error> {
         let started = run::detach(&store, &args.image, &options, ui)?;
         let short = &started.id[..12.min(started.id.len())];
         ui.step(&format!(
-            "Started {} (id {short}): `podman logs {0}` shows its output, `rpack stop {0}` removes it",
-            started.name
+            "Started {} (id {short}): `{} logs {0}` shows its output, `rpack stop {0}` removes it",
+            started.name,
+            rpack::build::engine::selected().program()
         ));
         println!("{}", started.name);
         return Ok(());
