@@ -3,6 +3,6 @@
 
 pub mod format;
 pub(crate) mod output;
-pub(crate) mod probe;
+pub mod probe;
 pub mod scratch;
 pub mod ui;

@@ -29,7 +29,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 "#;
 
-/// A podman that uses rpack's settings; or, when [`crate::engine::selected`] says so, the `docker` CLI.
+/// A podman that uses rpack's settings; or, when [`engine::selected`] says so, the `docker` CLI.
 #[derive(Clone, Debug)]
 pub struct Podman {
     conf: PathBuf,

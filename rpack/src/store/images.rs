@@ -340,7 +340,7 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
-/// `file`, through a temp file and a rename; `file` must be new or a regular file (see [`crate::toolbox::output`]).
+/// `file`, through a temp file and a rename; `file` must be new or a regular file.
 ///
 /// # Errors
 /// When the image is not in the store or the file cannot be written.
