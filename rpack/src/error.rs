@@ -9,7 +9,6 @@ use crate::provision::builder::BuilderError;
 use crate::provision::lifecycle::LifecycleError;
 use crate::provision::stack::StackError;
 use crate::store::StoreError;
-use crate::store::images::ImagesError;
 
 /// What failed, by the part of rpack that failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,9 +43,9 @@ pub enum Error {
     /// The app's project.toml.
     #[error(transparent)]
     Project(#[from] crate::build::project::ProjectError),
-    /// Taking care of the store's images.
+    /// Taking care of the store's images, or a registry.
     #[error(transparent)]
-    Images(#[from] ImagesError),
+    StoreImages(#[from] crate::store::Error),
     /// Scaffolding a new buildpack.
     #[error(transparent)]
     Scaffold(#[from] ScaffoldError),
@@ -56,9 +55,6 @@ pub enum Error {
     /// Rebasing an app image.
     #[error(transparent)]
     Rebase(#[from] crate::ops::rebase::RebaseError),
-    /// Pushing to or pulling from a registry.
-    #[error(transparent)]
-    Registry(#[from] crate::store::registry::RegistryError),
     /// An output path rpack may not write over.
     #[error(transparent)]
     Output(#[from] crate::toolbox::output::OutputError),
@@ -84,10 +80,9 @@ impl Error {
             Self::Package(e) => e.hint(),
             Self::Builder(e) => e.hint(),
             Self::Build(e) => e.hint(),
-            Self::Images(e) => e.hint(),
+            Self::StoreImages(e) => e.hint(),
             Self::Scaffold(e) => e.hint(),
             Self::Rebase(e) => e.hint(),
-            Self::Registry(e) => e.hint(),
             Self::Sbom(e) => e.hint(),
             Self::Output(e) => e.hint(),
             Self::Inspect(e) => e.hint(),

@@ -713,7 +713,13 @@ pub fn publish(
     access: crate::store::registry::Access,
     ui: &Ui,
 ) -> Result<crate::store::registry::Pushed, Error> {
-    crate::store::registry::push(store, &built.image, None, access, ui)
+    Ok(crate::store::registry::push(
+        store,
+        &built.image,
+        None,
+        access,
+        ui,
+    )?)
 }
 
 #[cfg(test)]

@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime};
 use oci_spec::image::{Descriptor, MediaType};
 use serde::Serialize;
 
-use crate::Error;
 use crate::oci::extract::{self, ArchiveError, Kind};
 use crate::oci::labels::ImageKind;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, LayoutError};
+use crate::store::Error;
 use crate::store::Store;
 use crate::toolbox::output::OutputKind;
 
