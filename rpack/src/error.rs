@@ -2,8 +2,6 @@
 
 use crate::build::platform::BuildError;
 use crate::build::podman::PodmanError;
-use crate::buildpack::package::PackageError;
-use crate::buildpack::scaffold::ScaffoldError;
 use crate::oci::{ImageError, LayoutError};
 use crate::provision::builder::BuilderError;
 use crate::provision::lifecycle::LifecycleError;
@@ -31,9 +29,9 @@ pub enum Error {
     /// podman.
     #[error(transparent)]
     Podman(#[from] PodmanError),
-    /// Preparing a buildpack.
+    /// Packaging or scaffolding a buildpack.
     #[error(transparent)]
-    Package(#[from] PackageError),
+    Buildpack(#[from] crate::buildpack::Error),
     /// Making or reading a builder.
     #[error(transparent)]
     Builder(#[from] BuilderError),
@@ -46,9 +44,6 @@ pub enum Error {
     /// Taking care of the store's images, or a registry.
     #[error(transparent)]
     StoreImages(#[from] crate::store::Error),
-    /// Scaffolding a new buildpack.
-    #[error(transparent)]
-    Scaffold(#[from] ScaffoldError),
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::oci::reference::InvalidImageRef),
@@ -69,6 +64,12 @@ pub enum Error {
     Run(#[from] crate::build::run::RunError),
 }
 
+impl From<crate::buildpack::package::PackageError> for Error {
+    fn from(err: crate::buildpack::package::PackageError) -> Self {
+        Self::Buildpack(err.into())
+    }
+}
+
 impl Error {
     /// What the user can do about it, when there is something to say.
     #[must_use]
@@ -77,11 +78,10 @@ impl Error {
             Self::Lifecycle(e) => e.hint(),
             Self::Stack(e) => e.hint(),
             Self::Podman(e) => e.hint(),
-            Self::Package(e) => e.hint(),
+            Self::Buildpack(e) => e.hint(),
             Self::Builder(e) => e.hint(),
             Self::Build(e) => e.hint(),
             Self::StoreImages(e) => e.hint(),
-            Self::Scaffold(e) => e.hint(),
             Self::Rebase(e) => e.hint(),
             Self::Sbom(e) => e.hint(),
             Self::Output(e) => e.hint(),

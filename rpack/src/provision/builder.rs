@@ -395,7 +395,7 @@ fn buildpacks_at_uri(
     ui: &Ui,
 ) -> Result<Vec<BuildpackDir>, Error> {
     let base = config.parent().unwrap_or_else(|| Path::new("."));
-    package::resolve_uri(
+    Ok(package::resolve_uri(
         config,
         &format!("buildpacks[{index}].uri"),
         uri,
@@ -403,7 +403,7 @@ fn buildpacks_at_uri(
         &work.join("buildpacks").join(index.to_string()),
         package::MUSL_TARGET,
         ui,
-    )
+    )?)
 }
 
 type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;

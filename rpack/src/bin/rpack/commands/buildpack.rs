@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use rpack::Error;
+use rpack::buildpack::Error;
 use rpack::buildpack::package::{self, Format, PackageOptions};
 use rpack::buildpack::scaffold::{self, Sdk};
 use rpack::toolbox::ui::Ui;
