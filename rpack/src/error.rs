@@ -47,18 +47,12 @@ pub enum Error {
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::oci::reference::InvalidImageRef),
-    /// Rebasing an app image.
-    #[error(transparent)]
-    Rebase(#[from] crate::ops::rebase::RebaseError),
     /// An output path rpack may not write over.
     #[error(transparent)]
     Output(#[from] crate::toolbox::output::OutputError),
-    /// Nothing to inspect.
+    /// Rebasing, SBOM download or inspect.
     #[error(transparent)]
-    Inspect(#[from] crate::ops::inspect::InspectError),
-    /// Downloading an image's SBOM.
-    #[error(transparent)]
-    Sbom(#[from] crate::ops::sbom::SbomError),
+    Ops(#[from] crate::ops::Error),
     /// Managing detached app containers.
     #[error(transparent)]
     Run(#[from] crate::build::run::RunError),
@@ -82,10 +76,8 @@ impl Error {
             Self::Builder(e) => e.hint(),
             Self::Build(e) => e.hint(),
             Self::StoreImages(e) => e.hint(),
-            Self::Rebase(e) => e.hint(),
-            Self::Sbom(e) => e.hint(),
+            Self::Ops(e) => e.hint(),
             Self::Output(e) => e.hint(),
-            Self::Inspect(e) => e.hint(),
             Self::Run(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)

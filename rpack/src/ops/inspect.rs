@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Error;
+use crate::ops::Error;
 use crate::buildpack::package::cnb;
 use crate::oci::Image;
 use crate::oci::labels::{self, ImageKind};
