@@ -32,6 +32,9 @@ pub enum Error {
     /// Packaging or scaffolding a buildpack.
     #[error(transparent)]
     Buildpack(#[from] crate::buildpack::Error),
+    /// Making or reading a builder (and the lifecycle, stacks, buildpacks and registries it uses).
+    #[error(transparent)]
+    Provision(#[from] crate::provision::Error),
     /// Making or reading a builder.
     #[error(transparent)]
     Builder(#[from] BuilderError),
@@ -74,6 +77,7 @@ impl Error {
             Self::Podman(e) => e.hint(),
             Self::Buildpack(e) => e.hint(),
             Self::Builder(e) => e.hint(),
+            Self::Provision(e) => e.hint(),
             Self::Build(e) => e.hint(),
             Self::StoreImages(e) => e.hint(),
             Self::Ops(e) => e.hint(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::provision::Error;
 use crate::oci::{Image, Layer, LayerWriter, Layout};
 use crate::provision::lifecycle::Lifecycle;
 use crate::store::Store;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use libbuildpack::data::{BuilderToml, RunImage};
 
 use super::{Builder, BuilderError, create_with, ensure_stack_image, parse_ref};
-use crate::Error;
+use crate::provision::Error;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Layout};
 use crate::store::Store;
