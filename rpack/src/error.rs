@@ -56,6 +56,9 @@ pub enum Error {
     /// Rebasing, SBOM download or inspect.
     #[error(transparent)]
     Ops(#[from] crate::ops::Error),
+    /// Building or running an app.
+    #[error(transparent)]
+    BuildRun(#[from] crate::build::Error),
     /// Managing detached app containers.
     #[error(transparent)]
     Run(#[from] crate::build::run::RunError),
@@ -83,6 +86,7 @@ impl Error {
             Self::Ops(e) => e.hint(),
             Self::Output(e) => e.hint(),
             Self::Run(e) => e.hint(),
+            Self::BuildRun(e) => e.hint(),
             Self::Project(_)
             | Self::Store(_)
             | Self::Image(_)

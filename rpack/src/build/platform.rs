@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::build::Error;
 use crate::build::podman::Podman;
 use crate::build::project::{FileFilter, GroupOverride, Project};
 use crate::oci::reference::ImageRef;

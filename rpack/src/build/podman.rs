@@ -190,7 +190,7 @@ impl Podman {
         layout: &Layout,
         name: &ImageRef,
         ui: &Ui,
-    ) -> Result<String, crate::Error> {
+    ) -> Result<String, crate::build::Error> {
         let image = Image::load(layout.clone())?;
         let id = image.config_digest()?.hex().to_owned();
         if self.engine == Engine::Docker {
@@ -245,7 +245,7 @@ impl Podman {
         name: &ImageRef,
         id: &str,
         ui: &Ui,
-    ) -> Result<String, crate::Error> {
+    ) -> Result<String, crate::build::Error> {
         let tag = name.to_string();
         if self.docker_image_id(&tag).as_deref() == Some(id) {
             return Ok(id.to_owned());

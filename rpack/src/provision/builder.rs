@@ -10,11 +10,11 @@ use std::time::Instant;
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
 use serde_json::json;
 
-use crate::provision::Error;
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, LayerWriter, Layout};
+use crate::provision::Error;
 use crate::provision::lifecycle::{self, Lifecycle};
 use crate::provision::stack::{self, StackRecipe};
 use crate::store::Store;
