@@ -682,8 +682,8 @@ fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Life
     )?)
 }
 
-/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes and pulling it
-/// when its name has a registry.
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes (also when it
+/// was made by an older rpack, see [`stack::is_current`]) and pulling it when its name has a registry.
 ///
 /// # Errors
 /// When it is missing and rpack cannot make or pull it, or making it fails.
@@ -694,7 +694,12 @@ pub fn ensure_stack_image(
     ui: &Ui,
 ) -> Result<(), Error> {
     if store.image_layout(image).exists() {
-        return Ok(());
+        if stack::is_current(store, image) {
+            return Ok(());
+        }
+        ui.step(&format!(
+            "{image} was made by an older rpack (it lacks the run image's package list): making it again"
+        ));
     }
     match StackRecipe::for_image(image) {
         Some(recipe) => {
