@@ -9,7 +9,7 @@ pub mod archive;
 mod blob;
 mod diff_id;
 mod digest;
-pub mod extract;
+pub(crate) mod extract;
 mod image;
 mod json;
 pub mod labels;

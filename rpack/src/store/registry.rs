@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::store::Error;
 use crate::store::images::{ImagesError, existing_layout};
 use oci_spec::image::MediaType;
 

@@ -14,7 +14,7 @@ use libbuildpack::data::BuildpackDescriptor;
 use serde_json::{Value, json};
 
 use super::{BuildpackDir, PackageError, io_err};
-use crate::Error;
+use crate::buildpack::Error;
 use crate::oci::extract::{self, Kind};
 use crate::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
 use crate::oci::{Image, LayerTar, LayerWriter, Layout};
