@@ -151,7 +151,7 @@ impl TestBuild {
         let bytes = self
             .image()?
             .read_file(&path)
-            .map_err(|e| TestError::rpack(e.into(), self.output.clone()))?;
+            .map_err(|e| TestError::rpack(e, self.output.clone()))?;
         let bytes = bytes.ok_or_else(|| TestError::Io {
             action: format!("read {path} from the image"),
             source: std::io::Error::other(format!("the image has no {path}\n{}", self.output)),

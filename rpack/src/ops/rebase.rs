@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
 use serde_json::Value;
 
-use crate::Error;
 use crate::oci::labels::{LIFECYCLE_METADATA, PYTHON_VERSION};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
+use crate::ops::Error;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 

@@ -10,11 +10,11 @@ use std::time::Instant;
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
 use serde_json::json;
 
-use crate::Error;
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, LayerWriter, Layout};
+use crate::provision::Error;
 use crate::provision::lifecycle::{self, Lifecycle};
 use crate::provision::stack::{self, StackRecipe};
 use crate::store::Store;
@@ -395,7 +395,7 @@ fn buildpacks_at_uri(
     ui: &Ui,
 ) -> Result<Vec<BuildpackDir>, Error> {
     let base = config.parent().unwrap_or_else(|| Path::new("."));
-    package::resolve_uri(
+    Ok(package::resolve_uri(
         config,
         &format!("buildpacks[{index}].uri"),
         uri,
@@ -403,7 +403,7 @@ fn buildpacks_at_uri(
         &work.join("buildpacks").join(index.to_string()),
         package::MUSL_TARGET,
         ui,
-    )
+    )?)
 }
 
 type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
