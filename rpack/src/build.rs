@@ -18,7 +18,7 @@ pub enum Error {
     Podman(#[from] podman::PodmanError),
     /// The app's project.toml.
     #[error(transparent)]
-    Project(#[from] project::ProjectError),
+    Project(Box<project::ProjectError>),
     /// Managing app containers.
     #[error(transparent)]
     Run(#[from] run::RunError),
@@ -72,5 +72,12 @@ impl Error {
 impl From<crate::buildpack::package::PackageError> for Error {
     fn from(err: crate::buildpack::package::PackageError) -> Self {
         Self::Buildpack(err.into())
+    }
+}
+
+impl From<project::ProjectError> for Error {
+    // Boxed: its messages carry a path and several names, and every rpack result would grow by their size.
+    fn from(err: project::ProjectError) -> Self {
+        Self::Project(Box::new(err))
     }
 }

@@ -53,8 +53,8 @@ pub enum BlobProblem {
         layer: usize,
         /// What the tar hashes to.
         actual: Digest,
-        /// The diff id the config lists.
-        listed: String,
+        /// The diff id the config lists (boxed: it keeps every error that carries a blob problem small).
+        listed: Box<str>,
     },
     /// It is a layer compressed in a way rpack cannot unpack.
     Compression {

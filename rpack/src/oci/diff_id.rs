@@ -98,7 +98,7 @@ impl<R: Read> LayerTar<R> {
                 Err(BlobProblem::DiffId {
                     layer: self.layer,
                     actual,
-                    listed: self.listed.clone(),
+                    listed: self.listed.clone().into(),
                 })
             }
         });
