@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::Error;
+use crate::build::Error;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Layout, Platform};
 use crate::provision::builder::{self, Builder};
@@ -24,13 +24,25 @@ pub(super) fn ensure_run_image(
     ui: &Ui,
 ) -> Result<(), Error> {
     let Some(p) = platform else {
-        return builder::ensure_stack_image(store, "run", &builder.run_image, ui);
+        return Ok(builder::ensure_stack_image(
+            store,
+            "run",
+            &builder.run_image,
+            ui,
+        )?);
     };
     if p.arch != crate::provision::emulation::host_arch() {
-        crate::provision::emulation::check(&p.arch)
-            .map_err(crate::provision::stack::StackError::Emulation)?;
+        crate::provision::emulation::check(&p.arch).map_err(|e| {
+            crate::provision::Error::from(crate::provision::stack::StackError::Emulation(e))
+        })?;
     }
-    builder::ensure_stack_image_for(store, "run", &builder.run_image, p, ui)
+    Ok(builder::ensure_stack_image_for(
+        store,
+        "run",
+        &builder.run_image,
+        p,
+        ui,
+    )?)
 }
 
 /// Moves the exported image at `output` into the store as `image`: replacing it (no platform given, as

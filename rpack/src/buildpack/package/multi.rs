@@ -9,7 +9,7 @@ use super::{
     Format, PackageOptions, Packaged, Plan, Prepared, cnb, output_kind, output_path,
     prepare_platform, write_cnb,
 };
-use crate::Error;
+use crate::buildpack::Error;
 use crate::oci::{Layout, index};
 use crate::toolbox::ui::Ui;
 

@@ -11,9 +11,9 @@ use libbuildpack::data::BuilderToml;
 use super::{
     Builder, BuilderError, INPUTS_LABEL, assemble, fingerprint, gather_inputs, io_err, publish,
 };
-use crate::Error;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, Platform, index};
+use crate::provision::Error;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 

@@ -9,9 +9,9 @@ use oci_spec::image::MediaType;
 use super::{
     Access, Pulled, Pushed, RegistryError, io_err, run_copy, skopeo, with_uniform_media_types,
 };
-use crate::Error;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json, index};
+use crate::store::Error;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
