@@ -15,6 +15,23 @@ use super::digest::Digest;
 use super::json::canonical_json;
 use super::layout::{Layout, LayoutError, write_atomic};
 
+/// The OCI architecture of this machine (`amd64`, `arm64`, or Rust's name for others).
+#[must_use]
+pub fn host_arch() -> &'static str {
+    oci_arch(std::env::consts::ARCH)
+}
+
+/// The OCI (and Debian) name of a Rust architecture: `amd64` for `x86_64`, `arm64` for `aarch64`; others as
+/// they are.
+#[must_use]
+pub fn oci_arch(rust_arch: &str) -> &str {
+    match rust_arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
 /// An OCI platform: `os/arch[/variant]`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Platform {
@@ -48,10 +65,7 @@ impl Platform {
     /// The platform of this machine (`linux/amd64` on an x86-64 Linux host).
     #[must_use]
     pub fn host() -> Self {
-        Self::new(
-            std::env::consts::OS,
-            crate::provision::emulation::host_arch(),
-        )
+        Self::new(std::env::consts::OS, host_arch())
     }
 
     /// Whether a descriptor's platform is this one (a variant counts only when both name one).

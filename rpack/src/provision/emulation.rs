@@ -95,22 +95,7 @@ impl EmulationError {
     }
 }
 
-/// The OCI architecture of this machine (`amd64`, `arm64`, or Rust's name for others).
-#[must_use]
-pub fn host_arch() -> &'static str {
-    oci_arch(std::env::consts::ARCH)
-}
-
-/// The OCI (and Debian) name of a Rust architecture: `amd64` for `x86_64`, `arm64` for `aarch64`; others as
-/// they are.
-#[must_use]
-pub fn oci_arch(rust_arch: &str) -> &str {
-    match rust_arch {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
+pub use crate::oci::index::{host_arch, oci_arch};
 
 /// The ELF `e_machine` of an OCI architecture.
 fn elf_machine(arch: &str) -> Option<u16> {
