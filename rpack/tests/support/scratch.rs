@@ -51,15 +51,20 @@ impl Scratch {
 
     /// Runs rpack with `env` added, failing the test when it runs longer than a minute (it is killed then).
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.run_within(args, env, TIMEOUT)
+    }
+
+    /// [`Scratch::run_env`] with another time limit.
+    pub fn run_within(&self, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
         let mut cmd = self.command(args);
         cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().unwrap();
         let started = Instant::now();
         while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > TIMEOUT {
+            if started.elapsed() > limit {
                 child.kill().unwrap();
                 child.wait().unwrap();
-                panic!("rpack {args:?} still ran after {TIMEOUT:?}");
+                panic!("rpack {args:?} still ran after {limit:?}");
             }
             std::thread::sleep(Duration::from_millis(20));
         }
