@@ -84,6 +84,15 @@ pub trait PlatformLabel: Serialize + DeserializeOwned {
     }
 }
 
+/// Reads `null` as the default: pack (Go) writes an empty list as `null`.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// `io.buildpacks.buildpack.layers`: buildpack id → version → the layer that holds it.
 ///
 /// ```
@@ -108,13 +117,25 @@ pub struct BuildpackLayer {
     /// The Buildpack API it implements.
     pub api: String,
     /// Deprecated `[[stacks]]`, when it has any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub stacks: Vec<Stack>,
     /// `[[targets]]`, when it has any.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub targets: Vec<Target>,
     /// `[[order]]`, for a composite buildpack.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub order: Vec<OrderGroup>,
     /// The diff id of the layer that holds it.
     #[serde(rename = "layerDiffID")]
@@ -148,7 +169,7 @@ pub struct BuildpackageMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The stacks it supports (`[{"id": "*"}]` for any).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub stacks: Vec<Stack>,
 }
 
@@ -163,16 +184,16 @@ impl PlatformLabel for BuildpackageMetadata {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuilderMetadata {
     /// What builder.toml's `description` says.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub description: String,
     /// Its buildpacks.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub buildpacks: Vec<BuilderMetadataBuildpack>,
     /// The run image as older pack (and rpack) write it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<BuilderMetadataStack>,
     /// The run images (builder.toml's `[[run.images]]`); the first is the default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub images: Vec<RunImageEntry>,
     /// The lifecycle in the builder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,7 +234,7 @@ pub struct BuilderMetadataBuildpack {
     /// Its id.
     pub id: String,
     /// Its version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub version: String,
     /// Its homepage.
     #[serde(default)]
@@ -227,7 +248,7 @@ pub struct BuilderMetadataBuildpack {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuilderMetadataStack {
     /// The default run image.
-    #[serde(rename = "runImage", default)]
+    #[serde(rename = "runImage", default, deserialize_with = "null_as_default")]
     pub run_image: RunImageEntry,
 }
 
@@ -235,10 +256,10 @@ pub struct BuilderMetadataStack {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunImageEntry {
     /// The image reference.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub image: String,
     /// Mirrors of the same image.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub mirrors: Vec<String>,
 }
 
@@ -247,7 +268,7 @@ pub struct RunImageEntry {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuilderMetadataLifecycle {
     /// The lifecycle's version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub version: String,
     /// The deprecated single `api` table.
     #[serde(default)]
@@ -289,7 +310,7 @@ impl PlatformLabel for LifecycleMetadata {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LayerRef {
     /// The layer's diff id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub sha: String,
 }
 
@@ -298,7 +319,7 @@ pub struct LayerRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildMetadata {
     /// The buildpacks that took part in the build.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub buildpacks: Vec<BuilderMetadataBuildpack>,
     /// Other fields (processes, launcher, bom...), kept as they are.
     #[serde(flatten)]
@@ -330,6 +351,12 @@ mod tests {
         .unwrap();
         assert_eq!(older.run_image(), "localhost/run:v1");
         assert_eq!(BuilderMetadata::from_label("{}").unwrap().run_image(), "");
+        // pack writes empty lists as null.
+        let pack = BuilderMetadata::from_label(
+            r#"{"buildpacks":null,"images":null,"stack":{"runImage":{"image":"r","mirrors":null}}}"#,
+        )
+        .unwrap();
+        assert_eq!(pack.run_image(), "r");
     }
 
     #[test]
