@@ -123,7 +123,6 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     let remote = text.split("LOCAL:").next().unwrap();
     assert!(remote.contains("REMOTE:"), "{text}");
     assert!(remote.contains("examples/hello"), "{text}");
-    drop(registry);
 
     let image = "localhost/rpack-test/arm64-hello:latest";
     let app = dir.join("app");
@@ -163,6 +162,39 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     // The same inputs give the same arm64 image.
     rpack_ok(&build);
     assert_eq!(first, arm64_digest(image));
+
+    // Built for amd64 too, the app is one name with both platforms, published as an index.
+    let mut native = build.to_vec();
+    if let Some(platform) = native.last_mut() {
+        *platform = "linux/amd64";
+    }
+    rpack_ok(&native);
+    assert_eq!(
+        first,
+        arm64_digest(image),
+        "the amd64 build keeps the arm64 image"
+    );
+    let (inspected, _) = rpack_ok(&["inspect", image]);
+    assert!(
+        inspected.contains("platforms: linux/amd64, linux/arm64"),
+        "{inspected}"
+    );
+    let published = format!("{}/arm64-hello:latest", registry.host());
+    rpack_ok(&["push", image, "--to", &published]);
+    let raw = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{published}"))
+        .output()
+        .unwrap();
+    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let archs: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(archs, ["amd64", "arm64"], "{index}");
+    drop(registry);
 
     let podman = Podman::new(registries_conf(dir, "127.0.0.1:1"));
     for gone in [image, name] {
