@@ -82,6 +82,40 @@ fn arm64_digest(image: &str) -> String {
     loaded.manifest_digest().unwrap().to_string()
 }
 
+/// pack reads the builder index pushed to `registry` (the "LOCAL" half of its answer needs a daemon).
+fn pack_reads_the_builder(dir: &Path, registry: &Registry, name: &str) {
+    let pushed = format!("{}/arm64-builder:latest", registry.host());
+    rpack_ok(&["push", name, "--to", &pushed]);
+    let out = std::process::Command::new(pack_bin())
+        .args(["builder", "inspect", &pushed])
+        .current_dir(dir)
+        .env("PACK_HOME", dir.join("pack-home"))
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let remote = text.split("LOCAL:").next().unwrap();
+    assert!(remote.contains("REMOTE:"), "{text}");
+    assert!(remote.contains("examples/hello"), "{text}");
+}
+
+/// The architectures of the index a registry serves for `image`.
+fn registry_archs(image: &str) -> Vec<String> {
+    let raw = std::process::Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{image}"))
+        .output()
+        .unwrap();
+    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    index["manifests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{image} is no index: {index}"))
+        .iter()
+        .map(|m| m["platform"]["architecture"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
 fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     let started = Instant::now();
@@ -107,22 +141,8 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         "{inspected}"
     );
 
-    // pack reads the builder index from a registry (the "LOCAL" half of its answer needs a daemon).
     let registry = Registry::start();
-    let pushed = format!("{}/arm64-builder:latest", registry.host());
-    rpack_ok(&["push", name, "--to", &pushed]);
-    let out = std::process::Command::new(pack_bin())
-        .args(["builder", "inspect", &pushed])
-        .current_dir(dir)
-        .env("PACK_HOME", dir.join("pack-home"))
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let remote = text.split("LOCAL:").next().unwrap();
-    assert!(remote.contains("REMOTE:"), "{text}");
-    assert!(remote.contains("examples/hello"), "{text}");
+    pack_reads_the_builder(dir, &registry, name);
 
     let image = "localhost/rpack-test/arm64-hello:latest";
     let app = dir.join("app");
@@ -181,19 +201,7 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     );
     let published = format!("{}/arm64-hello:latest", registry.host());
     rpack_ok(&["push", image, "--to", &published]);
-    let raw = std::process::Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false"])
-        .arg(format!("docker://{published}"))
-        .output()
-        .unwrap();
-    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
-    let archs: Vec<&str> = index["manifests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["platform"]["architecture"].as_str().unwrap())
-        .collect();
-    assert_eq!(archs, ["amd64", "arm64"], "{index}");
+    assert_eq!(registry_archs(&published), ["amd64", "arm64"]);
     drop(registry);
 
     let podman = Podman::new(registries_conf(dir, "127.0.0.1:1"));
