@@ -3,7 +3,9 @@
 //! under qemu emulation: the lifecycle cross-built with `GOARCH=arm64`, the tiny stack's arm64 images (made
 //! once with `mmdebstrap --arch arm64` and kept in the store like the amd64 ones), examples/hello's Rust
 //! binary cross-linked for aarch64 (its detect and build run emulated), and a shell buildpack that serves
-//! the app with the run image's perl. Needs what `scripts/setup` registers (`rpack doctor` checks it).
+//! the app with the run image's perl. The same app built for amd64 joins it under one name, one platform is
+//! rebased without touching the other, and the name is published as an index. Needs what `scripts/setup`
+//! registers (`rpack doctor` checks it).
 
 mod support;
 
@@ -71,15 +73,23 @@ fn builder(dir: &Path) {
     write(&dir.join("app/hello.txt"), "hello from arm64\n");
 }
 
-/// The manifest digest of the linux/arm64 image of `image` in the store.
-fn arm64_digest(image: &str) -> String {
+/// The manifest digest and diff ids of `image`'s linux/`arch` image in the store.
+fn platform_image(image: &str, arch: &str) -> (String, Vec<String>) {
     let store = rpack::store::Store::from_env().unwrap();
     let layout = store
         .image_layout(&image.parse().unwrap())
-        .for_platform(rpack::oci::Platform::new("linux", "arm64"));
+        .for_platform(rpack::oci::Platform::new("linux", arch));
     let loaded = rpack::oci::Image::load(layout).unwrap();
-    assert_eq!(loaded.arch(), "arm64");
-    loaded.manifest_digest().unwrap().to_string()
+    assert_eq!(loaded.arch(), arch);
+    (
+        loaded.manifest_digest().unwrap().to_string(),
+        loaded.diff_ids().to_vec(),
+    )
+}
+
+/// The manifest digest of the linux/arm64 image of `image` in the store.
+fn arm64_digest(image: &str) -> String {
+    platform_image(image, "arm64").0
 }
 
 /// pack reads the builder index pushed to `registry` (the "LOCAL" half of its answer needs a daemon).
@@ -145,6 +155,8 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     pack_reads_the_builder(dir, &registry, name);
 
     let image = "localhost/rpack-test/arm64-hello:latest";
+    // What a failed run of this test left.
+    let _ = support::rpack().args(["image", "rm", image]).output();
     let app = dir.join("app");
     let build = [
         "build",
@@ -199,6 +211,14 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         inspected.contains("platforms: linux/amd64, linux/arm64"),
         "{inspected}"
     );
+    // Rebasing one platform (onto the run image it has: its layers stay) keeps the other as it was.
+    let (native, arm_layers) = (
+        platform_image(image, "amd64").0,
+        platform_image(image, "arm64").1,
+    );
+    rpack_ok(&["rebase", image, "--platform", "linux/arm64"]);
+    assert_eq!(platform_image(image, "arm64").1, arm_layers);
+    assert_eq!(platform_image(image, "amd64").0, native);
     let published = format!("{}/arm64-hello:latest", registry.host());
     rpack_ok(&["push", image, "--to", &published]);
     assert_eq!(registry_archs(&published), ["amd64", "arm64"]);
@@ -209,5 +229,8 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         rpack_ok(&["image", "rm", gone]);
         let _ = podman.output(&["rmi", "--force", gone]);
     }
-    eprintln!("arm64 build, run and rebuild: {:?}", started.elapsed());
+    eprintln!(
+        "arm64 builder, build, run, rebuild, rebase and publish: {:?}",
+        started.elapsed()
+    );
 }
