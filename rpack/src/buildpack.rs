@@ -2,3 +2,4 @@
 
 pub mod package;
 pub mod scaffold;
+pub mod inline;

@@ -50,6 +50,9 @@ pub enum Error {
     /// Scaffolding a new buildpack.
     #[error(transparent)]
     Scaffold(#[from] ScaffoldError),
+    /// Converting a project.toml inline script into a buildpack crate.
+    #[error(transparent)]
+    Inline(#[from] crate::buildpack::inline::InlineError),
     /// An image reference.
     #[error(transparent)]
     ImageRef(#[from] crate::oci::reference::InvalidImageRef),
@@ -86,6 +89,7 @@ impl Error {
             Self::Build(e) => e.hint(),
             Self::Images(e) => e.hint(),
             Self::Scaffold(e) => e.hint(),
+            Self::Inline(e) => e.hint(),
             Self::Rebase(e) => e.hint(),
             Self::Registry(e) => e.hint(),
             Self::Sbom(e) => e.hint(),

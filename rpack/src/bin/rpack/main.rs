@@ -14,6 +14,7 @@ use rpack::store::registry::Access;
 use rpack::toolbox::ui::Ui;
 
 mod errors;
+mod from_inline;
 
 use rpack::Error;
 
@@ -227,7 +228,8 @@ enum BuildpackCmd {
         #[arg(long, requires = "workspace", default_value = ".")]
         output_dir: PathBuf,
     },
-    /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app.
+    /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app; with --from-inline,
+    /// one converted from a project.toml inline script.
     New {
         /// The crate (and dir) name.
         name: String,
@@ -238,6 +240,8 @@ enum BuildpackCmd {
         /// built from).
         #[arg(long)]
         sdk: Option<String>,
+        #[command(flatten)]
+        from_inline: from_inline::FromInlineArgs,
     },
 }
 
@@ -316,7 +320,7 @@ fn buildpack_package(cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
 
 /// `--builder`, else project.toml's builder: a path to a file (builder.toml, relative to the app dir when it
 /// comes from project.toml) or else an image reference.
-fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<BuilderSource, Error> {
+pub(crate) fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<BuilderSource, Error> {
     let (text, base) = if let Some(text) = given {
         (text, PathBuf::new())
     } else {
@@ -455,7 +459,15 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             distribution(&store, cmd, ui)?;
         }
         Cmd::Buildpack(cmd @ BuildpackCmd::Package { .. }) => buildpack_package(cmd, ui)?,
-        Cmd::Buildpack(BuildpackCmd::New { name, id, sdk }) => {
+        Cmd::Buildpack(BuildpackCmd::New {
+            name,
+            id,
+            sdk,
+            from_inline,
+        }) if from_inline.project.is_some() => {
+            from_inline::run(&store, name, id, sdk.as_deref(), from_inline, ui)?;
+        }
+        Cmd::Buildpack(BuildpackCmd::New { name, id, sdk, .. }) => {
             let sdk = rpack::buildpack::scaffold::Sdk::parse(sdk.as_deref());
             let dir = rpack::buildpack::scaffold::create(
                 std::path::Path::new("."),
