@@ -71,7 +71,9 @@ fn cargo(dir: &Path, args: &[&str]) -> String {
 
 /// A fresh dir under cargo's tmp dir, the same path on every run.
 fn fresh(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("from-inline").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("from-inline")
+        .join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -85,13 +87,28 @@ fn lock(app: &Path) {
     let uv = tools.join("bin/uv");
     if !uv.is_file() {
         std::fs::create_dir_all(&tools).unwrap();
-        let (_, sha) = uv_pin::WHEEL_SHA256.iter().find(|(a, _)| *a == "amd64").unwrap();
+        let (_, sha) = uv_pin::WHEEL_SHA256
+            .iter()
+            .find(|(a, _)| *a == "amd64")
+            .unwrap();
         let requirement = tools.join("uv.txt");
-        std::fs::write(&requirement, format!("uv=={} --hash=sha256:{sha}\n", uv_pin::VERSION)).unwrap();
+        std::fs::write(
+            &requirement,
+            format!("uv=={} --hash=sha256:{sha}\n", uv_pin::VERSION),
+        )
+        .unwrap();
         run(
             "pip install the pinned uv",
             Command::new("python3")
-                .args(["-m", "pip", "install", "-q", "--no-deps", "--require-hashes", "--target"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "--require-hashes",
+                    "--target",
+                ])
                 .arg(&tools)
                 .arg("-r")
                 .arg(&requirement),
@@ -109,7 +126,9 @@ fn lock(app: &Path) {
 /// Removes what the real build made: the app image and the test builder, from rpack's store and podman.
 fn remove_images(crate_dir: &Path) {
     let store = rpack::store::Store::from_env().unwrap();
-    let app: rpack::oci::reference::ImageRef = "localhost/libbuildpack-test/inline-uv-rust:latest".parse().unwrap();
+    let app: rpack::oci::reference::ImageRef = "localhost/libbuildpack-test/inline-uv-rust:latest"
+        .parse()
+        .unwrap();
     let _ = rpack::store::images::remove(&store, &app);
     for dir in [store.build_cache_dir(&app), store.cache_volume_dir(&app)] {
         let _ = std::fs::remove_dir_all(dir);
@@ -144,12 +163,25 @@ fn the_inline_uv_example_becomes_a_crate_that_passes_its_own_tests_with_a_real_b
 
     let out = rpack(
         &root,
-        &["buildpack", "new", "inline-uv-rust", "--from-inline", "app/project.toml", "--no-rewrite"],
+        &[
+            "buildpack",
+            "new",
+            "inline-uv-rust",
+            "--from-inline",
+            "app/project.toml",
+            "--no-rewrite",
+        ],
     );
     let crate_dir = root.join("inline-uv-rust");
     assert!(out.contains(&crate_dir.display().to_string()), "{out}");
-    assert!(out.contains("9 steps") && out.contains("8 recognised, 1 kept as shell (line 7)"), "{out}");
-    assert_eq!(std::fs::read_to_string(app.join("project.toml")).unwrap(), original);
+    assert!(
+        out.contains("9 steps") && out.contains("8 recognised, 1 kept as shell (line 7)"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("project.toml")).unwrap(),
+        original
+    );
 
     let tests = cargo(&crate_dir, &["test", "--workspace"]);
     remove_images(&crate_dir);
@@ -160,19 +192,35 @@ fn the_inline_uv_example_becomes_a_crate_that_passes_its_own_tests_with_a_real_b
         "tests::declares_the_processes_of_the_script",
         "a_rebuild_with_nothing_changed_reuses_every_layer",
     ] {
-        assert!(tests.contains(&format!("test {name} ... ok")), "{name}:\n{tests}");
+        assert!(
+            tests.contains(&format!("test {name} ... ok")),
+            "{name}:\n{tests}"
+        );
     }
 
     // --rewrite: the group now names the crate; the script is in the backup.
     rpack(
         &root,
-        &["buildpack", "new", "again", "--from-inline", "app/project.toml", "--rewrite"],
+        &[
+            "buildpack",
+            "new",
+            "again",
+            "--from-inline",
+            "app/project.toml",
+            "--rewrite",
+        ],
     );
     let rewritten = std::fs::read_to_string(app.join("project.toml")).unwrap();
-    assert!(rewritten.contains("[[io.buildpacks.group]]\nuri = \"../again\"\n"), "{rewritten}");
+    assert!(
+        rewritten.contains("[[io.buildpacks.group]]\nuri = \"../again\"\n"),
+        "{rewritten}"
+    );
     assert!(!rewritten.contains("inline ="), "{rewritten}");
     assert!(rewritten.contains("name = \"GREETING\""), "{rewritten}");
-    assert_eq!(std::fs::read_to_string(app.join("project.toml.bak")).unwrap(), original);
+    assert_eq!(
+        std::fs::read_to_string(app.join("project.toml.bak")).unwrap(),
+        original
+    );
 }
 
 #[test]
@@ -190,7 +238,14 @@ fn the_issue_script_and_unrecognised_steps_become_crates_that_pass_their_unit_te
         let name = format!("{case}-rust");
         rpack(
             &root,
-            &["buildpack", "new", &name, "--from-inline", &format!("{case}/project.toml"), "--no-rewrite"],
+            &[
+                "buildpack",
+                "new",
+                &name,
+                "--from-inline",
+                &format!("{case}/project.toml"),
+                "--no-rewrite",
+            ],
         );
         let tests = cargo(&root.join(&name), &["test"]);
         assert!(tests.contains("test result: ok"), "{tests}");

@@ -138,8 +138,19 @@ fn pick(
     path: &Path,
     project: &ProjectToml,
     group: Option<&str>,
-) -> Result<(usize, String, libbuildpack::data::project_toml::InlineScript), InlineError> {
-    let entries: Vec<(usize, String, libbuildpack::data::project_toml::InlineScript)> = project
+) -> Result<
+    (
+        usize,
+        String,
+        libbuildpack::data::project_toml::InlineScript,
+    ),
+    InlineError,
+> {
+    let entries: Vec<(
+        usize,
+        String,
+        libbuildpack::data::project_toml::InlineScript,
+    )> = project
         .io_buildpacks
         .iter()
         .flat_map(|io| io.group.iter().enumerate())

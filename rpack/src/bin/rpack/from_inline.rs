@@ -45,37 +45,29 @@ fn ask(question: &str) -> bool {
         && matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
 }
 
-pub fn run(
-    store: &Store,
-    name: String,
-    id: Option<String>,
-    sdk: Option<&str>,
-    args: FromInlineArgs,
-    ui: &Ui,
-) -> Result<(), Error> {
-    let Some(project) = args.project else {
-        return Ok(());
-    };
-    let options = Options {
-        parent: PathBuf::from("."),
-        name: name.clone(),
-        id,
-        sdk: Sdk::parse(sdk),
-        project: project.clone(),
-        group: args.group,
-    };
-    let converted = inline::convert(&options)?;
+/// What became of the script's steps, and what the user should know.
+fn summarize(converted: &inline::Converted, project: &Path, ui: &Ui) {
     let recognised = converted
         .plan
         .steps
         .iter()
-        .filter(|s| !matches!(s.kind, StepKind::Command { .. } | StepKind::LayerCommand { .. }))
+        .filter(|s| {
+            !matches!(
+                s.kind,
+                StepKind::Command { .. } | StepKind::LayerCommand { .. }
+            )
+        })
         .count();
     let kept: Vec<String> = converted
         .plan
         .steps
         .iter()
-        .filter(|s| matches!(s.kind, StepKind::Command { .. } | StepKind::LayerCommand { .. }))
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StepKind::Command { .. } | StepKind::LayerCommand { .. }
+            )
+        })
         .map(|s| format!("line {}", s.line))
         .collect();
     ui.step(&format!(
@@ -92,6 +84,38 @@ pub fn run(
     for warning in &converted.plan.warnings {
         ui.warn(warning);
     }
+}
+
+/// Converts, then rewrites and measures as asked.
+pub fn run(
+    store: &Store,
+    name: &str,
+    id: Option<String>,
+    sdk: Option<&str>,
+    args: FromInlineArgs,
+    ui: &Ui,
+) -> Result<(), Error> {
+    let FromInlineArgs {
+        project: Some(project),
+        group,
+        rewrite: rewrite_asked,
+        no_rewrite,
+        measure,
+        builder,
+    } = args
+    else {
+        return Ok(());
+    };
+    let options = Options {
+        parent: PathBuf::from("."),
+        name: name.to_owned(),
+        id,
+        sdk: Sdk::parse(sdk),
+        project: project.clone(),
+        group,
+    };
+    let converted = inline::convert(&options)?;
+    summarize(&converted, &project, ui);
     println!("{}", converted.dir.display());
 
     let text = fs_err::read_to_string(&project).map_err(|source| {
@@ -101,12 +125,12 @@ pub fn run(
             source,
         }
     })?;
-    let comment = converted.rewrite_comment(&name);
+    let comment = converted.rewrite_comment(name);
     let rewritten = rewrite::rewritten(&project, &text, converted.index, &converted.uri, &comment)
         .map_err(inline::InlineError::from)?;
-    let rewrite = if args.rewrite {
+    let rewrite = if rewrite_asked {
         true
-    } else if args.no_rewrite || !std::io::stdin().is_terminal() {
+    } else if no_rewrite || !std::io::stdin().is_terminal() {
         false
     } else {
         ask(&format!(
@@ -130,14 +154,14 @@ pub fn run(
         ));
     }
 
-    if args.measure {
+    if measure {
         let app = project
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| Path::new("."));
-        let builder = crate::builder_source(args.builder, app)?;
-        let measured = measure::measure(store, app, &text, &rewritten, &builder, &name, ui)?;
-        print!("{}", measured.to_text(&name));
+        let builder = crate::builder_source(builder, app)?;
+        let measured = measure::measure(store, app, &text, &rewritten, &builder, name, ui)?;
+        print!("{}", measured.to_text(name));
     }
     Ok(())
 }

@@ -318,9 +318,33 @@ fn buildpack_package(cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
     Ok(())
 }
 
+/// `rpack buildpack new`: the scaffold, or a crate converted from an inline script.
+fn buildpack_new(store: &Store, cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
+    let BuildpackCmd::New {
+        name,
+        id,
+        sdk,
+        from_inline,
+    } = cmd
+    else {
+        return Ok(());
+    };
+    if from_inline.project.is_some() {
+        return from_inline::run(store, &name, id, sdk.as_deref(), from_inline, ui);
+    }
+    let sdk = rpack::buildpack::scaffold::Sdk::parse(sdk.as_deref());
+    let dir =
+        rpack::buildpack::scaffold::create(std::path::Path::new("."), &name, id.as_deref(), &sdk)?;
+    println!("{}", dir.display());
+    Ok(())
+}
+
 /// `--builder`, else project.toml's builder: a path to a file (builder.toml, relative to the app dir when it
 /// comes from project.toml) or else an image reference.
-pub(crate) fn builder_source(given: Option<String>, app: &std::path::Path) -> Result<BuilderSource, Error> {
+pub(crate) fn builder_source(
+    given: Option<String>,
+    app: &std::path::Path,
+) -> Result<BuilderSource, Error> {
     let (text, base) = if let Some(text) = given {
         (text, PathBuf::new())
     } else {
@@ -459,24 +483,7 @@ fn run(cli: Cli, ui: &Ui) -> Result<ExitCode, Error> {
             distribution(&store, cmd, ui)?;
         }
         Cmd::Buildpack(cmd @ BuildpackCmd::Package { .. }) => buildpack_package(cmd, ui)?,
-        Cmd::Buildpack(BuildpackCmd::New {
-            name,
-            id,
-            sdk,
-            from_inline,
-        }) if from_inline.project.is_some() => {
-            from_inline::run(&store, name, id, sdk.as_deref(), from_inline, ui)?;
-        }
-        Cmd::Buildpack(BuildpackCmd::New { name, id, sdk, .. }) => {
-            let sdk = rpack::buildpack::scaffold::Sdk::parse(sdk.as_deref());
-            let dir = rpack::buildpack::scaffold::create(
-                std::path::Path::new("."),
-                &name,
-                id.as_deref(),
-                &sdk,
-            )?;
-            println!("{}", dir.display());
-        }
+        Cmd::Buildpack(cmd @ BuildpackCmd::New { .. }) => buildpack_new(&store, cmd, ui)?,
         Cmd::Inspect { target, json } => {
             let report = rpack::ops::inspect::inspect(&store, &target)?;
             if json {

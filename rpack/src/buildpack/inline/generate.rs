@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 
 use super::parse::Part;
 use super::steps::{
-    EnvAction, EnvScope, KeyField, LayerPlan, Plan, ProcessPlan, Step, StepKind, UvSource, step_layer,
+    EnvAction, EnvScope, KeyField, LayerPlan, Plan, ProcessPlan, Step, StepKind, UvSource,
+    step_layer,
 };
 use super::uv_pin;
 
@@ -44,7 +45,9 @@ pub struct Source {
 fn lit(text: &str) -> String {
     if (text.contains('"') || text.contains('\\') || text.contains('\n'))
         && !text.contains('\r')
-        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        && !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         let mut hashes = String::from("#");
         while text.contains(&format!("\"{hashes}")) {
@@ -60,15 +63,40 @@ fn lit(text: &str) -> String {
 fn ident(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
     if matches!(
         out.as_str(),
-        "uv" | "ctx" | "env" | "self" | "super" | "crate" | "type" | "mod" | "use" | "fn" | "let" | "match"
-            | "build" | "layer" | "key" | "in" | "ref" | "move" | "static" | "const" | "loop" | "box"
+        "uv" | "ctx"
+            | "env"
+            | "self"
+            | "super"
+            | "crate"
+            | "type"
+            | "mod"
+            | "use"
+            | "fn"
+            | "let"
+            | "match"
+            | "build"
+            | "layer"
+            | "key"
+            | "in"
+            | "ref"
+            | "move"
+            | "static"
+            | "const"
+            | "loop"
+            | "box"
             | "inputs"
     ) {
         out.push_str("_layer");
@@ -108,7 +136,13 @@ fn field_name(field: &KeyField) -> String {
         KeyField::File(file) => {
             let name: String = file
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             name.trim_matches('_').to_owned()
         }
@@ -122,7 +156,9 @@ fn field_name(field: &KeyField) -> String {
 
 fn field_doc(field: &KeyField) -> String {
     match field {
-        KeyField::File(file) => format!("sha256 of the app's `{file}` (`absent` when there is none)."),
+        KeyField::File(file) => {
+            format!("sha256 of the app's `{file}` (`absent` when there is none).")
+        }
         KeyField::Env(name) => format!("`${name}`: project.toml's build env, or the build's env."),
         KeyField::Python => "The stack's Python (`sys.version`).".to_owned(),
         KeyField::Uv => "The pinned uv.".to_owned(),
@@ -304,6 +340,10 @@ impl Names {
 
 /// What the generator found it needs while writing `main.rs`.
 #[derive(Default)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per helper the generated code needs"
+)]
 struct Needs {
     uv: bool,
     uv_launch: bool,
@@ -318,7 +358,6 @@ struct Needs {
 
 struct Generator<'a> {
     plan: &'a Plan,
-    source: &'a Source,
     type_name: String,
     needs: Needs,
     names: Names,
@@ -335,10 +374,6 @@ struct Generator<'a> {
 }
 
 impl Generator<'_> {
-    fn layer_var(&self, name: &str) -> String {
-        ident(name)
-    }
-
     fn uses_uv(&self) -> bool {
         self.plan.uv.is_some()
             || self.plan.steps.iter().any(|s| {
@@ -350,7 +385,12 @@ impl Generator<'_> {
     }
 
     fn comment(out: &mut String, indent: &str, step: &Step, note: &str) {
-        let _ = writeln!(out, "{indent}// line {}: `{}`", step.line, short(&step.text));
+        let _ = writeln!(
+            out,
+            "{indent}// line {}: `{}`",
+            step.line,
+            short(&step.text)
+        );
         if !note.is_empty() {
             for line in wrap(note, 100 - indent.len() - 3) {
                 let _ = writeln!(out, "{indent}// {line}");
@@ -382,7 +422,9 @@ impl Generator<'_> {
                     &mut out,
                     "        ",
                     step,
-                    &format!("A variable: where later steps use `${name}`, the code below uses what it names."),
+                    &format!(
+                        "A variable: where later steps use `${name}`, the code below uses what it names."
+                    ),
                 ),
                 StepKind::ChangeDir { dir } => Self::comment(
                     &mut out,
@@ -395,7 +437,9 @@ impl Generator<'_> {
                 }
                 StepKind::InstallUv { source, asked } => {
                     let how = match source {
-                        UvSource::InstallScript { .. } => "uv's install script, downloaded on every build and not checked",
+                        UvSource::InstallScript { .. } => {
+                            "uv's install script, downloaded on every build and not checked"
+                        }
                         UvSource::Pip => "`pip install uv`, on every build",
                         UvSource::Download { .. } => "a download of a uv release, on every build",
                     };
@@ -457,7 +501,7 @@ impl Generator<'_> {
                     let _ = writeln!(
                         out,
                         "        ctx.run({}).map_err(failed({}, {}))?;",
-                        self.script_call(step),
+                        script_call(step),
                         step.line,
                         lit(&short(&step.text))
                     );
@@ -477,21 +521,13 @@ impl Generator<'_> {
         out
     }
 
-    fn script_call(&self, step: &Step) -> String {
-        let mut call = format!("&mut script(ctx, {})", lit(&step.run_text));
-        if let Some(dir) = &step.cwd {
-            call = format!("script(ctx, {}).current_dir(ctx.app_dir().join({}))", lit(&step.run_text), lit(dir));
-        }
-        call
-    }
-
     #[allow(clippy::too_many_lines, reason = "one arm per step kind")]
     fn layer_block(&mut self, out: &mut String, name: &str, rest: &[Step]) {
         let Some(layer) = self.plan.layer(name).cloned() else {
             return;
         };
         self.declared.insert(name.to_owned());
-        let var = self.layer_var(name);
+        let var = ident(name);
         let key_type = format!("{}Key", camel(name));
         let mine: Vec<&Step> = rest
             .iter()
@@ -508,7 +544,7 @@ impl Generator<'_> {
         }
         // The key type.
         self.key_type(&layer, &key_type);
-        let args = self.key_args(&layer);
+        let args = key_args(&layer);
         let _ = writeln!(
             out,
             "        // `{name}`: {} layer ({}), keyed on {}.",
@@ -576,7 +612,11 @@ impl Generator<'_> {
                         step,
                         &format!(
                             "A venv in `{name}` and {} into it, only when the key changed.",
-                            if *via_uv { "`uv pip install`" } else { "`pip install`" }
+                            if *via_uv {
+                                "`uv pip install`"
+                            } else {
+                                "`pip install`"
+                            }
                         ),
                     );
                     let uv_arg = if *via_uv { "uv.path(), " } else { "" };
@@ -592,7 +632,9 @@ impl Generator<'_> {
                         step.line,
                         lit(&short(&step.text))
                     );
-                    self.pip_fn(&f, step, files, packages, flags, *via_uv, name, &key_type, &layer);
+                    self.pip_fn(
+                        &f, step, files, packages, flags, *via_uv, name, &key_type, &layer,
+                    );
                 }
                 StepKind::NodeInstall { argv, lock, .. } => {
                     self.needs.node = true;
@@ -642,7 +684,7 @@ impl Generator<'_> {
                     let _ = writeln!(
                         out,
                         "            ctx.run({}).map_err(failed({}, {}))?;",
-                        self.script_call(step),
+                        script_call(step),
                         step.line,
                         lit(&short(&step.text))
                     );
@@ -651,10 +693,18 @@ impl Generator<'_> {
                     out,
                     "            ",
                     step,
-                    &format!("The layer's types: `{}` above.", chain.trim_start_matches(&format!("ctx.layer({})", lit(name)))),
+                    &format!(
+                        "The layer's types: `{}` above.",
+                        chain.trim_start_matches(&format!("ctx.layer({})", lit(name)))
+                    ),
                 ),
                 StepKind::LayerEnv { .. } => {
-                    Self::comment(out, "            ", step, &format!("Env of `{name}`: `{var}_env` below, on every build."));
+                    Self::comment(
+                        out,
+                        "            ",
+                        step,
+                        &format!("Env of `{name}`: `{var}_env` below, on every build."),
+                    );
                     env_steps.push((*step).clone());
                 }
                 _ => {}
@@ -673,7 +723,10 @@ impl Generator<'_> {
                 "        // The venv's `bin` is on PATH at launch (the lifecycle adds a launch layer's `bin`); VIRTUAL_ENV too."
             );
             if layer.launch {
-                let _ = writeln!(out, "        {var}.launch_env().set(\"VIRTUAL_ENV\", {var}.path())?;");
+                let _ = writeln!(
+                    out,
+                    "        {var}.launch_env().set(\"VIRTUAL_ENV\", {var}.path())?;"
+                );
             }
         }
         if !env_steps.is_empty() {
@@ -681,17 +734,6 @@ impl Generator<'_> {
             let ctx_arg = if uses_ctx { "ctx, " } else { "" };
             let _ = writeln!(out, "        {var}_env({ctx_arg}&{var})?;");
         }
-    }
-
-    fn key_args(&self, layer: &LayerPlan) -> String {
-        let mut args = Vec::new();
-        if layer.key.iter().any(|f| matches!(f, KeyField::File(_))) {
-            args.push("ctx.app_dir()");
-        }
-        if layer.key.iter().any(|f| matches!(f, KeyField::Env(_))) {
-            args.push("ctx.platform_env()");
-        }
-        args.join(", ")
     }
 
     fn key_type(&mut self, layer: &LayerPlan, key_type: &str) {
@@ -703,8 +745,16 @@ impl Generator<'_> {
             while !seen.insert(name.clone()) {
                 name.push('_');
             }
-            let ty = if matches!(field, KeyField::Packages(_)) { "Vec<String>" } else { "String" };
-            let _ = writeln!(fields, "    /// {}\n    pub {name}: {ty},", field_doc(field));
+            let ty = if matches!(field, KeyField::Packages(_)) {
+                "Vec<String>"
+            } else {
+                "String"
+            };
+            let _ = writeln!(
+                fields,
+                "    /// {}\n    pub {name}: {ty},",
+                field_doc(field)
+            );
             let _ = writeln!(values, "            {name}: {},", field_value(field));
             match field {
                 KeyField::File(_) => self.needs.sha256 = true,
@@ -737,7 +787,11 @@ impl Generator<'_> {
              /// When an input cannot be read.\n    \
              pub fn of({}) -> {ret} {{\n{body}\n    }}\n}}\n",
             layer.name,
-            if params.iter().any(|p| p.starts_with("env")) { ", with `env` the build's user env" } else { "" },
+            if params.iter().any(|p| p.starts_with("env")) {
+                ", with `env` the build's user env"
+            } else {
+                ""
+            },
             params.join(", "),
         );
     }
@@ -895,7 +949,11 @@ impl Generator<'_> {
                 ),
             )
         } else {
-            (format!("{var}: &Path"), format!("{var}.join(\"bin/pip\")"), String::new())
+            (
+                format!("{var}: &Path"),
+                format!("{var}.join(\"bin/pip\")"),
+                String::new(),
+            )
         };
         let _ = write!(
             self.helpers,
@@ -915,7 +973,11 @@ impl Generator<'_> {
         } else {
             format!("{f}(Path::new(\"/layers/{layer}\"))")
         };
-        let program_path = if via_uv { "/layers/uv/bin/uv".to_owned() } else { format!("/layers/{layer}/bin/pip") };
+        let program_path = if via_uv {
+            "/layers/uv/bin/uv".to_owned()
+        } else {
+            format!("/layers/{layer}/bin/pip")
+        };
         let _ = write!(
             self.tests,
             "\n    #[test]\n    \
@@ -928,7 +990,11 @@ impl Generator<'_> {
              }}\n",
             line = step.line,
             text = short(&step.text).replace('`', "'"),
-            args = args_list.iter().map(|a| format!("OsStr::new({a})")).collect::<Vec<_>>().join(", "),
+            args = args_list
+                .iter()
+                .map(|a| format!("OsStr::new({a})"))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
     }
 
@@ -945,7 +1011,7 @@ impl Generator<'_> {
     ) {
         let var = ident(layer);
         let program = lit(&argv[0]);
-        let args: Vec<String> = argv[1..].iter().map(|a| lit(a)).collect();
+        let arg_list: Vec<String> = argv[1..].iter().map(|a| lit(a)).collect();
         let _ = write!(
             self.helpers,
             "\n/// line {line}: `{text}`, in `{layer}` (where package.json and {lock} were copied).\n\
@@ -955,7 +1021,7 @@ impl Generator<'_> {
              command\n}}\n",
             line = step.line,
             text = short(&step.text).replace('`', "'"),
-            args = args.join(", "),
+            args = arg_list.join(", "),
         );
         let files: Vec<&String> = plan
             .key
@@ -980,22 +1046,31 @@ impl Generator<'_> {
         );
     }
 
-    fn env_calls(&mut self, steps: &[(EnvScope, String, EnvAction, Vec<Part>)], target: &str) -> (String, Vec<String>) {
+    fn env_calls(
+        &mut self,
+        steps: &[(EnvScope, String, EnvAction, Vec<Part>)],
+        target: &str,
+    ) -> (String, Vec<String>) {
         let mut body = String::new();
         let mut checks = Vec::new();
         // Merge repeated prepends/appends of one variable into one value, as the env file holds one.
         let mut merged: Vec<(EnvScope, String, EnvAction, Vec<Vec<Part>>)> = Vec::new();
         for (scope, name, action, value) in steps {
-            if let Some(existing) = merged
-                .iter_mut()
-                .find(|(s, n, a, _)| s == scope && n == name && a == action && matches!(action, EnvAction::Prepend | EnvAction::Append))
-            {
+            if let Some(existing) = merged.iter_mut().find(|(s, n, a, _)| {
+                s == scope
+                    && n == name
+                    && a == action
+                    && matches!(action, EnvAction::Prepend | EnvAction::Append)
+            }) {
                 if *action == EnvAction::Prepend {
                     existing.3.insert(0, value.clone());
                 } else {
                     existing.3.push(value.clone());
                 }
-            } else if let Some(existing) = merged.iter_mut().find(|(s, n, a, _)| s == scope && n == name && a == action) {
+            } else if let Some(existing) = merged
+                .iter_mut()
+                .find(|(s, n, a, _)| s == scope && n == name && a == action)
+            {
                 existing.3 = vec![value.clone()];
             } else {
                 merged.push((scope.clone(), name.clone(), *action, vec![value.clone()]));
@@ -1032,10 +1107,22 @@ impl Generator<'_> {
                 EnvAction::Prepend => ("prepend", "prepend"),
                 EnvAction::Append => ("append", "append"),
             };
-            if matches!(action, EnvAction::Prepend | EnvAction::Append) && value.kind == ExprKind::Path {
-                let _ = writeln!(body, "    {dir}.{call}_path({}, {})?;", lit(&name), value.code);
+            if matches!(action, EnvAction::Prepend | EnvAction::Append)
+                && value.kind == ExprKind::Path
+            {
+                let _ = writeln!(
+                    body,
+                    "    {dir}.{call}_path({}, {})?;",
+                    lit(&name),
+                    value.code
+                );
             } else if matches!(action, EnvAction::Prepend | EnvAction::Append) {
-                let _ = writeln!(body, "    {dir}.{call}({}, {}, \":\")?;", lit(&name), value.code);
+                let _ = writeln!(
+                    body,
+                    "    {dir}.{call}({}, {}, \":\")?;",
+                    lit(&name),
+                    value.code
+                );
             } else {
                 let _ = writeln!(body, "    {dir}.{call}({}, {})?;", lit(&name), value.code);
             }
@@ -1045,7 +1132,11 @@ impl Generator<'_> {
                 EnvScope::Launch => "env.launch".to_owned(),
                 EnvScope::Process(p) => format!("env.launch/{p}"),
             };
-            if let Some(text) = joined.iter().all(|p| matches!(p, Part::Lit(_))).then(|| super::parse::parts_text(&joined)) {
+            if let Some(text) = joined
+                .iter()
+                .all(|p| matches!(p, Part::Lit(_)))
+                .then(|| super::parse::parts_text(&joined))
+            {
                 checks.push(format!("{sub}/{name}.{suffix}\0{text}"));
             } else {
                 checks.push(format!("{sub}/{name}.{suffix}"));
@@ -1060,7 +1151,11 @@ impl Generator<'_> {
             .steps
             .iter()
             .filter_map(|s| match &s.kind {
-                StepKind::Export { name, action, value } => Some((EnvScope::Build, name.clone(), *action, value.clone())),
+                StepKind::Export {
+                    name,
+                    action,
+                    value,
+                } => Some((EnvScope::Build, name.clone(), *action, value.clone())),
                 _ => None,
             })
             .collect();
@@ -1069,7 +1164,13 @@ impl Generator<'_> {
             .steps
             .iter()
             .filter(|s| matches!(s.kind, StepKind::Export { .. }))
-            .map(|s| format!("/// - line {}: `{}`", s.line, short(&s.text).replace('`', "'")))
+            .map(|s| {
+                format!(
+                    "/// - line {}: `{}`",
+                    s.line,
+                    short(&s.text).replace('`', "'")
+                )
+            })
             .collect();
         let (body, checks) = self.env_calls(&exports, "env");
         let layer = self.exports_layer();
@@ -1087,7 +1188,11 @@ impl Generator<'_> {
             let (file, value) = check.split_once('\0').unwrap_or((&check, ""));
             let file = file.replacen("env/", "env.build/", 1);
             if value.is_empty() {
-                let _ = writeln!(asserts, "        assert!(layer.join({}).is_file());", lit(&file));
+                let _ = writeln!(
+                    asserts,
+                    "        assert!(layer.join({}).is_file());",
+                    lit(&file)
+                );
             } else {
                 let _ = writeln!(
                     asserts,
@@ -1127,13 +1232,25 @@ impl Generator<'_> {
         let writes: Vec<(EnvScope, String, EnvAction, Vec<Part>)> = steps
             .iter()
             .filter_map(|s| match &s.kind {
-                StepKind::LayerEnv { scope, name, action, value, .. } => Some((scope.clone(), name.clone(), *action, value.clone())),
+                StepKind::LayerEnv {
+                    scope,
+                    name,
+                    action,
+                    value,
+                    ..
+                } => Some((scope.clone(), name.clone(), *action, value.clone())),
                 _ => None,
             })
             .collect();
         let lines: Vec<String> = steps
             .iter()
-            .map(|s| format!("/// - line {}: `{}`", s.line, short(&s.text).replace('`', "'")))
+            .map(|s| {
+                format!(
+                    "/// - line {}: `{}`",
+                    s.line,
+                    short(&s.text).replace('`', "'")
+                )
+            })
             .collect();
         let (body, checks) = self.env_calls(&writes, "layer");
         let uses_ctx = body.contains("ctx.");
@@ -1158,7 +1275,11 @@ impl Generator<'_> {
         for check in checks {
             let (file, value) = check.split_once('\0').unwrap_or((&check, ""));
             if value.is_empty() {
-                let _ = writeln!(asserts, "        assert!(layer.join({}).is_file());", lit(file));
+                let _ = writeln!(
+                    asserts,
+                    "        assert!(layer.join({}).is_file());",
+                    lit(file)
+                );
             } else {
                 let _ = writeln!(
                     asserts,
@@ -1211,6 +1332,7 @@ impl Generator<'_> {
         }
     }
 
+    #[allow(clippy::too_many_lines, reason = "a process and its test")]
     fn processes_fn(&mut self) -> Option<String> {
         let processes: Vec<(usize, String, ProcessPlan)> = self
             .plan
@@ -1238,10 +1360,21 @@ impl Generator<'_> {
                     *uses_ctx = true;
                     return "ctx.layers_dir().join(\"uv/bin/uv\").display().to_string()".to_owned();
                 }
-                value_expr(parts, uses_ctx).map_or_else(|| lit(&super::parse::parts_text(parts)) + ".to_owned()", Expr::owned)
+                value_expr(parts, uses_ctx).map_or_else(
+                    || lit(&super::parse::parts_text(parts)) + ".to_owned()",
+                    Expr::owned,
+                )
             };
-            let command: Vec<String> = process.command.iter().map(|p| part(p, &mut uses_ctx, &mut self.needs)).collect();
-            let args: Vec<String> = process.args.iter().map(|p| part(p, &mut uses_ctx, &mut self.needs)).collect();
+            let command: Vec<String> = process
+                .command
+                .iter()
+                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+                .collect();
+            let args: Vec<String> = process
+                .args
+                .iter()
+                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+                .collect();
             any_ctx |= uses_ctx;
             if uses_ctx {
                 self.needs.env_value |= process
@@ -1251,10 +1384,17 @@ impl Generator<'_> {
                     .flatten()
                     .any(|p| matches!(p, Part::Var(n) if !matches!(n.as_str(), "CNB_LAYERS_DIR" | "1" | "CNB_PLATFORM_DIR" | "2")));
             }
-            let all_lit = command.iter().chain(&args).all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
+            let all_lit = command
+                .iter()
+                .chain(&args)
+                .all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
             let list = |items: &[String]| {
                 if all_lit {
-                    items.iter().map(|i| i.trim_end_matches(".to_owned()").to_owned()).collect::<Vec<_>>().join(", ")
+                    items
+                        .iter()
+                        .map(|i| i.trim_end_matches(".to_owned()").to_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 } else {
                     items.join(", ")
                 }
@@ -1280,7 +1420,10 @@ impl Generator<'_> {
                 lit(&process.kind)
             );
             if process.default {
-                let _ = writeln!(checks, "        assert!(launch.processes[{index}].default);");
+                let _ = writeln!(
+                    checks,
+                    "        assert!(launch.processes[{index}].default);"
+                );
             }
             if let Some(first) = process.command.first().and_then(|p| match p.as_slice() {
                 [Part::Lit(text)] => Some(text.clone()),
@@ -1298,9 +1441,17 @@ impl Generator<'_> {
             "\n/// The processes the script wrote into launch.toml.\n\
              fn processes({}) -> Vec<Process> {{\n    vec![\n{}\n    ]\n}}\n",
             if any_ctx { "ctx: &BuildContext" } else { "" },
-            items.iter().map(|i| format!("{},", i.replace("\n        ", "\n        "))).collect::<Vec<_>>().join("\n"),
+            items
+                .iter()
+                .map(|i| format!("{i},"))
+                .collect::<Vec<_>>()
+                .join("\n"),
         );
-        let call = if any_ctx { "processes(ctx)" } else { "processes()" };
+        let call = if any_ctx {
+            "processes(ctx)"
+        } else {
+            "processes()"
+        };
         let _ = write!(
             self.tests,
             "\n    #[test]\n    \
@@ -1317,6 +1468,39 @@ impl Generator<'_> {
         self.needs_only();
         Some(call.to_owned())
     }
+}
+
+/// `ctx.run`'s argument for a step kept as shell.
+fn script_call(step: &Step) -> String {
+    let mut call = format!("&mut script(ctx, {})", lit(&step.run_text));
+    if let Some(dir) = &step.cwd {
+        call = format!(
+            "script(ctx, {}).current_dir(ctx.app_dir().join({}))",
+            lit(&step.run_text),
+            lit(dir)
+        );
+    }
+    call
+}
+
+/// The arguments of a key's `of` in `build`.
+fn key_args(layer: &LayerPlan) -> String {
+    let mut args = Vec::new();
+    if layer.key.iter().any(|f| matches!(f, KeyField::File(_))) {
+        args.push("ctx.app_dir()");
+    }
+    if layer.key.iter().any(|f| matches!(f, KeyField::Env(_))) {
+        args.push("ctx.platform_env()");
+    }
+    args.join(", ")
+}
+
+/// Each item on a line of its own.
+fn lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().fold(String::new(), |mut out, item| {
+        let _ = writeln!(out, "{item}");
+        out
+    })
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {
@@ -1344,7 +1528,6 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     let type_name = camel(&source.name);
     let mut generator = Generator {
         plan,
-        source,
         type_name: type_name.clone(),
         needs: Needs::default(),
         names: Names { fns: Vec::new() },
@@ -1387,7 +1570,11 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
              }}\n        \
              }}\n        \
              Ok(Detect::pass())\n",
-            detect_files.iter().map(|f| lit(f)).collect::<Vec<_>>().join(", ")
+            detect_files
+                .iter()
+                .map(|f| lit(f))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let mut setup = String::new();
         for file in &detect_files {
@@ -1413,16 +1600,27 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
             StepKind::ShellOptions => "nothing: a failing step stops the build".to_owned(),
             StepKind::Variable { .. } => "a variable, translated where it is used".to_owned(),
             StepKind::ChangeDir { dir } => format!("later steps run in `{dir}`"),
-            StepKind::InstallUv { .. } => format!("the pinned, hash-checked uv {} in the cached build layer `uv`", uv_pin::VERSION),
+            StepKind::InstallUv { .. } => format!(
+                "the pinned, hash-checked uv {} in the cached build layer `uv`",
+                uv_pin::VERSION
+            ),
             StepKind::UvPlumbing { .. } => "nothing (the pinned uv is on PATH)".to_owned(),
-            StepKind::UvSync { layer, .. } => format!("`uv sync` into the layer `{layer}`, keyed on the lock"),
-            StepKind::PipInstall { layer, .. } => format!("a venv in the layer `{layer}`, keyed on what it installs"),
-            StepKind::NodeInstall { layer, .. } => format!("the layer `{layer}`, keyed on the lock"),
+            StepKind::UvSync { layer, .. } => {
+                format!("`uv sync` into the layer `{layer}`, keyed on the lock")
+            }
+            StepKind::PipInstall { layer, .. } => {
+                format!("a venv in the layer `{layer}`, keyed on what it installs")
+            }
+            StepKind::NodeInstall { layer, .. } => {
+                format!("the layer `{layer}`, keyed on the lock")
+            }
             StepKind::Export { .. } => "a build env modifier".to_owned(),
             StepKind::LayerEnv { layer, .. } => format!("an env modifier of `{layer}`"),
             StepKind::LayerTypes { layer } => format!("the types of the layer `{layer}`"),
             StepKind::Processes { .. } => "`Process`es".to_owned(),
-            StepKind::LayerCommand { layer, .. } => format!("not recognised: runs as written in the layer `{layer}`"),
+            StepKind::LayerCommand { layer, .. } => {
+                format!("not recognised: runs as written in the layer `{layer}`")
+            }
             StepKind::Command { .. } => "not recognised: runs as written on every build".to_owned(),
         };
         let _ = writeln!(
@@ -1450,7 +1648,14 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
         inline = source.inline_id,
         project = source.project_toml,
     );
-    if needs.uv || needs.sha256 || needs.env_value || needs.python || needs.node || needs.link || needs.copy {
+    if needs.uv
+        || needs.sha256
+        || needs.env_value
+        || needs.python
+        || needs.node
+        || needs.link
+        || needs.copy
+    {
         main.push_str("mod inputs;\n");
     }
     if needs.uv {
@@ -1493,7 +1698,9 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
          move |source| {type_name}Error::Step {{ line, command, source }}\n}}\n"
     );
     let ending = match &processes {
-        Some(call) => format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n"),
+        Some(call) => {
+            format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n")
+        }
         None => "        Ok(Build::new())\n".to_owned(),
     };
     let _ = write!(
@@ -1508,8 +1715,14 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     );
     main.push_str(&generator.helpers);
     if needs.script {
-        let set: String = plan.set_options.iter().map(|s| format!("{s}\n")).collect();
-        let variables: String = plan.variables.iter().map(|(_, text)| format!("{text}\n")).collect();
+        let set = lines(&plan.set_options);
+        let variables = lines(
+            &plan
+                .variables
+                .iter()
+                .map(|(_, text)| text)
+                .collect::<Vec<_>>(),
+        );
         let _ = write!(
             main,
             "\n/// The script's shell.\nconst SHELL: &str = {};\n\n\
@@ -1557,9 +1770,18 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     let mut out = vec![
         ("src/main.rs".to_owned(), main),
         ("Cargo.toml".to_owned(), cargo_toml(source, needs)),
-        ("buildpack.toml".to_owned(), buildpack_toml(source, &type_name)),
-        ("integration/Cargo.toml".to_owned(), integration_cargo_toml(source)),
-        ("integration/tests/rebuild.rs".to_owned(), integration_test(plan, source, needs.uv)),
+        (
+            "buildpack.toml".to_owned(),
+            buildpack_toml(source, &type_name),
+        ),
+        (
+            "integration/Cargo.toml".to_owned(),
+            integration_cargo_toml(source),
+        ),
+        (
+            "integration/tests/rebuild.rs".to_owned(),
+            integration_test(plan, source, needs.uv),
+        ),
         (".gitignore".to_owned(), "/target\n".to_owned()),
         ("README.md".to_owned(), readme(plan, source)),
     ];
@@ -1579,9 +1801,9 @@ pub fn formatted(files: Vec<(String, String)>) -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|(path, text)| {
-            if !std::path::Path::new(&path)
+            if std::path::Path::new(&path)
                 .extension()
-                .is_some_and(|e| e == "rs")
+                .is_none_or(|e| e != "rs")
             {
                 return (path, text);
             }
@@ -1612,11 +1834,21 @@ fn rustfmt(text: &str) -> Option<String> {
 }
 
 fn main_needs_inputs(needs: &Needs) -> bool {
-    needs.uv || needs.sha256 || needs.env_value || needs.python || needs.node || needs.link || needs.copy
+    needs.uv
+        || needs.sha256
+        || needs.env_value
+        || needs.python
+        || needs.node
+        || needs.link
+        || needs.copy
 }
 
 fn cargo_toml(source: &Source, needs: &Needs) -> String {
-    let sha2 = if needs.sha256 { "sha2 = \"0.11\"\n" } else { "" };
+    let sha2 = if needs.sha256 {
+        "sha2 = \"0.11\"\n"
+    } else {
+        ""
+    };
     format!(
         r#"[package]
 name = "{name}"
@@ -1811,9 +2043,8 @@ fn a_rebuild_with_nothing_changed_reuses_every_layer() -> Result<(), TestError> 
 
 #[allow(clippy::too_many_lines, reason = "the helpers, each only when needed")]
 fn inputs_rs(needs: &Needs) -> String {
-    let mut out = String::from(
-        "//! What the layers are keyed on and the files the steps put in place.\n\n",
-    );
+    let mut out =
+        String::from("//! What the layers are keyed on and the files the steps put in place.\n\n");
     let mut uses = vec!["use std::path::{Path, PathBuf};".to_owned()];
     if needs.env_value {
         uses.push("use libbuildpack::PlatformEnv;".to_owned());
@@ -1929,7 +2160,12 @@ fn inputs_rs(needs: &Needs) -> String {
         ));
     }
     if needs.node {
-        out.push_str(&version("node", "node", "[\"--version\"]", "The stack's node: `node_modules` may hold native modules built for it."));
+        out.push_str(&version(
+            "node",
+            "node",
+            "[\"--version\"]",
+            "The stack's node: `node_modules` may hold native modules built for it.",
+        ));
     }
     if needs.copy {
         out.push_str(
@@ -1964,11 +2200,17 @@ fn inputs_rs(needs: &Needs) -> String {
 }
 
 fn uv_rs(launch: bool) -> String {
-    let hashes: String = uv_pin::WHEEL_SHA256
-        .iter()
-        .map(|(arch, sha)| format!("    ({arch:?}, {sha:?}),\n"))
-        .collect();
-    let types = if launch { ".launch().cache()" } else { ".cache()" };
+    let hashes = lines(
+        &uv_pin::WHEEL_SHA256
+            .iter()
+            .map(|(arch, sha)| format!("    ({arch:?}, {sha:?}),"))
+            .collect::<Vec<_>>(),
+    );
+    let types = if launch {
+        ".launch().cache()"
+    } else {
+        ".cache()"
+    };
     format!(
         r#"//! uv, pinned and hash-checked: pip installs the pinned version from the configured index (so private mirrors
 //! work), and `--require-hashes` makes pip check the wheel's sha256. The pin is the one rpack's uv buildpack
@@ -2085,7 +2327,10 @@ fn readme(plan: &Plan, source: &Source) -> String {
         let kind = match &step.kind {
             StepKind::Command { .. } => "kept: runs on every build",
             StepKind::LayerCommand { .. } => "kept: runs in its layer",
-            StepKind::ShellOptions | StepKind::Variable { .. } | StepKind::UvPlumbing { .. } | StepKind::ChangeDir { .. } => "nothing left to do",
+            StepKind::ShellOptions
+            | StepKind::Variable { .. }
+            | StepKind::UvPlumbing { .. }
+            | StepKind::ChangeDir { .. } => "nothing left to do",
             _ => "recognised",
         };
         let _ = writeln!(
@@ -2097,9 +2342,21 @@ fn readme(plan: &Plan, source: &Source) -> String {
     }
     let mut layers = String::new();
     for layer in &plan.layers {
-        let _ = writeln!(layers, "| `{}` | {} | {} |", layer.name, types_text(layer).trim_start_matches("a "), describe_key(layer));
+        let _ = writeln!(
+            layers,
+            "| `{}` | {} | {} |",
+            layer.name,
+            types_text(layer).trim_start_matches("a "),
+            describe_key(layer)
+        );
     }
-    let warnings: String = plan.warnings.iter().map(|w| format!("- {w}\n")).collect();
+    let warnings = lines(
+        &plan
+            .warnings
+            .iter()
+            .map(|w| format!("- {w}"))
+            .collect::<Vec<_>>(),
+    );
     format!(
         r"# {id}
 
@@ -2136,8 +2393,16 @@ uri = {uri:?}
         id = source.id,
         inline = source.inline_id,
         project = source.project_toml,
-        uv = if plan.uv.is_some() || plan.steps.iter().any(|s| matches!(s.kind, StepKind::UvSync { .. })) {
-            format!("| `uv` | cache | uv's version ({}) and the architecture |\n", uv_pin::VERSION)
+        uv = if plan.uv.is_some()
+            || plan
+                .steps
+                .iter()
+                .any(|s| matches!(s.kind, StepKind::UvSync { .. }))
+        {
+            format!(
+                "| `uv` | cache | uv's version ({}) and the architecture |\n",
+                uv_pin::VERSION
+            )
         } else {
             String::new()
         },

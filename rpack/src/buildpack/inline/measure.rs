@@ -42,7 +42,7 @@ impl Measurement {
             "inline script",
             secs(self.before.first),
             secs(self.before.rebuild),
-            format!("{name} (compiled in its first)"),
+            format!("{name} (compiled in its first build)"),
             secs(self.after.first),
             secs(self.after.rebuild),
         )
@@ -118,7 +118,8 @@ fn measure_one(
     let copy = work.path().join("app");
     let skip: Vec<PathBuf> = Vec::new();
     copy_app(app, &copy, &skip).map_err(io)?;
-    let text = absolute_uris(project_text, app).map_err(|e| io(std::io::Error::other(e)))?;
+    let base = std::path::absolute(app).map_err(io)?;
+    let text = absolute_uris(project_text, &base).map_err(|e| io(std::io::Error::other(e)))?;
     fs_err::write(copy.join("project.toml"), text).map_err(io)?;
     forget(store, image);
     let options = BuildOptions {
@@ -142,7 +143,8 @@ fn measure_one(
     result
 }
 
-/// Builds the app in `app` twice with `before` as its project.toml and twice with `after`, with `builder`.
+/// Builds the app in `app` twice with `before` as its project.toml and twice with `after`, with `builder` (made
+/// first when it is a builder.toml, so its making is not measured).
 ///
 /// # Errors
 /// When the app cannot be copied or a build fails.
@@ -158,6 +160,20 @@ pub fn measure(
     let image = |way: &str| -> Result<ImageRef, crate::Error> {
         Ok(format!("localhost/rpack-measure/{name}-{way}:latest").parse()?)
     };
+    // The builder is made (or found up to date) before the clock starts: both ways use the same one.
+    let builder = match builder {
+        BuilderSource::Config(path) => {
+            let made = crate::provision::builder::ensure(
+                store,
+                path,
+                &platform::builder_ref_for_config(path),
+                ui,
+            )?;
+            BuilderSource::Image(made.image)
+        }
+        image @ BuilderSource::Image(_) => image.clone(),
+    };
+    let builder = &builder;
     ui.section("Measuring: the app with the inline script");
     let before = measure_one(store, app, before, builder, &image("inline")?, ui)?;
     ui.section(&format!("Measuring: the app with {name}"));
@@ -171,7 +187,8 @@ mod tests {
 
     #[test]
     fn relative_uris_become_absolute() {
-        let text = "[[io.buildpacks.group]]\nuri = \"../bp\"\n[[io.buildpacks.group]]\nid = \"x/y\"\n";
+        let text =
+            "[[io.buildpacks.group]]\nuri = \"../bp\"\n[[io.buildpacks.group]]\nid = \"x/y\"\n";
         let out = absolute_uris(text, Path::new("/apps/one")).unwrap();
         assert!(out.contains("uri = \"/apps/one/../bp\""), "{out}");
         assert!(out.contains("id = \"x/y\""), "{out}");

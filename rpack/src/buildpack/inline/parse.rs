@@ -181,6 +181,9 @@ impl Token {
     }
 }
 
+/// The tokens of a script, and the heredoc bodies by the index of their operator token.
+type Lexed = (Vec<Token>, Vec<(usize, Word)>);
+
 struct Lexer<'a> {
     src: &'a str,
     pos: usize,
@@ -236,7 +239,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn run(mut self) -> Result<(Vec<Token>, Vec<(usize, Word)>), ParseError> {
+    fn run(mut self) -> Result<Lexed, ParseError> {
         loop {
             match self.peek() {
                 None => break,
@@ -494,7 +497,6 @@ impl<'a> Lexer<'a> {
                 while let Some(c) = self.bump() {
                     match (quote, c) {
                         (Some(q), c) if c == q => quote = None,
-                        (Some(_), _) => {}
                         (None, '\'' | '"') => quote = Some(c),
                         (None, '(') => depth += 1,
                         (None, ')') => {
@@ -519,7 +521,8 @@ impl<'a> Lexer<'a> {
                 let inner = &self.src[self.pos + 1..self.pos + len];
                 self.pos += len + 1;
                 flush(parts, lit);
-                if is_name(inner) || inner.chars().all(|c| c.is_ascii_digit()) && !inner.is_empty() {
+                if is_name(inner) || inner.chars().all(|c| c.is_ascii_digit()) && !inner.is_empty()
+                {
                     parts.push(Part::Var(inner.to_owned()));
                 } else {
                     parts.push(Part::Subst(self.src[start..self.pos].to_owned()));
@@ -662,7 +665,9 @@ impl Parser<'_> {
             .map(|(_, w)| w.span.end)
             .max();
         if let Some(heredoc_end) = heredoc_end {
-            text = self.src[start..heredoc_end].trim_end().to_owned();
+            self.src[start..heredoc_end]
+                .trim_end()
+                .clone_into(&mut text);
         }
         Command {
             line: line_of(self.src, start),
@@ -737,9 +742,8 @@ impl Parser<'_> {
                             function_pending = true;
                         }
                     }
-                    command_position =
-                        matches!(name.as_str(), "then" | "do" | "else" | "elif" | "{" | "in" if command_position)
-                            || matches!(name.as_str(), "then" | "do" | "else" | "elif");
+                    command_position = matches!(name.as_str(), "then" | "do" | "else" | "elif" | "{" | "in" if command_position)
+                        || matches!(name.as_str(), "then" | "do" | "else" | "elif");
                 }
             }
             index += 1;
@@ -756,7 +760,9 @@ impl Parser<'_> {
     fn ends_here(&self, index: usize) -> bool {
         matches!(
             self.tokens.get(index),
-            None | Some(Token::Newline(_) | Token::Op(Op::Semi | Op::Amp | Op::AndIf | Op::OrIf, _))
+            None | Some(
+                Token::Newline(_) | Token::Op(Op::Semi | Op::Amp | Op::AndIf | Op::OrIf, _)
+            )
         )
     }
 
@@ -782,7 +788,9 @@ impl Parser<'_> {
         while index < to {
             match &self.tokens[index] {
                 Token::Word(word) => {
-                    let assignment = simple.words.is_empty()
+                    let assignment = simple
+                        .words
+                        .is_empty()
                         .then(|| split_assignment(word))
                         .flatten();
                     match assignment {
@@ -861,9 +869,14 @@ fn split_assignment(word: &Word) -> Option<(String, Word)> {
 /// [`ParseError`] when a quote, `$(`, heredoc or compound command is not closed.
 pub fn parse(script: &str) -> Result<Script, ParseError> {
     // The shebang is a comment to the shell too; it is kept to say which shell the script was written for.
-    let shebang = script
-        .starts_with("#!")
-        .then(|| script.lines().next().unwrap_or_default().trim_end().to_owned());
+    let shebang = script.starts_with("#!").then(|| {
+        script
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned()
+    });
     let (tokens, bodies) = Lexer::new(script).run()?;
     let mut parser = Parser {
         src: script,
@@ -955,7 +968,10 @@ mod tests {
 
     #[test]
     fn assignments_lists_and_lines() {
-        let script = parse("#!/bin/bash\nset -e\nA=1 B=\"$A/x\" uv sync && echo done\n\nexport C=2; echo $C\n").unwrap();
+        let script = parse(
+            "#!/bin/bash\nset -e\nA=1 B=\"$A/x\" uv sync && echo done\n\nexport C=2; echo $C\n",
+        )
+        .unwrap();
         assert_eq!(script.shebang.as_deref(), Some("#!/bin/bash"));
         let texts: Vec<_> = script
             .commands
@@ -980,7 +996,9 @@ mod tests {
 
     #[test]
     fn pipelines_and_redirects() {
-        let script = parse("curl -LsSf https://example.test/uv/install.sh | sh\necho hi > \"$L/f\" 2>&1\n").unwrap();
+        let script =
+            parse("curl -LsSf https://example.test/uv/install.sh | sh\necho hi > \"$L/f\" 2>&1\n")
+                .unwrap();
         let Body::Pipeline(parts) = &script.commands[0].body else {
             panic!("{:?}", script.commands[0]);
         };
@@ -1006,7 +1024,10 @@ mod tests {
             ]
         );
         assert!(script.commands[0].text.ends_with("[[processes]]\nEOF"));
-        assert_eq!(simple(&script.commands[1]).redirects[1].target.parts, vec![lit("$y\n")]);
+        assert_eq!(
+            simple(&script.commands[1]).redirects[1].target.parts,
+            vec![lit("$y\n")]
+        );
         assert_eq!(script.commands[2].line, 8);
     }
 
@@ -1035,7 +1056,8 @@ mod tests {
 
     #[test]
     fn continuations_and_comments() {
-        let script = parse("pip install \\\n  -r requirements.txt # the deps\n# a comment\n").unwrap();
+        let script =
+            parse("pip install \\\n  -r requirements.txt # the deps\n# a comment\n").unwrap();
         assert_eq!(script.commands.len(), 1);
         let words: Vec<_> = simple(&script.commands[0])
             .words
@@ -1047,9 +1069,17 @@ mod tests {
 
     #[test]
     fn unclosed_things_are_errors_with_a_line() {
-        assert_eq!(parse("echo 'a\n").unwrap_err().problem, "a single quote is not closed");
+        assert_eq!(
+            parse("echo 'a\n").unwrap_err().problem,
+            "a single quote is not closed"
+        );
         assert_eq!(parse("\ncat <<EOF\nx\n").unwrap_err().line, 3);
-        assert!(parse("if true; then\necho\n").unwrap_err().problem.contains("fi"));
+        assert!(
+            parse("if true; then\necho\n")
+                .unwrap_err()
+                .problem
+                .contains("fi")
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! project.toml's group entry that holds the inline script, replaced by one that names the new crate: the rest
 //! of the file stays as written (comments too), and the original is kept as `project.toml.bak`.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -21,7 +22,9 @@ pub enum RewriteError {
         index: usize,
     },
     /// The rewritten text did not read back as expected (a bug, or a file rpack misread): nothing was written.
-    #[error("{path}: the rewritten project.toml would not read back as the same project with the new group entry ({why})")]
+    #[error(
+        "{path}: the rewritten project.toml would not read back as the same project with the new group entry ({why})"
+    )]
     Check {
         /// project.toml.
         path: PathBuf,
@@ -84,7 +87,10 @@ fn headers(text: &str) -> Vec<(usize, bool, String)> {
                 let array = trimmed.starts_with("[[");
                 let inner = trimmed.trim_start_matches('[');
                 if let Some(end) = inner.find(']') {
-                    let name: String = inner[..end].chars().filter(|c| !c.is_whitespace()).collect();
+                    let name: String = inner[..end]
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect();
                     out.push((start, array, name.replace('"', "")));
                 }
             }
@@ -184,15 +190,19 @@ pub fn rewritten(
     let start = headers[header].0;
     let end = headers[header + 1..]
         .iter()
-        .find(|(_, array, name)| {
-            !(name.starts_with("io.buildpacks.group.") && !*array)
-                && !(name.starts_with("io.buildpacks.group.") && *array && name != "io.buildpacks.group")
-        })
+        // `[io.buildpacks.group.script]` and other tables under the entry belong to it; any other header,
+        // the next `[[io.buildpacks.group]]` too, ends it.
+        .find(|(_, _, name)| !name.starts_with("io.buildpacks.group."))
         .map_or(text.len(), |(at, _, _)| *at);
     // Comment and blank lines right before the next table belong to it.
     let region = &text[start..end];
     let mut keep_from = region.len();
-    for line in region.split_inclusive('\n').collect::<Vec<_>>().iter().rev() {
+    for line in region
+        .split_inclusive('\n')
+        .collect::<Vec<_>>()
+        .iter()
+        .rev()
+    {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             keep_from -= line.len();
@@ -207,8 +217,12 @@ pub fn rewritten(
         replacement.push('\n');
     }
     replacement.push_str("[[io.buildpacks.group]]\n");
-    replacement.push_str(&format!("uri = {}\n", toml::Value::String(uri.to_owned())));
-    let new = format!("{}{replacement}{}", &text[..start], &text[start + keep_from..]);
+    let _ = writeln!(replacement, "uri = {}", toml::Value::String(uri.to_owned()));
+    let new = format!(
+        "{}{replacement}{}",
+        &text[..start],
+        &text[start + keep_from..]
+    );
     check(path, text, &new, index, uri)?;
     Ok(new)
 }
@@ -278,7 +292,12 @@ pub fn relative(from: &Path, to: &Path) -> String {
 ///
 /// # Errors
 /// As [`rewritten`]; [`RewriteError::BackupExists`] when there is a backup already; [`RewriteError::Io`].
-pub fn rewrite(project: &Path, index: usize, uri: &str, comment: &str) -> Result<PathBuf, RewriteError> {
+pub fn rewrite(
+    project: &Path,
+    index: usize,
+    uri: &str,
+    comment: &str,
+) -> Result<PathBuf, RewriteError> {
     let io = |action: &'static str, path: &Path| {
         let path = path.to_owned();
         move |source| RewriteError::Io {
@@ -298,15 +317,15 @@ pub fn rewrite(project: &Path, index: usize, uri: &str, comment: &str) -> Result
     }
     fs_err::copy(project, &backup).map_err(io("write", &backup))?;
     let dir = project.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp = crate::toolbox::scratch::file_in(dir, ".project.toml.")
+    let mut temp =
+        crate::toolbox::scratch::file_in(dir, ".project.toml.").map_err(io("write", project))?;
+    temp.write_all(new.as_bytes())
         .map_err(io("write", project))?;
-    temp.write_all(new.as_bytes()).map_err(io("write", project))?;
-    temp.persist(project)
-        .map_err(|e| RewriteError::Io {
-            action: "write",
-            path: project.to_owned(),
-            source: e.into(),
-        })?;
+    temp.persist(project).map_err(|e| RewriteError::Io {
+        action: "write",
+        path: project.to_owned(),
+        source: e.into(),
+    })?;
     Ok(backup)
 }
 
@@ -366,7 +385,11 @@ value = "1"
         std::fs::write(&project, TEXT).unwrap();
         let backup = rewrite(&project, 1, "bp", "").unwrap();
         assert_eq!(std::fs::read_to_string(&backup).unwrap(), TEXT);
-        assert!(std::fs::read_to_string(&project).unwrap().contains("uri = \"bp\""));
+        assert!(
+            std::fs::read_to_string(&project)
+                .unwrap()
+                .contains("uri = \"bp\"")
+        );
         std::fs::write(&project, TEXT).unwrap();
         assert!(matches!(
             rewrite(&project, 1, "bp", ""),
@@ -376,7 +399,10 @@ value = "1"
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative(Path::new("/a/b/app"), Path::new("/a/b/bp")), "../bp");
+        assert_eq!(
+            relative(Path::new("/a/b/app"), Path::new("/a/b/bp")),
+            "../bp"
+        );
         assert_eq!(relative(Path::new("/a/b"), Path::new("/a/b/bp")), "bp");
     }
 }

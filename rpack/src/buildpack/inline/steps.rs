@@ -5,6 +5,7 @@
 //! rpack can see, on every build.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::parse::{Body, Command, Part, RedirectOp, Script, Simple, Word};
@@ -308,7 +309,8 @@ const PROVIDED: &[&str] = &[
 ];
 
 fn is_special(name: &str) -> bool {
-    name.chars().all(|c| c.is_ascii_digit()) || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-")
+    name.chars().all(|c| c.is_ascii_digit())
+        || matches!(name, "@" | "*" | "#" | "?" | "$" | "!" | "-")
 }
 
 /// Layer names the SDK cannot make.
@@ -377,14 +379,18 @@ fn version_in(text: &str) -> Option<String> {
 fn is_uv_install_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
     (lower.contains("/uv/") || lower.contains("uv-installer") || lower.ends_with("/uv"))
-        && (lower.ends_with(".sh") || lower.contains("install"))
+        && (Path::new(&lower)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("sh"))
+            || lower.contains("install"))
 }
 
 fn is_uv_release_url(url: &str) -> bool {
     url.contains("astral-sh/uv/releases/")
 }
 
-/// `uv`, `uv==X`, `uv>=X`, `uv[extra]==X`: the version asked for (empty when none), else `None`.
+/// `uv`, `uv==X`, `uv>=X`, `uv[extra]==X`: the version asked for (`None` when none), else `None` (not uv).
+#[allow(clippy::option_option, reason = "not uv, uv, or uv at a version")]
 fn uv_requirement(arg: &str) -> Option<Option<String>> {
     let name_end = arg
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
@@ -445,9 +451,7 @@ impl Classifier<'_> {
             return PathRef::Uv;
         }
         match parts.as_slice() {
-            [Part::Var(root), rest @ ..]
-                if root == "CNB_LAYERS_DIR" || root == "1" =>
-            {
+            [Part::Var(root), rest @ ..] if root == "CNB_LAYERS_DIR" || root == "1" => {
                 let Some(text) = lit_text(rest) else {
                     return PathRef::Other;
                 };
@@ -614,7 +618,19 @@ impl Classifier<'_> {
         Path::new(file).extension().is_some_and(|ext| {
             matches!(
                 ext.to_str().unwrap_or_default(),
-                "txt" | "toml" | "lock" | "json" | "yaml" | "yml" | "cfg" | "ini" | "py" | "sh" | "js" | "ts" | "in"
+                "txt"
+                    | "toml"
+                    | "lock"
+                    | "json"
+                    | "yaml"
+                    | "yml"
+                    | "cfg"
+                    | "ini"
+                    | "py"
+                    | "sh"
+                    | "js"
+                    | "ts"
+                    | "in"
             )
         })
     }
@@ -629,11 +645,14 @@ impl Classifier<'_> {
                     Body::Pipeline(p) => p.iter().collect(),
                     Body::Compound => Vec::new(),
                 };
-                let redirect = simples.iter().flat_map(|s| s.redirects.iter()).find_map(|r| {
-                    matches!(r.op, RedirectOp::Write | RedirectOp::Append)
-                        .then(|| self.layer_of(&r.target))
-                        .flatten()
-                });
+                let redirect = simples
+                    .iter()
+                    .flat_map(|s| s.redirects.iter())
+                    .find_map(|r| {
+                        matches!(r.op, RedirectOp::Write | RedirectOp::Append)
+                            .then(|| self.layer_of(&r.target))
+                            .flatten()
+                    });
                 redirect.or_else(|| {
                     simples
                         .iter()
@@ -646,7 +665,8 @@ impl Classifier<'_> {
                 let text = &command.text;
                 for (name, parts) in &self.vars {
                     if let PathRef::Layer(layer, _) = self.classify_path(parts)
-                        && (text.contains(&format!("${name}")) || text.contains(&format!("${{{name}}}")))
+                        && (text.contains(&format!("${name}"))
+                            || text.contains(&format!("${{{name}}}")))
                         && !self.uv_layers.contains(&layer)
                     {
                         return Some(layer);
@@ -706,8 +726,13 @@ impl Classifier<'_> {
         if !is_uv_install_url(&url) {
             return None;
         }
-        let asked = version_in(&url)
-            .or_else(|| shell.assignments.iter().find(|(n, _)| n == "UV_VERSION").and_then(|(_, w)| w.literal()));
+        let asked = version_in(&url).or_else(|| {
+            shell
+                .assignments
+                .iter()
+                .find(|(n, _)| n == "UV_VERSION")
+                .and_then(|(_, w)| w.literal())
+        });
         self.uv_installed = true;
         Some(StepKind::InstallUv {
             source: UvSource::InstallScript { url },
@@ -785,7 +810,7 @@ impl Classifier<'_> {
                 let mut alias = dest_parts.clone();
                 if let Some(Part::Lit(last)) = alias.last_mut() {
                     if last == "." || last == "./" {
-                        *last = "./uv".to_owned();
+                        "./uv".clone_into(last);
                     } else if last.ends_with('/') {
                         last.push_str("uv");
                     } else if !last.ends_with("/uv") && last != "uv" {
@@ -813,7 +838,9 @@ impl Classifier<'_> {
                 .any(|a| self.uv_downloads.iter().any(|d| a.ends_with(d.as_str())))
         {
             return Some(StepKind::UvPlumbing {
-                why: "the pinned uv is installed by pip from its wheel, not unpacked from an archive".into(),
+                why:
+                    "the pinned uv is installed by pip from its wheel, not unpacked from an archive"
+                        .into(),
             });
         }
 
@@ -840,7 +867,11 @@ impl Classifier<'_> {
         if matches!(name.as_str(), "python" | "python3")
             && arg(0).as_deref() == Some("-m")
             && arg(1).as_deref() == Some("venv")
-            && let Some(dir) = args.iter().skip(2).rev().find(|w| !w.literal().is_some_and(|l| l.starts_with('-')))
+            && let Some(dir) = args
+                .iter()
+                .skip(2)
+                .rev()
+                .find(|w| !w.literal().is_some_and(|l| l.starts_with('-')))
             && let Some(layer) = self.layer_of(dir)
         {
             if self.uv_layers.contains(&layer) {
@@ -874,7 +905,9 @@ impl Classifier<'_> {
         if let Some((skip, pipx, venv_layer)) = pip_at {
             let via_uv = self.is_uv(&simple.words[0]);
             let rest: Vec<&Word> = simple.words.iter().skip(skip).collect();
-            if rest.first().and_then(|w| w.literal()).as_deref() != Some("install") && !(pipx && rest.is_empty()) {
+            if rest.first().and_then(|w| w.literal()).as_deref() != Some("install")
+                && !(pipx && rest.is_empty())
+            {
                 return None;
             }
             return self.pip_install(&rest[1..], venv_layer, via_uv, pipx);
@@ -893,6 +926,7 @@ impl Classifier<'_> {
         None
     }
 
+    #[allow(clippy::too_many_lines, reason = "pip's options, one at a time")]
     fn pip_install(
         &mut self,
         rest: &[&Word],
@@ -914,7 +948,10 @@ impl Classifier<'_> {
                 index += 2;
                 continue;
             }
-            if let Some(file) = text.strip_prefix("--requirement=").or_else(|| text.strip_prefix("-r").filter(|f| !f.is_empty())) {
+            if let Some(file) = text
+                .strip_prefix("--requirement=")
+                .or_else(|| text.strip_prefix("-r").filter(|f| !f.is_empty()))
+            {
                 files.push(join_cwd(self.cwd.as_deref(), file));
             } else if text == "--target" || text == "-t" {
                 target_layer = Some(self.layer_of(rest.get(index + 1)?)?);
@@ -957,7 +994,11 @@ impl Classifier<'_> {
     }
 
     fn uv_sync(&mut self, simple: &Simple, literal_args: &[Option<String>]) -> Option<StepKind> {
-        let args: Vec<String> = literal_args.iter().skip(1).cloned().collect::<Option<_>>()?;
+        let args: Vec<String> = literal_args
+            .iter()
+            .skip(1)
+            .cloned()
+            .collect::<Option<_>>()?;
         let mut env = Vec::new();
         let mut layer = None;
         for (name, value) in &simple.assignments {
@@ -980,37 +1021,44 @@ impl Classifier<'_> {
     fn node_install(&mut self, name: &str, args: &[Option<String>]) -> Option<StepKind> {
         let sub = args.first().cloned().flatten();
         let (lock, ok) = match (name, sub.as_deref()) {
-            ("npm", Some("ci" | "install" | "i")) => ("package-lock.json", args.len() == 1 || args.iter().skip(1).flatten().all(|a| a.starts_with('-'))),
-            ("yarn", None | Some("install")) => ("yarn.lock", args.iter().skip(1).flatten().all(|a| a.starts_with('-'))),
-            ("pnpm", Some("install" | "i")) => ("pnpm-lock.yaml", args.iter().skip(1).flatten().all(|a| a.starts_with('-'))),
+            ("npm", Some("ci" | "install" | "i")) => (
+                "package-lock.json",
+                args.len() == 1 || args.iter().skip(1).flatten().all(|a| a.starts_with('-')),
+            ),
+            ("yarn", None | Some("install")) => (
+                "yarn.lock",
+                args.iter().skip(1).flatten().all(|a| a.starts_with('-')),
+            ),
+            ("pnpm", Some("install" | "i")) => (
+                "pnpm-lock.yaml",
+                args.iter().skip(1).flatten().all(|a| a.starts_with('-')),
+            ),
             _ => return None,
         };
         if !ok || args.iter().any(Option::is_none) {
             return None;
         }
-        let mut argv = vec![name.to_owned()];
-        argv.extend(args.iter().flatten().cloned());
+        let mut command = vec![name.to_owned()];
+        command.extend(args.iter().flatten().cloned());
         let layer = self.fresh_layer("node_modules");
         Some(StepKind::NodeInstall {
             layer,
-            argv,
+            argv: command,
             lock: join_cwd(self.cwd.as_deref(), lock),
         })
     }
 
     fn export(&mut self, simple: &Simple) -> Option<StepKind> {
         // `export NAME=value` (one at a time; `export NAME` of a variable set before is the same).
-        let word = match simple.words.as_slice() {
-            [_, word] => word,
-            _ => return None,
+        let [_, word] = simple.words.as_slice() else {
+            return None;
         };
-        let (name, value) = match split(word) {
-            Some(pair) => pair,
-            None => {
-                let name = word.literal()?;
-                let value = self.vars.get(&name)?.clone();
-                (name, value)
-            }
+        let (name, value) = if let Some(pair) = split(word) {
+            pair
+        } else {
+            let name = word.literal()?;
+            let value = self.vars.get(&name)?.clone();
+            (name, value)
         };
         // A `PATH` change that only adds uv's places is plumbing.
         let resolved = self.resolve(&value);
@@ -1047,11 +1095,17 @@ impl Classifier<'_> {
     }
 
     /// `cat > FILE <<EOF`, `echo ... > FILE`, `printf ... > FILE` of launch.toml, `<layer>.toml` and env files.
-    fn write(&mut self, command: &Command, simple: &Simple, name: &str, args: &[&Word]) -> Option<StepKind> {
-        let out = simple
-            .redirects
-            .iter()
-            .find(|r| matches!(r.op, RedirectOp::Write | RedirectOp::Append) && r.fd.is_none_or(|fd| fd == 1))?;
+    #[allow(clippy::too_many_lines, reason = "one arm per file kind")]
+    fn write(
+        &mut self,
+        command: &Command,
+        simple: &Simple,
+        name: &str,
+        args: &[&Word],
+    ) -> Option<StepKind> {
+        let out = simple.redirects.iter().find(|r| {
+            matches!(r.op, RedirectOp::Write | RedirectOp::Append) && r.fd.is_none_or(|fd| fd == 1)
+        })?;
         let content: Vec<Part> = match name {
             "cat" if args.is_empty() => simple
                 .redirects
@@ -1067,7 +1121,11 @@ impl Classifier<'_> {
                     newline = false;
                     words.remove(0);
                 }
-                if words.first().and_then(|w| w.literal()).is_some_and(|l| l.starts_with('-')) {
+                if words
+                    .first()
+                    .and_then(|w| w.literal())
+                    .is_some_and(|l| l.starts_with('-'))
+                {
                     return None;
                 }
                 let mut parts = Vec::new();
@@ -1083,7 +1141,10 @@ impl Classifier<'_> {
                 parts
             }
             "printf" => match args {
-                [format] => unescape_printf(&format.literal()?)?.into_iter().map(Part::Lit).collect(),
+                [format] => unescape_printf(&format.literal()?)?
+                    .into_iter()
+                    .map(Part::Lit)
+                    .collect(),
                 [format, value] if format.literal().as_deref() == Some("%s") => value.parts.clone(),
                 _ => return None,
             },
@@ -1106,8 +1167,10 @@ impl Classifier<'_> {
                         .and_then(toml::Value::as_bool)
                         .unwrap_or(false)
                 };
-                self.declared
-                    .insert(layer.clone(), (flag("launch"), flag("build"), flag("cache")));
+                self.declared.insert(
+                    layer.clone(),
+                    (flag("launch"), flag("build"), flag("cache")),
+                );
                 Some(StepKind::LayerTypes { layer })
             }
             PathRef::Layer(layer, rest) => {
@@ -1153,12 +1216,18 @@ impl Classifier<'_> {
         let taken = |name: &str| {
             self.declared.contains_key(name)
                 || self.plan.layers.iter().any(|l| l.name == name)
-                || self.vars.values().any(|v| matches!(self.classify_path(v), PathRef::Layer(ref l, _) if l == name))
+                || self
+                    .vars
+                    .values()
+                    .any(|v| matches!(self.classify_path(v), PathRef::Layer(ref l, _) if l == name))
         };
         if !taken(base) {
             return base.to_owned();
         }
-        (2..).map(|n| format!("{base}-{n}")).find(|n| !taken(n)).unwrap_or_default()
+        (2..100)
+            .map(|n| format!("{base}-{n}"))
+            .find(|n| !taken(n))
+            .unwrap_or_default()
     }
 }
 
@@ -1250,7 +1319,9 @@ fn vars_in_text(text: &str) -> Vec<String> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !out.contains(&name) {
+            if name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && !out.contains(&name)
+            {
                 out.push(name);
             }
         }
@@ -1272,7 +1343,7 @@ fn processes_of(content: &[Part]) -> Option<Vec<ProcessPlan>> {
         match part {
             Part::Lit(lit) => text.push_str(lit),
             other => {
-                text.push_str(&format!("{HOLE}{}{HOLE}", holes.len()));
+                let _ = write!(text, "{HOLE}{}{HOLE}", holes.len());
                 holes.push(other.clone());
             }
         }
@@ -1295,7 +1366,9 @@ fn processes_of(content: &[Part]) -> Option<Vec<ProcessPlan>> {
         match value {
             None => Some(Vec::new()),
             Some(toml::Value::String(s)) => Some(vec![refill(s)]),
-            Some(toml::Value::Array(items)) => items.iter().map(|v| v.as_str().map(refill)).collect(),
+            Some(toml::Value::Array(items)) => {
+                items.iter().map(|v| v.as_str().map(refill)).collect()
+            }
             Some(_) => None,
         }
     };
@@ -1311,7 +1384,10 @@ fn processes_of(content: &[Part]) -> Option<Vec<ProcessPlan>> {
             kind,
             command,
             args: strings(process.get("args"))?,
-            default: process.get("default").and_then(toml::Value::as_bool).unwrap_or(false),
+            default: process
+                .get("default")
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false),
             working_dir: process
                 .get("working-dir")
                 .and_then(toml::Value::as_str)
@@ -1368,7 +1444,10 @@ pub fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
     }
     let mut plan = classifier.plan;
     plan.variables = classifier.var_text;
-    if let Some(step) = plan.steps.iter().find(|s| matches!(s.kind, StepKind::InstallUv { .. }))
+    if let Some(step) = plan
+        .steps
+        .iter()
+        .find(|s| matches!(s.kind, StepKind::InstallUv { .. }))
         && let StepKind::InstallUv { source, asked } = &step.kind
     {
         plan.uv = Some((source.clone(), asked.clone()));
@@ -1378,6 +1457,7 @@ pub fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
 }
 
 /// The layers the steps fill, with their types and keys.
+#[allow(clippy::too_many_lines, reason = "one arm per step kind")]
 fn layers(
     plan: &Plan,
     declared: &BTreeMap<String, (bool, bool, bool)>,
@@ -1397,13 +1477,20 @@ fn layers(
             return;
         }
         let (launch, build, cache, why) = match declared.get(name) {
-            Some(&(launch, build, cache)) => (launch, build, cache, format!("the types the script gave `{name}.toml`")),
+            Some(&(launch, build, cache)) => (
+                launch,
+                build,
+                cache,
+                format!("the types the script gave `{name}.toml`"),
+            ),
             None if recognised => (true, false, false, "the app needs it at launch".to_owned()),
             None => (
                 false,
                 false,
                 true,
-                format!("the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"),
+                format!(
+                    "the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"
+                ),
             ),
         };
         layers.push(LayerPlan {
@@ -1436,7 +1523,8 @@ fn layers(
                 via_uv,
                 ..
             } => {
-                let mut fields: Vec<KeyField> = files.iter().map(|f| KeyField::File(f.clone())).collect();
+                let mut fields: Vec<KeyField> =
+                    files.iter().map(|f| KeyField::File(f.clone())).collect();
                 fields.push(KeyField::Python);
                 if !packages.is_empty() {
                     fields.push(KeyField::Packages(packages.clone()));
@@ -1477,7 +1565,8 @@ fn layers(
                 && !l.cache
             {
                 l.cache = true;
-                l.why.push_str("; cached too, so later steps of the build find its files");
+                l.why
+                    .push_str("; cached too, so later steps of the build find its files");
             }
         }
     }

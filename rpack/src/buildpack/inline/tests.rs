@@ -1,6 +1,6 @@
 //! The conversion of the three scripts the issue names: its own (uv from its install script), the one of
-//! examples/inline-uv, and one with steps rpack does not recognise. What each step becomes is asserted; the
-//! generated code is snapshotted (rpack/tests/from_inline.rs compiles and runs one such crate for real).
+//! `examples/inline-uv`, and one with steps rpack does not recognise. What each step becomes is asserted; the
+//! generated code is snapshotted (`rpack/tests/from_inline.rs` compiles and runs one such crate for real).
 
 use std::path::{Path, PathBuf};
 
@@ -12,20 +12,29 @@ fn fixture(case: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     match case {
         "inline-uv" => root.join("../examples/inline-uv/project.toml"),
-        other => root.join("tests/fixtures/from-inline").join(other).join("project.toml"),
+        other => root
+            .join("tests/fixtures/from-inline")
+            .join(other)
+            .join("project.toml"),
     }
 }
 
 fn plan_of(case: &str) -> Plan {
     let path = fixture(case);
     let project = libbuildpack::data::ProjectToml::read(&path).unwrap();
-    let script = project.io_buildpacks.unwrap().group[0].script.clone().unwrap();
+    let script = project.io_buildpacks.unwrap().group[0]
+        .script
+        .clone()
+        .unwrap();
     let parsed = parse::parse(&script.inline).unwrap();
     steps::plan(&parsed, script.shell(), path.parent().unwrap())
 }
 
 fn kinds(plan: &Plan) -> Vec<(usize, StepKind)> {
-    plan.steps.iter().map(|s| (s.line, s.kind.clone())).collect()
+    plan.steps
+        .iter()
+        .map(|s| (s.line, s.kind.clone()))
+        .collect()
 }
 
 fn source(name: &str, id: &str) -> Source {
@@ -38,18 +47,23 @@ fn source(name: &str, id: &str) -> Source {
         app_from_integration: "../../app".to_owned(),
         crate_in_app: None,
         libbuildpack: "{ path = \"[SDK]/libbuildpack\" }".to_owned(),
-        libbuildpack_testing: "{ path = \"[SDK]/libbuildpack\", features = [\"testing\"] }".to_owned(),
+        libbuildpack_testing: "{ path = \"[SDK]/libbuildpack\", features = [\"testing\"] }"
+            .to_owned(),
         harness: "{ path = \"[SDK]/libbuildpack-test\" }".to_owned(),
         uri: format!("../{name}"),
     }
 }
 
 fn file(files: &[(String, String)], name: &str) -> String {
-    files
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, text)| text.clone())
-        .unwrap_or_else(|| panic!("no {name} among {:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>()))
+    files.iter().find(|(n, _)| n == name).map_or_else(
+        || {
+            panic!(
+                "no {name} among {:?}",
+                files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        },
+        |(_, text)| text.clone(),
+    )
 }
 
 #[test]
@@ -61,7 +75,9 @@ fn the_issue_script_installs_the_pinned_uv_instead_of_piping_the_install_script(
         (2, StepKind::InstallUv { source: UvSource::InstallScript { url }, asked: None }) if url.ends_with("/uv/install.sh")
     ));
     assert!(matches!(&got[1], (3, StepKind::UvPlumbing { .. })));
-    assert!(matches!(&got[2], (4, StepKind::UvSync { layer, args, .. }) if layer == "venv" && args.is_empty()));
+    assert!(
+        matches!(&got[2], (4, StepKind::UvSync { layer, args, .. }) if layer == "venv" && args.is_empty())
+    );
     let venv = plan.layer("venv").unwrap();
     assert!(venv.launch && !venv.cache);
     assert_eq!(
@@ -129,12 +145,29 @@ fn the_inline_uv_example_keeps_its_layers_env_and_process() {
         ]
     );
     // `tools` only held uv: no layer of its own.
-    assert_eq!(plan.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["venv"]);
-    assert!(plan.layer("venv").unwrap().key.contains(&KeyField::Env("GREETING".into())));
+    assert_eq!(
+        plan.layers
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>(),
+        ["venv"]
+    );
+    assert!(
+        plan.layer("venv")
+            .unwrap()
+            .key
+            .contains(&KeyField::Env("GREETING".into()))
+    );
 
-    let files = generate::formatted(generate::files(&plan, &source("inline-uv-rust", "example/inline-uv")));
+    let files = generate::formatted(generate::files(
+        &plan,
+        &source("inline-uv-rust", "example/inline-uv"),
+    ));
     insta::assert_snapshot!("inline_uv_main_rs", file(&files, "src/main.rs"));
-    insta::assert_snapshot!("inline_uv_rebuild_rs", file(&files, "integration/tests/rebuild.rs"));
+    insta::assert_snapshot!(
+        "inline_uv_rebuild_rs",
+        file(&files, "integration/tests/rebuild.rs")
+    );
 }
 
 #[test]
@@ -143,15 +176,21 @@ fn unrecognised_steps_run_as_written_in_the_layer_they_write_or_on_every_build()
     let got = kinds(&plan);
     let at = |line: usize| &got.iter().find(|(l, _)| *l == line).unwrap().1;
     assert!(matches!(at(2), StepKind::Export { name, .. } if name == "APP_ENV"));
-    assert!(matches!(at(4), StepKind::PipInstall { layer, files, .. } if layer == "venv" && files == &["requirements.txt"]));
+    assert!(
+        matches!(at(4), StepKind::PipInstall { layer, files, .. } if layer == "venv" && files == &["requirements.txt"])
+    );
     // `cp scripts/tool.sh "$tools/bin/tool"` writes into `tools`: it runs there, keyed on the file it copies.
     assert!(matches!(
         at(7),
         StepKind::LayerCommand { layer, inputs } if layer == "tools" && inputs == &[KeyField::File("scripts/tool.sh".into())]
     ));
-    assert!(matches!(at(9), StepKind::LayerEnv { layer, name, .. } if layer == "tools" && name == "MODE"));
+    assert!(
+        matches!(at(9), StepKind::LayerEnv { layer, name, .. } if layer == "tools" && name == "MODE")
+    );
     // A Django command and an `if` write nowhere rpack can see: they run on every build.
-    assert!(matches!(at(10), StepKind::Command { inputs } if inputs == &[KeyField::File("manage.py".into())]));
+    assert!(
+        matches!(at(10), StepKind::Command { inputs } if inputs == &[KeyField::File("manage.py".into())])
+    );
     assert!(matches!(at(11), StepKind::Command { .. }));
     let tools = plan.layer("tools").unwrap();
     assert!(tools.launch && tools.cache && !tools.build);
@@ -171,17 +210,46 @@ fn other_ways_to_get_uv_and_install_packages() {
                   tar -xzf uv.tar.gz\n\
                   cd web\n\
                   npm ci\n";
-    let plan = steps::plan(&parse::parse(script).unwrap(), "/bin/sh", Path::new("/nonexistent"));
+    let plan = steps::plan(
+        &parse::parse(script).unwrap(),
+        "/bin/sh",
+        Path::new("/nonexistent"),
+    );
     let got = kinds(&plan);
     assert!(matches!(&got[0].1, StepKind::InstallUv { asked: Some(v), .. } if v == "0.8.0"));
-    assert!(matches!(&got[1].1, StepKind::UvPlumbing { .. }), "{:?}", got[1]);
-    assert!(matches!(&got[2].1, StepKind::PipInstall { via_uv: true, .. }));
-    assert!(matches!(&got[3].1, StepKind::InstallUv { source: UvSource::Download { .. }, .. }));
-    assert!(matches!(&got[4].1, StepKind::UvPlumbing { .. }), "{:?}", got[4]);
+    assert!(
+        matches!(&got[1].1, StepKind::UvPlumbing { .. }),
+        "{:?}",
+        got[1]
+    );
+    assert!(matches!(
+        &got[2].1,
+        StepKind::PipInstall { via_uv: true, .. }
+    ));
+    assert!(matches!(
+        &got[3].1,
+        StepKind::InstallUv {
+            source: UvSource::Download { .. },
+            ..
+        }
+    ));
+    assert!(
+        matches!(&got[4].1, StepKind::UvPlumbing { .. }),
+        "{:?}",
+        got[4]
+    );
     assert!(matches!(&got[5].1, StepKind::ChangeDir { dir } if dir == "web"));
-    assert!(matches!(&got[6].1, StepKind::NodeInstall { lock, .. } if lock == "web/package-lock.json"));
-    assert_eq!(plan.detect_files(), ["requirements.txt", "web/package.json"]);
+    assert!(
+        matches!(&got[6].1, StepKind::NodeInstall { lock, .. } if lock == "web/package-lock.json")
+    );
+    assert_eq!(
+        plan.detect_files(),
+        ["requirements.txt", "web/package.json"]
+    );
     // Asking for another uv than the pin says how to keep it.
-    let main = file(&generate::files(&plan, &source("tools", "acme/tools")), "src/main.rs");
+    let main = file(
+        &generate::files(&plan, &source("tools", "acme/tools")),
+        "src/main.rs",
+    );
     assert!(main.contains("The script asked for uv 0.8.0"), "{main}");
 }
