@@ -2051,6 +2051,7 @@ fn inputs_rs(needs: &Needs) -> String {
     }
     if needs.sha256 {
         uses.insert(0, "use std::io::Read as _;".to_owned());
+        uses.insert(0, "use std::fmt::Write as _;".to_owned());
         uses.push("use sha2::{Digest, Sha256};".to_owned());
     }
     out.push_str(&uses.join("\n"));
@@ -2116,7 +2117,10 @@ fn inputs_rs(needs: &Needs) -> String {
              hasher.update(&buf[..n]);\n        \
              }\n    \
              }\n    \
-             Ok(hasher.finalize().iter().map(|b| format!(\"{b:02x}\")).collect())\n}\n",
+             Ok(hasher.finalize().iter().fold(String::new(), |mut hex, b| {\n        \
+             let _ = write!(hex, \"{b:02x}\");\n        \
+             hex\n    \
+             }))\n}\n",
         );
     }
     if needs.env_value {
