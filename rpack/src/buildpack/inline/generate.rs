@@ -545,13 +545,15 @@ impl Generator<'_> {
         // The key type.
         self.key_type(&layer, &key_type);
         let args = key_args(&layer);
-        let _ = writeln!(
-            out,
-            "        // `{name}`: {} layer ({}), keyed on {}.",
+        let about = format!(
+            "`{name}`: {} layer ({}), keyed on {}.",
             types_text(&layer),
             layer.why,
             describe_key(&layer)
         );
+        for line in wrap(&about, 92) {
+            let _ = writeln!(out, "        // {line}");
+        }
         let mut chain = format!("ctx.layer({})", lit(name));
         if layer.launch {
             chain.push_str(".launch()");
@@ -720,7 +722,7 @@ impl Generator<'_> {
         if venv_env {
             let _ = writeln!(
                 out,
-                "        // The venv's `bin` is on PATH at launch (the lifecycle adds a launch layer's `bin`); VIRTUAL_ENV too."
+                "        // At launch the lifecycle puts the venv's `bin` on PATH; VIRTUAL_ENV is set too."
             );
             if layer.launch {
                 let _ = writeln!(
