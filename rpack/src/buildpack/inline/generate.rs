@@ -117,6 +117,16 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
+/// A command as errors name it: its first line, up to 60 characters.
+fn label(text: &str) -> String {
+    let first = text.lines().next().unwrap_or_default().trim();
+    if first.chars().count() > 60 || text.lines().count() > 1 {
+        format!("{} …", first.chars().take(60).collect::<String>().trim_end())
+    } else {
+        first.to_owned()
+    }
+}
+
 /// The first line of a command, shortened, for a comment.
 fn short(text: &str) -> String {
     let first = text.lines().next().unwrap_or_default().trim();
@@ -503,7 +513,7 @@ impl Generator<'_> {
                         "        ctx.run({}).map_err(failed({}, {}))?;",
                         script_call(step),
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                 }
                 _ => {
@@ -594,7 +604,7 @@ impl Generator<'_> {
                         out,
                         "            ctx.run(&mut {f}(uv.path(), {var}.path()){call_dir}).map_err(failed({}, {}))?;",
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                     self.uv_sync_fn(&f, step, args, env, name, &key_type, &layer);
                 }
@@ -626,13 +636,13 @@ impl Generator<'_> {
                         out,
                         "            ctx.run(Command::new(\"python3\").args([\"-m\", \"venv\"]).arg({var}.path())).map_err(failed({}, {}))?;",
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                     let _ = writeln!(
                         out,
                         "            ctx.run(&mut {f}({uv_arg}{var}.path()){call_dir}).map_err(failed({}, {}))?;",
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                     self.pip_fn(
                         &f, step, files, packages, flags, *via_uv, name, &key_type, &layer,
@@ -668,7 +678,7 @@ impl Generator<'_> {
                         out,
                         "            ctx.run(&mut {f}({var}.path())).map_err(failed({}, {}))?;",
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                     node_link = Some(app_dir);
                     self.node_fn(&f, step, argv, lock_name, name, &key_type, &layer);
@@ -688,7 +698,7 @@ impl Generator<'_> {
                         "            ctx.run({}).map_err(failed({}, {}))?;",
                         script_call(step),
                         step.line,
-                        lit(&short(&step.text))
+                        lit(&label(&step.text))
                     );
                 }
                 StepKind::LayerTypes { .. } => Self::comment(
