@@ -190,9 +190,9 @@ impl TestRunner {
     }
 
     fn new() -> Result<Self, TestError> {
-        let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        let store = Store::from_env().map_err(|e| TestError::rpack(e, String::new()))?;
         Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION)
-            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
+            .map_err(|e| TestError::rpack(e, String::new()))?;
         Ok(Self {
             store,
             builders: Mutex::default(),
@@ -343,7 +343,7 @@ impl TestRunner {
         let _lock = self
             .store
             .lock(&image.to_string())
-            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
+            .map_err(|e| TestError::rpack(e, String::new()))?;
         for dir in [
             self.store.image_layout(image).root().to_owned(),
             self.store.build_cache_dir(image),

@@ -103,6 +103,7 @@ pub mod output;
 pub mod platform;
 #[cfg(feature = "runtime")]
 pub mod prelude;
+pub mod redact;
 #[cfg(feature = "sbom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sbom")))]
 pub mod sbom;

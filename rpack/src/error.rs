@@ -1,79 +1,53 @@
 //! The error any rpack operation can end with, and the hint that goes with it.
 
-use crate::build::platform::BuildError;
-use crate::build::podman::PodmanError;
-use crate::buildpack::package::PackageError;
-use crate::buildpack::scaffold::ScaffoldError;
-use crate::oci::{ImageError, LayoutError};
-use crate::provision::builder::BuilderError;
-use crate::provision::lifecycle::LifecycleError;
-use crate::provision::stack::StackError;
-use crate::store::StoreError;
-use crate::store::images::ImagesError;
-
-/// What failed, by the part of rpack that failed.
+/// What failed, by the folder of rpack that failed. Each folder's error aggregates its modules' errors; a
+/// module's own error converts into this one through its folder's (see the `From` impls below).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The store.
+    /// Opening or locking the store, its images, or a registry.
     #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Finding or installing the lifecycle.
+    Store(#[from] crate::store::Error),
+    /// Packaging or scaffolding a buildpack.
     #[error(transparent)]
-    Lifecycle(#[from] LifecycleError),
-    /// Making a stack.
+    Buildpack(#[from] crate::buildpack::Error),
+    /// The lifecycle, a stack or a builder.
     #[error(transparent)]
-    Stack(#[from] StackError),
-    /// Reading or writing an image.
+    Provision(#[from] crate::provision::Error),
+    /// Building or running an app.
     #[error(transparent)]
-    Image(#[from] ImageError),
-    /// Reading or writing a layout.
+    Build(#[from] crate::build::Error),
+    /// Rebasing, SBOM download or inspect.
     #[error(transparent)]
-    Layout(#[from] LayoutError),
-    /// podman.
-    #[error(transparent)]
-    Podman(#[from] PodmanError),
-    /// Preparing a buildpack.
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    /// Making or reading a builder.
-    #[error(transparent)]
-    Builder(#[from] BuilderError),
-    /// A build.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// The app's project.toml.
-    #[error(transparent)]
-    Project(#[from] crate::build::project::ProjectError),
-    /// Taking care of the store's images.
-    #[error(transparent)]
-    Images(#[from] ImagesError),
-    /// Scaffolding a new buildpack.
-    #[error(transparent)]
-    Scaffold(#[from] ScaffoldError),
-    /// Converting a project.toml inline script into a buildpack crate.
-    #[error(transparent)]
-    Inline(#[from] crate::buildpack::inline::InlineError),
-    /// An image reference.
-    #[error(transparent)]
-    ImageRef(#[from] crate::oci::reference::InvalidImageRef),
-    /// Rebasing an app image.
-    #[error(transparent)]
-    Rebase(#[from] crate::ops::rebase::RebaseError),
-    /// Pushing to or pulling from a registry.
-    #[error(transparent)]
-    Registry(#[from] crate::store::registry::RegistryError),
-    /// An output path rpack may not write over.
-    #[error(transparent)]
-    Output(#[from] crate::toolbox::output::OutputError),
-    /// Nothing to inspect.
-    #[error(transparent)]
-    Inspect(#[from] crate::ops::inspect::InspectError),
-    /// Downloading an image's SBOM.
-    #[error(transparent)]
-    Sbom(#[from] crate::ops::sbom::SbomError),
-    /// Managing detached app containers.
-    #[error(transparent)]
-    Run(#[from] crate::build::run::RunError),
+    Ops(#[from] crate::ops::Error),
+}
+
+/// `From` a module's error, through the error of the folder that owns it.
+macro_rules! through {
+    ($($leaf:ty => $folder:ty),* $(,)?) => {
+        $(impl From<$leaf> for Error {
+            fn from(err: $leaf) -> Self {
+                <$folder>::from(err).into()
+            }
+        })*
+    };
+}
+
+through! {
+    crate::store::StoreError => crate::store::Error,
+    crate::oci::ImageError => crate::store::Error,
+    crate::oci::LayoutError => crate::store::Error,
+    crate::toolbox::output::OutputError => crate::store::Error,
+    crate::buildpack::package::PackageError => crate::buildpack::Error,
+    crate::buildpack::scaffold::ScaffoldError => crate::buildpack::Error,
+    crate::buildpack::inline::InlineError => crate::buildpack::Error,
+    crate::provision::lifecycle::LifecycleError => crate::provision::Error,
+    crate::provision::stack::StackError => crate::provision::Error,
+    crate::provision::builder::BuilderError => crate::provision::Error,
+    crate::oci::reference::InvalidImageRef => crate::build::Error,
+    crate::build::platform::BuildError => crate::build::Error,
+    crate::build::podman::PodmanError => crate::build::Error,
+    crate::build::project::ProjectError => crate::build::Error,
+    crate::build::run::RunError => crate::build::Error,
 }
 
 impl Error {
@@ -81,26 +55,11 @@ impl Error {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::Lifecycle(e) => e.hint(),
-            Self::Stack(e) => e.hint(),
-            Self::Podman(e) => e.hint(),
-            Self::Package(e) => e.hint(),
-            Self::Builder(e) => e.hint(),
+            Self::Store(e) => e.hint(),
+            Self::Buildpack(e) => e.hint(),
+            Self::Provision(e) => e.hint(),
             Self::Build(e) => e.hint(),
-            Self::Images(e) => e.hint(),
-            Self::Scaffold(e) => e.hint(),
-            Self::Inline(e) => e.hint(),
-            Self::Rebase(e) => e.hint(),
-            Self::Registry(e) => e.hint(),
-            Self::Sbom(e) => e.hint(),
-            Self::Output(e) => e.hint(),
-            Self::Inspect(e) => e.hint(),
-            Self::Run(e) => e.hint(),
-            Self::Project(_)
-            | Self::Store(_)
-            | Self::Image(_)
-            | Self::Layout(_)
-            | Self::ImageRef(_) => None,
+            Self::Ops(e) => e.hint(),
         }
     }
 }

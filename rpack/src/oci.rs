@@ -7,8 +7,9 @@
 
 pub mod archive;
 mod blob;
+mod diff_id;
 mod digest;
-pub mod extract;
+pub(crate) mod extract;
 mod image;
 mod json;
 pub mod labels;
@@ -18,6 +19,7 @@ pub mod reference;
 
 pub use blob::{BlobProblem, BlobReader, MAX_JSON_SIZE, problem_of};
 pub(crate) use blob::{open_regular, open_user_file};
+pub use diff_id::{LayerTar, known_layers, max_layer_bytes, verify_layers};
 pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
 pub use json::canonical_json;

@@ -2,7 +2,7 @@
 //! and temp files that an interruption removes.
 
 pub mod format;
-pub mod output;
+pub(crate) mod output;
 pub mod probe;
 pub mod scratch;
 pub mod ui;

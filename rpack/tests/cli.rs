@@ -722,6 +722,17 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
     assert!(err.contains("exists already"), "{err}");
 }
 
+#[test]
+fn buildpack_new_does_not_need_the_store() {
+    let env = Env::new();
+    // A file where the store would be: every command that opens the store fails on it.
+    fs_err::write(env.path("home"), "not a dir").unwrap();
+    let err = env.fails(&["images"]);
+    assert!(err.contains("home"), "{err}");
+    env.ok(&["buildpack", "new", "my-bp"]);
+    assert!(env.path("my-bp/buildpack.toml").is_file());
+}
+
 /// A host dir an attacker wants copied into rpack's output: a valid buildpack with a file that must never
 /// leave the host.
 fn host_buildpack(env: &Env) -> PathBuf {

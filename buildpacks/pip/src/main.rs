@@ -98,6 +98,16 @@ impl Buildpack for Pip {
         ));
         let plan = PlanPackages::from_plan(ctx.plan());
         let wanted = Requirements::load(ctx.app_dir(), &plan)?;
+        for password in &wanted.passwords {
+            ctx.output().mask(password);
+        }
+        if !wanted.files_with_passwords.is_empty() {
+            ctx.output().warn(
+                "requirements.txt has a password in a URL: pip uses it, and the build output, the venv and the \
+                 image's copy of the file show it as ****. Pass credentials to the build as env (PIP_INDEX_URL, \
+                 PIP_EXTRA_INDEX_URL) rather than in a file of the app",
+            );
+        }
         if !plan.packages.is_empty() {
             ctx.output().step(format!(
                 "Adding {} from the build plan ({})",
@@ -127,6 +137,9 @@ impl Buildpack for Pip {
             ctx.output()
                 .step("Requirements unchanged: nothing to install");
         }
+
+        // The app dir goes into the image: its requirement files keep no password.
+        wanted.mask_app_files()?;
 
         venv.env()
             .prepend_path("PATH", venv.path().join("bin"))?
@@ -171,13 +184,13 @@ fn install_venv(
         ctx.output().step(
             "Requirements changed: installing into a copy of the last venv (installed packages are not downloaded again)",
         );
-        install::install(ctx, python, venv.path(), &state, &wanted.text)?;
-        let removed = requirements::removed_names(&old.text, &wanted.text);
+        install::install(ctx, python, venv.path(), &state, wanted)?;
+        let removed = requirements::removed_names(&old.text, &wanted.recorded);
         install::uninstall(ctx, python, venv.path(), &removed)?;
     } else {
         install::create_venv(ctx, python, venv.path())?;
         ctx.output().step("Installing requirements");
-        install::install(ctx, python, venv.path(), &state, &wanted.text)?;
+        install::install(ctx, python, venv.path(), &state, wanted)?;
     }
     record(&state, wanted)?;
     let sbom = python_sbom::venv_sbom(venv.path())?;

@@ -12,7 +12,7 @@ pub const ENGINE_ENV: &str = "RPACK_ENGINE";
 /// A container engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
-    /// podman, with rpack's settings (see [`crate::podman`]).
+    /// podman, with rpack's settings (see [`crate::build::podman`]).
     Podman,
     /// A Docker Engine API (`DOCKER_HOST`, or Docker's default socket) through the `docker` CLI.
     Docker,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::build::Error;
 use crate::build::podman::Podman;
 use crate::build::project::{FileFilter, GroupOverride, Project};
 use crate::oci::reference::ImageRef;
@@ -36,6 +36,33 @@ pub enum BuilderSource {
     Image(ImageRef),
     /// A `builder.toml`: the builder is (re)made from it first; unchanged parts are reused.
     Config(PathBuf),
+}
+
+impl BuilderSource {
+    /// The builder to build `app_dir` with: `given` (a `--builder` flag) when there is one, else `project.toml`'s
+    /// `[io.buildpacks] builder`. Either is a path to a `builder.toml` when such a file exists (relative to the
+    /// app dir when it comes from `project.toml`), else an image reference.
+    ///
+    /// # Errors
+    /// When `project.toml` is invalid, neither names a builder, or the name is no valid image reference.
+    pub fn resolve(given: Option<&str>, app_dir: &Path) -> Result<Self, Error> {
+        let (text, base) = if let Some(text) = given {
+            (text.to_owned(), PathBuf::new())
+        } else {
+            let project = Project::find(app_dir)?;
+            let text = project
+                .as_ref()
+                .and_then(|p| p.builder())
+                .map(str::to_owned);
+            (text.ok_or(BuildError::NoBuilder)?, app_dir.to_owned())
+        };
+        let path = base.join(&text);
+        if path.is_file() {
+            Ok(Self::Config(path))
+        } else {
+            Ok(Self::Image(text.parse()?))
+        }
+    }
 }
 
 /// What to build.
@@ -686,7 +713,13 @@ pub fn publish(
     access: crate::store::registry::Access,
     ui: &Ui,
 ) -> Result<crate::store::registry::Pushed, Error> {
-    crate::store::registry::push(store, &built.image, None, access, ui)
+    Ok(crate::store::registry::push(
+        store,
+        &built.image,
+        None,
+        access,
+        ui,
+    )?)
 }
 
 #[cfg(test)]

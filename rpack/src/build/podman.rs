@@ -29,7 +29,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 "#;
 
-/// A podman that uses rpack's settings; or, when [`crate::engine::selected`] says so, the `docker` CLI.
+/// A podman that uses rpack's settings; or, when [`engine::selected`] says so, the `docker` CLI.
 #[derive(Clone, Debug)]
 pub struct Podman {
     conf: PathBuf,
@@ -190,7 +190,7 @@ impl Podman {
         layout: &Layout,
         name: &ImageRef,
         ui: &Ui,
-    ) -> Result<String, crate::Error> {
+    ) -> Result<String, crate::build::Error> {
         let image = Image::load(layout.clone())?;
         let id = image.config_digest()?.hex().to_owned();
         if self.engine == Engine::Docker {
@@ -245,7 +245,7 @@ impl Podman {
         name: &ImageRef,
         id: &str,
         ui: &Ui,
-    ) -> Result<String, crate::Error> {
+    ) -> Result<String, crate::build::Error> {
         let tag = name.to_string();
         if self.docker_image_id(&tag).as_deref() == Some(id) {
             return Ok(id.to_owned());

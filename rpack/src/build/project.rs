@@ -184,7 +184,7 @@ impl Project {
         builder: &Builder,
         work: &Path,
         ui: &Ui,
-    ) -> Result<Option<GroupOverride>, crate::Error> {
+    ) -> Result<Option<GroupOverride>, crate::build::Error> {
         let Some(io) = self
             .toml
             .io_buildpacks

@@ -3,7 +3,7 @@
 
 use std::process::{Command, ExitStatus};
 
-use crate::Error;
+use crate::build::Error;
 use crate::build::podman::{Podman, PodmanError};
 use crate::oci::reference::ImageRef;
 use crate::store::Store;

@@ -120,6 +120,8 @@ pub struct Converted {
     pub inline_id: String,
     /// The crate's dir relative to project.toml's dir: the `uri` of the new group entry.
     pub uri: String,
+    /// project.toml's text, as it was read.
+    pub project_text: String,
 }
 
 impl Converted {
@@ -203,7 +205,11 @@ fn api_for(script_api: Option<&str>) -> String {
 /// name or id is invalid, the dir exists, or a file cannot be written.
 pub fn convert(options: &Options) -> Result<Converted, InlineError> {
     let path = &options.project;
-    let project = ProjectToml::read(path)?;
+    let project_text = fs_err::read_to_string(path).map_err(|source| TomlFileError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let project = ProjectToml::from_toml_str(&project_text, path)?;
     project.validate(path)?;
     let (index, inline_id, script) = pick(path, &project, options.group.as_deref())?;
     let parsed = parse::parse(&script.inline).map_err(|source| InlineError::Parse {
@@ -297,6 +303,7 @@ pub fn convert(options: &Options) -> Result<Converted, InlineError> {
         index,
         inline_id,
         uri,
+        project_text,
     })
 }
 

@@ -24,7 +24,7 @@ use std::time::Instant;
 use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
 pub use self::cargo::{MUSL_C_COMPILERS, find_musl_c_compiler, target_installed};
-use crate::Error;
+use crate::buildpack::Error;
 use crate::oci::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
 use crate::toolbox::output::OutputKind;
 use crate::toolbox::ui::Ui;

@@ -20,6 +20,9 @@ pub const BUILD_METADATA: &str = "io.buildpacks.build.metadata";
 pub const LIFECYCLE_METADATA: &str = "io.buildpacks.lifecycle.metadata";
 /// The Python version of a stack image; rebase refuses to move an app to a run image with another one.
 pub const PYTHON_VERSION: &str = "io.rpack.python.version";
+/// Where a build image of rpack's stacks has its run image's dpkg status (a path in the image), for buildpacks
+/// that install Debian packages the run image lacks.
+pub const RUN_IMAGE_DPKG_STATUS: &str = "io.rpack.run-image.dpkg-status";
 
 /// What kind of image it is, by its labels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Error;
 use crate::buildpack::package::cnb;
 use crate::oci::Image;
 use crate::oci::labels::{self, ImageKind};
 use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
+use crate::ops::Error;
 use crate::store::Store;
 
 /// One buildpack in the image.

@@ -8,6 +8,8 @@
 //!   records the new one as the image's run image;
 //! - rpack's own rule: a run image whose `io.rpack.python.version` differs from the one the app was built on is
 //!   refused, `--force` or not: the app's venv links against that interpreter;
+//! - a warning names the layers built for another distro version than the new run image's (the apt buildpack's
+//!   system libraries record the target they were built for), whatever the image's own labels say;
 //! - the layers up to the old run image's top layer (`runImage.topLayer` in `io.buildpacks.lifecycle.metadata`)
 //!   are replaced by the new run image's layers; app layers are kept byte for byte; the config is the app's,
 //!   with os, architecture and os version from the new run image, its `io.buildpacks.stack.*` and
@@ -23,12 +25,14 @@ use std::time::{Duration, Instant};
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
 use serde_json::Value;
 
-use crate::Error;
 use crate::oci::labels::{LIFECYCLE_METADATA, PYTHON_VERSION};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
+use crate::ops::Error;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
+
+mod distro_layers;
 
 /// The label an image carries when it must not be rebased (`"false"`).
 pub const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
@@ -241,7 +245,8 @@ pub struct Rebased {
     pub new_run_layers: usize,
     /// How many app layers were kept.
     pub app_layers: usize,
-    /// Checks `--force` overrode, as warnings.
+    /// Checks `--force` overrode, and layers built for another distro version than the new run image's, as
+    /// warnings.
     pub warnings: Vec<String>,
     /// How long it took.
     pub elapsed: Duration,
@@ -326,6 +331,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     for warning in &warnings {
         ui.warn(&format!("{warning} (--force)"));
     }
+    warnings.extend(distro_layers::warn(&name, &run_ref, &metadata, &run, ui));
 
     let config = rebased_config(&app, &run, old_base, &metadata)?;
     let layers: Vec<Descriptor> = run

@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::ops::Error;
 use libbuildpack::archive::EntryName;
 
 use crate::oci::extract::{self, ArchiveError, Kind};

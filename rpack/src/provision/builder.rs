@@ -10,11 +10,11 @@ use std::time::Instant;
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
 use serde_json::json;
 
-use crate::Error;
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, LayerWriter, Layout};
+use crate::provision::Error;
 use crate::provision::lifecycle::{self, Lifecycle};
 use crate::provision::stack::{self, StackRecipe};
 use crate::store::Store;
@@ -395,7 +395,7 @@ fn buildpacks_at_uri(
     ui: &Ui,
 ) -> Result<Vec<BuildpackDir>, Error> {
     let base = config.parent().unwrap_or_else(|| Path::new("."));
-    package::resolve_uri(
+    Ok(package::resolve_uri(
         config,
         &format!("buildpacks[{index}].uri"),
         uri,
@@ -403,7 +403,7 @@ fn buildpacks_at_uri(
         &work.join("buildpacks").join(index.to_string()),
         package::MUSL_TARGET,
         ui,
-    )
+    )?)
 }
 
 type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
@@ -682,8 +682,8 @@ fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Life
     )?)
 }
 
-/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes and pulling it
-/// when its name has a registry.
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes (also when it
+/// was made by an older rpack, see [`stack::is_current`]) and pulling it when its name has a registry.
 ///
 /// # Errors
 /// When it is missing and rpack cannot make or pull it, or making it fails.
@@ -694,7 +694,12 @@ pub fn ensure_stack_image(
     ui: &Ui,
 ) -> Result<(), Error> {
     if store.image_layout(image).exists() {
-        return Ok(());
+        if stack::is_current(store, image) {
+            return Ok(());
+        }
+        ui.step(&format!(
+            "{image} was made by an older rpack (it lacks the run image's package list): making it again"
+        ));
     }
     match StackRecipe::for_image(image) {
         Some(recipe) => {

@@ -14,6 +14,10 @@ use crate::oci::{Image, ImageError, LayerWriter, Layout, LayoutError, write_atom
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
+mod run_status;
+
+pub use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
+
 /// The host CA bundle that goes into every stack, so builds can reach package indexes through TLS-inspecting
 /// proxies.
 pub const DEFAULT_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -375,6 +379,7 @@ fn write_images(
     let recipe = &stack.recipe;
     let build_layout = Layout::create(work.join("build"))?;
     let run_layout = Layout::create(work.join("run"))?;
+    let status_layer = run_status::layer(&build_layout, &run_status::read_status(run_tar)?)?;
     let (build_layer, run_layer) = if build_tar == run_tar {
         // Both images have the same root file system: compress it once and share the blob.
         let layer = compress(&build_layout, build_tar)?;
@@ -420,6 +425,11 @@ fn write_images(
         if role == Role::Build {
             image.set_env("CNB_USER_ID", &user.0.to_string());
             image.set_env("CNB_GROUP_ID", &user.1.to_string());
+            image.add_layer(&status_layer, "rpack: the run image's dpkg status")?;
+            image.set_label(
+                crate::oci::labels::RUN_IMAGE_DPKG_STATUS,
+                RUN_IMAGE_DPKG_STATUS,
+            );
         }
         image.save(dest.tag())?;
     }
@@ -501,6 +511,7 @@ fn tail(text: &str) -> String {
 
 fn stack_key(recipe: &StackRecipe, build: &[String], run: &[String], ca: &[u8]) -> String {
     let mut hasher = Sha256::new();
+    hasher.update(run_status::FORMAT.as_bytes());
     hasher.update(recipe.describe().as_bytes());
     for p in build.iter().chain([&String::from("--")]).chain(run) {
         hasher.update(p.as_bytes());

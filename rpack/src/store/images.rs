@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime};
 use oci_spec::image::{Descriptor, MediaType};
 use serde::Serialize;
 
-use crate::Error;
 use crate::oci::extract::{self, ArchiveError, Kind};
 use crate::oci::labels::ImageKind;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layout, LayoutError};
+use crate::store::Error;
 use crate::store::Store;
 use crate::toolbox::output::OutputKind;
 
@@ -340,7 +340,7 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
-/// `file`, through a temp file and a rename; `file` must be new or a regular file (see [`crate::toolbox::output`]).
+/// `file`, through a temp file and a rename; `file` must be new or a regular file.
 ///
 /// # Errors
 /// When the image is not in the store or the file cannot be written.

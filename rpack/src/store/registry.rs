@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::store::Error;
 use crate::store::images::{ImagesError, existing_layout};
 use oci_spec::image::MediaType;
 
@@ -338,7 +338,21 @@ pub fn pull(
         .arg(format!("docker://{remote}"))
         .arg(format!("oci:{}:{}", staged.display(), image.tag()));
     run_copy(cmd, "pull", remote)?;
-    let loaded = Image::load(Layout::open(&staged)).map_err(|e| RegistryError::Unreadable {
+    // Errors name the image pulled, not the staging dir.
+    let shown = std::path::PathBuf::from(remote.to_string());
+    let loaded = Image::load(Layout::of_archive(&staged, &shown)).map_err(|e| {
+        RegistryError::Unreadable {
+            image: remote.to_string(),
+            source: Box::new(e.into()),
+        }
+    })?;
+    // skopeo checked each blob against its digest; the config's diff ids are checked here, for the layers the
+    // image in the store did not already have with the same diff id.
+    let known = crate::oci::known_layers(&current);
+    crate::oci::verify_layers(&loaded, |layer, diff_id| {
+        known.contains(&(layer.digest().to_string(), diff_id.to_owned()))
+    })
+    .map_err(|e| RegistryError::Unreadable {
         image: remote.to_string(),
         source: Box::new(e.into()),
     })?;

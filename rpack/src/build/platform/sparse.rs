@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use crate::Error;
+use crate::build::Error;
 use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::{Digest, Image, Layout};
 

@@ -121,7 +121,10 @@ fn camel(name: &str) -> String {
 fn label(text: &str) -> String {
     let first = text.lines().next().unwrap_or_default().trim();
     if first.chars().count() > 60 || text.lines().count() > 1 {
-        format!("{} …", first.chars().take(60).collect::<String>().trim_end())
+        format!(
+            "{} …",
+            first.chars().take(60).collect::<String>().trim_end()
+        )
     } else {
         first.to_owned()
     }

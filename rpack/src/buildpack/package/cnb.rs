@@ -14,10 +14,10 @@ use libbuildpack::data::BuildpackDescriptor;
 use serde_json::{Value, json};
 
 use super::{BuildpackDir, PackageError, io_err};
-use crate::Error;
+use crate::buildpack::Error;
 use crate::oci::extract::{self, Kind};
 use crate::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
-use crate::oci::{Image, LayerWriter, Layout};
+use crate::oci::{Image, LayerTar, LayerWriter, Layout};
 
 /// The OCI os/architecture (and variant) of a Rust target triple.
 ///
@@ -221,28 +221,32 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
     let root = work.join("root");
     // One extractor for every layer: the caps apply to the buildpackage as a whole.
     let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
-    for layer in image.layers() {
+    let max = crate::oci::max_layer_bytes();
+    for (i, (layer, listed)) in image.layers().iter().zip(image.diff_ids()).enumerate() {
         let layout = image.layout();
         let digest = layout.digest_of(layer)?;
-        // Checked as it streams: a layer that is not what the manifest says fails the unpack.
+        let blob_error = |e| layout.blob_error(&digest, e);
+        // Checked as it streams: a layer that is not what the manifest (its blob) and the config (its diff id)
+        // say fails the unpack.
         let mut blob = layout.open_blob(&digest, layer.size())?;
-        let reader = io::BufReader::new(&mut blob);
-        let media = layer.media_type().to_string();
-        let extracted = if media.contains("gzip") {
-            layers_extract.tar_gz(reader)
-        } else {
-            layers_extract.tar(reader)
-        };
-        if let Err(source) = extracted {
-            // A blob that fails its check says so, rather than the tar or gzip error it caused.
-            blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
-            return Err(PackageError::Archive {
-                path: file.to_owned(),
-                source,
+        let mut extracted = Ok(());
+        let checked = LayerTar::new(&mut blob, listed, i + 1, max).and_then(|mut tar| {
+            extracted = layers_extract.tar(&mut tar);
+            match (&extracted, tar.problem()) {
+                (Ok(()), _) => tar.finish().map(drop),
+                // The extractor read to the end, where the tar failed its check.
+                (Err(_), Some(problem)) => Err(problem.into()),
+                (Err(_), None) => Ok(()),
             }
-            .into());
-        }
-        blob.finish().map_err(|e| layout.blob_error(&digest, e))?;
+        });
+        // A blob that fails its own check says so, rather than the tar, gzip or diff id error it caused; a tar
+        // that is not the one the config lists says so, rather than an extraction error it caused.
+        blob.finish().map_err(blob_error)?;
+        checked.map_err(blob_error)?;
+        extracted.map_err(|source| PackageError::Archive {
+            path: file.to_owned(),
+            source,
+        })?;
     }
     let mut out = Vec::new();
     for (id, versions) in &layers {

@@ -11,9 +11,9 @@ use std::time::Instant;
 use libbuildpack::data::{BuilderToml, RunImage};
 
 use super::{Builder, BuilderError, create_with, ensure_stack_image, parse_ref};
-use crate::Error;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Layout};
+use crate::provision::Error;
 use crate::store::Store;
 use crate::store::registry::{self, Access, Pushed};
 use crate::toolbox::ui::Ui;

@@ -24,6 +24,8 @@ pub const SUGGESTED: &[Suggestion] = &[
         image: "builder/builder.toml",
         stack: "Debian bookworm with Python 3 (rpack's python stack)",
         detects: &[
+            "Aptfile: libbuildpack/apt installs the Debian packages it lists (and what the run image lacks of \
+             their dependencies) for build and launch",
             "pyproject.toml + uv.lock: libbuildpack/uv installs the project with uv",
             "requirements.txt: libbuildpack/pip installs it into a venv",
             "an ML framework among those dependencies (torch, tensorflow, ...): libbuildpack/ml adds its \

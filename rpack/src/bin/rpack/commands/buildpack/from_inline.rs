@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use rpack::Error;
+use rpack::build::platform::BuilderSource;
 use rpack::buildpack::inline::{self, Options, measure, rewrite, steps::StepKind};
 use rpack::buildpack::scaffold::Sdk;
 use rpack::store::Store;
@@ -88,7 +89,6 @@ fn summarize(converted: &inline::Converted, project: &Path, ui: &Ui) {
 
 /// Converts, then rewrites and measures as asked.
 pub fn run(
-    store: &Store,
     name: &str,
     id: Option<String>,
     sdk: Option<&str>,
@@ -118,15 +118,9 @@ pub fn run(
     summarize(&converted, &project, ui);
     println!("{}", converted.dir.display());
 
-    let text = fs_err::read_to_string(&project).map_err(|source| {
-        rpack::build::project::ProjectError::Io {
-            action: "read",
-            path: project.clone(),
-            source,
-        }
-    })?;
+    let text = &converted.project_text;
     let comment = converted.rewrite_comment(name);
-    let rewritten = rewrite::rewritten(&project, &text, converted.index, &converted.uri, &comment)
+    let rewritten = rewrite::rewritten(&project, text, converted.index, &converted.uri, &comment)
         .map_err(inline::InlineError::from)?;
     let rewrite = if rewrite_asked {
         true
@@ -159,8 +153,9 @@ pub fn run(
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or_else(|| Path::new("."));
-        let builder = crate::builder_source(builder, app)?;
-        let measured = measure::measure(store, app, &text, &rewritten, &builder, name, ui)?;
+        let store = Store::from_env()?;
+        let builder = BuilderSource::resolve(builder.as_deref(), app)?;
+        let measured = measure::measure(&store, app, text, &rewritten, &builder, name, ui)?;
         print!("{}", measured.to_text(name));
     }
     Ok(())
