@@ -1,13 +1,12 @@
 //! `rpack buildpack new NAME --from-inline PATH/project.toml`: a project.toml inline script turned into a Rust
 //! buildpack crate whose `build()` does what the script did, typed and cached, with a unit test per recognised
-//! step and a real-build test; and, on request, project.toml rewritten to use it and the app's build times
-//! before and after.
+//! step and a real-build test; and, on request, project.toml rewritten to use it.
 //!
 //! [`parse`] reads the script as shell, [`steps`] says what each command does in buildpack terms, [`generate`]
-//! writes the crate, [`rewrite`] edits project.toml, [`measure`] runs the builds.
+//! writes the crate, [`rewrite`] edits project.toml. (The app's build times before and after are measured by
+//! [`crate::ops::measure`], which builds.)
 
 pub mod generate;
-pub mod measure;
 pub mod parse;
 pub mod rewrite;
 pub mod steps;

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use rpack::Error;
 use rpack::build::platform::BuilderSource;
-use rpack::buildpack::inline::{self, Options, measure, rewrite, steps::StepKind};
+use rpack::buildpack::inline::{self, Options, rewrite, steps::StepKind};
 use rpack::buildpack::scaffold::Sdk;
+use rpack::ops::measure;
 use rpack::store::Store;
 use rpack::toolbox::ui::Ui;
 

@@ -1,5 +1,6 @@
-//! Before and after: the app built with the inline script and with the new buildpack, each a first build and a
-//! rebuild with nothing changed, with the real lifecycle. Each build works on a copy of the app whose
+//! Before and after (`rpack buildpack new --from-inline --measure`): an app built with its project.toml's inline
+//! script and with the buildpack converted from it, each a first build and a rebuild with nothing changed, with
+//! the real lifecycle. Each build works on a copy of the app whose
 //! project.toml has the group to measure, so the user's files are not touched; the images and caches made are
 //! removed afterwards.
 
@@ -10,6 +11,23 @@ use crate::build::platform::{self, BuildOptions, BuilderSource};
 use crate::oci::reference::ImageRef;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
+
+/// The app could not be prepared for measuring.
+#[derive(Debug, thiserror::Error)]
+pub enum MeasureError {
+    /// The app could not be copied.
+    #[error("could not copy the app in {path} to measure its builds")]
+    CopyApp {
+        /// The app dir.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// project.toml's text is not TOML.
+    #[error("could not read the project.toml text to measure with")]
+    ProjectToml(#[source] toml::de::Error),
+}
 
 /// The wall times of one way of building the app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,9 +126,8 @@ fn measure_one(
     builder: &BuilderSource,
     image: &ImageRef,
     ui: &Ui,
-) -> Result<Times, crate::Error> {
-    let io = |source: std::io::Error| crate::build::platform::BuildError::Io {
-        action: "copy the app to measure",
+) -> Result<Times, super::Error> {
+    let io = |source: std::io::Error| MeasureError::CopyApp {
         path: app.to_owned(),
         source,
     };
@@ -119,7 +136,7 @@ fn measure_one(
     let skip: Vec<PathBuf> = Vec::new();
     copy_app(app, &copy, &skip).map_err(io)?;
     let base = std::path::absolute(app).map_err(io)?;
-    let text = absolute_uris(project_text, &base).map_err(|e| io(std::io::Error::other(e)))?;
+    let text = absolute_uris(project_text, &base).map_err(MeasureError::ProjectToml)?;
     fs_err::write(copy.join("project.toml"), text).map_err(io)?;
     forget(store, image);
     let options = BuildOptions {
@@ -130,7 +147,7 @@ fn measure_one(
         clear_cache: true,
         timeout: None,
     };
-    let result = (|| {
+    let result = (|| -> Result<Times, super::Error> {
         let first = platform::build(store, &options, ui)?.elapsed;
         let again = BuildOptions {
             clear_cache: false,
@@ -147,7 +164,7 @@ fn measure_one(
 /// first when it is a builder.toml, so its making is not measured).
 ///
 /// # Errors
-/// When the app cannot be copied or a build fails.
+/// When the builder cannot be made, the app cannot be copied, or a build fails.
 pub fn measure(
     store: &Store,
     app: &Path,
@@ -156,8 +173,8 @@ pub fn measure(
     builder: &BuilderSource,
     name: &str,
     ui: &Ui,
-) -> Result<Measurement, crate::Error> {
-    let image = |way: &str| -> Result<ImageRef, crate::Error> {
+) -> Result<Measurement, super::Error> {
+    let image = |way: &str| -> Result<ImageRef, super::Error> {
         Ok(format!("localhost/rpack-measure/{name}-{way}:latest").parse()?)
     };
     // The builder is made (or found up to date) before the clock starts: both ways use the same one.
