@@ -4,6 +4,7 @@
 //! project.toml has the group to measure, so the user's files are not touched; the images and caches made are
 //! removed afterwards.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,18 +53,33 @@ impl Measurement {
     #[must_use]
     pub fn to_text(&self, name: &str) -> String {
         let secs = |d: Duration| format!("{:.1} s", d.as_secs_f64());
-        format!(
-            "{:<32} {:>12} {:>18}\n{:<32} {:>12} {:>18}\n{:<32} {:>12} {:>18}\n",
-            "build (wall time)",
-            "first",
-            "no-change rebuild",
-            "inline script",
-            secs(self.before.first),
-            secs(self.before.rebuild),
-            format!("{name} (compiled in its first build)"),
-            secs(self.after.first),
-            secs(self.after.rebuild),
-        )
+        let rows = [
+            (
+                "build (wall time)".to_owned(),
+                "first".to_owned(),
+                "no-change rebuild".to_owned(),
+            ),
+            (
+                "inline script".to_owned(),
+                secs(self.before.first),
+                secs(self.before.rebuild),
+            ),
+            (
+                format!("{name} (compiled in its first build)"),
+                secs(self.after.first),
+                secs(self.after.rebuild),
+            ),
+        ];
+        let width = rows
+            .iter()
+            .map(|(label, _, _)| label.len())
+            .max()
+            .unwrap_or(0);
+        rows.iter()
+            .fold(String::new(), |mut out, (label, first, rebuild)| {
+                let _ = writeln!(out, "{label:<width$}  {first:>8}  {rebuild:>17}");
+                out
+            })
     }
 }
 
@@ -201,6 +217,23 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_lines_up() {
+        let times = |first, rebuild| Times {
+            first: Duration::from_millis(first),
+            rebuild: Duration::from_millis(rebuild),
+        };
+        let measured = Measurement {
+            before: times(15_900, 12_900),
+            after: times(3_800, 1_100),
+        };
+        insta::assert_snapshot!(measured.to_text("my-buildpack"), @r"
+        build (wall time)                              first  no-change rebuild
+        inline script                                 15.9 s             12.9 s
+        my-buildpack (compiled in its first build)     3.8 s              1.1 s
+        ");
+    }
 
     #[test]
     fn relative_uris_become_absolute() {
