@@ -131,7 +131,8 @@ fn remove_images(crate_dir: &Path) {
         .unwrap();
     let _ = rpack::store::images::remove(&store, &app);
     for dir in [store.build_cache_dir(&app), store.cache_volume_dir(&app)] {
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir(dir.parent().unwrap());
     }
     let builders = store.home().join("test-builders");
     for entry in std::fs::read_dir(&builders).into_iter().flatten().flatten() {

@@ -128,10 +128,15 @@ fn absolute_uris(text: &str, base: &Path) -> Result<String, toml::de::Error> {
     Ok(table.to_string())
 }
 
+/// Removes the image, its build cache and its cache volume, and the dirs they leave empty.
 fn forget(store: &Store, image: &ImageRef) {
     let _ = crate::store::images::remove(store, image);
     for dir in [store.build_cache_dir(image), store.cache_volume_dir(image)] {
-        let _ = fs_err::remove_dir_all(dir);
+        let _ = fs_err::remove_dir_all(&dir);
+        // `remove_dir` removes only empty dirs: what other images share stays.
+        for parent in dir.ancestors().skip(1).take(2) {
+            let _ = std::fs::remove_dir(parent);
+        }
     }
 }
 

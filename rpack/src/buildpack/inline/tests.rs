@@ -209,7 +209,8 @@ fn other_ways_to_get_uv_and_install_packages() {
                   curl -L -o uv.tar.gz https://github.com/astral-sh/uv/releases/download/0.9.5/uv-x86_64-unknown-linux-gnu.tar.gz\n\
                   tar -xzf uv.tar.gz\n\
                   cd web\n\
-                  npm ci\n";
+                  npm ci\n\
+                  ./uv run python3 manage.py migrate\n";
     let plan = steps::plan(
         &parse::parse(script).unwrap(),
         "/bin/sh",
