@@ -273,6 +273,10 @@ pub fn convert(options: &Options) -> Result<Converted, InlineError> {
             .dependency("libbuildpack", ", features = [\"testing\"]"),
         harness: options.sdk.dependency("libbuildpack-test", ""),
         uri: rewrite::relative(&app_dir, &dest),
+        dev_profiles: match &options.sdk {
+            Sdk::Path(root) => generate::dev_profiles(root),
+            _ => String::new(),
+        },
     };
     let files = generate::files(&plan, &source);
     let files = generate::formatted(files);

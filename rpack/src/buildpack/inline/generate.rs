@@ -39,6 +39,8 @@ pub struct Source {
     /// The crate's dir relative to the app dir (absolute when they share nothing but `/`): the `uri` of a
     /// group entry that uses it.
     pub uri: String,
+    /// `[profile.dev.package.*]` tables of the SDK's workspace, as TOML text, to copy (empty when none).
+    pub dev_profiles: String,
 }
 
 /// A Rust string literal of `text`: raw when that reads better.
@@ -1889,11 +1891,51 @@ tempfile = "3"
 # `target/`.
 [workspace]
 members = ["integration"]
-"#,
+{profiles}"#,
         name = source.name,
         libbuildpack = source.libbuildpack,
         testing = source.libbuildpack_testing,
+        profiles = if source.dev_profiles.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n# As in the SDK's workspace: the real-build tests run rpack's hashing and compression in the dev profile,\n\
+                 # too slow unoptimised.\n{}",
+                source.dev_profiles
+            )
+        },
     )
+}
+
+/// The `[profile.dev.package.*]` tables of the cargo workspace at `root`, as TOML text (empty when there are
+/// none or the file cannot be read).
+#[must_use]
+pub fn dev_profiles(root: &std::path::Path) -> String {
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else {
+        return String::new();
+    };
+    let Ok(manifest) = text.parse::<toml::Table>() else {
+        return String::new();
+    };
+    let Some(packages) = manifest
+        .get("profile")
+        .and_then(|p| p.get("dev"))
+        .and_then(|d| d.get("package"))
+        .and_then(toml::Value::as_table)
+    else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (name, settings) in packages {
+        let Some(settings) = settings.as_table() else {
+            continue;
+        };
+        let _ = writeln!(out, "[profile.dev.package.{name}]");
+        for (key, value) in settings {
+            let _ = writeln!(out, "{key} = {value}");
+        }
+    }
+    out
 }
 
 fn integration_cargo_toml(source: &Source) -> String {

@@ -51,6 +51,7 @@ fn source(name: &str, id: &str) -> Source {
             .to_owned(),
         harness: "{ path = \"[SDK]/libbuildpack-test\" }".to_owned(),
         uri: format!("../{name}"),
+        dev_profiles: generate::dev_profiles(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))),
     }
 }
 
