@@ -237,6 +237,8 @@ fn the_issue_script_and_unrecognised_steps_become_crates_that_pass_their_unit_te
             }
         }
         let name = format!("{case}-rust");
+        let original = std::fs::read_to_string(app.join("project.toml")).unwrap();
+        // No --rewrite or --no-rewrite, and no terminal to ask on: project.toml stays as it is.
         rpack(
             &root,
             &[
@@ -245,8 +247,11 @@ fn the_issue_script_and_unrecognised_steps_become_crates_that_pass_their_unit_te
                 &name,
                 "--from-inline",
                 &format!("{case}/project.toml"),
-                "--no-rewrite",
             ],
+        );
+        assert_eq!(
+            std::fs::read_to_string(app.join("project.toml")).unwrap(),
+            original
         );
         let tests = cargo(&root.join(&name), &["test"]);
         assert!(tests.contains("test result: ok"), "{tests}");

@@ -255,3 +255,25 @@ fn other_ways_to_get_uv_and_install_packages() {
     );
     assert!(main.contains("The script asked for uv 0.8.0"), "{main}");
 }
+
+#[test]
+fn group_picks_one_of_several_inline_scripts() {
+    let text = "[[io.buildpacks.group]]\nid = \"a/one\"\n[io.buildpacks.group.script]\napi = \"0.10\"\ninline = \"true\"\n\
+                [[io.buildpacks.group]]\nid = \"a/two\"\n[io.buildpacks.group.script]\napi = \"0.10\"\ninline = \"uv sync\"\n";
+    let project = libbuildpack::data::ProjectToml::from_toml_str(text, "project.toml").unwrap();
+    let path = Path::new("project.toml");
+    let err = super::pick(path, &project, None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "project.toml has several inline buildpacks (a/one, a/two): say which with --group"
+    );
+    let (index, id, script) = super::pick(path, &project, Some("a/two")).unwrap();
+    assert_eq!(
+        (index, id.as_str(), script.inline.as_str()),
+        (1, "a/two", "uv sync")
+    );
+    assert!(matches!(
+        super::pick(path, &project, Some("a/three")),
+        Err(super::InlineError::NoSuchGroup { .. })
+    ));
+}
