@@ -697,9 +697,10 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
         "Cargo.toml",
         "buildpack.toml",
         "src/main.rs",
-        "tests/integration.rs",
-        "tests/fixtures/app/hello.txt",
-        "tests/fixtures/builder.toml",
+        "integration/Cargo.toml",
+        "integration/tests/fixture_app.rs",
+        "integration/tests/fixtures/app/hello.txt",
+        "integration/tests/fixtures/builder.toml",
     ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
@@ -716,7 +717,8 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
         )),
         "{cargo}"
     );
-    let builder = fs_err::read_to_string(dir.join("tests/fixtures/builder.toml")).unwrap();
+    let builder =
+        fs_err::read_to_string(dir.join("integration/tests/fixtures/builder.toml")).unwrap();
     assert!(builder.contains("localhost/rpack/python-build:latest"));
     let err = env.fails(&["buildpack", "new", "my-bp"]);
     assert!(err.contains("exists already"), "{err}");

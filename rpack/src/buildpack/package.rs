@@ -144,6 +144,15 @@ pub enum PackageError {
         /// Why.
         why: String,
     },
+    /// A buildpackage's label is malformed.
+    #[error("{path} is not a readable buildpackage")]
+    Label {
+        /// The file.
+        path: PathBuf,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
+    },
     /// A uri rpack cannot package from.
     #[error("{config}: `{field}` = {uri:?} is not supported: {why}")]
     UnsupportedUri {

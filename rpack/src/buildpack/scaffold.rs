@@ -1,5 +1,7 @@
 //! `rpack buildpack new`: a buildpack crate that builds, tests in-process with `libbuildpack::testing`, and
-//! has an integration test with `libbuildpack-test` that builds a fixture app on the python stack.
+//! has an integration test with `libbuildpack-test` that builds a fixture app on the python stack. The
+//! integration test is a crate of its own in the same cargo workspace, so the unit tests never compile the
+//! harness (and rpack with it), while both share one target dir.
 
 use std::path::{Path, PathBuf};
 
@@ -147,14 +149,33 @@ thiserror = "2"
 
 [dev-dependencies]
 libbuildpack = {libbuildpack_testing}
-libbuildpack-test = {harness}
 
 # Extra files and binaries `rpack buildpack package` puts into the buildpack:
 # [package.metadata.rpack]
 # include = ["resources"]
 # extra-binaries = ["helper"]
 
+# The real-build tests are a crate of their own (`integration/`), so `cargo test` here runs the unit tests
+# without compiling their harness (libbuildpack-test, which links rpack); `cargo test --workspace` runs both.
+# Both share `target/`, where the integration tests and `rpack buildpack package` build the binary once.
 [workspace]
+members = ["integration"]
+"#
+            ),
+        ),
+        (
+            "integration/Cargo.toml",
+            format!(
+                r#"# Real builds of the {name} buildpack with the reference lifecycle: `cargo test --workspace`
+# (or `cargo test -p {name}-integration`).
+[package]
+name = "{name}-integration"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[dev-dependencies]
+libbuildpack-test = {harness}
 "#
             ),
         ),
@@ -243,7 +264,7 @@ mod tests {{
             ),
         ),
         (
-            "tests/integration.rs",
+            "integration/tests/fixture_app.rs",
             r#"//! A real build of the fixture app with the reference lifecycle, then the app serving it.
 
 use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
@@ -261,13 +282,16 @@ fn fixture_app_is_served() -> Result<(), TestError> {
 "#
             .to_owned(),
         ),
-        ("tests/fixtures/app/hello.txt", "hello\n".to_owned()),
         (
-            "tests/fixtures/builder.toml",
+            "integration/tests/fixtures/app/hello.txt",
+            "hello\n".to_owned(),
+        ),
+        (
+            "integration/tests/fixtures/builder.toml",
             format!(
                 r#"# A builder with this buildpack (built by rpack from the crate) on rpack's python stack.
 [[buildpacks]]
-uri = "../.."
+uri = "../../.."
 
 [[order]]
 [[order.group]]
@@ -288,23 +312,25 @@ image = "localhost/rpack/python-run:latest"
             format!(
                 r"# {id}
 
-## Before the first `cargo test`
+## Before the first `cargo test --workspace`
 
 ```sh
 rpack doctor                        # what this machine lacks, and the command that installs each piece
 rpack stack create --name python    # the base images the integration test builds on (a few minutes, once)
 ```
 
-Without the stack, the first `cargo test` makes it itself, printing `[libbuildpack-test]` progress lines.
+Without the stack, the first real build makes it itself, printing `[libbuildpack-test]` progress lines.
 
 ## Then
 
-- `cargo test`: unit tests in-process (`libbuildpack::testing`), then a real build of `tests/fixtures/app`
-  with the reference lifecycle (`libbuildpack-test`).
-- `cargo doc --open --features libbuildpack/testing`: the SDK's docs with `libbuildpack::testing`, which
-  this crate uses only in `[dev-dependencies]` (plain `cargo doc` leaves dev-only features out).
-- `rpack buildpack package`: `{escaped}_0.1.0.cnb`. A dependency that compiles C (`ring`, used by
-  libbuildpack's `download` feature) needs the musl C compiler: `apt-get install musl-tools`.
+- `cargo test`: the unit tests in `src/main.rs`, in-process (`libbuildpack::testing`). They compile the SDK
+  only.
+- `cargo test --workspace`: also `integration/`, a real build of `integration/tests/fixtures/app` with the
+  reference lifecycle, and the app serving it (`libbuildpack-test`; its first build compiles rpack).
+- `cargo doc --open`: this crate's and the SDK's docs, `libbuildpack::testing` included.
+- `rpack buildpack package`: `{escaped}_0.1.0.cnb`, from the same release build the integration test made.
+  A dependency that compiles C (`ring`, used by libbuildpack's `download` feature) needs the musl C compiler:
+  `apt-get install musl-tools`.
 "
             ),
         ),
@@ -382,12 +408,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(descriptor.buildpack.id.as_str(), "acme/my-bp");
-        assert!(created.join("tests/fixtures/app/hello.txt").is_file());
+        assert!(
+            created
+                .join("integration/tests/fixtures/app/hello.txt")
+                .is_file()
+        );
         let readme = fs_err::read_to_string(created.join("README.md")).unwrap();
         for first in [
             "rpack doctor",
             "rpack stack create --name python",
-            "cargo doc --open --features libbuildpack/testing",
+            "cargo test --workspace",
+            "cargo doc --open",
         ] {
             assert!(readme.contains(first), "{readme}");
         }

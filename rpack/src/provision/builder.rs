@@ -7,6 +7,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use libbuildpack::data::labels::{
+    BuilderMetadata, BuilderMetadataBuildpack, BuilderMetadataLifecycle, BuilderMetadataStack,
+    CreatedBy, PlatformLabel, RunImageEntry,
+};
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
 use serde_json::json;
 
@@ -105,6 +109,15 @@ pub enum BuilderError {
     NotABuilder {
         /// The image.
         image: String,
+    },
+    /// The builder's label is malformed.
+    #[error("{image} is not a readable builder image")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
     },
     /// A file operation failed.
     #[error("could not {action} {path}")]
@@ -532,31 +545,60 @@ fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) ->
         fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
     let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
     let run_images = &inputs.run_images;
-    let buildpacks: Vec<_> = inputs
+    let buildpacks = inputs
         .buildpacks
         .iter()
         .map(|bp| {
             let info = &bp.descriptor.buildpack;
             // `name` too: `pack builder inspect` shows it in its buildpacks table (`-` when missing).
-            json!({ "id": info.id.as_str(), "version": info.version.to_string(), "homepage": info.homepage, "name": info.name })
+            BuilderMetadataBuildpack {
+                id: info.id.as_str().to_owned(),
+                version: info.version.to_string(),
+                homepage: info.homepage.clone(),
+                name: info.name.clone(),
+            }
         })
         .collect();
-    let metadata = json!({
-        "description": inputs.toml.description.clone().unwrap_or_default(),
-        "buildpacks": buildpacks,
-        "stack": { "runImage": {
-            "image": inputs.run_image.to_string(),
-            "mirrors": run_images.first().map(|r| r.mirrors.clone()).unwrap_or_default(),
-        } },
-        "images": run_images.iter().map(|r| json!({ "image": r.image, "mirrors": r.mirrors })).collect::<Vec<_>>(),
-        "lifecycle": {
-            "version": inputs.lifecycle.version(),
-            "api": descriptor.get("api"),
-            "apis": descriptor.get("apis"),
-        },
-        "createdBy": { "name": "rpack", "version": env!("CARGO_PKG_VERSION") },
-    });
-    image.set_label(BUILDER_METADATA, &metadata.to_string());
+    let api = |key: &str| {
+        descriptor
+            .get(key)
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    let metadata = BuilderMetadata {
+        description: inputs.toml.description.clone().unwrap_or_default(),
+        buildpacks,
+        stack: Some(BuilderMetadataStack {
+            run_image: RunImageEntry {
+                image: inputs.run_image.to_string(),
+                mirrors: run_images
+                    .first()
+                    .map(|r| r.mirrors.clone())
+                    .unwrap_or_default(),
+            },
+        }),
+        images: run_images
+            .iter()
+            .map(|r| RunImageEntry {
+                image: r.image.clone(),
+                mirrors: r.mirrors.clone(),
+            })
+            .collect(),
+        lifecycle: Some(BuilderMetadataLifecycle {
+            version: inputs.lifecycle.version().to_owned(),
+            api: api("api"),
+            apis: api("apis"),
+        }),
+        created_by: Some(CreatedBy {
+            name: "rpack".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }),
+        rest: serde_json::Map::new(),
+    };
+    let label = metadata.to_label().map_err(|source| BuilderError::Label {
+        image: image.layout().root().display().to_string(),
+        source,
+    })?;
+    image.set_label(BUILDER_METADATA, &label);
     image.set_label(BUILDPACK_LAYERS, &json!(layers_label).to_string());
     image.set_label(BUILDPACK_ORDER, &json!(inputs.order.order).to_string());
     image.set_label(
@@ -573,13 +615,17 @@ impl Builder {
     /// When the image is missing or is not a builder.
     pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
         let image = Image::load(store.image_layout(name))?;
-        let metadata: serde_json::Value = image
+        let metadata = image
             .label(BUILDER_METADATA)
-            .and_then(|l| serde_json::from_str(&l).ok())
             .ok_or_else(|| BuilderError::NotABuilder {
                 image: name.to_string(),
             })?;
-        let run = run_image_of(&metadata);
+        let metadata =
+            BuilderMetadata::from_label(&metadata).map_err(|source| BuilderError::Label {
+                image: name.to_string(),
+                source,
+            })?;
+        let run = metadata.run_image();
         let run_image = run
             .parse()
             .map_err(
@@ -590,16 +636,10 @@ impl Builder {
                     why: e.to_string(),
                 },
             )?;
-        let buildpacks = metadata["buildpacks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|bp| {
-                Some((
-                    bp["id"].as_str()?.to_owned(),
-                    bp["version"].as_str()?.to_owned(),
-                ))
-            })
+        let buildpacks = metadata
+            .buildpacks
+            .iter()
+            .map(|bp| (bp.id.clone(), bp.version.clone()))
             .collect();
         Ok(Self {
             image: name.clone(),
@@ -611,18 +651,6 @@ impl Builder {
             ),
         })
     }
-}
-
-/// The default run image a builder's metadata names: current pack writes only `images` (the run images of
-/// builder.toml's `[[run.images]]`), older pack and rpack also `stack.runImage`.
-fn run_image_of(metadata: &serde_json::Value) -> &str {
-    metadata["images"]
-        .as_array()
-        .and_then(|images| images.first())
-        .and_then(|first| first["image"].as_str())
-        .filter(|image| !image.is_empty())
-        .or_else(|| metadata["stack"]["runImage"]["image"].as_str())
-        .unwrap_or_default()
 }
 
 fn suffix_name(action: libbuildpack::data::EnvAction) -> &'static str {
@@ -765,18 +793,4 @@ fn resolve_order(
         order,
         ..OrderToml::default()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_run_image_comes_from_images_as_pack_writes_it_or_from_the_stack() {
-        let pack = json!({ "images": [{ "image": "registry.example/run:v2" }], "stack": { "runImage": { "image": "" } } });
-        assert_eq!(run_image_of(&pack), "registry.example/run:v2");
-        let older = json!({ "stack": { "runImage": { "image": "localhost/run:v1" } } });
-        assert_eq!(run_image_of(&older), "localhost/run:v1");
-        assert_eq!(run_image_of(&json!({})), "");
-    }
 }

@@ -6,12 +6,13 @@
 //! Unlike pack, layers are in a fixed order (sorted by id and version), so packaging is byte-for-byte
 //! reproducible. The manifest is OCI rather than Docker v2s2; pack reads both.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use libbuildpack::data::BuildpackDescriptor;
-use serde_json::{Value, json};
+use libbuildpack::data::labels::{
+    BuildpackLayer, BuildpackLayers, BuildpackageMetadata, PlatformLabel,
+};
+use libbuildpack::data::{BuildpackDescriptor, Stack};
 
 use super::{BuildpackDir, PackageError, io_err};
 use crate::buildpack::Error;
@@ -102,7 +103,7 @@ pub fn write_image(
             && a.descriptor.buildpack.version == b.descriptor.buildpack.version
     });
     let mut image = Image::scratch(layout.clone(), platform.0, platform.1)?;
-    let mut layers: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    let mut layers = BuildpackLayers::default();
     let when = crate::oci::archive::mtime();
     for bp in sorted {
         let info = &bp.descriptor.buildpack;
@@ -120,46 +121,46 @@ pub fn write_image(
                 info.version
             ),
         )?;
-        let mut entry = serde_json::Map::new();
-        entry.insert("api".into(), json!(bp.descriptor.api.to_string()));
-        if !bp.descriptor.stacks.is_empty() {
-            entry.insert("stacks".into(), json!(bp.descriptor.stacks));
-        }
-        if !bp.descriptor.targets.is_empty() {
-            entry.insert("targets".into(), json!(bp.descriptor.targets));
-        }
-        if !bp.descriptor.order.is_empty() {
-            entry.insert("order".into(), json!(bp.descriptor.order));
-        }
-        entry.insert("layerDiffID".into(), json!(written.diff_id.to_string()));
-        if let Some(homepage) = &info.homepage {
-            entry.insert("homepage".into(), json!(homepage));
-        }
-        if let Some(name) = &info.name {
-            entry.insert("name".into(), json!(name));
-        }
         layers
+            .0
             .entry(info.id.as_str().to_owned())
             .or_default()
-            .insert(info.version.to_string(), Value::Object(entry));
+            .insert(
+                info.version.to_string(),
+                BuildpackLayer {
+                    api: bp.descriptor.api.to_string(),
+                    stacks: bp.descriptor.stacks.clone(),
+                    targets: bp.descriptor.targets.clone(),
+                    order: bp.descriptor.order.clone(),
+                    layer_diff_id: written.diff_id.to_string(),
+                    homepage: info.homepage.clone(),
+                    name: info.name.clone(),
+                },
+            );
     }
-    let stacks = if main.stacks.is_empty() {
-        json!([{ "id": "*" }])
-    } else {
-        json!(main.stacks)
+    let metadata = BuildpackageMetadata {
+        id: main.buildpack.id.as_str().to_owned(),
+        version: main.buildpack.version.to_string(),
+        homepage: main.buildpack.homepage.clone(),
+        name: main.buildpack.name.clone(),
+        stacks: if main.stacks.is_empty() {
+            vec![Stack {
+                id: "*".to_owned(),
+                mixins: Vec::new(),
+            }]
+        } else {
+            main.stacks.clone()
+        },
     };
-    let mut metadata = serde_json::Map::new();
-    metadata.insert("id".into(), json!(main.buildpack.id.as_str()));
-    metadata.insert("version".into(), json!(main.buildpack.version.to_string()));
-    if let Some(homepage) = &main.buildpack.homepage {
-        metadata.insert("homepage".into(), json!(homepage));
-    }
-    if let Some(name) = &main.buildpack.name {
-        metadata.insert("name".into(), json!(name));
-    }
-    metadata.insert("stacks".into(), stacks);
-    image.set_label(BUILDPACKAGE_METADATA, &Value::Object(metadata).to_string());
-    image.set_label(BUILDPACK_LAYERS, &json!(layers).to_string());
+    let label_error = |source| PackageError::Label {
+        path: layout.root().to_owned(),
+        source,
+    };
+    image.set_label(
+        BUILDPACKAGE_METADATA,
+        &metadata.to_label().map_err(label_error)?,
+    );
+    image.set_label(BUILDPACK_LAYERS, &layers.to_label().map_err(label_error)?);
     image.save(main.buildpack.version.as_ref())?;
     Ok(image)
 }
@@ -210,14 +211,19 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         path: file.to_owned(),
         why: why.to_owned(),
     };
-    let layers: BTreeMap<String, BTreeMap<String, Value>> = image
+    let label_error = |source| PackageError::Label {
+        path: file.to_owned(),
+        source,
+    };
+    let layers = image
         .label(BUILDPACK_LAYERS)
-        .and_then(|l| serde_json::from_str(&l).ok())
-        .ok_or_else(|| not_a_package(&format!("no readable {BUILDPACK_LAYERS} label")))?;
-    let main: Value = image
+        .ok_or_else(|| not_a_package(&format!("it has no {BUILDPACK_LAYERS} label")))?;
+    let layers = BuildpackLayers::from_label(&layers).map_err(label_error)?.0;
+    let main = image
         .label(BUILDPACKAGE_METADATA)
-        .and_then(|l| serde_json::from_str(&l).ok())
-        .unwrap_or_default();
+        .map(|text| BuildpackageMetadata::from_label(&text))
+        .transpose()
+        .map_err(label_error)?;
     let root = work.join("root");
     // One extractor for every layer: the caps apply to the buildpackage as a whole.
     let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
@@ -276,8 +282,10 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
         }
     }
     let is_main = |bp: &BuildpackDir| {
-        main["id"] == bp.descriptor.buildpack.id.as_str()
-            && main["version"] == bp.descriptor.buildpack.version.to_string()
+        main.as_ref().is_some_and(|main| {
+            main.id == bp.descriptor.buildpack.id.as_str()
+                && main.version == bp.descriptor.buildpack.version.to_string()
+        })
     };
     out.sort_by_key(|bp| !is_main(bp));
     if out.is_empty() {
