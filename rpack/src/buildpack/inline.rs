@@ -197,6 +197,29 @@ fn api_for(script_api: Option<&str>) -> String {
     format!("0.{}", minor.clamp(10, 12))
 }
 
+/// The new buildpack's id: `--id`, else the inline buildpack's when it is a valid id, else `example/<name>`;
+/// after checking the crate name.
+fn crate_id(options: &Options, inline_id: &str) -> Result<String, InlineError> {
+    let name = &options.name;
+    let valid_name = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid_name {
+        return Err(ScaffoldError::BadName { name: name.clone() }.into());
+    }
+    let id = match &options.id {
+        Some(id) => id.clone(),
+        None if BuildpackId::new(inline_id).is_ok() => inline_id.to_owned(),
+        None => format!("example/{name}"),
+    };
+    BuildpackId::new(id.as_str()).map_err(|e| ScaffoldError::BadId {
+        id: id.clone(),
+        why: e.to_string(),
+    })?;
+    Ok(id)
+}
+
 /// Reads the inline script of `options.project`, and writes the crate (through a temp dir and a rename).
 ///
 /// # Errors
@@ -225,22 +248,7 @@ pub fn convert(options: &Options) -> Result<Converted, InlineError> {
     let plan = steps::plan(&parsed, script.shell(), &app_dir);
 
     let name = &options.name;
-    let valid_name = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !valid_name {
-        return Err(ScaffoldError::BadName { name: name.clone() }.into());
-    }
-    let id = match &options.id {
-        Some(id) => id.clone(),
-        None if BuildpackId::new(inline_id.as_str()).is_ok() => inline_id.clone(),
-        None => format!("example/{name}"),
-    };
-    BuildpackId::new(id.as_str()).map_err(|e| ScaffoldError::BadId {
-        id: id.clone(),
-        why: e.to_string(),
-    })?;
+    let id = crate_id(options, &inline_id)?;
     let write_err = |path: &Path| {
         let path = path.to_owned();
         move |source| ScaffoldError::Write { path, source }
