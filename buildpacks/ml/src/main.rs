@@ -164,7 +164,7 @@ impl Buildpack for Ml {
         } else {
             let Selection {
                 packages, replaces, ..
-            } = select::select(&found, accelerator);
+            } = select::select(&found, accelerator, &ctx.target().arch);
             metadata.insert("packages".into(), strings(&packages));
             metadata.insert("replaces".into(), strings(&replaces));
             Ok(Detect::pass().requires_with("pip-packages", metadata))
@@ -191,7 +191,7 @@ impl Buildpack for Ml {
                 .join(", ")
         ));
         if let Ok(parsed) = Accelerator::parse(&accelerator, "the build plan") {
-            let selection = select::select(&found, parsed);
+            let selection = select::select(&found, parsed, &ctx.target().arch);
             for note in &selection.notes {
                 ctx.output().detail(note);
             }

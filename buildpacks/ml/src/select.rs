@@ -122,9 +122,66 @@ impl Selection {
     }
 }
 
-/// Chooses the variant packages for `accelerator` given the app's ML requirements.
+/// Chooses the variant packages for `accelerator` on the OCI architecture `arch` (`amd64`, `arm64`) given the
+/// app's ML requirements. On arm64 the package index has fewer variants: see [`select_arm64`].
 #[must_use]
-pub fn select(requirements: &[Requirement], accelerator: Accelerator) -> Selection {
+pub fn select(requirements: &[Requirement], accelerator: Accelerator, arch: &str) -> Selection {
+    if arch == "arm64" {
+        return select_arm64(requirements, accelerator);
+    }
+    select_amd64(requirements, accelerator)
+}
+
+/// The linux/arm64 table, from what the package index has for `manylinux_*_aarch64` (checked with
+/// `pip install --dry-run --only-binary=:all: --platform manylinux_2_28_aarch64`): no `tensorflow-cpu` and no
+/// `onnxruntime-gpu` wheels (`tensorflow` and `onnxruntime` are there, as CPU builds), `xgboost-cpu` and
+/// `jax-cuda12-plugin` are there; torch's default aarch64 wheels are CPU builds; nothing is built for `ROCm`.
+/// Requirements with no arm64 rule get the amd64 one.
+fn select_arm64(requirements: &[Requirement], accelerator: Accelerator) -> Selection {
+    use Accelerator::{Cpu, Cuda, Rocm};
+    let mut selection = Selection::default();
+    let mut rest = Vec::new();
+    for requirement in requirements {
+        let name = requirement.name.as_str();
+        match (name, accelerator) {
+            // tensorflow's and torch's aarch64 wheels are CPU builds already.
+            ("tensorflow" | "torch", Cpu) => {}
+            ("tensorflow-cpu", _) => selection.swap(requirement, "tensorflow"),
+            ("tensorflow", Cuda) => selection.notes.push(
+                "tensorflow: its linux/arm64 wheels are CPU builds; kept (for CUDA use NVIDIA's TensorFlow container wheels)"
+                    .to_owned(),
+            ),
+            ("onnxruntime-gpu", _) => {
+                selection.swap(requirement, "onnxruntime");
+                selection
+                    .notes
+                    .push("onnxruntime-gpu has no linux/arm64 wheels on the package index".to_owned());
+            }
+            ("onnxruntime", Cuda) => selection.notes.push(
+                "onnxruntime: onnxruntime-gpu has no linux/arm64 wheels on the package index; kept the CPU build"
+                    .to_owned(),
+            ),
+            ("torch", Cuda) => selection.notes.push(
+                "torch: its default linux/arm64 wheels are CPU builds; for CUDA add PyTorch's cu12x index as an extra index (PIP_EXTRA_INDEX_URL)"
+                    .to_owned(),
+            ),
+            (
+                "torch" | "tensorflow" | "jax" | "onnxruntime" | "xgboost" | "xgboost-cpu" | "lightgbm",
+                Rocm,
+            ) => selection.notes.push(format!(
+                "{name}: there are no ROCm builds for linux/arm64; the CPU build is used"
+            )),
+            _ => rest.push(requirement.clone()),
+        }
+    }
+    let amd64 = select_amd64(&rest, accelerator);
+    selection.packages.extend(amd64.packages);
+    selection.replaces.extend(amd64.replaces);
+    selection.notes.extend(amd64.notes);
+    selection
+}
+
+fn select_amd64(requirements: &[Requirement], accelerator: Accelerator) -> Selection {
     use Accelerator::{Cpu, Cuda, Rocm};
     let mut selection = Selection::default();
     for requirement in requirements {
@@ -193,6 +250,7 @@ mod tests {
                 "onnxruntime==1.20.1\njax==0.4.35\ntensorflow==2.18.0\nxgboost==2.1.3\ntorch==2.5.1\nscikit-learn==1.5.2\n",
             ),
             Accelerator::Cuda,
+            "amd64",
         );
         assert_eq!(
             selection.packages,
@@ -210,6 +268,7 @@ mod tests {
         let selection = select(
             &reqs("onnxruntime-gpu>=1.19\ntensorflow\nxgboost==2.1.3\njax\ntorch\n"),
             Accelerator::Cpu,
+            "amd64",
         );
         assert_eq!(
             selection.packages,
@@ -224,15 +283,75 @@ mod tests {
 
     #[test]
     fn rocm_notes_what_has_no_variant() {
-        let selection = select(&reqs("onnxruntime\nxgboost-cpu\n"), Accelerator::Rocm);
+        let selection = select(
+            &reqs("onnxruntime\nxgboost-cpu\n"),
+            Accelerator::Rocm,
+            "amd64",
+        );
         assert_eq!(selection.packages, ["xgboost"]);
         assert!(selection.notes[0].starts_with("onnxruntime: no ROCm build"));
     }
 
     #[test]
+    fn arm64_keeps_to_the_wheels_the_index_has_for_aarch64() {
+        let lines =
+            "onnxruntime==1.20.1\njax==0.4.35\ntensorflow==2.18.0\nxgboost==2.1.3\ntorch==2.5.1\n";
+        let cuda = select(&reqs(lines), Accelerator::Cuda, "arm64");
+        // onnxruntime-gpu and a CUDA tensorflow have no aarch64 wheels: kept, with a note saying so.
+        assert_eq!(cuda.packages, ["jax[cuda12]==0.4.35"]);
+        assert_eq!(cuda.replaces, ["jax"]);
+        assert!(
+            cuda.notes.iter().any(|n| n.starts_with("onnxruntime:")),
+            "{:?}",
+            cuda.notes
+        );
+        assert!(
+            cuda.notes.iter().any(|n| n.starts_with("tensorflow:")),
+            "{:?}",
+            cuda.notes
+        );
+        assert!(
+            cuda.notes
+                .iter()
+                .any(|n| n.starts_with("torch:") && n.contains("cu12x"))
+        );
+
+        let cpu = select(
+            &reqs(
+                "tensorflow==2.18.0\ntensorflow-cpu==2.18.0\nonnxruntime-gpu>=1.19\nxgboost==2.1.3\ntorch\n",
+            ),
+            Accelerator::Cpu,
+            "arm64",
+        );
+        // No tensorflow-cpu for aarch64: tensorflow is the CPU build there; xgboost-cpu exists.
+        assert_eq!(
+            cpu.packages,
+            [
+                "tensorflow==2.18.0",
+                "onnxruntime>=1.19",
+                "xgboost-cpu==2.1.3"
+            ]
+        );
+        assert_eq!(
+            cpu.replaces,
+            ["tensorflow-cpu", "onnxruntime-gpu", "xgboost"]
+        );
+        assert!(
+            !cpu.notes.iter().any(|n| n.starts_with("torch:")),
+            "{:?}",
+            cpu.notes
+        );
+
+        let rocm = select(&reqs("torch\nscikit-learn\n"), Accelerator::Rocm, "arm64");
+        assert_eq!(rocm.packages, Vec::<String>::new());
+        assert_eq!(rocm.notes.len(), 1, "{:?}", rocm.notes);
+        assert!(rocm.notes[0].starts_with("torch: there are no ROCm builds for linux/arm64"));
+    }
+
+    #[test]
     fn nothing_to_swap_for_plain_cpu_apps() {
         assert_eq!(
-            select(&reqs("scikit-learn==1.5.2\n"), Accelerator::Cpu),
+            select(&reqs("scikit-learn==1.5.2\n"), Accelerator::Cpu, "amd64"),
             Selection::default()
         );
     }
