@@ -118,6 +118,36 @@ impl<'a> LayerBuilder<'a> {
         self
     }
 
+    /// The key the layer was stored with, as restored from the cache or the previous image's
+    /// metadata, when there is one and it reads as `K`. Nothing is changed on disk.
+    ///
+    /// For a buildpack whose layers depend on each other: it reads what the previous build left
+    /// before deciding which key to pass to [`keyed_by`](Self::keyed_by) (passing the restored
+    /// key back reuses the layer as it is).
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+    /// #[derive(Clone, Serialize, Deserialize, PartialEq)]
+    /// struct Key { python: String, files: String }
+    /// let previous: Option<Key> = ctx.layer("venv").restored_key();
+    /// if let Some(key) = previous.filter(|k| k.python == "3.12") {
+    ///     let venv = ctx.layer("venv").launch().keyed_by(&key)?;
+    ///     assert!(!venv.is_new());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn restored_key<K: DeserializeOwned>(&self) -> Option<K> {
+        let name = LayerName::new(self.name.as_str()).ok()?;
+        match LayerPaths::new(self.layers_dir, &name).read_restored() {
+            Ok(Restored::Found(table)) => {
+                K::deserialize(toml::Value::Table(whole_floats_as_integers(table))).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Makes the layer, keeping what was restored when its stored key equals `key`.
     ///
     /// - No restored `<layer>.toml` (or no `[metadata]`): the layer is created empty.
@@ -989,6 +1019,21 @@ mod tests {
         // Env writes are skipped: they would create the dir and replace the image's layer.
         layer.launch_env().set("X", "1").unwrap();
         assert!(!layer.path().exists());
+    }
+
+    #[test]
+    fn the_restored_key_is_read_without_touching_the_layer() {
+        let f = Fixture::new();
+        assert_eq!(f.builder("hello").restored_key::<Key>(), None);
+        f.builder("hello").launch().keyed_by(&key("3.12")).unwrap();
+        f.restore_metadata_only("hello", false);
+        assert_eq!(
+            f.builder("hello").restored_key::<Key>(),
+            Some(key("3.12"))
+        );
+        assert_eq!(f.builder("hello").restored_key::<Counted>(), None);
+        assert!(!f.layers.join("hello").exists());
+        assert!(!f.toml("hello").contains("[types]"));
     }
 
     #[test]

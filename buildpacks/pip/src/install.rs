@@ -206,8 +206,11 @@ pub fn uninstall<M>(
     ctx.run(&mut command).map_err(InstallError::Uninstall)
 }
 
-/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. A venv
-/// seeded from the build cache volume says through it which requirements were removed since.
+/// The dir in the venv that records what was installed.
+pub const STATE_DIR: &str = ".libbuildpack";
+
+/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. The last
+/// venv in the build cache volume says through it which requirements were removed since.
 #[derive(Debug)]
 pub struct State {
     dir: PathBuf,
@@ -225,7 +228,7 @@ impl State {
     #[must_use]
     pub fn new(venv: &Path) -> Self {
         Self {
-            dir: venv.join(".libbuildpack"),
+            dir: venv.join(STATE_DIR),
         }
     }
 
