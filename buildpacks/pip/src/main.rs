@@ -180,6 +180,7 @@ fn install_venv(
         ctx.output().step("Installing requirements");
         install::install(ctx, python, &into.path, &state, &wanted.text)?;
     }
+    install::compile(ctx, &into.path)?;
     state
         .write(wanted)
         .map_err(|(path, source)| PipError::WriteState { path, source })

@@ -174,6 +174,10 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     let delta = ctx.layers_dir().join("venv-delta");
     let delta_site = delta.join(site.strip_prefix(&venv).unwrap());
     assert!(delta_site.join("probe/__init__.py").is_file());
+    assert!(
+        std::fs::read_dir(delta_site.join("probe/__pycache__")).unwrap().count() == 1,
+        "the new package is compiled to bytecode"
+    );
     assert!(delta.join("bin/probe").is_file());
     assert!(!delta_site.join("pip").exists() && !delta.join("bin/python").exists());
     let types = added.layer("venv-delta").unwrap().types.unwrap();
