@@ -76,6 +76,15 @@ pub enum InstallError {
     /// pip could not be started or waited for.
     #[error("could not run pip: {0}")]
     RunPip(#[source] CommandError),
+    /// The bytecode compilation's script could not be written.
+    #[error("could not write {}: {source}", path.display())]
+    WriteCompileScript {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Compiling the installed files to bytecode failed.
     #[error("could not compile the installed packages to bytecode: {0}")]
     Compile(#[source] CommandError),
@@ -237,12 +246,17 @@ pub fn compile<M>(ctx: &BuildContext<M>, venv: &Path) -> Result<(), InstallError
         return Ok(());
     }
     ctx.output().step("Compiling the new packages to bytecode");
+    // A script file rather than `-c`, so the build log shows one short command line.
+    let script = std::env::temp_dir().join(format!("libbuildpack-compile-{}.py", std::process::id()));
+    std::fs::write(&script, COMPILE).map_err(|source| InstallError::WriteCompileScript {
+        path: script.clone(),
+        source,
+    })?;
     let mut command = Command::new(venv.join("bin/python"));
-    command
-        .args(["-I", "-c", COMPILE])
-        .env("VIRTUAL_ENV", venv);
-    ctx.run(reproducible(&mut command))
-        .map_err(InstallError::Compile)
+    command.arg("-I").arg(&script).env("VIRTUAL_ENV", venv);
+    let result = ctx.run(reproducible(&mut command));
+    let _ = std::fs::remove_file(&script);
+    result.map_err(InstallError::Compile)
 }
 
 /// Uninstalls `names` (requirements removed since the last build). Their own dependencies stay
