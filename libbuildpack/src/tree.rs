@@ -187,7 +187,11 @@ impl Manifest {
                 entries.insert(
                     name,
                     Entry {
-                        size: if kind == EntryKind::Dir { 0 } else { meta.len() },
+                        size: if kind == EntryKind::Dir {
+                            0
+                        } else {
+                            meta.len()
+                        },
                         kind,
                         mode: meta.permissions().mode() & 0o7777,
                         mtime_ns: i128::from(meta.mtime()) * 1_000_000_000
@@ -313,10 +317,8 @@ impl Manifest {
         };
         let tmp = path.with_file_name(format!(
             ".{}.tmp-{}",
-            path.file_name().map_or_else(
-                || "tree".into(),
-                |n| n.to_string_lossy().into_owned()
-            ),
+            path.file_name()
+                .map_or_else(|| "tree".into(), |n| n.to_string_lossy().into_owned()),
             std::process::id()
         ));
         std::fs::write(&tmp, text).map_err(io)?;
@@ -493,10 +495,21 @@ mod tests {
         let paths: Vec<&Path> = manifest.entries().map(|(p, _)| p).collect();
         assert_eq!(
             paths,
-            ["bin", "bin/tool", "lib", "lib/site", "lib/site/a.py", "lib64"].map(Path::new)
+            [
+                "bin",
+                "bin/tool",
+                "lib",
+                "lib/site",
+                "lib/site/a.py",
+                "lib64"
+            ]
+            .map(Path::new)
         );
         let tool = manifest.get(Path::new("bin/tool")).unwrap();
-        assert_eq!((tool.kind.clone(), tool.mode, tool.size), (EntryKind::File, 0o755, 10));
+        assert_eq!(
+            (tool.kind.clone(), tool.mode, tool.size),
+            (EntryKind::File, 0o755, 10)
+        );
         assert_eq!(
             manifest.get(Path::new("lib64")).unwrap().kind,
             EntryKind::Symlink("lib".into())
@@ -518,7 +531,10 @@ mod tests {
         assert!(added.is_additions_only(), "{added:?}");
         assert_eq!(
             added.added,
-            [PathBuf::from("lib/site/b"), PathBuf::from("lib/site/b/__init__.py")]
+            [
+                PathBuf::from("lib/site/b"),
+                PathBuf::from("lib/site/b/__init__.py")
+            ]
         );
 
         std::fs::write(root.join("lib/site/a.py"), "a = 22\n").unwrap();
@@ -589,8 +605,14 @@ mod tests {
         for (text, why) in [
             ("something else\n", "the first line"),
             ("libbuildpack-tree 1\nf 644 1 0\n", "too few fields"),
-            ("libbuildpack-tree 1\nf 644 1 0 ../etc/passwd\n", "not relative"),
-            ("libbuildpack-tree 1\nf 644 1 0 /etc/passwd\n", "not relative"),
+            (
+                "libbuildpack-tree 1\nf 644 1 0 ../etc/passwd\n",
+                "not relative",
+            ),
+            (
+                "libbuildpack-tree 1\nf 644 1 0 /etc/passwd\n",
+                "not relative",
+            ),
             ("libbuildpack-tree 1\nf 9z9 1 0 a\n", "octal"),
             ("libbuildpack-tree 1\nx 644 1 0 a\n", "unknown entry kind"),
             ("libbuildpack-tree 1\nf 644 1 0 a%G1\n", "bad escape"),

@@ -247,7 +247,13 @@ pub fn compile<M>(ctx: &BuildContext<M>, venv: &Path) -> Result<(), InstallError
     }
     ctx.output().step("Compiling the new packages to bytecode");
     // A script file rather than `-c`, so the build log shows one short command line.
-    let script = std::env::temp_dir().join(format!("libbuildpack-compile-{}.py", std::process::id()));
+    // Named for this process and call: in-process tests build in parallel threads of one process.
+    static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let script = std::env::temp_dir().join(format!(
+        "libbuildpack-compile-{}-{}.py",
+        std::process::id(),
+        SCRIPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::write(&script, COMPILE).map_err(|source| InstallError::WriteCompileScript {
         path: script.clone(),
         source,

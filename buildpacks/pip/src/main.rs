@@ -135,12 +135,7 @@ impl Buildpack for Pip {
             state: &[install::STATE_DIR],
         };
         let python = Path::new(&stack.executable);
-        let made = venv::build(
-            ctx,
-            &spec,
-            |dir| Ok(install::create_venv(ctx, python, dir)?),
-            |into| install_venv(ctx, python, into, &wanted),
-        )?;
+        let made = venv::build(ctx, &spec, |into| install_venv(ctx, python, into, &wanted))?;
         if made.outcome == Outcome::Unchanged {
             // The venv and its SBOMs stay in the previous image: nothing is restored or archived again.
             ctx.output()
@@ -177,6 +172,9 @@ fn install_venv(
         let removed = requirements::removed_names(&old.text, &wanted.text);
         install::uninstall(ctx, python, &into.path, &removed)?;
     } else {
+        if into.fresh {
+            install::create_venv(ctx, python, &into.path)?;
+        }
         ctx.output().step("Installing requirements");
         install::install(ctx, python, &into.path, &state, &wanted.text)?;
     }

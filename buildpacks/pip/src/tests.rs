@@ -133,7 +133,10 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     let first = ctx.build(&Pip).unwrap();
     assert!(first.succeeded(), "{}", first.output);
     let seed = volume.join("libbuildpack_pip");
-    assert!(seed.join("venv/bin/python").exists(), "the venv is kept in the volume");
+    assert!(
+        seed.join("venv/bin/python").exists(),
+        "the venv is kept in the volume"
+    );
     assert!(seed.join("venv.key.toml").is_file());
     assert!(seed.join("venv.base-files").is_file());
     let venv = ctx.layers_dir().join("venv");
@@ -170,12 +173,18 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
         added.output
     );
     assert!(!venv.exists(), "the kept venv layer has no files here");
-    assert_eq!(added.layer("venv").unwrap().metadata, Some(base_key.clone()));
+    assert_eq!(
+        added.layer("venv").unwrap().metadata,
+        Some(base_key.clone())
+    );
     let delta = ctx.layers_dir().join("venv-delta");
     let delta_site = delta.join(site.strip_prefix(&venv).unwrap());
     assert!(delta_site.join("probe/__init__.py").is_file());
     assert!(
-        std::fs::read_dir(delta_site.join("probe/__pycache__")).unwrap().count() == 1,
+        std::fs::read_dir(delta_site.join("probe/__pycache__"))
+            .unwrap()
+            .count()
+            == 1,
         "the new package is compiled to bytecode"
     );
     assert!(delta.join("bin/probe").is_file());
@@ -191,13 +200,20 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     assert!(cdx.contains("pkg:pypi/probe@1.0"), "{cdx}");
     // The script runs the venv's Python, which finds the delta through the hook.
     let script = std::fs::read_to_string(delta.join("bin/probe")).unwrap();
-    assert!(script.starts_with(&format!("#!{}", venv.join("bin/python").display())), "{script}");
+    assert!(
+        script.starts_with(&format!("#!{}", venv.join("bin/python").display())),
+        "{script}"
+    );
 
     // No change after a delta: both layers reused, nothing installed.
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&Pip).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    assert!(again.output.contains("Reusing venv-delta"), "{}", again.output);
+    assert!(
+        again.output.contains("Reusing venv-delta"),
+        "{}",
+        again.output
+    );
     assert!(!again.output.contains("pip install"), "{}", again.output);
     assert!(!venv.exists() && !delta.exists());
 
@@ -207,13 +223,25 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     let removed = ctx.build(&Pip).unwrap();
     assert!(removed.succeeded(), "{}", removed.output);
     assert!(
-        removed.output.contains("Uninstalling removed requirements: probe"),
+        removed
+            .output
+            .contains("Uninstalling removed requirements: probe"),
         "{}",
         removed.output
     );
-    assert!(removed.output.contains("Back to the packages of the venv layer"), "{}", removed.output);
+    assert!(
+        removed
+            .output
+            .contains("Back to the packages of the venv layer"),
+        "{}",
+        removed.output
+    );
     assert!(!venv.exists());
-    assert!(removed.layer("venv-delta").is_none_or(|l| l.types.is_none()));
+    assert!(
+        removed
+            .layer("venv-delta")
+            .is_none_or(|l| l.types.is_none())
+    );
     assert_eq!(removed.layer("venv").unwrap().metadata, Some(base_key));
 
     // A file outside bin/ and site-packages folds everything into one new venv layer.

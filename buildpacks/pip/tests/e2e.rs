@@ -110,8 +110,15 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     assert_contains!(log, "Collecting pyflakes==3.2.0");
     assert_contains!(log, "Only packages were added: the venv layer is kept");
     let venv_digest = build.layer_digest("libbuildpack/pip", "venv")?;
-    assert_eq!(changed.layer_digest("libbuildpack/pip", "venv")?, venv_digest);
-    assert!(changed.layer_digest("libbuildpack/pip", "venv-delta")?.is_some());
+    assert_eq!(
+        changed.layer_digest("libbuildpack/pip", "venv")?,
+        venv_digest
+    );
+    assert!(
+        changed
+            .layer_digest("libbuildpack/pip", "venv-delta")?
+            .is_some()
+    );
     assert_eq!(sboms(&changed).0, cdx, "the kept venv keeps its SBOM");
     let delta_cdx = changed.layer_sbom("libbuildpack/pip", "venv-delta", "cdx")?;
     assert_contains!(delta_cdx, "pkg:pypi/pyflakes@3.2.0");
@@ -119,8 +126,12 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     let app = changed.start(ContainerConfig::web())?;
     assert_eq!(app.http_get("/")?.status, 200, "{}", app.logs());
     assert_eq!(
-        app.exec(&["python", "-c", "import pyflakes; print(pyflakes.__version__)"])?
-            .trim(),
+        app.exec(&[
+            "python",
+            "-c",
+            "import pyflakes; print(pyflakes.__version__)"
+        ])?
+        .trim(),
         "3.2.0"
     );
     assert_contains!(app.exec(&["pyflakes", "--version"])?, "3.2.0");
@@ -139,7 +150,10 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     assert_contains!(log, "Uninstalling removed requirements: pyflakes");
     assert_contains!(log, "Making the venv one layer again: ");
     assert_eq!(folded.layer_digest("libbuildpack/pip", "venv-delta")?, None);
-    assert_ne!(folded.layer_digest("libbuildpack/pip", "venv")?, venv_digest);
+    assert_ne!(
+        folded.layer_digest("libbuildpack/pip", "venv")?,
+        venv_digest
+    );
     let app = folded.start(ContainerConfig::web())?;
     assert_eq!(app.http_get("/")?.status, 200, "{}", app.logs());
     assert_eq!(

@@ -104,7 +104,7 @@ pub struct Spec<'a, K, S> {
 pub struct InstallInto {
     /// The venv, at the layer's path (the path it has at run time).
     pub path: PathBuf,
-    /// A new venv, made by the `create` step just before. Else it is the last venv.
+    /// An empty dir: make the venv first. Else it is the last venv.
     pub fresh: bool,
 }
 
@@ -186,10 +186,9 @@ pub enum VenvError {
 /// layer. Writes the SBOM of each new layer; the delta's `bin/` goes on `PATH` at launch. The
 /// buildpack sets the base layer's env.
 ///
-/// `create` makes an empty venv in the empty dir it is given, for a new venv (Python's `venv`
-/// module refuses a path that is a symlink, so it runs in a real dir at the layer's path whose
-/// result is then moved into the build cache volume); a no-op when `install` makes the venv itself
-/// (`uv sync`).
+/// A new venv (no usable copy in the build cache volume, or no volume) is made straight in its
+/// layer, then copied into the volume. The last venv is updated in the volume, seen at the layer's
+/// path through a symlink.
 ///
 /// # Errors
 ///
@@ -198,7 +197,6 @@ pub enum VenvError {
 pub fn build<M, K, S, E>(
     ctx: &BuildContext<M>,
     spec: &Spec<'_, K, S>,
-    create: impl FnOnce(&Path) -> Result<(), E>,
     install: impl FnOnce(&InstallInto) -> Result<(), E>,
 ) -> Result<Venv, E>
 where
@@ -213,7 +211,11 @@ where
     if previous.installed() == Some(&spec.wanted)
         && let Some(base) = &previous.base
     {
-        let layer = ctx.layer(LAYER).launch().keyed_by(base).map_err(VenvError::from)?;
+        let layer = ctx
+            .layer(LAYER)
+            .launch()
+            .keyed_by(base)
+            .map_err(VenvError::from)?;
         let delta = previous
             .delta()
             .map(|key| ctx.layer(DELTA_LAYER).launch().keyed_by(key))
@@ -226,112 +228,154 @@ where
         });
     }
 
-    let Some(volume) = ctx.cache_volume() else {
-        // No build cache volume: the venv is made in its layer, as one layer.
-        let layer = ctx
-            .layer(LAYER)
-            .launch()
-            .keyed_by(&BaseKey {
-                installed: spec.wanted.clone(),
-                files: String::new(),
-            })
-            .map_err(VenvError::from)?;
-        create(layer.path())?;
-        install(&InstallInto {
-            path: layer.path().to_owned(),
-            fresh: true,
-        })?;
-        write_hook(ctx, layer.path())?;
-        let sbom = crate::venv_sbom(layer.path()).map_err(VenvError::from)?;
-        ctx.write_sbom(SbomOwner::Layer(&layer), &sbom)
-            .map_err(VenvError::from)?;
-        return Ok(Venv {
-            layer,
-            delta: None,
-            outcome: Outcome::Folded(Fold::Fresh),
-        });
-    };
+    let seed = ctx.cache_volume().map(|volume| Seed::in_volume(&volume));
+    match seed {
+        Some(seed) if seed.matches(&spec.seed_key) => {
+            let venv = update(ctx, spec, &previous, &seed, install)?;
+            seed.commit(&spec.seed_key).map_err(VenvError::from)?;
+            Ok(venv)
+        }
+        seed => {
+            if let Some(seed) = &seed {
+                seed.clear().map_err(VenvError::from)?;
+            }
+            let venv = fresh(ctx, spec, seed.as_ref(), install)?;
+            if let Some(seed) = &seed {
+                seed.commit(&spec.seed_key).map_err(VenvError::from)?;
+            }
+            Ok(venv)
+        }
+    }
+}
 
-    let seed = Seed::in_volume(&volume);
-    let reuse = seed.matches(&spec.seed_key);
-    if reuse {
-        seed.invalidate().map_err(VenvError::from)?;
-    } else {
-        seed.clear().map_err(VenvError::from)?;
+/// A new venv in its layer, copied into the (empty) `seed` when there is one, with the listing of
+/// its files.
+fn fresh<M, K, S, E>(
+    ctx: &BuildContext<M>,
+    spec: &Spec<'_, K, S>,
+    seed: Option<&Seed>,
+    install: impl FnOnce(&InstallInto) -> Result<(), E>,
+) -> Result<Venv, E>
+where
+    K: Serialize + DeserializeOwned + PartialEq + Clone,
+    E: From<VenvError>,
+{
+    let mut key = BaseKey {
+        installed: spec.wanted.clone(),
+        files: String::new(),
+    };
+    let layer = ctx
+        .layer(LAYER)
+        .launch()
+        .keyed_by(&key)
+        .map_err(VenvError::from)?;
+    install(&InstallInto {
+        path: layer.path().to_owned(),
+        fresh: true,
+    })?;
+    write_hook(ctx, layer.path())?;
+    if let Some(seed) = seed {
+        let files = Manifest::scan(layer.path()).map_err(VenvError::from)?;
+        key.files = files.fingerprint();
+        layer.set_key(&key).map_err(VenvError::from)?;
+        files.write(seed.base_files()).map_err(VenvError::from)?;
+        seed.copy_from(layer.path()).map_err(VenvError::from)?;
     }
-    let path = ctx.layers_dir().join(LAYER);
-    if !reuse {
-        create_in_seed(&path, &seed, create)?;
-    }
+    write_full_sbom(ctx, &layer)?;
+    Ok(Venv {
+        layer,
+        delta: None,
+        outcome: Outcome::Folded(Fold::Fresh),
+    })
+}
+
+/// Installs into the last venv, in the build cache volume, then keeps the base layer with a delta or
+/// makes one fresh layer from it.
+fn update<M, K, S, E>(
+    ctx: &BuildContext<M>,
+    spec: &Spec<'_, K, S>,
+    previous: &Previous<K>,
+    seed: &Seed,
+    install: impl FnOnce(&InstallInto) -> Result<(), E>,
+) -> Result<Venv, E>
+where
+    K: Serialize + DeserializeOwned + PartialEq + Clone,
+    E: From<VenvError>,
+{
+    seed.invalidate().map_err(VenvError::from)?;
     {
+        let path = ctx.layers_dir().join(LAYER);
         let _link = Link::place(seed.dir(), &path)?;
-        install(&InstallInto {
-            path: path.clone(),
-            fresh: !reuse,
-        })?;
+        install(&InstallInto { path, fresh: false })?;
     }
     write_hook(ctx, seed.dir())?;
     let after = Manifest::scan(seed.dir()).map_err(VenvError::from)?;
     let site = site_packages(seed.dir())?;
     let state: Vec<&Path> = spec.state.iter().map(Path::new).collect();
-    let decision = match (&previous.base, reuse) {
-        (_, false) => Plan::Fold(Fold::Fresh),
-        (Some(base), true) => match Manifest::read(seed.base_files()) {
+    let decision = match &previous.base {
+        Some(base) => match Manifest::read(seed.base_files()) {
             Ok(listing) if !base.files.is_empty() && listing.fingerprint() == base.files => {
                 plan::plan(&listing, &after, &site, &state)
             }
             _ => Plan::Fold(Fold::NoBase),
         },
-        (None, true) => Plan::Fold(Fold::NoBase),
+        None => Plan::Fold(Fold::NoBase),
     };
 
     let venv = match (decision, &previous.base) {
-        (Plan::Delta(entries), Some(base)) => {
-            let layer = ctx.layer(LAYER).launch().keyed_by(base).map_err(VenvError::from)?;
-            if base.installed == spec.wanted {
-                // Back to what the base holds: no delta.
-                Venv {
-                    layer,
-                    delta: None,
-                    outcome: Outcome::BackToBase,
-                }
-            } else {
-                let delta = ctx
-                    .layer(DELTA_LAYER)
+        (Plan::Delta(_), Some(base)) if base.installed == spec.wanted => {
+            // Back to what the base holds (the added packages were removed again): no delta.
+            Venv {
+                layer: ctx
+                    .layer(LAYER)
                     .launch()
-                    .keyed_by(&DeltaKey {
-                        installed: spec.wanted.clone(),
-                        base_files: base.files.clone(),
-                    })
-                    .map_err(VenvError::from)?;
-                libbuildpack::tree::copy_entries(
-                    seed.dir(),
-                    delta.path(),
-                    entries.iter().map(PathBuf::as_path),
-                )
+                    .keyed_by(base)
+                    .map_err(VenvError::from)?,
+                delta: None,
+                outcome: Outcome::BackToBase,
+            }
+        }
+        (Plan::Delta(entries), Some(base)) => {
+            let layer = ctx
+                .layer(LAYER)
+                .launch()
+                .keyed_by(base)
                 .map_err(VenvError::from)?;
-                let bytes = entries
-                    .iter()
-                    .filter_map(|p| after.get(p))
-                    .filter(|e| e.kind == libbuildpack::tree::EntryKind::File)
-                    .map(|e| e.size)
-                    .sum();
-                let sbom = crate::site_sbom(spec.python, &delta.path().join(&site))
-                    .map_err(VenvError::from)?;
-                ctx.write_sbom(SbomOwner::Layer(&delta), &sbom)
-                    .map_err(VenvError::from)?;
-                delta
-                    .launch_env()
-                    .prepend_path("PATH", delta.path().join("bin"))
-                    .map_err(VenvError::from)?;
-                Venv {
-                    layer,
-                    delta: Some(delta),
-                    outcome: Outcome::Delta {
-                        entries: entries.len(),
-                        bytes,
-                    },
-                }
+            let delta = ctx
+                .layer(DELTA_LAYER)
+                .launch()
+                .keyed_by(&DeltaKey {
+                    installed: spec.wanted.clone(),
+                    base_files: base.files.clone(),
+                })
+                .map_err(VenvError::from)?;
+            libbuildpack::tree::copy_entries(
+                seed.dir(),
+                delta.path(),
+                entries.iter().map(PathBuf::as_path),
+            )
+            .map_err(VenvError::from)?;
+            let bytes = entries
+                .iter()
+                .filter_map(|p| after.get(p))
+                .filter(|e| e.kind == libbuildpack::tree::EntryKind::File)
+                .map(|e| e.size)
+                .sum();
+            let sbom = crate::site_sbom(spec.python, &delta.path().join(&site))
+                .map_err(VenvError::from)?;
+            ctx.write_sbom(SbomOwner::Layer(&delta), &sbom)
+                .map_err(VenvError::from)?;
+            delta
+                .launch_env()
+                .prepend_path("PATH", delta.path().join("bin"))
+                .map_err(VenvError::from)?;
+            Venv {
+                layer,
+                delta: Some(delta),
+                outcome: Outcome::Delta {
+                    entries: entries.len(),
+                    bytes,
+                },
             }
         }
         (decision, _) => {
@@ -349,9 +393,7 @@ where
                 .map_err(VenvError::from)?;
             seed.copy_to(layer.path()).map_err(VenvError::from)?;
             after.write(seed.base_files()).map_err(VenvError::from)?;
-            let sbom = crate::venv_sbom(layer.path()).map_err(VenvError::from)?;
-            ctx.write_sbom(SbomOwner::Layer(&layer), &sbom)
-                .map_err(VenvError::from)?;
+            write_full_sbom(ctx, &layer)?;
             Venv {
                 layer,
                 delta: None,
@@ -359,7 +401,6 @@ where
             }
         }
     };
-    seed.commit(&spec.seed_key).map_err(VenvError::from)?;
     match &venv.outcome {
         Outcome::BackToBase => ctx
             .output()
@@ -369,32 +410,18 @@ where
              go into the {DELTA_LAYER} layer",
             plan::megabytes(*bytes)
         )),
-        Outcome::Folded(reason) if reason != &Fold::Fresh => ctx
+        Outcome::Folded(reason) => ctx
             .output()
             .step(format!("Making the venv one layer again: {reason}")),
-        _ => {}
+        Outcome::Unchanged => {}
     }
     Ok(venv)
 }
 
-/// Runs `create` in an empty real dir at the layer's `path`, then moves what it made into the
-/// (empty) copy in the build cache volume: an empty venv is a few kilobytes.
-fn create_in_seed<E: From<VenvError>>(
-    path: &Path,
-    seed: &Seed,
-    create: impl FnOnce(&Path) -> Result<(), E>,
-) -> Result<(), E> {
-    let err = |source| VenvError::Link {
-        path: path.to_owned(),
-        source,
-    };
-    Link::clear(path).map_err(err)?;
-    std::fs::create_dir(path).map_err(err)?;
-    let made = create(path);
-    let moved = made.and_then(|()| seed.take_from(path).map_err(|e| E::from(VenvError::from(e))));
-    let cleared = Link::clear(path).map_err(err);
-    moved?;
-    cleared.map_err(E::from)
+fn write_full_sbom<M>(ctx: &BuildContext<M>, layer: &Layer) -> Result<(), VenvError> {
+    let sbom = crate::venv_sbom(layer.path())?;
+    ctx.write_sbom(SbomOwner::Layer(layer), &sbom)?;
+    Ok(())
 }
 
 /// The venv's `lib/pythonX.Y/site-packages`, relative to it.
@@ -507,7 +534,10 @@ mod tests {
     fn the_hook_adds_the_delta_site_dir_only_when_it_exists() {
         let dir = tempfile::tempdir().unwrap();
         let line = hook_line(&dir.path().join("venv-delta/lib/python3.11/site-packages"));
-        assert!(line.starts_with("import "), "a .pth line runs only when it starts with `import `");
+        assert!(
+            line.starts_with("import "),
+            "a .pth line runs only when it starts with `import `"
+        );
         assert_eq!(line.lines().count(), 1);
         let script = |site_exists: bool| {
             let site = dir.path().join("venv-delta/lib/python3.11/site-packages");
@@ -516,9 +546,14 @@ mod tests {
             }
             let output = std::process::Command::new("python3")
                 .args(["-I", "-c"])
-                .arg(format!("{line}\nimport sys; print({:?} in sys.path)", site.to_string_lossy()))
+                .arg(format!(
+                    "{line}\nimport sys; print({:?} in sys.path)",
+                    site.to_string_lossy()
+                ))
                 .output();
-            output.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            output
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         };
         let Some(without) = script(false) else {
             eprintln!("skipped: no python3 here");

@@ -312,19 +312,21 @@ impl Buildpack for Uv {
             python: Path::new(&python.executable),
             state: &[],
         };
-        let made = venv::build(
-            ctx,
-            &spec,
-            // `uv sync` makes the venv itself.
-            |_| Ok(()),
-            |into| {
-                let (uv_binary, cache_dir) = match tools.take() {
-                    Some(tools) => tools,
-                    None => prepare_tools(ctx, volume.as_deref())?,
-                };
-                sync(ctx, &uv_binary, &cache_dir, into, &extras, &python, &stack_version)
-            },
-        )?;
+        let made = venv::build(ctx, &spec, |into| {
+            let (uv_binary, cache_dir) = match tools.take() {
+                Some(tools) => tools,
+                None => prepare_tools(ctx, volume.as_deref())?,
+            };
+            sync(
+                ctx,
+                &uv_binary,
+                &cache_dir,
+                into,
+                &extras,
+                &python,
+                &stack_version,
+            )
+        })?;
         let venv = &made.layer;
         venv.launch_env()
             .prepend_path("PATH", venv.path().join("bin"))?

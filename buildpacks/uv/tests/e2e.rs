@@ -122,8 +122,15 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
     assert_contains!(log, "+ pyflakes==3.2.0");
     assert_contains!(log, "Only packages were added: the venv layer is kept");
     let venv_digest = build.layer_digest("libbuildpack/uv", "venv")?;
-    assert_eq!(changed.layer_digest("libbuildpack/uv", "venv")?, venv_digest);
-    assert!(changed.layer_digest("libbuildpack/uv", "venv-delta")?.is_some());
+    assert_eq!(
+        changed.layer_digest("libbuildpack/uv", "venv")?,
+        venv_digest
+    );
+    assert!(
+        changed
+            .layer_digest("libbuildpack/uv", "venv-delta")?
+            .is_some()
+    );
     assert_contains!(
         changed.layer_sbom("libbuildpack/uv", "venv-delta", "cdx")?,
         "pkg:pypi/pyflakes@3.2.0"
@@ -146,8 +153,12 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
     assert_eq!(back.layer_digest("libbuildpack/uv", "venv-delta")?, None);
     let app = back.start(ContainerConfig::web())?;
     assert_eq!(
-        app.exec(&["python", "-c", "import importlib.util as u; print(u.find_spec('pyflakes'))"])?
-            .trim(),
+        app.exec(&[
+            "python",
+            "-c",
+            "import importlib.util as u; print(u.find_spec('pyflakes'))"
+        ])?
+        .trim(),
         "None"
     );
     Ok(())

@@ -188,7 +188,10 @@ mod tests {
         let Plan::Delta(entries) = decide(dir.path(), &base) else {
             panic!()
         };
-        assert!(entries.iter().all(|p| p.starts_with(".libbuildpack")), "{entries:?}");
+        assert!(
+            entries.iter().all(|p| p.starts_with(".libbuildpack")),
+            "{entries:?}"
+        );
     }
 
     #[test]
@@ -212,7 +215,11 @@ mod tests {
     fn an_upgrade_folds_even_when_it_only_renames_a_dist_info() {
         let (dir, base) = venv();
         let root = dir.path();
-        std::fs::rename(root.join(SITE).join("flask"), root.join(SITE).join("flask2")).unwrap();
+        std::fs::rename(
+            root.join(SITE).join("flask"),
+            root.join(SITE).join("flask2"),
+        )
+        .unwrap();
         assert!(matches!(decide(root, &base), Plan::Fold(Fold::Removed(_))));
     }
 
@@ -238,7 +245,13 @@ mod tests {
         let Plan::Fold(fold) = decide(root, &base) else {
             panic!()
         };
-        assert_eq!(fold, Fold::TooBig { delta: 260, base: 1025 });
+        assert_eq!(
+            fold,
+            Fold::TooBig {
+                delta: 260,
+                base: 1025
+            }
+        );
         assert_eq!(
             fold.to_string(),
             "the new packages (0.0 MB) are more than a quarter of the venv (0.0 MB)"

@@ -120,13 +120,13 @@ impl Seed {
             .map_err(SeedError::io("writing the venv copy's key"))
     }
 
-    /// Copies the venv made at `dir` (a new, empty venv) into the empty copy.
+    /// Copies the venv at `layer` into the (empty) copy.
     ///
     /// # Errors
     ///
     /// When `cp` cannot start or fails.
-    pub fn take_from(&self, dir: &Path) -> Result<(), SeedError> {
-        copy_tree(dir, &self.dir)
+    pub fn copy_from(&self, layer: &Path) -> Result<(), SeedError> {
+        copy_tree(layer, &self.dir)
     }
 
     /// `cp -a <copy>/. <layer>`: files, links, modes and times as they are (a venv's `bin/python` is a link
