@@ -370,6 +370,11 @@ fn sync(
         // The run user cannot write the venv, so bytecode is compiled now.
         .env("UV_COMPILE_BYTECODE", "1")
         .env("PYTHONNOUSERSITE", "1");
+    // Hash-checked bytecode (Python writes it when SOURCE_DATE_EPOCH is set): the image's files all have the
+    // lifecycle's fixed time, so bytecode checked against the source's time would be stale at every start.
+    if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
+        command.env("SOURCE_DATE_EPOCH", "315532801");
+    }
     match ctx.run(&mut command) {
         Ok(()) => Ok(()),
         Err(CommandError::Failed {

@@ -68,6 +68,17 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
     let response = app.http_get("/")?;
     assert_eq!(response.status, 200, "{}", app.logs());
     assert_eq!(response.body, r#"{"message":"hello from fastapi via uv"}"#);
+    // The venv's bytecode is checked by hash (flags 3), so it stays valid with the image's fixed file times.
+    assert_eq!(
+        app.exec(&[
+            "python",
+            "-c",
+            "import fastapi, importlib.util as u; \
+             print(open(u.cache_from_source(fastapi.__file__), 'rb').read(8)[4])"
+        ])?
+        .trim(),
+        "3"
+    );
     drop(app);
     let (cdx, spdx) = sboms(&build);
     assert_contains!(cdx, "pkg:pypi/fastapi@0.115.12");
