@@ -17,43 +17,6 @@ const PIP_FLAGS: [&str; 4] = [
     "--progress-bar=off",
 ];
 
-/// Compiles the venv's `.py` files that have no bytecode yet (what pip just installed), in parallel
-/// on every CPU the build may use. pip compiles one file after the other, which was three quarters
-/// of its CPU time on a scikit-learn venv; it installs with `--no-compile` and this runs after it.
-/// Files that already have bytecode are left alone, so an incremental install does not rewrite the
-/// files of the packages it kept. Like pip, a file that does not compile is skipped.
-const COMPILE: &str = r#"
-import importlib.util, os, py_compile, sys, sysconfig
-from concurrent.futures import ProcessPoolExecutor
-
-def missing():
-    roots = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
-                path = os.path.join(folder, name)
-                if name.endswith(".py") and not os.path.exists(importlib.util.cache_from_source(path)):
-                    yield path
-
-def compile(path):
-    try:
-        py_compile.compile(path, doraise=True, quiet=2)
-        return 1
-    except Exception:
-        return 0
-
-if __name__ == "__main__":
-    paths = list(missing())
-    workers = len(os.sched_getaffinity(0))
-    if workers > 1 and len(paths) > 100:
-        with ProcessPoolExecutor(workers) as pool:
-            done = sum(pool.map(compile, paths, chunksize=16))
-    else:
-        done = sum(map(compile, paths))
-    print(f"Compiled {done} of {len(paths)} new .py files to bytecode ({workers} processes)")
-"#;
-
 /// Creating the venv or installing into it failed.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
@@ -76,18 +39,9 @@ pub enum InstallError {
     /// pip could not be started or waited for.
     #[error("could not run pip: {0}")]
     RunPip(#[source] CommandError),
-    /// The bytecode compilation's script could not be written.
-    #[error("could not write {}: {source}", path.display())]
-    WriteCompileScript {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
     /// Compiling the installed files to bytecode failed.
-    #[error("could not compile the installed packages to bytecode: {0}")]
-    Compile(#[source] CommandError),
+    #[error(transparent)]
+    Compile(#[from] python_sbom::bytecode::CompileError),
     /// `pip uninstall` failed.
     #[error("could not uninstall packages removed from the requirements: {0}")]
     Uninstall(#[source] CommandError),
@@ -236,33 +190,17 @@ fn pip_compiles() -> bool {
         .any(|name| std::env::var_os(name).is_some())
 }
 
-/// Compiles the `.py` files of the venv at `venv` that have no bytecode yet (see [`COMPILE`]).
+/// Compiles what pip just installed to bytecode, in parallel ([`python_sbom::bytecode`]), unless the
+/// build's env leaves that to pip.
 ///
 /// # Errors
 ///
-/// [`InstallError::Compile`] when the venv's Python cannot run the compilation.
+/// When the compilation cannot run.
 pub fn compile<M>(ctx: &BuildContext<M>, venv: &Path) -> Result<(), InstallError> {
     if pip_compiles() {
         return Ok(());
     }
-    ctx.output().step("Compiling the new packages to bytecode");
-    // A script file rather than `-c`, so the build log shows one short command line.
-    // Named for this process and call: in-process tests build in parallel threads of one process.
-    static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let script = std::env::temp_dir().join(format!(
-        "libbuildpack-compile-{}-{}.py",
-        std::process::id(),
-        SCRIPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::write(&script, COMPILE).map_err(|source| InstallError::WriteCompileScript {
-        path: script.clone(),
-        source,
-    })?;
-    let mut command = Command::new(venv.join("bin/python"));
-    command.arg("-I").arg(&script).env("VIRTUAL_ENV", venv);
-    let result = ctx.run(reproducible(&mut command));
-    let _ = std::fs::remove_file(&script);
-    result.map_err(InstallError::Compile)
+    Ok(python_sbom::bytecode::compile_missing(ctx, venv)?)
 }
 
 /// Uninstalls `names` (requirements removed since the last build). Their own dependencies stay

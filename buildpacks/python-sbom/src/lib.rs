@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bytecode;
 pub mod python;
 pub mod venv;
 

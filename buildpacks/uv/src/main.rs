@@ -125,6 +125,9 @@ pub enum UvError {
     /// The venv's layers, the copy in the build cache volume or the SBOMs could not be made.
     #[error(transparent)]
     Venv(#[from] VenvError),
+    /// The installed packages could not be compiled to bytecode.
+    #[error(transparent)]
+    Compile(#[from] python_sbom::bytecode::CompileError),
     /// uv could not be started.
     #[error("could not run uv: {0}")]
     RunUv(#[source] CommandError),
@@ -367,16 +370,13 @@ fn sync(
         .env("UV_CACHE_DIR", cache_dir)
         // The cache and the venv are in separate layers or volumes: copies keep them independent.
         .env("UV_LINK_MODE", "copy")
-        // The run user cannot write the venv, so bytecode is compiled now.
-        .env("UV_COMPILE_BYTECODE", "1")
+        // Bytecode is compiled afterwards, in parallel and only for what is new (see below).
+        .env("UV_COMPILE_BYTECODE", "0")
         .env("PYTHONNOUSERSITE", "1");
-    // Hash-checked bytecode (Python writes it when SOURCE_DATE_EPOCH is set): the image's files all have the
-    // lifecycle's fixed time, so bytecode checked against the source's time would be stale at every start.
-    if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
-        command.env("SOURCE_DATE_EPOCH", "315532801");
-    }
     match ctx.run(&mut command) {
-        Ok(()) => Ok(()),
+        // The run user cannot write the venv, so bytecode is compiled now: checked by hash, and only for
+        // files without it, so the kept packages' files stay as they were.
+        Ok(()) => Ok(python_sbom::bytecode::compile_missing(ctx, &into.path)?),
         Err(CommandError::Failed {
             status, last_lines, ..
         }) => Err(UvError::Sync {
