@@ -405,9 +405,6 @@ fn creator_command(
             .arg(format!("{}:{PROJECT_ORDER}:ro", group.order.display()));
     }
     cmd.arg(builder_id).arg("/cnb/lifecycle/creator");
-    if let Some(level) = std::env::var_os("H12_LOG_LEVEL") {
-        cmd.arg("-log-level").arg(level);
-    }
     if group.is_some() {
         cmd.args(["-order", PROJECT_ORDER]);
     }

@@ -125,6 +125,10 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: add, rebuild unchanged, remove, fold, another Python"
+)]
 fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     let ctx = context();
     let volume = ctx.cache_volume().unwrap();
@@ -154,7 +158,7 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     // One added package: the venv layer is kept (launch-only, no files here), the package and its
     // script go into venv-delta, with the SBOM of what is in it.
     let probe = probe_wheel(wheels.path());
-    ctx.app_file("requirements.txt", &format!("# one\n{probe}"))
+    ctx.app_file("requirements.txt", format!("# one\n{probe}"))
         .unwrap();
     ctx.restore_for_next_build().unwrap();
     let added = ctx.build(&Pip).unwrap();

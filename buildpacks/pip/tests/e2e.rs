@@ -43,6 +43,10 @@ fn count(log: &str, word: &str) -> usize {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one build sequence, shared so the builds stay few"
+)]
 fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     let app_dir = copy_fixture("flask");
     let config = BuildConfig::new(app_dir.path()).builder_toml(BUILDER);

@@ -46,6 +46,10 @@ if __name__ == "__main__":
     print(f"Compiled {done} of {len(paths)} new .py files to bytecode ({workers} processes)")
 "#;
 
+/// Numbers the script files: named for the process and the call, as in-process tests build in
+/// parallel threads of one process.
+static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Compiling failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
@@ -70,9 +74,7 @@ pub enum CompileError {
 /// [`CompileError`] when the script cannot be written or the venv's Python cannot run it.
 pub fn compile_missing<M>(ctx: &BuildContext<M>, venv: &Path) -> Result<(), CompileError> {
     ctx.output().step("Compiling the new packages to bytecode");
-    // A script file rather than `-c`, so the build log shows one short command line. Named for this
-    // process and call: in-process tests build in parallel threads of one process.
-    static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    // A script file rather than `-c`, so the build log shows one short command line.
     let script = std::env::temp_dir().join(format!(
         "libbuildpack-compile-{}-{}.py",
         std::process::id(),

@@ -308,8 +308,21 @@ where
         let _link = Link::place(seed.dir(), &path)?;
         install(&InstallInto { path, fresh: false })?;
     }
+    Ok(after_update(ctx, spec, previous, seed)?)
+}
+
+/// Decides from the listings what the updated venv in the volume becomes, and makes its layers.
+fn after_update<M, K, S>(
+    ctx: &BuildContext<M>,
+    spec: &Spec<'_, K, S>,
+    previous: &Previous<K>,
+    seed: &Seed,
+) -> Result<Venv, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq + Clone,
+{
     write_hook(ctx, seed.dir())?;
-    let after = Manifest::scan(seed.dir()).map_err(VenvError::from)?;
+    let after = Manifest::scan(seed.dir())?;
     let site = site_packages(seed.dir())?;
     let state: Vec<&Path> = spec.state.iter().map(Path::new).collect();
     let decision = match &previous.base {
@@ -321,87 +334,98 @@ where
         },
         None => Plan::Fold(Fold::NoBase),
     };
-
     let venv = match (decision, &previous.base) {
         (Plan::Delta(_), Some(base)) if base.installed == spec.wanted => {
             // Back to what the base holds (the added packages were removed again): no delta.
             Venv {
-                layer: ctx
-                    .layer(LAYER)
-                    .launch()
-                    .keyed_by(base)
-                    .map_err(VenvError::from)?,
+                layer: ctx.layer(LAYER).launch().keyed_by(base)?,
                 delta: None,
                 outcome: Outcome::BackToBase,
             }
         }
         (Plan::Delta(entries), Some(base)) => {
-            let layer = ctx
-                .layer(LAYER)
-                .launch()
-                .keyed_by(base)
-                .map_err(VenvError::from)?;
-            let delta = ctx
-                .layer(DELTA_LAYER)
-                .launch()
-                .keyed_by(&DeltaKey {
-                    installed: spec.wanted.clone(),
-                    base_files: base.files.clone(),
-                })
-                .map_err(VenvError::from)?;
-            libbuildpack::tree::copy_entries(
-                seed.dir(),
-                delta.path(),
-                entries.iter().map(PathBuf::as_path),
-            )
-            .map_err(VenvError::from)?;
-            let bytes = entries
-                .iter()
-                .filter_map(|p| after.get(p))
-                .filter(|e| e.kind == libbuildpack::tree::EntryKind::File)
-                .map(|e| e.size)
-                .sum();
-            let sbom = crate::site_sbom(spec.python, &delta.path().join(&site))
-                .map_err(VenvError::from)?;
-            ctx.write_sbom(SbomOwner::Layer(&delta), &sbom)
-                .map_err(VenvError::from)?;
-            delta
-                .launch_env()
-                .prepend_path("PATH", delta.path().join("bin"))
-                .map_err(VenvError::from)?;
-            Venv {
-                layer,
-                delta: Some(delta),
-                outcome: Outcome::Delta {
-                    entries: entries.len(),
-                    bytes,
-                },
-            }
+            delta(ctx, spec, base, seed, &after, &site, &entries)?
         }
-        (decision, _) => {
-            let reason = match decision {
-                Plan::Fold(reason) => reason,
-                Plan::Delta(_) => Fold::NoBase,
-            };
-            let layer = ctx
-                .layer(LAYER)
-                .launch()
-                .keyed_by(&BaseKey {
-                    installed: spec.wanted.clone(),
-                    files: after.fingerprint(),
-                })
-                .map_err(VenvError::from)?;
-            seed.copy_to(layer.path()).map_err(VenvError::from)?;
-            after.write(seed.base_files()).map_err(VenvError::from)?;
-            write_full_sbom(ctx, &layer)?;
-            Venv {
-                layer,
-                delta: None,
-                outcome: Outcome::Folded(reason),
-            }
-        }
+        (Plan::Fold(reason), _) => fold(ctx, spec, seed, &after, reason)?,
+        (Plan::Delta(_), None) => fold(ctx, spec, seed, &after, Fold::NoBase)?,
     };
-    match &venv.outcome {
+    report(ctx, &venv.outcome);
+    Ok(venv)
+}
+
+/// Keeps the base layer and copies the added `entries` from the venv in the volume into a new delta
+/// layer, with their SBOM; the delta's `bin/` goes first on `PATH` at launch.
+fn delta<M, K, S>(
+    ctx: &BuildContext<M>,
+    spec: &Spec<'_, K, S>,
+    base: &BaseKey<K>,
+    seed: &Seed,
+    after: &Manifest,
+    site: &Path,
+    entries: &[PathBuf],
+) -> Result<Venv, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq + Clone,
+{
+    let layer = ctx.layer(LAYER).launch().keyed_by(base)?;
+    let delta = ctx.layer(DELTA_LAYER).launch().keyed_by(&DeltaKey {
+        installed: spec.wanted.clone(),
+        base_files: base.files.clone(),
+    })?;
+    libbuildpack::tree::copy_entries(
+        seed.dir(),
+        delta.path(),
+        entries.iter().map(PathBuf::as_path),
+    )?;
+    let bytes = entries
+        .iter()
+        .filter_map(|p| after.get(p))
+        .filter(|e| e.kind == libbuildpack::tree::EntryKind::File)
+        .map(|e| e.size)
+        .sum();
+    let sbom = crate::site_sbom(spec.python, &delta.path().join(site))?;
+    ctx.write_sbom(SbomOwner::Layer(&delta), &sbom)?;
+    delta
+        .launch_env()
+        .prepend_path("PATH", delta.path().join("bin"))?;
+    Ok(Venv {
+        layer,
+        delta: Some(delta),
+        outcome: Outcome::Delta {
+            entries: entries.len(),
+            bytes,
+        },
+    })
+}
+
+/// One new venv layer, copied from the venv in the volume, whose listing becomes the base's.
+fn fold<M, K, S>(
+    ctx: &BuildContext<M>,
+    spec: &Spec<'_, K, S>,
+    seed: &Seed,
+    after: &Manifest,
+    reason: Fold,
+) -> Result<Venv, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq + Clone,
+{
+    let layer = ctx.layer(LAYER).launch().keyed_by(&BaseKey {
+        installed: spec.wanted.clone(),
+        files: after.fingerprint(),
+    })?;
+    seed.copy_to(layer.path())?;
+    after.write(seed.base_files())?;
+    write_full_sbom(ctx, &layer)?;
+    Ok(Venv {
+        layer,
+        delta: None,
+        outcome: Outcome::Folded(reason),
+    })
+}
+
+/// Says what became of the venv after an install into the last one.
+fn report<M>(ctx: &BuildContext<M>, outcome: &Outcome) {
+    match outcome {
         Outcome::BackToBase => ctx
             .output()
             .step("Back to the packages of the venv layer: it is kept, with no delta"),
@@ -415,7 +439,6 @@ where
             .step(format!("Making the venv one layer again: {reason}")),
         Outcome::Unchanged => {}
     }
-    Ok(venv)
 }
 
 fn write_full_sbom<M>(ctx: &BuildContext<M>, layer: &Layer) -> Result<(), VenvError> {

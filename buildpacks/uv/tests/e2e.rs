@@ -35,6 +35,10 @@ fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one build sequence, shared so the builds stay few"
+)]
 fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_changed_package()
 -> Result<(), TestError> {
     let app_dir = tempfile::Builder::new()
