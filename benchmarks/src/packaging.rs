@@ -184,7 +184,7 @@ pub fn run(ctx: &Ctx, reps: usize) -> Res<String> {
         md,
         "\n`rpack builder create` into the store ({reps} repetitions after one untimed run, so these are rebuilds of an \
          existing builder whose inputs are unchanged, which rpack recognises by its `io.rpack.builder.inputs` label):\n\n| builder.toml | time |\n|---|---|\n| one prebuilt buildpack dir (hello), python stack: `{}` | {} |\n\
-         | builder/builder.toml (5 buildpacks from their Rust crates; cargo finds them fresh): `{}` | {} |",
+         | builder/builder.toml (6 buildpacks from their Rust crates; cargo finds them fresh): `{}` | {} |",
         show(&create(Path::new("one-builder.toml"))),
         one_t.time(),
         show(&create(Path::new("builder/builder.toml"))),

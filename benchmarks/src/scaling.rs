@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::stats::{Samples, bytes, ratio, secs};
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
-use rpack::reference::ImageRef;
 use rpack::store::Store;
 
 use crate::util::{

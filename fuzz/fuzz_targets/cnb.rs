@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let nest = Nest::new();
     let file = nest.root().join("fuzz.cnb");
     std::fs::write(&file, data).unwrap();
-    let unpacked = rpack::package::cnb::unpack(&file, &nest.dest);
+    let unpacked = rpack::buildpack::package::cnb::unpack(&file, &nest.dest);
     std::fs::remove_file(&file).unwrap();
     nest.assert_nothing_outside();
     // Layers mean absolute link targets as the image's root.

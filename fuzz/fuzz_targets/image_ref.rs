@@ -5,7 +5,7 @@
 use std::path::Component;
 
 use libfuzzer_sys::fuzz_target;
-use rpack::reference::ImageRef;
+use rpack::oci::reference::ImageRef;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -131,7 +131,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = (image.os(), image.arch(), image.labels(), image.env());
     let _ = image.env_var("PATH");
     let _ = image.read_file("/cnb/buildpacks/a_b/0.1.0/buildpack.toml");
-    if let Ok(report) = rpack::inspect::report("fuzz", &image) {
+    if let Ok(report) = rpack::ops::inspect::report("fuzz", &image) {
         let _ = report.to_text();
     }
     let _ = image.config_digest();

@@ -432,7 +432,7 @@ pub fn extract_everywhere(bytes: &[u8]) {
         (AbsolutePaths::RootRelative, Absolute::Root),
     ] {
         let nest = Nest::new();
-        // rpack reads image layers and `.cnb` files this way (`rpack::extract`), with smaller caps here so a
+        // rpack reads image layers and `.cnb` files this way (`rpack::oci::extract`), with smaller caps here so a
         // fuzz input cannot fill the disk.
         let _ = Extract::new(&nest.dest)
             .absolute_paths(absolute)

@@ -2,14 +2,14 @@
 
 use std::fmt;
 
+use rpack::build::platform::{BuildOptions, Built};
+use rpack::build::run::{self, RunOptions};
 use rpack::oci::{Digest, Image};
-use rpack::platform::{BuildOptions, Built};
-use rpack::run::{self, RunOptions};
-use rpack::ui::Ui;
+use rpack::toolbox::ui::Ui;
 
 use crate::container::{ContainerConfig, TestContainer};
 use crate::error::TestError;
-use crate::runner::{BuildConfig, TestRunner};
+use crate::runner::{BuildConfig, Outcome, TestRunner};
 
 /// The result of [`TestRunner::build`].
 pub struct TestBuild {
@@ -151,7 +151,7 @@ impl TestBuild {
         let bytes = self
             .image()?
             .read_file(&path)
-            .map_err(|e| TestError::rpack(e.into(), self.output.clone()))?;
+            .map_err(|e| TestError::rpack(e, self.output.clone()))?;
         let bytes = bytes.ok_or_else(|| TestError::Io {
             action: format!("read {path} from the image"),
             source: std::io::Error::other(format!("the image has no {path}\n{}", self.output)),
@@ -164,7 +164,20 @@ impl TestBuild {
     /// # Errors
     /// As [`TestRunner::build`].
     pub fn rebuild(&self) -> Result<Self, TestError> {
-        let mut config = self.config.clone().image(self.options.image.clone());
+        self.rebuild_expecting(Outcome::Pass)
+    }
+
+    /// Builds the same app again, as [`rebuild`](Self::rebuild), expecting `outcome`: a change to the app that
+    /// must fail the build keeps the image and cache of the builds before it.
+    ///
+    /// # Errors
+    /// As [`TestRunner::build`].
+    pub fn rebuild_expecting(&self, outcome: Outcome) -> Result<Self, TestError> {
+        let mut config = self
+            .config
+            .clone()
+            .image(self.options.image.clone())
+            .expect(outcome);
         config.fresh = false;
         self.runner.build(config)
     }

@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use rpack::run::Container;
+use rpack::build::run::Container;
 
 use crate::error::TestError;
 

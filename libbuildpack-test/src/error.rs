@@ -59,7 +59,8 @@ pub enum TestError {
 }
 
 impl TestError {
-    pub(crate) fn rpack(source: rpack::Error, log: String) -> Self {
+    pub(crate) fn rpack(source: impl Into<rpack::Error>, log: String) -> Self {
+        let source = source.into();
         Self::Rpack {
             hint: source.hint(),
             source: Box::new(source),

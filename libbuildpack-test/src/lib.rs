@@ -41,7 +41,7 @@ pub use error::TestError;
 pub use file_server::{FileServer, sha256};
 pub use redact::redact;
 /// The image reference [`BuildConfig::image`] and [`BuildConfig::builder_image`] take (rpack's).
-pub use rpack::reference::ImageRef;
+pub use rpack::oci::reference::ImageRef;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
 /// Asserts that `haystack` contains `needle`, showing both when it does not.

@@ -31,7 +31,7 @@ impl State {
     }
 }
 
-/// The writer rpack's progress lines go to (see [`rpack::ui::Ui::with_progress`]).
+/// The writer rpack's progress lines go to (see [`rpack::toolbox::ui::Ui::with_progress`]).
 #[derive(Clone)]
 pub(crate) struct ProgressWriter(Arc<Mutex<State>>);
 

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use rpack::lifecycle::{self, Lifecycle};
-use rpack::platform::{self, BuildOptions, BuilderSource};
-use rpack::reference::ImageRef;
+use rpack::build::platform::{self, BuildOptions, BuilderSource};
+use rpack::oci::reference::ImageRef;
+use rpack::provision::lifecycle::{self, Lifecycle};
 use rpack::store::Store;
-use rpack::ui::Ui;
+use rpack::toolbox::ui::Ui;
 
 use crate::build::TestBuild;
 use crate::error::TestError;
@@ -190,9 +190,9 @@ impl TestRunner {
     }
 
     fn new() -> Result<Self, TestError> {
-        let store = Store::from_env().map_err(|e| TestError::rpack(e.into(), String::new()))?;
+        let store = Store::from_env().map_err(|e| TestError::rpack(e, String::new()))?;
         Lifecycle::locate(&store, lifecycle::DEFAULT_VERSION)
-            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
+            .map_err(|e| TestError::rpack(e, String::new()))?;
         Ok(Self {
             store,
             builders: Mutex::default(),
@@ -260,7 +260,7 @@ impl TestRunner {
         let (progress, _step) =
             crate::progress::start(std::io::stderr(), crate::progress::PROGRESS_AFTER);
         let ui = ui.clone().with_progress(progress);
-        rpack::builder::ensure(&self.store, config, &name, &ui)
+        rpack::provision::builder::ensure(&self.store, config, &name, &ui)
             .map_err(|e| TestError::rpack(e, log.text()))?;
         made.insert(config.to_owned(), name.clone());
         Ok(BuilderSource::Image(name))
@@ -343,7 +343,7 @@ impl TestRunner {
         let _lock = self
             .store
             .lock(&image.to_string())
-            .map_err(|e| TestError::rpack(e.into(), String::new()))?;
+            .map_err(|e| TestError::rpack(e, String::new()))?;
         for dir in [
             self.store.image_layout(image).root().to_owned(),
             self.store.build_cache_dir(image),

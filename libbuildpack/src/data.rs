@@ -14,6 +14,9 @@ pub mod env_file;
 pub mod error;
 pub mod exec_d;
 pub mod ids;
+#[cfg(feature = "labels")]
+#[cfg_attr(docsrs, doc(cfg(feature = "labels")))]
+pub mod labels;
 pub mod launch_toml;
 pub mod layer_toml;
 pub mod lifecycle_toml;

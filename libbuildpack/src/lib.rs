@@ -28,9 +28,10 @@
 //! libbuildpack = { version = "0.1", features = ["testing"] }
 //! ```
 //!
-//! `cargo doc` documents a dependency with the features of `[dependencies]` only, so a buildpack's own
-//! `cargo doc` leaves out `libbuildpack::testing`; `cargo doc --open --features libbuildpack/testing` shows
-//! it. These docs, built with every feature, mark each module with the feature it needs.
+//! `cargo doc` documents a dependency with the features of `[dependencies]` only, so `testing` is
+//! documented whether or not `testing` is on (a buildpack's own `cargo doc --open` lists it); code can use
+//! it only with the feature. These docs, built with every feature, mark each module with the feature it
+//! needs.
 //!
 //! ```no_run
 //! use libbuildpack::prelude::*;
@@ -105,10 +106,13 @@ pub mod output;
 pub mod platform;
 #[cfg(feature = "runtime")]
 pub mod prelude;
+pub mod redact;
 #[cfg(feature = "sbom")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sbom")))]
 pub mod sbom;
-#[cfg(feature = "testing")]
+// Documented without the feature too (rustdoc reads only its signatures), so a buildpack's `cargo doc`, which
+// leaves out dev-dependency features, still shows it.
+#[cfg(any(feature = "testing", all(doc, feature = "runtime")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 #[cfg(all(feature = "tree", unix))]

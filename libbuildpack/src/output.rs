@@ -13,6 +13,11 @@ const TAIL_LINES: usize = 20;
 
 type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 
+/// Secrets to hide in what is printed, shared by an output and its clones.
+type Masks = Arc<Mutex<Vec<String>>>;
+
+pub use crate::redact::MASK;
+
 /// Writes build output. Cheap to clone; clones share the same streams.
 ///
 /// Colour is used only when stdout is a terminal and `NO_COLOR` is unset or empty.
@@ -30,6 +35,7 @@ type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 pub struct Output {
     out: Sink,
     err: Sink,
+    masks: Masks,
     color: bool,
     debug: bool,
 }
@@ -56,6 +62,7 @@ impl Output {
         Self {
             out: Arc::new(Mutex::new(Box::new(std::io::stdout()))),
             err: Arc::new(Mutex::new(Box::new(std::io::stderr()))),
+            masks: Masks::default(),
             color: use_color(
                 std::env::var_os("NO_COLOR").as_deref(),
                 std::io::stdout().is_terminal(),
@@ -84,16 +91,38 @@ impl Output {
         Self {
             out: Arc::clone(&sink),
             err: sink,
+            masks: Masks::default(),
             color: false,
             debug: false,
         }
     }
 
-    fn write_to(sink: &Sink, text: &str) {
-        let mut w = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        // Output is best effort: a closed stdout must not fail the build.
-        let _ = w.write_all(text.as_bytes());
-        let _ = w.flush();
+    /// Hides `secret` in everything this output and its clones print from now on: section and step text,
+    /// warnings, errors, the command lines and output of [`run`](Self::run), and the last lines its errors
+    /// keep. Each occurrence is shown as [`MASK`]. For secrets a buildpack finds in the app's files (a password
+    /// in a URL in `requirements.txt`, say); empty strings are ignored.
+    ///
+    /// ```
+    /// use libbuildpack::Output;
+    /// let output = Output::stdout();
+    /// output.mask("s3cret");
+    /// output.step("Using https://user:s3cret@example.invalid/simple"); // prints `user:****@`
+    /// ```
+    pub fn mask(&self, secret: impl Into<String>) {
+        let secret = secret.into();
+        if secret.is_empty() {
+            return;
+        }
+        let mut masks = self.masks.lock().unwrap_or_else(PoisonError::into_inner);
+        if !masks.contains(&secret) {
+            masks.push(secret);
+            // Longest first, so a secret that contains another is hidden whole.
+            masks.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    fn write_to(&self, sink: &Sink, text: &str) {
+        write_masked(sink, &self.masks, text);
     }
 
     fn paint(&self, style: &str, text: &str) -> String {
@@ -107,37 +136,37 @@ impl Output {
     /// Starts a section, e.g. the buildpack's name.
     pub fn section(&self, title: impl AsRef<str>) {
         let line = self.paint(BOLD, &format!("## {}", title.as_ref()));
-        Self::write_to(&self.out, &format!("\n{line}\n"));
+        self.write_to(&self.out, &format!("\n{line}\n"));
     }
 
     /// Announces a step of the current section.
     pub fn step(&self, text: impl AsRef<str>) {
-        Self::write_to(&self.out, &format!("- {}\n", text.as_ref()));
+        self.write_to(&self.out, &format!("- {}\n", text.as_ref()));
     }
 
     /// Adds a detail line under the current step.
     pub fn detail(&self, text: impl AsRef<str>) {
-        Self::write_to(&self.out, &format!("  {}\n", text.as_ref()));
+        self.write_to(&self.out, &format!("  {}\n", text.as_ref()));
     }
 
     /// Adds a detail line shown only when `BP_LOG_LEVEL=DEBUG`.
     pub fn debug(&self, text: impl AsRef<str>) {
         if self.debug {
             let line = self.paint(DIM, &format!("  [debug] {}", text.as_ref()));
-            Self::write_to(&self.out, &format!("{line}\n"));
+            self.write_to(&self.out, &format!("{line}\n"));
         }
     }
 
     /// Prints an error, its cause chain and what the user can do about it.
     pub fn error_with_hint(&self, error: &(dyn std::error::Error + 'static), hint: &str) {
         self.error(error);
-        Self::write_to(&self.err, &format!("  hint: {hint}\n"));
+        self.write_to(&self.err, &format!("  hint: {hint}\n"));
     }
 
     /// Prints a warning.
     pub fn warn(&self, text: impl AsRef<str>) {
         let line = self.paint(YELLOW, &format!("! Warning: {}", text.as_ref()));
-        Self::write_to(&self.out, &format!("{line}\n"));
+        self.write_to(&self.out, &format!("{line}\n"));
     }
 
     /// Prints an error and its cause chain to the error stream.
@@ -149,7 +178,7 @@ impl Output {
             let _ = writeln!(text, "  caused by: {cause}");
             source = cause.source();
         }
-        Self::write_to(&self.err, &text);
+        self.write_to(&self.err, &text);
     }
 
     /// Runs `command`, streaming its stdout and stderr as indented lines, then prints
@@ -160,8 +189,8 @@ impl Output {
     /// [`CommandError::Spawn`] when the program cannot be started, [`CommandError::Failed`]
     /// (with the exit status and the last lines of output) when it exits unsuccessfully.
     pub fn run(&self, command: &mut Command) -> Result<(), CommandError> {
-        let display = display_command(command);
-        Self::write_to(
+        let display = masked(&self.masks, &display_command(command));
+        self.write_to(
             &self.out,
             &format!("  {}\n", self.paint(DIM, &format!("$ {display}"))),
         );
@@ -190,8 +219,9 @@ impl Output {
         .flatten()
         .map(|stream| {
             let out = Arc::clone(&self.out);
+            let masks = Arc::clone(&self.masks);
             let tail = Arc::clone(&tail);
-            std::thread::spawn(move || stream_lines(stream, &out, &tail))
+            std::thread::spawn(move || stream_lines(stream, &out, &masks, &tail))
         })
         .collect();
         let status = child.wait();
@@ -204,7 +234,7 @@ impl Output {
         })?;
         let elapsed = start.elapsed();
         if status.success() {
-            Self::write_to(
+            self.write_to(
                 &self.out,
                 &format!("  Done ({})\n", format_duration(elapsed)),
             );
@@ -237,7 +267,28 @@ pub fn is_debug_level(level: Option<&str>) -> bool {
     level.is_some_and(|l| l.trim().eq_ignore_ascii_case("debug"))
 }
 
-fn stream_lines(stream: Box<dyn Read + Send>, out: &Sink, tail: &Mutex<VecDeque<String>>) {
+/// `text` with every mask in `masks` replaced by [`MASK`].
+fn masked(masks: &Masks, text: &str) -> String {
+    let masks = masks.lock().unwrap_or_else(PoisonError::into_inner);
+    masks.iter().fold(text.to_string(), |text, secret| {
+        text.replace(secret.as_str(), MASK)
+    })
+}
+
+fn write_masked(sink: &Sink, masks: &Masks, text: &str) {
+    let text = masked(masks, text);
+    let mut w = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    // Output is best effort: a closed stdout must not fail the build.
+    let _ = w.write_all(text.as_bytes());
+    let _ = w.flush();
+}
+
+fn stream_lines(
+    stream: Box<dyn Read + Send>,
+    out: &Sink,
+    masks: &Masks,
+    tail: &Mutex<VecDeque<String>>,
+) {
     let mut reader = BufReader::new(stream);
     let mut buf = Vec::new();
     loop {
@@ -246,8 +297,8 @@ fn stream_lines(stream: Box<dyn Read + Send>, out: &Sink, tail: &Mutex<VecDeque<
             Ok(0) | Err(_) => break,
             Ok(_) => {
                 let line = String::from_utf8_lossy(&buf);
-                let line = line.trim_end_matches(['\n', '\r']).to_string();
-                Output::write_to(out, &format!("      {line}\n"));
+                let line = masked(masks, line.trim_end_matches(['\n', '\r']));
+                write_masked(out, masks, &format!("      {line}\n"));
                 let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
                 if tail.len() == TAIL_LINES {
                     tail.pop_front();
@@ -417,6 +468,28 @@ mod tests {
         assert_eq!(last_lines.len(), TAIL_LINES);
         assert_eq!(last_lines.last().map(String::as_str), Some("line30"));
         assert!(err.to_string().contains("line30"));
+    }
+
+    #[test]
+    fn masked_secrets_are_hidden_in_everything_printed_and_in_errors() {
+        let buffer = Buffer::default();
+        let output = Output::to_writer(buffer.clone());
+        output.clone().mask("pw-1");
+        output.mask("");
+        output.step("Using https://u:pw-1@host/simple");
+        output.warn("pw-1");
+        let err = output
+            .run(Command::new("sh").args(["-c", "echo got pw-1; echo pw-1 >&2; exit 1", "pw-1"]))
+            .unwrap_err();
+        output.error(&err);
+        let text = buffer.text();
+        assert!(!text.contains("pw-1"), "{text}");
+        assert!(
+            text.contains("- Using https://u:****@host/simple"),
+            "{text}"
+        );
+        assert!(text.contains("      got ****\n"), "{text}");
+        assert!(!err.to_string().contains("pw-1"), "{err}");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! would, and look at what they wrote.
 //!
 //! Needs the `testing` feature, which a buildpack enables in `[dev-dependencies]`
-//! (`libbuildpack = { ..., features = ["testing"] }`); see it in a buildpack's own docs with
-//! `cargo doc --open --features libbuildpack/testing`.
+//! (`libbuildpack = { ..., features = ["testing"] }`). These docs are in a buildpack's own `cargo doc`
+//! without the feature too (`cargo doc` leaves out dev-dependency features).
 //!
 //! ```no_run
 //! # struct Hello;
@@ -38,6 +38,13 @@ use crate::entry::{Inputs, Phase, run_phase};
 use crate::output::Output;
 use crate::platform::Target;
 
+/// The temp dir type: `tempfile`'s, which is a dependency only with the `testing` feature. The module is also
+/// compiled for `cargo doc` without it (see the crate root), where any type does.
+#[cfg(feature = "testing")]
+type TempDir = tempfile::TempDir;
+#[cfg(not(feature = "testing"))]
+type TempDir = PathBuf;
+
 /// A temp workspace for one buildpack: app, platform and layers dirs and plan files.
 ///
 /// Layers persist across [`build`](Self::build) calls, so
@@ -45,7 +52,7 @@ use crate::platform::Target;
 /// what a rebuild keeps.
 #[derive(Debug)]
 pub struct TestContext {
-    root: tempfile::TempDir,
+    root: TempDir,
     buildpack_dir: PathBuf,
     app_dir: PathBuf,
     platform_dir: PathBuf,

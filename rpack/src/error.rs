@@ -1,76 +1,52 @@
 //! The error any rpack operation can end with, and the hint that goes with it.
 
-use crate::builder::BuilderError;
-use crate::images::ImagesError;
-use crate::lifecycle::LifecycleError;
-use crate::oci::{ImageError, LayoutError};
-use crate::package::PackageError;
-use crate::platform::BuildError;
-use crate::podman::PodmanError;
-use crate::scaffold::ScaffoldError;
-use crate::stack::StackError;
-use crate::store::StoreError;
-
-/// What failed, by the part of rpack that failed.
+/// What failed, by the folder of rpack that failed. Each folder's error aggregates its modules' errors; a
+/// module's own error converts into this one through its folder's (see the `From` impls below).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The store.
+    /// Opening or locking the store, its images, or a registry.
     #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Finding or installing the lifecycle.
+    Store(#[from] crate::store::Error),
+    /// Packaging or scaffolding a buildpack.
     #[error(transparent)]
-    Lifecycle(#[from] LifecycleError),
-    /// Making a stack.
+    Buildpack(#[from] crate::buildpack::Error),
+    /// The lifecycle, a stack or a builder.
     #[error(transparent)]
-    Stack(#[from] StackError),
-    /// Reading or writing an image.
+    Provision(#[from] crate::provision::Error),
+    /// Building or running an app.
     #[error(transparent)]
-    Image(#[from] ImageError),
-    /// Reading or writing a layout.
+    Build(#[from] crate::build::Error),
+    /// Rebasing, SBOM download or inspect.
     #[error(transparent)]
-    Layout(#[from] LayoutError),
-    /// podman.
-    #[error(transparent)]
-    Podman(#[from] PodmanError),
-    /// Preparing a buildpack.
-    #[error(transparent)]
-    Package(#[from] PackageError),
-    /// Making or reading a builder.
-    #[error(transparent)]
-    Builder(#[from] BuilderError),
-    /// A build.
-    #[error(transparent)]
-    Build(#[from] BuildError),
-    /// The app's project.toml.
-    #[error(transparent)]
-    Project(#[from] crate::project::ProjectError),
-    /// Taking care of the store's images.
-    #[error(transparent)]
-    Images(#[from] ImagesError),
-    /// Scaffolding a new buildpack.
-    #[error(transparent)]
-    Scaffold(#[from] ScaffoldError),
-    /// An image reference.
-    #[error(transparent)]
-    ImageRef(#[from] crate::reference::InvalidImageRef),
-    /// Rebasing an app image.
-    #[error(transparent)]
-    Rebase(#[from] crate::rebase::RebaseError),
-    /// Pushing to or pulling from a registry.
-    #[error(transparent)]
-    Registry(#[from] crate::registry::RegistryError),
-    /// An output path rpack may not write over.
-    #[error(transparent)]
-    Output(#[from] crate::output::OutputError),
-    /// Nothing to inspect.
-    #[error(transparent)]
-    Inspect(#[from] crate::inspect::InspectError),
-    /// Downloading an image's SBOM.
-    #[error(transparent)]
-    Sbom(#[from] crate::sbom::SbomError),
-    /// Managing detached app containers.
-    #[error(transparent)]
-    Run(#[from] crate::run::RunError),
+    Ops(#[from] crate::ops::Error),
+}
+
+/// `From` a module's error, through the error of the folder that owns it.
+macro_rules! through {
+    ($($leaf:ty => $folder:ty),* $(,)?) => {
+        $(impl From<$leaf> for Error {
+            fn from(err: $leaf) -> Self {
+                <$folder>::from(err).into()
+            }
+        })*
+    };
+}
+
+through! {
+    crate::store::StoreError => crate::store::Error,
+    crate::oci::ImageError => crate::store::Error,
+    crate::oci::LayoutError => crate::store::Error,
+    crate::toolbox::output::OutputError => crate::store::Error,
+    crate::buildpack::package::PackageError => crate::buildpack::Error,
+    crate::buildpack::scaffold::ScaffoldError => crate::buildpack::Error,
+    crate::provision::lifecycle::LifecycleError => crate::provision::Error,
+    crate::provision::stack::StackError => crate::provision::Error,
+    crate::provision::builder::BuilderError => crate::provision::Error,
+    crate::oci::reference::InvalidImageRef => crate::build::Error,
+    crate::build::platform::BuildError => crate::build::Error,
+    crate::build::podman::PodmanError => crate::build::Error,
+    crate::build::project::ProjectError => crate::build::Error,
+    crate::build::run::RunError => crate::build::Error,
 }
 
 impl Error {
@@ -78,25 +54,11 @@ impl Error {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::Lifecycle(e) => e.hint(),
-            Self::Stack(e) => e.hint(),
-            Self::Podman(e) => e.hint(),
-            Self::Package(e) => e.hint(),
-            Self::Builder(e) => e.hint(),
+            Self::Store(e) => e.hint(),
+            Self::Buildpack(e) => e.hint(),
+            Self::Provision(e) => e.hint(),
             Self::Build(e) => e.hint(),
-            Self::Images(e) => e.hint(),
-            Self::Scaffold(e) => e.hint(),
-            Self::Rebase(e) => e.hint(),
-            Self::Registry(e) => e.hint(),
-            Self::Sbom(e) => e.hint(),
-            Self::Output(e) => e.hint(),
-            Self::Inspect(e) => e.hint(),
-            Self::Run(e) => e.hint(),
-            Self::Project(_)
-            | Self::Store(_)
-            | Self::Image(_)
-            | Self::Layout(_)
-            | Self::ImageRef(_) => None,
+            Self::Ops(e) => e.hint(),
         }
     }
 }

@@ -3,28 +3,13 @@
 //!
 //! The CLI (`rpack`) is a thin shell over this library; `libbuildpack-test` drives real builds through it.
 
-pub mod builder;
-pub mod doctor;
+pub mod build;
+pub mod buildpack;
 mod error;
-pub mod extract;
-pub mod images;
-pub mod inspect;
-pub mod lifecycle;
 pub mod oci;
-pub mod output;
-pub mod package;
-pub mod platform;
-pub mod podman;
-pub mod project;
-pub mod rebase;
-pub mod reference;
-pub mod registry;
-pub mod run;
-pub mod sbom;
-pub mod scaffold;
-pub mod scratch;
-pub mod stack;
+pub mod ops;
+pub mod provision;
 pub mod store;
-pub mod ui;
+pub mod toolbox;
 
 pub use error::Error;

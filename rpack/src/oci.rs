@@ -5,15 +5,21 @@
 //! blobs are opened without following symlinks, read up to the size their descriptor declares and hashed as
 //! they stream (see [`Layout::open_blob`]); JSON documents are capped at [`MAX_JSON_SIZE`].
 
+pub mod archive;
 mod blob;
+mod diff_id;
 mod digest;
+pub(crate) mod extract;
 mod image;
 mod json;
+pub mod labels;
 mod layer;
 mod layout;
+pub mod reference;
 
 pub use blob::{BlobProblem, BlobReader, MAX_JSON_SIZE, problem_of};
-pub(crate) use blob::{describe as describe_file_type, open_regular, open_user_file};
+pub(crate) use blob::{open_regular, open_user_file};
+pub use diff_id::{LayerTar, known_layers, max_layer_bytes, verify_layers};
 pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
 pub use json::canonical_json;

@@ -3,8 +3,52 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod images;
+pub mod registry;
+
 use crate::oci::Layout;
-use crate::reference::ImageRef;
+use crate::oci::reference::ImageRef;
+
+/// What failed in the store folder: the store itself, its images, or a registry. The facade
+/// ([`crate::Error`]) takes it with `#[from]`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Opening or locking the store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Taking care of the store's images.
+    #[error(transparent)]
+    Images(#[from] images::ImagesError),
+    /// Pushing to or pulling from a registry.
+    #[error(transparent)]
+    Registry(#[from] registry::RegistryError),
+    /// Reading or writing an image.
+    #[error(transparent)]
+    Image(#[from] crate::oci::ImageError),
+    /// Reading or writing a layout.
+    #[error(transparent)]
+    Layout(#[from] crate::oci::LayoutError),
+    /// An output path rpack may not write over.
+    #[error(transparent)]
+    Output(#[from] crate::toolbox::output::OutputError),
+}
+
+impl Error {
+    /// What the user can do about it, when there is something to say.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Images(e) => e.hint(),
+            Self::Registry(e) => e.hint(),
+            Self::Output(e) => e.hint(),
+            Self::Store(_) | Self::Image(_) | Self::Layout(_) => None,
+        }
+    }
+}
+
+/// Where the store's image layouts (the layout repository) are mounted in the lifecycle's containers
+/// (`CNB_LAYOUT_DIR`); the lifecycle records run images by paths under it.
+pub(crate) const LAYOUT_MOUNT: &str = "/layout-repo";
 
 /// The directories rpack keeps its state in.
 #[derive(Clone, Debug)]
@@ -192,7 +236,7 @@ impl Store {
             source,
         })?;
         // Also removed at once when the command is interrupted (SIGINT, SIGTERM, SIGHUP; see `scratch`).
-        let registration = crate::scratch::Registration::new(dir.path());
+        let registration = crate::toolbox::scratch::Registration::new(dir.path());
         Ok(ScratchDir {
             dir,
             _lock: lock,
@@ -275,7 +319,7 @@ pub struct ScratchDir {
     // Dropped in this order: the dir is removed before its lock and registration go.
     dir: tempfile::TempDir,
     _lock: std::fs::File,
-    _registration: crate::scratch::Registration,
+    _registration: crate::toolbox::scratch::Registration,
 }
 
 impl ScratchDir {
@@ -332,7 +376,7 @@ pub fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
 
 /// Puts the finished dir `src` at `dest`, replacing what was there. The old dir is moved aside first, so `dest`
 /// is missing only between two renames, and never half-written. The renames run under
-/// [`crate::scratch::commit`], so an interruption removes `src` either before they start or not at all; the old
+/// [`crate::toolbox::scratch::commit`], so an interruption removes `src` either before they start or not at all; the old
 /// dir is registered as temp while it is removed.
 ///
 /// # Errors
@@ -345,14 +389,14 @@ pub fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
         let mut old = dest.as_os_str().to_owned();
         old.push(format!(".old-{}", std::process::id()));
         let old = PathBuf::from(old);
-        let _removing = crate::scratch::Registration::new(&old);
-        crate::scratch::commit(|| -> std::io::Result<()> {
+        let _removing = crate::toolbox::scratch::Registration::new(&old);
+        crate::toolbox::scratch::commit(|| -> std::io::Result<()> {
             fs_err::rename(dest, &old)?;
             fs_err::rename(src, dest)
         })?;
         fs_err::remove_dir_all(&old)?;
     } else {
-        crate::scratch::commit(|| fs_err::rename(src, dest))?;
+        crate::toolbox::scratch::commit(|| fs_err::rename(src, dest))?;
     }
     Ok(())
 }

@@ -697,9 +697,10 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
         "Cargo.toml",
         "buildpack.toml",
         "src/main.rs",
-        "tests/integration.rs",
-        "tests/fixtures/app/hello.txt",
-        "tests/fixtures/builder.toml",
+        "integration/Cargo.toml",
+        "integration/tests/fixture_app.rs",
+        "integration/tests/fixtures/app/hello.txt",
+        "integration/tests/fixtures/builder.toml",
     ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
@@ -716,10 +717,22 @@ fn buildpack_new_scaffolds_a_crate_using_this_checkout() {
         )),
         "{cargo}"
     );
-    let builder = fs_err::read_to_string(dir.join("tests/fixtures/builder.toml")).unwrap();
+    let builder =
+        fs_err::read_to_string(dir.join("integration/tests/fixtures/builder.toml")).unwrap();
     assert!(builder.contains("localhost/rpack/python-build:latest"));
     let err = env.fails(&["buildpack", "new", "my-bp"]);
     assert!(err.contains("exists already"), "{err}");
+}
+
+#[test]
+fn buildpack_new_does_not_need_the_store() {
+    let env = Env::new();
+    // A file where the store would be: every command that opens the store fails on it.
+    fs_err::write(env.path("home"), "not a dir").unwrap();
+    let err = env.fails(&["images"]);
+    assert!(err.contains("home"), "{err}");
+    env.ok(&["buildpack", "new", "my-bp"]);
+    assert!(env.path("my-bp/buildpack.toml").is_file());
 }
 
 /// A host dir an attacker wants copied into rpack's output: a valid buildpack with a file that must never
@@ -743,8 +756,9 @@ fn host_buildpack(env: &Env) -> PathBuf {
 /// A `.cnb` made with rpack's own OCI API whose one layer has `cnb/buildpacks/test_script` as an absolute
 /// symlink to `host`, and labels listing `test/script 1.2.3` in it.
 fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
+    use rpack::oci::archive::write_archive;
+    use rpack::oci::labels::{BUILDPACK_LAYERS, BUILDPACKAGE_METADATA};
     use rpack::oci::{Image, LayerWriter, Layout};
-    use rpack::package::cnb::{BUILDPACKAGE_LABEL, LAYERS_LABEL, write_archive};
     let layout = Layout::create(env.path("hostile-layout")).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();
@@ -760,8 +774,8 @@ fn cnb_linking_to(env: &Env, host: &Path) -> PathBuf {
     let layers = serde_json::json!({
         "test/script": { "1.2.3": { "api": "0.10", "layerDiffID": written.diff_id.to_string() } }
     });
-    image.set_label(BUILDPACKAGE_LABEL, &main.to_string());
-    image.set_label(LAYERS_LABEL, &layers.to_string());
+    image.set_label(BUILDPACKAGE_METADATA, &main.to_string());
+    image.set_label(BUILDPACK_LAYERS, &layers.to_string());
     image.save("1.2.3").unwrap();
     let path = env.path("hostile.cnb");
     write_archive(layout.root(), fs_err::File::create(&path).unwrap()).unwrap();
@@ -817,7 +831,7 @@ fn sbom_download_of_a_layer_linking_to_the_host_leaves_the_host_alone() {
     fs_err::create_dir_all(host.join("sbom")).unwrap();
     fs_err::write(host.join("sbom/host-secret.txt"), "host secret").unwrap();
     let store = rpack::store::Store::at(env.path("home")).unwrap();
-    let reference: rpack::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
+    let reference: rpack::oci::reference::ImageRef = "localhost/t/app:latest".parse().unwrap();
     let layout = Layout::create(store.image_layout(&reference).root()).unwrap();
     let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
     let mut layer = LayerWriter::new(&layout).unwrap();

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::Registry;
 use support::scratch::{FIXTURES, Scratch as Env, TIMEOUT};
 
 /// One entry of a `.cnb` as read back: name, header and data.
@@ -401,7 +402,7 @@ fn an_unsupported_buildpack_api_is_packaged_with_a_warning() {
 }
 
 #[test]
-fn inspect_says_what_it_expected_for_a_missing_file_or_a_directory() {
+fn inspect_and_import_say_what_they_expected_of_a_missing_file_a_directory_or_a_device() {
     let env = Env::new();
     let err = env.fails(&["inspect", "missing.cnb"]);
     assert!(
@@ -419,6 +420,20 @@ fn inspect_says_what_it_expected_for_a_missing_file_or_a_directory() {
     let err = env.fails(&["inspect", "no/such/Thing.cnb"]);
     assert!(
         err.contains("there is no file no/such/Thing.cnb, and it is not an image reference either"),
+        "{err}"
+    );
+    // A device is refused before it is read (reading /dev/zero would never end).
+    let err = env.fails(&["inspect", "/dev/zero"]);
+    assert!(
+        err.contains(
+            "/dev/zero is a character device; rpack inspect reads a .cnb or OCI archive file"
+        ),
+        "{err}"
+    );
+    let err = env.fails(&["image", "import", "/dev/zero", "localhost/zero:1"]);
+    assert!(
+        err.contains("could not open /dev/zero")
+            && err.contains("it is a character device, not a regular file"),
         "{err}"
     );
 }
@@ -494,4 +509,145 @@ fn an_interrupted_package_removes_its_temp_dirs() {
     assert_eq!(status.signal(), Some(2), "{status:?}");
     assert_eq!(named(&env.path("out"), ""), Vec::<String>::new());
     assert_eq!(named(&env.path("systmp"), ""), Vec::<String>::new());
+}
+
+/// The `/blobs/sha256/<hex>` entry name of `digest`.
+fn blob_name(digest: &str) -> String {
+    format!("/blobs/sha256/{}", digest.trim_start_matches("sha256:"))
+}
+
+/// `sha256:<hex>` of `bytes`.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// Writes `out`: the `.cnb` entries with the first layer swapped for another valid tar.gz (the same tree with
+/// `bin/build` changed) and the manifest and index updated to match; the config, and so its diff ids, are left
+/// as they were. Returns the new layer's digest.
+fn swap_first_layer(entries: &[Entry], out: &Path) -> String {
+    let data = |name: &str| &entries.iter().find(|e| e.name == name).unwrap().data;
+    let mut index: serde_json::Value = serde_json::from_slice(data("/index.json")).unwrap();
+    let old_manifest = index["manifests"][0]["digest"].as_str().unwrap().to_owned();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(data(&blob_name(&old_manifest))).unwrap();
+    let old_layer = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
+
+    // The same tree, with a line added to the buildpack's build script.
+    let mut original = tar::Archive::new(flate2::read::GzDecoder::new(
+        data(&blob_name(&old_layer)).as_slice(),
+    ));
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut changed = false;
+    for entry in original.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let mut header = entry.header().clone();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if entry.path().unwrap().ends_with("bin/build") {
+            bytes.extend_from_slice(b"echo swapped in\n");
+            header.set_size(bytes.len() as u64);
+            header.set_cksum();
+            changed = true;
+        }
+        tar.append(&header, bytes.as_slice()).unwrap();
+    }
+    assert!(changed, "the layer has no bin/build");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+    let layer = gz.finish().unwrap();
+    let new_layer = sha256(&layer);
+    manifest["layers"][0]["digest"] = new_layer.clone().into();
+    manifest["layers"][0]["size"] = layer.len().into();
+    let manifest_bytes = serde_json::to_vec(&manifest).unwrap();
+    let new_manifest = sha256(&manifest_bytes);
+    index["manifests"][0]["digest"] = new_manifest.clone().into();
+    index["manifests"][0]["size"] = manifest_bytes.len().into();
+
+    // Headers named in their raw name field: `/blobs/...` is absolute, which `append_data` would refuse.
+    let named = |template: &tar::Header, name: &str, bytes: &[u8]| {
+        let mut header = template.clone();
+        header.as_old_mut().name = [0; 100];
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_size(bytes.len() as u64);
+        header.set_cksum();
+        header
+    };
+    let template = &entries
+        .iter()
+        .find(|e| e.name == "/index.json")
+        .unwrap()
+        .header;
+    let index_bytes = serde_json::to_vec(&index).unwrap();
+    let mut tar = tar::Builder::new(fs_err::File::create(out).unwrap());
+    for entry in entries {
+        if entry.name == "/index.json" {
+            let header = named(&entry.header, &entry.name, &index_bytes);
+            tar.append(&header, index_bytes.as_slice()).unwrap();
+        } else if entry.name != blob_name(&old_layer) && entry.name != blob_name(&old_manifest) {
+            tar.append(&entry.header, entry.data.as_slice()).unwrap();
+        }
+    }
+    for (name, bytes) in [
+        (blob_name(&new_layer), &layer),
+        (blob_name(&new_manifest), &manifest_bytes),
+    ] {
+        tar.append(&named(template, &name, bytes), bytes.as_slice())
+            .unwrap();
+    }
+    tar.into_inner().unwrap();
+    new_layer
+}
+
+#[test]
+fn a_layer_swapped_for_another_that_its_config_does_not_list_is_refused() {
+    let env = Env::new();
+    let cnb = env.package("dep-bp", "dep.cnb");
+    let swapped = env.path("swapped.cnb");
+    let layer = swap_first_layer(&entries(&cnb), &swapped);
+    // The blob and the manifest agree, so only the diff id check can tell.
+    let expected = format!("blob {layer} in swapped.cnb (layer 1) unpacks to sha256:");
+    let listed = "the diff id the image config lists for it";
+
+    let err = env.fails(&["inspect", "swapped.cnb"]);
+    assert!(err.contains(&expected) && err.contains(listed), "{err}");
+    let err = env.fails(&["image", "import", "swapped.cnb", "localhost/swapped:1"]);
+    assert!(err.contains(&expected) && err.contains(listed), "{err}");
+    assert!(!env.path("home/images/localhost/swapped").exists());
+    // `builder create` reads buildpack .cnb files the same way as packaging a composite does.
+    let composite = composite_with(&env, &swapped);
+    let err = env.fails(&[
+        "buildpack",
+        "package",
+        "--path",
+        composite.to_str().unwrap(),
+        "-o",
+        "out.cnb",
+    ]);
+    assert!(
+        err.contains(&format!("blob {layer} in ")) && err.contains(listed),
+        "{err}"
+    );
+    assert!(!env.path("out.cnb").exists());
+
+    // Pulled from a registry (pushed there as is by skopeo, which checks no diff ids): refused, nothing stored.
+    let registry = Registry::start();
+    let remote = format!("{}/hostile/swapped:1", registry.host());
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .arg(format!("oci-archive:{}", swapped.display()))
+        .arg(format!("docker://{remote}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = env.fails(&["pull", &remote, "--as", "localhost/swapped:1"]);
+    assert!(
+        err.contains(&format!("blob {layer} in ")) && err.contains(listed),
+        "{err}"
+    );
+    assert!(!env.path("home/images/localhost/swapped").exists());
 }

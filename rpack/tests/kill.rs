@@ -12,7 +12,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Instant;
 
 use support::build_args;
-use support::private::{PrivateStore, Sleep, probe_app, probe_buildpack};
+use support::private::{PrivateStore, Sleep, probe_app, probe_buildpack, slow_restores};
 
 /// The phases the creator announces (`===> ANALYZING` ...), in order.
 const PHASES: [&str; 5] = [
@@ -31,6 +31,25 @@ enum Fault {
     PodmanKill,
     /// `podman rm --force` of the build container.
     PodmanRm,
+    /// SIGKILL of the build container's process (the lifecycle's creator, its init) from the host, as the
+    /// kernel's OOM killer or `kill -9` does: it lands at once, where a podman call takes longer than the
+    /// analyzing and restoring phases last.
+    KillProcess,
+}
+
+/// The host pid of the creator building `image` (its last argument), found in `/proc`.
+fn creator_pid(image: &str) -> Option<String> {
+    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
+        let entry = entry.ok()?;
+        let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .collect();
+        (args.first() == Some(&&b"/cnb/lifecycle/creator"[..])
+            && args.last() == Some(&image.as_bytes()))
+        .then(|| entry.file_name().to_string_lossy().into_owned())
+    })
 }
 
 /// Starts `rpack build` and applies `fault` as soon as rpack prints `===> {phase}`. Returns what rpack printed
@@ -58,7 +77,10 @@ fn interrupted_build(
         seen.push_str(&line);
         seen.push('\n');
         // The container is looked up at the first phase, so the fault itself is one podman call.
-        if fault != Fault::KillRpack && container.is_none() && line.contains("===> ") {
+        if matches!(fault, Fault::PodmanKill | Fault::PodmanRm)
+            && container.is_none()
+            && line.contains("===> ")
+        {
             let ids = store.build_containers(image);
             assert_eq!(ids.len(), 1, "one build container of {image}: {ids:?}");
             container = ids.into_iter().next();
@@ -71,6 +93,16 @@ fn interrupted_build(
             child.kill().unwrap();
             child.wait().unwrap();
             return (seen, None);
+        }
+        if fault == Fault::KillProcess {
+            let pid = creator_pid(image)
+                .unwrap_or_else(|| panic!("no creator process building {image} in /proc"));
+            let status = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status()
+                .unwrap();
+            assert!(status.success(), "kill -KILL {pid} failed");
+            continue;
         }
         let args: &[&str] = if fault == Fault::PodmanKill {
             &["kill", "--signal", "KILL"]
@@ -91,14 +123,20 @@ fn interrupted_build(
 }
 
 /// Applies `fault` at each phase in turn: after each, the previous image runs, and the next build succeeds
-/// (finding the build cache), leaves no build container and no temp files, and its image runs.
+/// (finding the build cache), leaves no build container and no temp files, and its image runs. A fault on the
+/// container lands in the phase it is aimed at: the analyzing and restoring phases get a previous image and a
+/// cache that take a while to restore (see [`slow_restores`]) and the container's process is killed directly.
 fn fault_at_every_phase(fault: Fault, name: &str) {
     let store = PrivateStore::new("tiny");
     let dir = tempfile::tempdir().unwrap();
     probe_buildpack(dir.path());
-    let image = format!("localhost/faults-test/{name}:latest");
+    // The process id keeps the creator's arguments apart from those of another run of this test.
+    let image = format!("localhost/faults-test/{name}-{}:latest", std::process::id());
+    let on_container = fault != Fault::KillRpack;
+    let short = |phase: &str| matches!(phase, "ANALYZING" | "RESTORING");
 
     probe_app(dir.path(), "v1", 0, Sleep::No);
+    slow_restores(dir.path(), on_container && short(PHASES[0]));
     store.build(dir.path(), &image);
     assert_eq!(store.run_output(&image), "v1");
 
@@ -106,10 +144,15 @@ fn fault_at_every_phase(fault: Fault, name: &str) {
     for (i, phase) in PHASES.iter().enumerate() {
         let next = format!("v{}", i + 2);
         let exporting = *phase == "EXPORTING";
+        let fault = if on_container && short(phase) {
+            Fault::KillProcess
+        } else {
+            fault
+        };
+        slow_restores(dir.path(), false);
         // The build sleeps in detect for DETECTING, else in its build phase until the export, so a fault aimed
-        // at a phase always lands before the build could finish (in that phase or, as analyzing and restoring
-        // take less time than a podman call, in the building phase); a 100 MB layer makes the export take
-        // seconds, more than podman needs to kill the container.
+        // at a phase lands before the build could finish even if it came late; a 100 MB layer makes the export
+        // take seconds, more than podman needs to kill the container.
         let big = if exporting && fault != Fault::KillRpack {
             100
         } else {
@@ -133,8 +176,11 @@ fn fault_at_every_phase(fault: Fault, name: &str) {
                 .find(|l| l.contains("error:"))
                 .unwrap_or_default();
             assert!(
-                error.contains("build container was killed"),
-                "rpack should say the container was killed:\n{out}"
+                error.contains(&format!(
+                    "build container was killed in the {} phase",
+                    phase.to_lowercase()
+                )),
+                "rpack should say the container was killed in the {phase} phase:\n{out}"
             );
             eprintln!(
                 "{fault:?} at {phase}: rpack said {error:?} ({:.1?})",
@@ -152,6 +198,10 @@ fn fault_at_every_phase(fault: Fault, name: &str) {
         );
 
         probe_app(dir.path(), &next, 0, Sleep::No);
+        slow_restores(
+            dir.path(),
+            on_container && PHASES.get(i + 1).is_some_and(|p| short(p)),
+        );
         let out = store.build(dir.path(), &image);
         assert!(
             out.contains("cache had v"),

@@ -297,24 +297,25 @@ fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
     );
 }
 
-/// Issue 16: a builder made by current pack (run image in `images`, not `stack.runImage`) with one of our
-/// buildpacks, pulled from a registry under its `host:port/...` name, builds and runs an app with `rpack build`;
-/// and pack reads an rpack builder's buildpack names.
-#[test]
-fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let registry = Registry::start();
-    let host = registry.host();
-    let home = std::env::var_os("RPACK_HOME").map(PathBuf::from);
-    let rpack = |args: &[&str]| rpack_home_ok(home.as_deref(), args);
-
-    // The tiny stack in the registry, as any platform would get it.
+/// The store's tiny stack pushed to the registry at `host`, as any platform would get it: (build, run).
+fn tiny_stack_in(host: &str, home: Option<&Path>) -> (String, String) {
+    let rpack = |args: &[&str]| rpack_home_ok(home, args);
     let (build_image, run_image) = (
         format!("{host}/interop/tiny-build:latest"),
         format!("{host}/interop/tiny-run:latest"),
     );
-    rpack(&["stack", "create", "--name", "tiny"]);
+    // `stack create` resolves the package lists again (tens of seconds); the store's tiny stack will do.
+    let stored = |name: &str| {
+        home.is_some_and(|home| {
+            home.join("images/localhost/rpack")
+                .join(name)
+                .join("latest/index.json")
+                .is_file()
+        })
+    };
+    if !(stored("tiny-build") && stored("tiny-run")) {
+        rpack(&["stack", "create", "--name", "tiny"]);
+    }
     rpack(&[
         "push",
         "localhost/rpack/tiny-build:latest",
@@ -327,6 +328,23 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
         "--to",
         &run_image,
     ]);
+
+    (build_image, run_image)
+}
+
+/// Issue 16: a builder made by current pack (run image in `images`, not `stack.runImage`) with one of our
+/// buildpacks, pulled from a registry under its `host:port/...` name, builds and runs an app with `rpack build`;
+/// and pack reads an rpack builder's buildpack names.
+#[test]
+fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let registry = Registry::start();
+    let host = registry.host();
+    let home = std::env::var_os("RPACK_HOME").map(PathBuf::from);
+    let rpack = |args: &[&str]| rpack_home_ok(home.as_deref(), args);
+
+    let (build_image, run_image) = tiny_stack_in(&host, home.as_deref());
 
     // A shell buildpack with a name.
     let bp = dir.join("bp");
@@ -350,7 +368,7 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let store_lifecycle = rpack::store::Store::from_env()
         .unwrap()
         .lifecycles_dir()
-        .join(rpack::lifecycle::DEFAULT_VERSION);
+        .join(rpack::provision::lifecycle::DEFAULT_VERSION);
     write(
         &dir.join("builder.toml"),
         &format!(
@@ -404,4 +422,10 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let text = pack_ok(dir, &["builder", "inspect", &pushed]);
     let remote = text.split("LOCAL:").next().unwrap();
     assert!(remote.contains("Interop Named Probe"), "{text}");
+
+    // The registry's port is new each run: images stored under it would pile up in the store and in podman.
+    for name in [&pack_builder, &run_image, &build_image, ours, image] {
+        rpack(&["image", "rm", name]);
+        let _ = Command::new("podman").args(["rmi", "-f", name]).output();
+    }
 }

@@ -11,8 +11,8 @@ mod support;
 
 use std::path::Path;
 
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
-use rpack::reference::ImageRef;
 use rpack::store::Store;
 use serde_json::Value;
 use support::{
@@ -74,8 +74,8 @@ fn lifecycle_rebase(
     run: &str,
     app: &str,
 ) -> String {
-    let ui = rpack::ui::Ui::to_writer(std::io::sink());
-    let podman = rpack::podman::Podman::new(store).unwrap();
+    let ui = rpack::toolbox::ui::Ui::to_writer(std::io::sink());
+    let podman = rpack::build::podman::Podman::new(store).unwrap();
     let id = podman
         .ensure_image(&store.image_layout(builder), builder, &ui)
         .unwrap();
@@ -155,7 +155,7 @@ fn rebase_gives_the_same_layers_as_the_lifecycle_rebaser() {
     let started = std::time::Instant::now();
     let lc_log = lifecycle_rebase(
         &store,
-        &rpack::platform::builder_ref_for_config(&dir.path().join("builder.toml")),
+        &rpack::build::platform::builder_ref_for_config(&dir.path().join("builder.toml")),
         &host,
         &remote_run,
         &remote_app,
@@ -459,5 +459,53 @@ fn rebase_onto_an_updated_run_image_keeps_app_layers_and_updates_metadata() {
         &["sbom", "download", plain, "-o", &out.display().to_string()],
         "has no SBOM layer",
         "the image's buildpacks wrote no SBOM files",
+    );
+}
+
+#[test]
+fn rebase_warns_about_apt_layers_built_for_another_distro_version() {
+    let home = tempfile::tempdir().unwrap();
+    let store = Store::at(home.path()).unwrap();
+    let run = "localhost/t/run:latest";
+    let app = "localhost/t/app:latest";
+    fake_run(&store, run, "amd64", "3.11.2", None);
+    fake_app(&store, run, app);
+    // The apt buildpack's layer records the target it was built for (debian 12).
+    derive(&store, app, app, None, |image| {
+        let mut md = metadata(image);
+        md["buildpacks"] = serde_json::json!([{ "key": "libbuildpack/apt", "layers": { "packages": {
+            "data": { "packages": ["libmagic1"], "target": {
+                "os": "linux", "arch": "amd64", "distro-name": "debian", "distro-version": "12" } },
+            "launch": true, "build": true, "cache": true } } }]);
+        image.set_label("io.buildpacks.lifecycle.metadata", &md.to_string());
+    });
+    let warning = "has layers built for another distro than";
+
+    // An updated run image of the same distro version: no warning.
+    fake_run(&store, run, "amd64", "3.11.2", Some("security fix"));
+    let (_, log) = rpack_home_ok(Some(home.path()), &["rebase", app]);
+    assert!(!log.contains(warning), "{log}");
+
+    // Debian 13: the target check refuses; forced, the apt layer is named.
+    let trixie = "localhost/t/run:13";
+    derive(&store, run, trixie, Some("13"), |image| {
+        image.set_label("io.buildpacks.base.distro.version", "13");
+    });
+    let (_, log) = rpack_home_ok(
+        Some(home.path()),
+        &["rebase", app, "--run-image", trixie, "--force"],
+    );
+    assert!(
+        log.contains(&format!(
+            "{app} {warning} {trixie} (debian 13): libbuildpack/apt:packages (debian 12)"
+        )),
+        "{log}"
+    );
+    // The image's labels now say debian 13, so the next rebase onto it passes the target check: the layer
+    // still says what it was built for.
+    let (_, log) = rpack_home_ok(Some(home.path()), &["rebase", app, "--run-image", trixie]);
+    assert!(
+        log.contains("libbuildpack/apt:packages (debian 12)"),
+        "{log}"
     );
 }

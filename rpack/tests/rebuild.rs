@@ -11,8 +11,8 @@ mod support;
 
 use std::path::Path;
 
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Digest, Image};
-use rpack::reference::ImageRef;
 use rpack::store::Store;
 use support::{build, fixture, run_output, write};
 

@@ -4,8 +4,8 @@
 
 mod support;
 
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
-use rpack::reference::ImageRef;
 use rpack::store::Store;
 use support::{Registry, fixture, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
 

@@ -38,7 +38,7 @@ fn a_detached_app_keeps_running_until_rpack_stop() {
     .trim()
     .to_owned();
     assert!(name.starts_with("rpack-tiny-run-"), "{name}");
-    assert!(rpack::run::detached(&store).unwrap().contains(&name));
+    assert!(rpack::build::run::detached(&store).unwrap().contains(&name));
 
     let refused = rpack(&["stop", "not-an-rpack-container"]);
     assert!(!refused.status.success());
@@ -50,5 +50,5 @@ fn a_detached_app_keeps_running_until_rpack_stop() {
     );
 
     assert_eq!(ok(&["stop", &name]), format!("removed {name}\n"));
-    assert!(!rpack::run::detached(&store).unwrap().contains(&name));
+    assert!(!rpack::build::run::detached(&store).unwrap().contains(&name));
 }

@@ -144,7 +144,9 @@ fn reproducible(command: &mut Command) -> &mut Command {
 }
 
 /// `pip install -r <requirements>` into the venv; the requirements text is written into the venv
-/// first, so the image records what was asked for.
+/// first, so the image records what was asked for. When the requirements hold a password (in a URL),
+/// the venv records them with it masked, and pip reads them, password and all, from a private temp
+/// file outside the layers, removed when pip is done.
 ///
 /// # Errors
 ///
@@ -154,22 +156,40 @@ pub fn install<M>(
     python: &Path,
     venv: &Path,
     state: &State,
-    text: &str,
+    wanted: &Requirements,
 ) -> Result<(), InstallError> {
     let requested = state.dir.join("requested.txt");
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| InstallError::WriteRecord { path, source }
+    };
     std::fs::create_dir_all(&state.dir)
-        .and_then(|()| std::fs::write(&requested, text))
-        .map_err(|source| InstallError::WriteRecord {
-            path: requested.clone(),
-            source,
-        })?;
+        .and_then(|()| std::fs::write(&requested, &wanted.recorded))
+        .map_err(write_error(&requested))?;
+    let private = if wanted.text == wanted.recorded {
+        None
+    } else {
+        let temp = std::env::temp_dir();
+        let mut file = tempfile::Builder::new()
+            .prefix("requirements-")
+            .suffix(".txt")
+            .tempfile_in(&temp)
+            .map_err(write_error(&temp))?;
+        std::io::Write::write_all(&mut file, wanted.text.as_bytes())
+            .map_err(write_error(file.path()))?;
+        Some(file)
+    };
     let mut command = pip(python, venv);
     command.arg("install").args(PIP_FLAGS);
     if !pip_compiles() {
         command.arg("--no-compile");
     }
-    command.arg("-r").arg(&requested);
-    match ctx.run(&mut command) {
+    command
+        .arg("-r")
+        .arg(private.as_ref().map_or(requested.as_path(), |f| f.path()));
+    let result = ctx.run(&mut command);
+    drop(private);
+    match result {
         Ok(()) => Ok(()),
         Err(CommandError::Failed {
             status, last_lines, ..
@@ -264,7 +284,7 @@ impl State {
         })
     }
 
-    /// Records `installed` after a successful install.
+    /// Records `installed` after a successful install (with the passwords in its URLs masked).
     ///
     /// # Errors
     ///
@@ -272,6 +292,6 @@ impl State {
     pub fn write(&self, installed: &Requirements) -> Result<(), (PathBuf, std::io::Error)> {
         std::fs::create_dir_all(&self.dir).map_err(|e| (self.dir.clone(), e))?;
         let path = self.dir.join("installed.txt");
-        std::fs::write(&path, &installed.text).map_err(|e| (path, e))
+        std::fs::write(&path, &installed.recorded).map_err(|e| (path, e))
     }
 }

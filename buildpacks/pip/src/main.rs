@@ -108,6 +108,16 @@ impl Buildpack for Pip {
         ));
         let plan = PlanPackages::from_plan(ctx.plan());
         let wanted = Requirements::load(ctx.app_dir(), &plan)?;
+        for password in &wanted.passwords {
+            ctx.output().mask(password);
+        }
+        if !wanted.files_with_passwords.is_empty() {
+            ctx.output().warn(
+                "requirements.txt has a password in a URL: pip uses it, and the build output, the venv and the \
+                 image's copy of the file show it as ****. Pass credentials to the build as env (PIP_INDEX_URL, \
+                 PIP_EXTRA_INDEX_URL) rather than in a file of the app",
+            );
+        }
         if !plan.packages.is_empty() {
             ctx.output().step(format!(
                 "Adding {} from the build plan ({})",
@@ -142,6 +152,9 @@ impl Buildpack for Pip {
                 .step("Requirements unchanged: nothing to install");
         }
 
+        // The app dir goes into the image: its requirement files keep no password.
+        wanted.mask_app_files()?;
+
         let venv = &made.layer;
         venv.env()
             .prepend_path("PATH", venv.path().join("bin"))?
@@ -168,15 +181,15 @@ fn install_venv(
             "Requirements changed: installing into the last venv, kept in the build cache volume (installed \
              packages are not downloaded again)",
         );
-        install::install(ctx, python, &into.path, &state, &wanted.text)?;
-        let removed = requirements::removed_names(&old.text, &wanted.text);
+        install::install(ctx, python, &into.path, &state, wanted)?;
+        let removed = requirements::removed_names(&old.text, &wanted.recorded);
         install::uninstall(ctx, python, &into.path, &removed)?;
     } else {
         if into.fresh {
             install::create_venv(ctx, python, &into.path)?;
         }
         ctx.output().step("Installing requirements");
-        install::install(ctx, python, &into.path, &state, &wanted.text)?;
+        install::install(ctx, python, &into.path, &state, wanted)?;
     }
     install::compile(ctx, &into.path)?;
     state

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
+use libbuildpack::redact;
 use python_sbom::python::normalize;
 use sha2::{Digest, Sha256};
 
@@ -70,13 +71,36 @@ impl PlanPackages {
 }
 
 /// The requirements to install, as one file's text, and a hash of everything they depend on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// A password typed into a URL in a requirements file (`--index-url https://user:password@...`,
+/// `pkg @ https://user:password@...`) reaches pip, and nothing that outlives the build: the venv records
+/// [`recorded`](Self::recorded), the hash covers the files with their passwords masked (a changed password
+/// alone does not rebuild the venv), and [`mask_app_files`](Self::mask_app_files) masks them in the app's
+/// copies, which go into the image.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Requirements {
     /// The text handed to `pip install -r`: include paths made absolute, replaced lines commented
-    /// out, plan packages appended.
+    /// out, plan packages appended. It may hold passwords: it is never written into a layer.
     pub text: String,
-    /// sha256 of the app's requirement files (every included file too) and the plan packages.
+    /// [`text`](Self::text) with the password of every URL masked: what the venv records.
+    pub recorded: String,
+    /// sha256 of the app's requirement files (every included file too, passwords masked) and the plan packages.
     pub sha256: String,
+    /// The passwords found in URLs of the requirement files.
+    pub passwords: Vec<String>,
+    /// The requirement files in the app dir that hold a password.
+    pub files_with_passwords: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Requirements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the passwords, not even in a panic message.
+        f.debug_struct("Requirements")
+            .field("recorded", &self.recorded)
+            .field("sha256", &self.sha256)
+            .field("files_with_passwords", &self.files_with_passwords)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Requirements {
@@ -88,6 +112,8 @@ impl Requirements {
     pub fn load(app_dir: &Path, plan: &PlanPackages) -> Result<Self, ReadRequirementsError> {
         let mut hasher = Sha256::new();
         let mut seen = BTreeSet::new();
+        let mut passwords = Vec::new();
+        let mut files_with_passwords = Vec::new();
         let root = app_dir.join("requirements.txt");
         let root_text = read(&root)?;
         // Every included file changes what gets installed, so it is part of the hash.
@@ -99,8 +125,15 @@ impl Requirements {
             let relative = path.strip_prefix(app_dir).unwrap_or(&path);
             hasher.update(relative.to_string_lossy().as_bytes());
             hasher.update([0]);
-            hasher.update(text.as_bytes());
+            hasher.update(redact::mask_url_passwords(&text).as_bytes());
             hasher.update([0]);
+            let found = redact::url_passwords(&text);
+            if !found.is_empty() {
+                passwords.extend(found.into_iter().map(str::to_owned));
+                if path.starts_with(app_dir) {
+                    files_with_passwords.push(path.clone());
+                }
+            }
             let dir = path.parent().unwrap_or(app_dir);
             for include in text.lines().filter_map(include_of) {
                 let included = dir.join(include);
@@ -118,10 +151,35 @@ impl Requirements {
             hasher.update(name.as_bytes());
             hasher.update([0]);
         }
+        let text = effective_text(app_dir, &root_text, plan);
+        passwords.sort();
+        passwords.dedup();
+        files_with_passwords.sort();
         Ok(Self {
-            text: effective_text(app_dir, &root_text, plan),
+            recorded: redact::mask_url_passwords(&text),
+            text,
             sha256: hex(&hasher.finalize()),
+            passwords,
+            files_with_passwords,
         })
+    }
+
+    /// Masks the URL passwords in the app's requirement files that hold one, so the image's copies of them
+    /// (in the app layer) do not hold it.
+    ///
+    /// # Errors
+    /// [`ReadRequirementsError`] naming a file that cannot be rewritten.
+    pub fn mask_app_files(&self) -> Result<(), ReadRequirementsError> {
+        for path in &self.files_with_passwords {
+            let text = read(path)?;
+            std::fs::write(path, redact::mask_url_passwords(&text)).map_err(|source| {
+                ReadRequirementsError {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -281,6 +339,53 @@ mod tests {
             "{}",
             c.text
         );
+    }
+
+    #[test]
+    fn passwords_in_urls_reach_pip_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path();
+        std::fs::write(
+            app.join("requirements.txt"),
+            "--index-url https://ci:pw-index@127.0.0.1:1/simple/\n-r base.txt\nflask==3.0.3\n",
+        )
+        .unwrap();
+        std::fs::write(
+            app.join("base.txt"),
+            "probe @ https://u:pw-direct@127.0.0.1:1/probe-1.0-py3-none-any.whl\n",
+        )
+        .unwrap();
+        let with = Requirements::load(app, &PlanPackages::default()).unwrap();
+        assert!(with.text.contains("ci:pw-index@"), "pip gets the password");
+        assert_eq!(with.passwords, ["pw-direct", "pw-index"]);
+        assert_eq!(
+            with.files_with_passwords,
+            [app.join("base.txt"), app.join("requirements.txt")]
+        );
+        assert!(!with.recorded.contains("pw-"), "{}", with.recorded);
+        assert!(
+            with.recorded.contains("ci:****@127.0.0.1"),
+            "{}",
+            with.recorded
+        );
+        assert!(!format!("{with:?}").contains("pw-"));
+
+        // Another password alone keeps the hash (and so the venv).
+        std::fs::write(
+            app.join("requirements.txt"),
+            "--index-url https://ci:rotated@127.0.0.1:1/simple/\n-r base.txt\nflask==3.0.3\n",
+        )
+        .unwrap();
+        let rotated = Requirements::load(app, &PlanPackages::default()).unwrap();
+        assert_eq!(rotated.sha256, with.sha256);
+
+        rotated.mask_app_files().unwrap();
+        for file in ["requirements.txt", "base.txt"] {
+            let text = std::fs::read_to_string(app.join(file)).unwrap();
+            assert!(text.contains(":****@127.0.0.1"), "{file}: {text}");
+        }
+        let masked = Requirements::load(app, &PlanPackages::default()).unwrap();
+        assert!(masked.passwords.is_empty() && masked.files_with_passwords.is_empty());
     }
 
     #[test]

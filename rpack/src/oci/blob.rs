@@ -5,7 +5,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
@@ -47,6 +47,29 @@ pub enum BlobProblem {
         /// What the content hashes to.
         actual: Digest,
     },
+    /// It is a layer whose uncompressed tar does not hash to the diff id the image config lists for it.
+    DiffId {
+        /// Which layer, from 1, base first.
+        layer: usize,
+        /// What the tar hashes to.
+        actual: Digest,
+        /// The diff id the config lists (boxed: it keeps every error that carries a blob problem small).
+        listed: Box<str>,
+    },
+    /// It is a layer compressed in a way rpack cannot unpack.
+    Compression {
+        /// Which layer, from 1, base first.
+        layer: usize,
+        /// The compression.
+        name: &'static str,
+    },
+    /// It is a layer that unpacks to more than rpack reads of one.
+    Unpacked {
+        /// Which layer, from 1, base first.
+        layer: usize,
+        /// The cap in bytes.
+        max: u64,
+    },
 }
 
 impl fmt::Display for BlobProblem {
@@ -72,30 +95,34 @@ impl fmt::Display for BlobProblem {
                 f,
                 "does not match its digest (its content hashes to {actual})"
             ),
+            Self::DiffId {
+                layer,
+                actual,
+                listed,
+            } => write!(
+                f,
+                "(layer {layer}) unpacks to {actual}, not to {listed}, the diff id the image config lists for it"
+            ),
+            Self::Compression { layer, name } => write!(
+                f,
+                "(layer {layer}) is compressed with {name}, which rpack cannot unpack to check it against its diff id"
+            ),
+            Self::Unpacked { layer, max } => write!(
+                f,
+                "(layer {layer}) unpacks to more than {max} bytes, the cap on one layer; if you trust the image, set \
+                 {} to a larger number of bytes",
+                super::extract::MAX_BYTES_VAR
+            ),
         }
     }
 }
 
 impl std::error::Error for BlobProblem {}
 
-/// What a file type is, for messages.
-pub(crate) fn describe(kind: std::fs::FileType) -> &'static str {
-    if kind.is_symlink() {
-        "a symlink"
-    } else if kind.is_dir() {
-        "a directory"
-    } else if kind.is_file() {
-        "a regular file"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_fifo() {
-        "a fifo"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "a special file"
+impl From<BlobProblem> for io::Error {
+    /// An [`io::ErrorKind::InvalidData`] error holding the problem (see [`problem_of`]).
+    fn from(problem: BlobProblem) -> Self {
+        io::Error::new(io::ErrorKind::InvalidData, problem)
     }
 }
 
@@ -149,9 +176,9 @@ fn open_checked(path: &Path, flags: i32) -> Result<(File, u64), OpenError> {
         })?;
     let meta = file.metadata().map_err(OpenError::Io)?;
     if !meta.is_file() {
-        return Err(OpenError::Problem(BlobProblem::NotRegular(describe(
-            meta.file_type(),
-        ))));
+        return Err(OpenError::Problem(BlobProblem::NotRegular(
+            crate::toolbox::format::describe_file_type(meta.file_type()),
+        )));
     }
     Ok((file, meta.len()))
 }

@@ -129,16 +129,14 @@ impl Image {
         Ok(image)
     }
 
-    /// Reads every layer blob to its end and checks its size and digest against the manifest. For images from
-    /// outside (`.cnb` files, archives); images rpack or the lifecycle wrote into the store are trusted.
+    /// Reads every layer blob to its end and checks its size and digest against the manifest, and its
+    /// uncompressed tar against the config's diff id, in one pass (see [`super::verify_layers`]). For images
+    /// from outside (`.cnb` files, archives); images rpack or the lifecycle wrote into the store are trusted.
     ///
     /// # Errors
-    /// When a layer is missing, a symlink or special file, or not what the manifest says.
+    /// When a layer is missing, a symlink or special file, or not what the manifest and config say.
     pub fn verify_layers(&self) -> Result<(), ImageError> {
-        for layer in &self.layers {
-            self.layout.verify_blob(layer)?;
-        }
-        Ok(())
+        super::verify_layers(self, |_, _| false)
     }
 
     /// The layout the image's blobs are read from and saved to.

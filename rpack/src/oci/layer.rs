@@ -2,7 +2,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::scratch::ScratchFile;
+use crate::toolbox::scratch::ScratchFile;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 

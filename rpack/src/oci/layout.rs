@@ -1,7 +1,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::scratch::ScratchFile;
+use crate::toolbox::scratch::ScratchFile;
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 
 use super::blob::{self, BlobProblem, BlobReader, MAX_JSON_SIZE, OpenError};
@@ -192,7 +192,7 @@ impl Layout {
 
     pub(crate) fn temp_blob(&self) -> Result<ScratchFile, LayoutError> {
         fs_err::create_dir_all(self.blobs_dir()).map_err(LayoutError::WriteBlob)?;
-        crate::scratch::file_in(&self.blobs_dir(), ".tmp-").map_err(LayoutError::WriteBlob)
+        crate::toolbox::scratch::file_in(&self.blobs_dir(), ".tmp-").map_err(LayoutError::WriteBlob)
     }
 
     /// Writes `bytes` as a blob and returns its descriptor.
@@ -298,7 +298,9 @@ impl Layout {
                 let problem = if meta.file_type().is_symlink() {
                     BlobProblem::Symlink
                 } else {
-                    BlobProblem::NotRegular(blob::describe(meta.file_type()))
+                    BlobProblem::NotRegular(crate::toolbox::format::describe_file_type(
+                        meta.file_type(),
+                    ))
                 };
                 return Err(LayoutError::BadBlob {
                     layout: self.shown.clone(),
@@ -432,7 +434,7 @@ pub(crate) fn descriptor(
 /// On write or rename errors.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp = crate::scratch::file_in(dir, ".tmp-")?;
+    let mut temp = crate::toolbox::scratch::file_in(dir, ".tmp-")?;
     io::Write::write_all(&mut temp, bytes)?;
     make_readable(temp.as_file())?;
     temp.as_file().sync_all()?;

@@ -23,7 +23,7 @@ pub fn shared_home() -> PathBuf {
 pub fn shared_lifecycle() -> PathBuf {
     let dir = shared_home()
         .join("lifecycle")
-        .join(rpack::lifecycle::DEFAULT_VERSION);
+        .join(rpack::provision::lifecycle::DEFAULT_VERSION);
     assert!(
         dir.join("lifecycle/lifecycle").is_file(),
         "no lifecycle at {}: run scripts/setup (or `rpack lifecycle install`)",
@@ -155,7 +155,7 @@ impl PrivateStore {
     /// podman with rpack's settings (runc, cgroupfs), as rpack runs it for this store.
     pub fn podman(&self) -> Command {
         let store = rpack::store::Store::at(&self.home).unwrap();
-        rpack::podman::Podman::new(&store).unwrap().command()
+        rpack::build::podman::Podman::new(&store).unwrap().command()
     }
 
     /// The ids of build containers of `image` (running or not), found by rpack's label.
@@ -179,20 +179,29 @@ impl PrivateStore {
 }
 
 /// The probe buildpack of the fault tests.
-pub const PROBE_BUILDPACK_TOML: &str =
-    "api = \"0.10\"\n[buildpack]\nid = \"faults/probe\"\nversion = \"0.0.1\"\n";
+pub const PROBE_BUILDPACK_TOML: &str = "api = \"0.10\"\n[buildpack]\nid = \"faults/probe\"\nversion = \"0.0.1\"\n\
+     sbom-formats = [\"application/vnd.cyclonedx+json\"]\n";
 
 /// The probe's build: says what its cache layer held (so a test sees the build cache survive a fault), writes
 /// the app's version into a cache layer and a launch layer, and the process that prints it. With a file `big`
 /// in the app it adds as many bytes of random data as `big` says to the launch layer (an export that takes a
 /// while, or fills a disk); with `slow` it sleeps in the build phase, so a fault aimed at an earlier phase
-/// lands before the build can end (and its detect sleeps with `slow-detect`).
+/// lands before the build can end (and its detect sleeps with `slow-detect`). With `cache-noise` and
+/// `sbom-noise` it adds that many bytes of random data to its cache layer and (base64) to its launch SBOM, so
+/// the next build takes a while to restore the cache (the restoring phase) and the previous image's SBOM (in the
+/// analyzing phase).
 pub const PROBE_BUILD: &str = r#"#!/bin/sh
 set -eu
 cache="$CNB_LAYERS_DIR/cached"
 if [ -f "$cache/version" ]; then echo "cache had $(cat "$cache/version")"; else echo "cache empty"; fi
 mkdir -p "$cache"
 cat version.txt > "$cache/version"
+rm -f "$cache/noise"
+if [ -f cache-noise ]; then head -c "$(cat cache-noise)" /dev/urandom > "$cache/noise"; fi
+if [ -f sbom-noise ]; then
+  { printf '{"bomFormat":"CycloneDX","specVersion":"1.4","version":1,"components":[],"noise":"'
+    head -c "$(cat sbom-noise)" /dev/urandom | base64 -w0; printf '"}'; } > "$CNB_LAYERS_DIR/launch.sbom.cdx.json"
+fi
 printf '[types]\ncache = true\n' > "$cache.toml"
 layer="$CNB_LAYERS_DIR/greeting"
 mkdir -p "$layer"
@@ -234,6 +243,21 @@ pub fn probe_app(dir: &Path, version: &str, big_mb: u64, sleep: Sleep) {
         let path = dir.join("app").join(name);
         if let Some(content) = content {
             super::write(&path, &content);
+        } else if path.exists() {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+}
+
+/// Makes the probe's next build leave a 30 MB cache layer and a 5 MB launch SBOM (`on`), or neither: the build
+/// after it then spends a measurable time (a few hundred milliseconds on the tiny stack) restoring the cache
+/// in the restoring phase and the previous image's SBOM in the analyzing phase, which otherwise take a few
+/// milliseconds each.
+pub fn slow_restores(dir: &Path, on: bool) {
+    for (name, bytes) in [("cache-noise", 30_000_000), ("sbom-noise", 4_000_000)] {
+        let path = dir.join("app").join(name);
+        if on {
+            super::write(&path, &bytes.to_string());
         } else if path.exists() {
             std::fs::remove_file(path).unwrap();
         }

@@ -1,0 +1,460 @@
+//! `rpack inspect`: what a buildpackage (`.cnb`), builder or app image holds: buildpacks, order, lifecycle and
+//! its APIs, processes, labels, and each layer with its size and where it came from.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::buildpack::package::cnb;
+use crate::oci::Image;
+use crate::oci::labels::{self, ImageKind};
+use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
+use crate::ops::Error;
+use crate::store::Store;
+
+/// One buildpack in the image.
+#[derive(Clone, Debug, Serialize)]
+pub struct BuildpackSummary {
+    /// Its id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// Its Buildpack API, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    /// Its homepage, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+}
+
+/// One layer.
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerSummary {
+    /// The blob digest.
+    pub digest: String,
+    /// The uncompressed diff id.
+    pub diff_id: String,
+    /// The blob size in bytes.
+    pub size: u64,
+    /// `created_by` of its history entry.
+    pub created_by: String,
+}
+
+/// Everything `rpack inspect` shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The image reference or file inspected.
+    pub source: String,
+    /// What it is.
+    pub kind: ImageKind,
+    /// `os` of the config.
+    pub os: String,
+    /// `architecture` of the config.
+    pub architecture: String,
+    /// The config digest (the image id).
+    pub id: String,
+    /// The buildpacks it holds or was built with.
+    pub buildpacks: Vec<BuildpackSummary>,
+    /// The detection order (builders) or the composite order (buildpackages).
+    pub order: Value,
+    /// The lifecycle and its APIs (builders).
+    pub lifecycle: Value,
+    /// The processes (app images).
+    pub processes: Value,
+    /// The run image (builders and app images).
+    pub run_image: Value,
+    /// Every label.
+    pub labels: BTreeMap<String, String>,
+    /// The layers, base first.
+    pub layers: Vec<LayerSummary>,
+}
+
+/// Why there is nothing to inspect.
+#[derive(Debug, thiserror::Error)]
+pub enum InspectError {
+    /// The target is a path to something other than a file.
+    #[error(
+        "{path} is {what}; rpack inspect reads a .cnb or OCI archive file, or an image in rpack's store"
+    )]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
+    /// No file and no stored image has that name.
+    #[error("there is no file {target} and no image {image} in rpack's store")]
+    NotFound {
+        /// The target as given.
+        target: Shown,
+        /// The image reference it stands for.
+        image: String,
+    },
+    /// No file has that name, and it is not an image reference either.
+    #[error("there is no file {target}, and it is not an image reference either")]
+    NoSuchFile {
+        /// The target as given.
+        target: Shown,
+        /// Why it is no reference.
+        #[source]
+        source: InvalidImageRef,
+    },
+}
+
+impl InspectError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NotAFile { .. } => {
+                Some("give the path of a .cnb file (rpack buildpack package writes one)".to_owned())
+            }
+            Self::NotFound { .. } | Self::NoSuchFile { .. } => Some(
+                "check the file's path, or list the images rpack has with `rpack images`"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// Inspects `target`: a `.cnb` or OCI archive file when such a file exists, else an image in the store.
+/// A file's layers are checked against their digests; a stored image's are not read.
+///
+/// # Errors
+/// When the file or image cannot be read, or neither exists.
+pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
+    let path = Path::new(target);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => {
+            let work = crate::toolbox::scratch::dir().map_err(|source| {
+                crate::buildpack::package::PackageError::Io {
+                    action: "create a temp dir for",
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
+            let image = cnb::open(path, work.path())?;
+            image.verify_layers()?;
+            return report(target, &image).map(|r| with_app_apis(r, &image));
+        }
+        Ok(meta) => {
+            return Err(InspectError::NotAFile {
+                path: path.to_owned(),
+                what: crate::toolbox::format::describe_file_type(meta.file_type()),
+            }
+            .into());
+        }
+        Err(_) => {}
+    }
+    let reference: ImageRef = target.parse().map_err(|source| InspectError::NoSuchFile {
+        target: Shown::new(target),
+        source,
+    })?;
+    let layout = store.image_layout(&reference);
+    if !layout.exists() {
+        return Err(InspectError::NotFound {
+            target: Shown::new(target),
+            image: reference.to_string(),
+        }
+        .into());
+    }
+    let image = Image::load(layout)?;
+    report(&reference.to_string(), &image).map(|r| with_app_apis(r, &image))
+}
+
+/// An app image's labels name its buildpacks without their Buildpack API (the lifecycle leaves `api` out of
+/// `io.buildpacks.build.metadata`); its `/layers/config/metadata.toml` has it. Reads that file (from the top
+/// layers down) only when some API is unknown.
+fn with_app_apis(mut report: Report, image: &Image) -> Report {
+    if report.kind != ImageKind::App || report.buildpacks.iter().all(|bp| bp.api.is_some()) {
+        return report;
+    }
+    let Ok(Some(bytes)) = image.read_file("/layers/config/metadata.toml") else {
+        return report;
+    };
+    let Ok(metadata) = String::from_utf8_lossy(&bytes).parse::<toml::Table>() else {
+        return report;
+    };
+    let listed = metadata
+        .get("buildpacks")
+        .and_then(toml::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for bp in report.buildpacks.iter_mut().filter(|bp| bp.api.is_none()) {
+        bp.api = listed
+            .iter()
+            .find(|entry| {
+                entry.get("id").and_then(toml::Value::as_str) == Some(bp.id.as_str())
+                    && entry.get("version").and_then(toml::Value::as_str)
+                        == Some(bp.version.as_str())
+            })
+            .and_then(|entry| entry.get("api").and_then(toml::Value::as_str))
+            .map(str::to_owned);
+    }
+    report
+}
+
+fn json_label(image: &Image, key: &str) -> Value {
+    image
+        .label(key)
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_owned)
+}
+
+/// Builds the report of a loaded image.
+///
+/// # Errors
+/// When the config digest cannot be computed.
+pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
+    let labels: BTreeMap<String, String> = image.labels().into_iter().collect();
+    let builder = json_label(image, labels::BUILDER_METADATA);
+    let package = json_label(image, labels::BUILDPACKAGE_METADATA);
+    let build = json_label(image, labels::BUILD_METADATA);
+    let layers_label = json_label(image, labels::BUILDPACK_LAYERS);
+    let kind = ImageKind::of(image);
+    let mut buildpacks = Vec::new();
+    let mut order = json_label(image, labels::BUILDPACK_ORDER);
+    if let Some(map) = layers_label.as_object() {
+        for (id, versions) in map {
+            for (version, info) in versions.as_object().into_iter().flatten() {
+                buildpacks.push(BuildpackSummary {
+                    id: id.clone(),
+                    version: version.clone(),
+                    api: text(&info["api"]),
+                    homepage: text(&info["homepage"]),
+                });
+                let is_main =
+                    package["id"] == id.as_str() && package["version"] == version.as_str();
+                if kind == ImageKind::Buildpackage && is_main && order.is_null() {
+                    order = info["order"].clone();
+                }
+            }
+        }
+    } else if let Some(list) = build["buildpacks"].as_array() {
+        for bp in list {
+            buildpacks.push(BuildpackSummary {
+                id: text(&bp["id"]).unwrap_or_default(),
+                version: text(&bp["version"]).unwrap_or_default(),
+                api: text(&bp["api"]),
+                homepage: text(&bp["homepage"]),
+            });
+        }
+    }
+    let run_image = if kind == ImageKind::App {
+        json_label(image, labels::LIFECYCLE_METADATA)["runImage"].clone()
+    } else {
+        builder["stack"]["runImage"].clone()
+    };
+    let history: Vec<String> = image
+        .config()
+        .history()
+        .iter()
+        .flatten()
+        .filter(|h| !h.empty_layer().unwrap_or(false))
+        .map(|h| h.created_by().clone().unwrap_or_default())
+        .collect();
+    let layers = image
+        .layers()
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| LayerSummary {
+            digest: layer.digest().to_string(),
+            diff_id: image.diff_ids().get(i).cloned().unwrap_or_default(),
+            size: layer.size(),
+            created_by: history.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Ok(Report {
+        source: source.to_owned(),
+        kind,
+        os: image.os(),
+        architecture: image.arch(),
+        id: image.config_digest()?.to_string(),
+        buildpacks,
+        order,
+        lifecycle: builder["lifecycle"].clone(),
+        processes: build["processes"].clone(),
+        run_image,
+        labels,
+        layers,
+    })
+}
+
+fn order_text(order: &Value, out: &mut String) {
+    for (i, group) in order.as_array().into_iter().flatten().enumerate() {
+        let entries: Vec<String> = group["group"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let mut s = text(&e["id"]).unwrap_or_default();
+                if let Some(v) = text(&e["version"]) {
+                    let _ = write!(s, "@{v}");
+                }
+                if e["optional"].as_bool() == Some(true) {
+                    s.push_str(" (optional)");
+                }
+                s
+            })
+            .collect();
+        let _ = writeln!(out, "  group {}: {}", i + 1, entries.join(", "));
+    }
+}
+
+impl Report {
+    /// The human-readable summary.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let kind = serde_json::to_value(self.kind)
+            .ok()
+            .and_then(|v| text(&v))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} ({kind}, {}/{})\nid: {}",
+            self.source, self.os, self.architecture, self.id
+        );
+        if !self.buildpacks.is_empty() {
+            out.push_str("\nBuildpacks:\n");
+            for bp in &self.buildpacks {
+                let _ = writeln!(
+                    out,
+                    "  {:<40} {:<10} api {}",
+                    bp.id,
+                    bp.version,
+                    bp.api.as_deref().unwrap_or("?")
+                );
+            }
+        }
+        if self.order.as_array().is_some_and(|o| !o.is_empty()) {
+            out.push_str("\nOrder:\n");
+            order_text(&self.order, &mut out);
+        }
+        if !self.lifecycle.is_null() {
+            let l = &self.lifecycle;
+            let apis = |kind: &str| {
+                l["apis"][kind]["supported"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                out,
+                "\nLifecycle: {}\n  buildpack APIs: {}\n  platform APIs: {}",
+                text(&l["version"]).unwrap_or_default(),
+                apis("buildpack"),
+                apis("platform")
+            );
+        }
+        if let Some(run) = self.run_image["image"]
+            .as_str()
+            .or(self.run_image["reference"].as_str())
+        {
+            let _ = writeln!(out, "\nRun image: {run}");
+        }
+        if let Some(processes) = self.processes.as_array().filter(|p| !p.is_empty()) {
+            out.push_str("\nProcesses:\n");
+            for p in processes {
+                let command: Vec<String> = match &p["command"] {
+                    Value::Array(items) => items.iter().filter_map(text).collect(),
+                    Value::String(s) => vec![s.clone()],
+                    _ => Vec::new(),
+                };
+                let args: Vec<String> = p["args"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(text)
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {} {}",
+                    text(&p["type"]).unwrap_or_default(),
+                    command.join(" "),
+                    args.join(" ")
+                );
+            }
+        }
+        out.push_str("\nLayers:\n");
+        for layer in &self.layers {
+            let short = layer.digest.trim_start_matches("sha256:");
+            let _ = writeln!(
+                out,
+                "  {:>9}  {}  {}",
+                crate::toolbox::format::human_size(layer.size),
+                &short[..12.min(short.len())],
+                layer.created_by
+            );
+        }
+        if !self.labels.is_empty() {
+            out.push_str("\nLabels:\n");
+            for (key, value) in &self.labels {
+                let shown: String = value.chars().take(100).collect();
+                let more = if value.chars().count() > 100 {
+                    "…"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  {key} = {shown}{more}");
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::{LayerWriter, Layout};
+
+    #[test]
+    fn app_images_show_each_buildpacks_api_from_the_lifecycle_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path().join("app")).unwrap();
+        let mut image = Image::scratch(layout.clone(), "linux", "amd64").unwrap();
+        let mut config = LayerWriter::new(&layout).unwrap();
+        config
+            .file(
+                "layers/config/metadata.toml",
+                0o644,
+                b"[[buildpacks]]\n  id = \"acme/models\"\n  version = \"0.1.0\"\n  api = \"0.10\"\n\n\
+                  [[buildpacks]]\n  id = \"acme/pip\"\n  version = \"1.0.0\"\n",
+            )
+            .unwrap();
+        image
+            .add_layer(&config.finish().unwrap(), "lifecycle config")
+            .unwrap();
+        image.set_label(
+            "io.buildpacks.build.metadata",
+            r#"{"buildpacks":[{"id":"acme/models","version":"0.1.0"},{"id":"acme/pip","version":"1.0.0"}]}"#,
+        );
+        let report = with_app_apis(report("app", &image).unwrap(), &image);
+        assert_eq!(report.kind, ImageKind::App);
+        let apis: Vec<_> = report
+            .buildpacks
+            .iter()
+            .map(|bp| bp.api.as_deref())
+            .collect();
+        assert_eq!(apis, [Some("0.10"), None]);
+        let text = report.to_text();
+        assert!(text.contains("acme/models"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("acme/models") && l.ends_with("api 0.10")),
+            "{text}"
+        );
+    }
+}

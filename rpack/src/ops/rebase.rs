@@ -1,0 +1,810 @@
+//! `rpack rebase`: put an app image on another (or a newer) run image without building it again, the way the
+//! lifecycle's rebaser does it (`phase/rebaser.go`, imgutil's `Rebase` and go-containerregistry's
+//! `mutate.Rebase`), on images in rpack's store:
+//!
+//! - the app image must not be labelled `io.buildpacks.rebasable=false`, and its os/arch (and variant and
+//!   distro, when the run image names them) must match the new run image's, unless `--force`;
+//! - the new run image must be the one the image was built on (or a mirror of it), unless `--force`, which then
+//!   records the new one as the image's run image;
+//! - rpack's own rule: a run image whose `io.rpack.python.version` differs from the one the app was built on is
+//!   refused, `--force` or not: the app's venv links against that interpreter;
+//! - a warning names the layers built for another distro version than the new run image's (the apt buildpack's
+//!   system libraries record the target they were built for), whatever the image's own labels say;
+//! - the layers up to the old run image's top layer (`runImage.topLayer` in `io.buildpacks.lifecycle.metadata`)
+//!   are replaced by the new run image's layers; app layers are kept byte for byte; the config is the app's,
+//!   with os, architecture and os version from the new run image, its `io.buildpacks.stack.*` and
+//!   `io.buildpacks.base.*` labels, and `runImage.topLayer`/`reference` pointing at it.
+//!
+//! The result is written into a staging layout and renamed into place under the image's store lock.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
+use serde_json::Value;
+
+use crate::oci::labels::{LIFECYCLE_METADATA, PYTHON_VERSION};
+use crate::oci::reference::ImageRef;
+use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
+use crate::ops::Error;
+use crate::store::Store;
+use crate::toolbox::ui::Ui;
+
+mod distro_layers;
+
+/// The label an image carries when it must not be rebased (`"false"`).
+pub const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
+
+const STACK_ID_LABEL: &str = "io.buildpacks.stack.id";
+const MIXINS_LABEL: &str = "io.buildpacks.stack.mixins";
+const DISTRO_NAME_LABEL: &str = "io.buildpacks.base.distro.name";
+const DISTRO_VERSION_LABEL: &str = "io.buildpacks.base.distro.version";
+
+/// What failed in a rebase.
+#[derive(Debug, thiserror::Error)]
+pub enum RebaseError {
+    /// The app image is not in the store.
+    #[error("{image} is not in rpack's store ({path})")]
+    NoImage {
+        /// The image.
+        image: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The run image is not in the store.
+    #[error("run image {image} is not in rpack's store ({path})")]
+    NoRunImage {
+        /// The image.
+        image: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The image has no (readable) lifecycle metadata: it was not built by a CNB lifecycle.
+    #[error(
+        "{image} has no readable {LIFECYCLE_METADATA} label, so it is not an app image a lifecycle built"
+    )]
+    NotAnAppImage {
+        /// The image.
+        image: String,
+    },
+    /// No run image was given and the image's metadata names none.
+    #[error("{image} does not say which run image it was built on; pass --run-image")]
+    RunImageRequired {
+        /// The image.
+        image: String,
+    },
+    /// A run image reference in the metadata cannot be parsed.
+    #[error("{image}: the run image {value:?} in its metadata is not a valid reference")]
+    BadRunImageRef {
+        /// The image.
+        image: String,
+        /// The value.
+        value: String,
+    },
+    /// The image is labelled `io.buildpacks.rebasable=false`.
+    #[error("{image} is not marked as rebasable ({REBASABLE_LABEL}=false)")]
+    NotRebasable {
+        /// The image.
+        image: String,
+    },
+    /// os/arch/variant/distro of the image and the new run image differ.
+    #[error(
+        "{image} cannot run on {run_image}: the run image's target is {run_target}, the app image's is {app_target}"
+    )]
+    TargetMismatch {
+        /// The image.
+        image: String,
+        /// The new run image.
+        run_image: String,
+        /// The run image's os/arch/variant/distro.
+        run_target: String,
+        /// The app image's os/arch/variant/distro.
+        app_target: String,
+    },
+    /// Stack ids differ (images from Platform API < 0.12).
+    #[error("incompatible stack: {run_image} has stack {run_stack:?}, {image} has {app_stack:?}")]
+    StackMismatch {
+        /// The image.
+        image: String,
+        /// The new run image.
+        run_image: String,
+        /// Its stack id.
+        run_stack: String,
+        /// The app image's stack id.
+        app_stack: String,
+    },
+    /// Mixins the app needs are missing from the new run image (Platform API < 0.12).
+    #[error("{run_image} lacks mixins {image} needs: {missing}")]
+    MissingMixins {
+        /// The image.
+        image: String,
+        /// The new run image.
+        run_image: String,
+        /// The missing mixins.
+        missing: String,
+    },
+    /// The new run image is not the image's run image (nor one of its mirrors).
+    #[error("{run_image} is not the run image {image} was built on ({existing})")]
+    OtherRunImage {
+        /// The image.
+        image: String,
+        /// The new run image.
+        run_image: String,
+        /// The run image the metadata names.
+        existing: String,
+    },
+    /// The new run image has another Python than the one the app was built against.
+    #[error(
+        "{run_image} has Python {run_python}, but {image} was built against Python {app_python}: its virtual \
+         environment links against that interpreter and would break"
+    )]
+    PythonMismatch {
+        /// The image.
+        image: String,
+        /// The new run image.
+        run_image: String,
+        /// The run image's Python (`none` when it has no label).
+        run_python: String,
+        /// The Python the app was built against.
+        app_python: String,
+    },
+    /// The metadata's run image top layer is not a layer of the image.
+    #[error("{image} does not contain its run image's top layer {top_layer}; it cannot be rebased")]
+    TopLayerNotFound {
+        /// The image.
+        image: String,
+        /// The diff id.
+        top_layer: String,
+    },
+    /// The new run image has no layers.
+    #[error("run image {image} has no layers")]
+    EmptyRunImage {
+        /// The run image.
+        image: String,
+    },
+    /// The rebased image could not be assembled.
+    #[error("could not assemble the rebased image")]
+    Assemble(#[source] oci_spec::OciSpecError),
+    /// A file operation failed.
+    #[error("could not {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl RebaseError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        Some(
+            match self {
+                Self::NoImage { .. } => "list the images rpack has with `rpack images`, or build it with `rpack build`",
+                Self::NoRunImage { .. } => {
+                    "make it with `rpack stack create`, pull it with `rpack pull`, or import it with `rpack image import`"
+                }
+                Self::NotAnAppImage { .. } => "only images built by `rpack build` (or pack) can be rebased",
+                Self::NotRebasable { .. } => {
+                    "an image extension changed the run image's file system; rebuild the app, or pass --force if you know the change survives a rebase"
+                }
+                Self::TargetMismatch { .. } | Self::StackMismatch { .. } | Self::MissingMixins { .. } => {
+                    "rebase onto a run image of the same stack, os and architecture, or rebuild the app for the new one (--force overrides this check)"
+                }
+                Self::OtherRunImage { .. } => {
+                    "pass --force to switch the image to this run image (its metadata then names the new one)"
+                }
+                Self::PythonMismatch { .. } => {
+                    "rebuild the app with `rpack build` on a builder whose run image has this Python; rebase only swaps OS packages of the same Python"
+                }
+                Self::RunImageRequired { .. } => "name the run image with --run-image",
+                _ => return None,
+            }
+            .to_owned(),
+        )
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> RebaseError + 'a {
+    move |source| RebaseError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What to rebase onto what.
+#[derive(Clone, Debug)]
+pub struct RebaseOptions {
+    /// The app image in the store; rewritten in place.
+    pub image: ImageRef,
+    /// The new run image in the store (default: the run image the metadata names, as the lifecycle does).
+    pub run_image: Option<ImageRef>,
+    /// Rebase even when the image is not rebasable, targets differ or the run image is another one.
+    pub force: bool,
+}
+
+/// A finished rebase.
+#[derive(Clone, Debug)]
+pub struct Rebased {
+    /// The app image.
+    pub image: ImageRef,
+    /// The run image it is now on.
+    pub run_image: ImageRef,
+    /// Its new manifest digest.
+    pub digest: Digest,
+    /// How many run image layers were replaced.
+    pub old_run_layers: usize,
+    /// How many run image layers it has now.
+    pub new_run_layers: usize,
+    /// How many app layers were kept.
+    pub app_layers: usize,
+    /// Checks `--force` overrode, and layers built for another distro version than the new run image's, as
+    /// warnings.
+    pub warnings: Vec<String>,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Rebases `options.image` onto `options.run_image`, in place in the store.
+///
+/// # Errors
+/// When either image is missing, a check fails (see the module docs), or the store cannot be written.
+pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased, Error> {
+    let started = Instant::now();
+    let name = options.image.to_string();
+    let _lock = store.lock(&name)?;
+    let layout = store.image_layout(&options.image);
+    if !layout.exists() {
+        return Err(RebaseError::NoImage {
+            image: name,
+            path: layout.root().to_owned(),
+        }
+        .into());
+    }
+    let app = Image::load(layout.clone())?;
+    let mut metadata: Value = app
+        .label(LIFECYCLE_METADATA)
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .filter(Value::is_object)
+        .ok_or_else(|| RebaseError::NotAnAppImage {
+            image: name.clone(),
+        })?;
+    let run_ref = match &options.run_image {
+        Some(r) => r.clone(),
+        None => run_image_from_metadata(&name, &metadata)?,
+    };
+    let run_layout = store.image_layout(&run_ref);
+    if !run_layout.exists() {
+        return Err(RebaseError::NoRunImage {
+            image: run_ref.to_string(),
+            path: run_layout.root().to_owned(),
+        }
+        .into());
+    }
+    let run = Image::load(run_layout)?;
+    ui.section(&format!("Rebasing {name} onto {run_ref}"));
+
+    let mut warnings = run_checks(&name, &app, &run_ref, &run, options.force)?;
+
+    let top_layer = metadata["runImage"]["topLayer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let old_base = app
+        .diff_ids()
+        .iter()
+        .position(|d| *d == top_layer)
+        .map(|i| i + 1)
+        .ok_or_else(|| RebaseError::TopLayerNotFound {
+            image: name.clone(),
+            top_layer: top_layer.clone(),
+        })?;
+    let new_top = run
+        .diff_ids()
+        .last()
+        .cloned()
+        .ok_or_else(|| RebaseError::EmptyRunImage {
+            image: run_ref.to_string(),
+        })?;
+    let run_digest = run
+        .manifest_digest()
+        .cloned()
+        .ok_or_else(|| RebaseError::EmptyRunImage {
+            image: run_ref.to_string(),
+        })?;
+
+    let run_target = RunTarget {
+        image: &run_ref,
+        digest: &run_digest,
+        top_layer: new_top,
+    };
+    if let Some(warning) = update_metadata(&mut metadata, &name, &run_target, options.force)? {
+        warnings.push(warning);
+    }
+    for warning in &warnings {
+        ui.warn(&format!("{warning} (--force)"));
+    }
+    warnings.extend(distro_layers::warn(&name, &run_ref, &metadata, &run, ui));
+
+    let config = rebased_config(&app, &run, old_base, &metadata)?;
+    let layers: Vec<Descriptor> = run
+        .layers()
+        .iter()
+        .chain(&app.layers()[old_base..])
+        .cloned()
+        .collect();
+    let digest = write_rebased(store, &options.image, &app, &run, &config, &layers)?;
+    ui.done(
+        &format!(
+            "Rebased {name} onto {run_ref} ({}): {} run image layers replaced by {}, {} app layers kept",
+            digest.short(),
+            old_base,
+            run.layers().len(),
+            app.layers().len() - old_base
+        ),
+        started.elapsed(),
+    );
+    Ok(Rebased {
+        image: options.image.clone(),
+        run_image: run_ref,
+        digest,
+        old_run_layers: old_base,
+        new_run_layers: run.layers().len(),
+        app_layers: app.layers().len() - old_base,
+        warnings,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The checks the lifecycle makes (overridable with `--force`, which turns them into the returned warnings),
+/// and rpack's Python check (not overridable).
+fn run_checks(
+    name: &str,
+    app: &Image,
+    run_ref: &ImageRef,
+    run: &Image,
+    force: bool,
+) -> Result<Vec<String>, RebaseError> {
+    let mut warnings = Vec::new();
+    let mut check = |result: Result<(), RebaseError>| -> Result<(), RebaseError> {
+        match result {
+            Err(e) if force => {
+                warnings.push(e.to_string());
+                Ok(())
+            }
+            other => other,
+        }
+    };
+    let app_platform_api = app.env_var("CNB_PLATFORM_API").unwrap_or_default();
+    if api_at_least(&app_platform_api, (0, 12)) {
+        check(check_rebasable(name, app))?;
+        check(check_target(name, app, run_ref, run))?;
+    } else {
+        check(check_stack(name, app, run_ref, run))?;
+        check(check_mixins(name, app, run_ref, run))?;
+    }
+    check_python(name, app, run_ref, run)?;
+    Ok(warnings)
+}
+
+/// The new run image, as the metadata records it.
+struct RunTarget<'a> {
+    image: &'a ImageRef,
+    digest: &'a Digest,
+    top_layer: String,
+}
+
+/// Updates `runImage` as the lifecycle does: the new top layer and reference, and with `--force` the new run
+/// image's name when the metadata named another one (returned as a warning).
+fn update_metadata(
+    metadata: &mut Value,
+    name: &str,
+    run: &RunTarget<'_>,
+    force: bool,
+) -> Result<Option<String>, RebaseError> {
+    metadata["runImage"]["topLayer"] = Value::String(run.top_layer.clone());
+    metadata["runImage"]["reference"] = Value::String(format!(
+        "{}/{}@{}",
+        crate::store::LAYOUT_MOUNT,
+        run.image.layout_path().display(),
+        run.digest
+    ));
+    if names_run_image(metadata, run.image) {
+        return Ok(None);
+    }
+    let err = RebaseError::OtherRunImage {
+        image: name.to_owned(),
+        run_image: run.image.to_string(),
+        existing: existing_run_image(metadata),
+    };
+    if !force {
+        return Err(err);
+    }
+    let image = Value::String(run.image.to_string());
+    metadata["runImage"]["image"] = image.clone();
+    if let Some(run_image) = metadata["runImage"].as_object_mut() {
+        run_image.remove("mirrors");
+    }
+    metadata["stack"] = serde_json::json!({ "runImage": { "image": image } });
+    Ok(Some(err.to_string()))
+}
+
+/// The run image the metadata names (`runImage.image`, else the older `stack.runImage.image`).
+fn run_image_from_metadata(image: &str, metadata: &Value) -> Result<ImageRef, RebaseError> {
+    let value = [
+        &metadata["runImage"]["image"],
+        &metadata["stack"]["runImage"]["image"],
+    ]
+    .into_iter()
+    .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
+    .ok_or_else(|| RebaseError::RunImageRequired {
+        image: image.to_owned(),
+    })?;
+    value.parse().map_err(|_| RebaseError::BadRunImageRef {
+        image: image.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+/// Whether the metadata names `run` as the run image or a mirror (tags count, digests do not).
+fn names_run_image(metadata: &Value, run: &ImageRef) -> bool {
+    let same = |v: &Value| {
+        v.as_str()
+            .map(|s| s.split('@').next().unwrap_or(s))
+            .and_then(|s| s.parse::<ImageRef>().ok())
+            .is_some_and(|r| r == *run)
+    };
+    [&metadata["runImage"], &metadata["stack"]["runImage"]]
+        .into_iter()
+        .any(|section| {
+            same(&section["image"])
+                || section["mirrors"]
+                    .as_array()
+                    .is_some_and(|mirrors| mirrors.iter().any(same))
+        })
+}
+
+fn existing_run_image(metadata: &Value) -> String {
+    for section in [&metadata["runImage"], &metadata["stack"]["runImage"]] {
+        if section["image"].as_str().is_some_and(|s| !s.is_empty()) {
+            return section.to_string();
+        }
+    }
+    "none recorded".to_owned()
+}
+
+/// `major.minor` at least `want`; an empty or unparsable version is taken as older.
+fn api_at_least(version: &str, want: (u32, u32)) -> bool {
+    let mut parts = version.split('.').map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor) >= want,
+        _ => false,
+    }
+}
+
+fn check_rebasable(name: &str, app: &Image) -> Result<(), RebaseError> {
+    if app.label(REBASABLE_LABEL).as_deref() == Some("false") {
+        return Err(RebaseError::NotRebasable {
+            image: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// os, arch, variant and distro of an image, as the lifecycle reads a target from an image.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    os: String,
+    arch: String,
+    variant: String,
+    distro: Option<(String, String)>,
+}
+
+impl Target {
+    fn of(image: &Image) -> Self {
+        let labels = image.labels();
+        let name = labels.get(DISTRO_NAME_LABEL);
+        let version = labels.get(DISTRO_VERSION_LABEL);
+        Self {
+            os: image.os(),
+            arch: image.arch(),
+            variant: image.config().variant().clone().unwrap_or_default(),
+            distro: (name.is_some() || version.is_some()).then(|| {
+                (
+                    name.cloned().unwrap_or_default(),
+                    version.cloned().unwrap_or_default(),
+                )
+            }),
+        }
+    }
+
+    /// The lifecycle's `TargetSatisfiedForRebase(new run image, app image)`.
+    fn satisfies(&self, app: &Self) -> bool {
+        let matches = |a: &str, b: &str| a.is_empty() || b.is_empty() || a == b;
+        if self.os != app.os || self.arch != app.arch || !matches(&self.variant, &app.variant) {
+            return false;
+        }
+        match (&self.distro, &app.distro) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some((name, version)), Some((app_name, app_version))) => {
+                (name.is_empty() || name == app_name)
+                    && (version.is_empty() || version == app_version)
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut text = format!("{}/{}", self.os, self.arch);
+        if !self.variant.is_empty() {
+            text.push('/');
+            text.push_str(&self.variant);
+        }
+        if let Some((name, version)) = &self.distro {
+            let _ = write!(text, " ({name} {version})");
+        }
+        text
+    }
+}
+
+fn check_target(
+    name: &str,
+    app: &Image,
+    run_ref: &ImageRef,
+    run: &Image,
+) -> Result<(), RebaseError> {
+    let app_target = Target::of(app);
+    let run_target = Target::of(run);
+    if run_target.satisfies(&app_target) {
+        return Ok(());
+    }
+    Err(RebaseError::TargetMismatch {
+        image: name.to_owned(),
+        run_image: run_ref.to_string(),
+        run_target: run_target.describe(),
+        app_target: app_target.describe(),
+    })
+}
+
+fn check_stack(
+    name: &str,
+    app: &Image,
+    run_ref: &ImageRef,
+    run: &Image,
+) -> Result<(), RebaseError> {
+    let app_stack = app.label(STACK_ID_LABEL).unwrap_or_default();
+    let run_stack = run.label(STACK_ID_LABEL).unwrap_or_default();
+    if app_stack.is_empty() || run_stack.is_empty() || app_stack != run_stack {
+        return Err(RebaseError::StackMismatch {
+            image: name.to_owned(),
+            run_image: run_ref.to_string(),
+            run_stack,
+            app_stack,
+        });
+    }
+    Ok(())
+}
+
+fn check_mixins(
+    name: &str,
+    app: &Image,
+    run_ref: &ImageRef,
+    run: &Image,
+) -> Result<(), RebaseError> {
+    let mixins = |image: &Image| -> Vec<String> {
+        image
+            .label(MIXINS_LABEL)
+            .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                m.strip_prefix("run:")
+                    .or_else(|| m.strip_prefix("build:"))
+                    .unwrap_or(&m)
+                    .to_owned()
+            })
+            .collect()
+    };
+    let have = mixins(run);
+    let mut missing: Vec<String> = mixins(app)
+        .into_iter()
+        .filter(|m| !have.contains(m))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    missing.sort();
+    Err(RebaseError::MissingMixins {
+        image: name.to_owned(),
+        run_image: run_ref.to_string(),
+        missing: missing.join(", "),
+    })
+}
+
+/// The app carries its original run image's labels; a Python it was built against must stay the same.
+fn check_python(
+    name: &str,
+    app: &Image,
+    run_ref: &ImageRef,
+    run: &Image,
+) -> Result<(), RebaseError> {
+    let Some(app_python) = app.label(PYTHON_VERSION) else {
+        return Ok(());
+    };
+    let run_python = run.label(PYTHON_VERSION);
+    if run_python.as_deref() == Some(app_python.as_str()) {
+        return Ok(());
+    }
+    Err(RebaseError::PythonMismatch {
+        image: name.to_owned(),
+        run_image: run_ref.to_string(),
+        run_python: run_python.unwrap_or_else(|| "none".to_owned()),
+        app_python,
+    })
+}
+
+/// The app's config on the new base: os/arch/os version and stack/base labels from the run image, the new
+/// metadata, the run image's layers and history below the app's own.
+fn rebased_config(
+    app: &Image,
+    run: &Image,
+    old_base: usize,
+    metadata: &Value,
+) -> Result<ImageConfiguration, Error> {
+    let mut config = app.config().clone();
+    config.set_os(run.config().os().clone());
+    config.set_architecture(run.config().architecture().clone());
+    config.set_os_version(run.config().os_version().clone());
+
+    let mut diff_ids: Vec<String> = run.diff_ids().to_vec();
+    diff_ids.extend_from_slice(&app.diff_ids()[old_base..]);
+    config.rootfs_mut().set_diff_ids(diff_ids);
+
+    // History: the run image's, then the app's entries above its old base (empty-layer entries are walked over
+    // the way go-containerregistry does).
+    let mut history: Vec<History> = run.config().history().clone().unwrap_or_default();
+    let mut non_empty = 0;
+    for entry in app.config().history().clone().unwrap_or_default() {
+        if !entry.empty_layer().unwrap_or(false) {
+            non_empty += 1;
+        }
+        if non_empty > old_base {
+            history.push(entry);
+        }
+    }
+    config.set_history(Some(history));
+
+    let metadata_text = serde_json::to_string(metadata).map_err(ImageError::Serialize)?;
+    let run_labels = run.labels();
+    let mut runtime = config.config().clone().unwrap_or_default();
+    let mut labels = runtime.labels().clone().unwrap_or_default();
+    let synced = |key: &str| {
+        key.starts_with("io.buildpacks.stack.") || key.starts_with("io.buildpacks.base.")
+    };
+    labels.retain(|key, _| !synced(key));
+    for (key, value) in run_labels {
+        if synced(&key) {
+            labels.insert(key, value);
+        }
+    }
+    labels.insert(LIFECYCLE_METADATA.to_owned(), metadata_text);
+    runtime.set_labels(Some(labels));
+    config.set_config(Some(runtime));
+    Ok(config)
+}
+
+/// Writes the rebased image into a staging layout (blobs linked from both images) and renames it over the app
+/// image's layout. Returns the new manifest digest.
+fn write_rebased(
+    store: &Store,
+    image: &ImageRef,
+    app: &Image,
+    run: &Image,
+    config: &ImageConfiguration,
+    layers: &[Descriptor],
+) -> Result<Digest, Error> {
+    let work = store.scratch_dir("rebase-")?;
+    let staged = Layout::create(work.path().join("layout"))?;
+    for layer in layers {
+        let digest: Digest =
+            layer
+                .digest()
+                .to_string()
+                .parse()
+                .map_err(|_| ImageError::UnsupportedDigest {
+                    layout: app.layout().root().display().to_string(),
+                    digest: layer.digest().to_string(),
+                })?;
+        let source = if app.layout().has_blob(&digest) {
+            app.layout()
+        } else {
+            run.layout()
+        };
+        staged.import_blob(source, &digest)?;
+    }
+    let config_bytes = canonical_json(config).map_err(ImageError::Serialize)?;
+    let config_desc = staged.write_blob(MediaType::ImageConfig, &config_bytes)?;
+    let manifest = ImageManifestBuilder::default()
+        .schema_version(2_u32)
+        .media_type(MediaType::ImageManifest)
+        .config(config_desc)
+        .layers(layers.to_vec())
+        .build()
+        .map_err(RebaseError::Assemble)?;
+    let manifest_bytes = canonical_json(&manifest).map_err(ImageError::Serialize)?;
+    let mut manifest_desc = staged.write_blob(MediaType::ImageManifest, &manifest_bytes)?;
+    manifest_desc.set_annotations(Some(std::collections::HashMap::from([(
+        "org.opencontainers.image.ref.name".to_owned(),
+        image.tag().to_owned(),
+    )])));
+    manifest_desc.set_platform(Some(
+        oci_spec::image::PlatformBuilder::default()
+            .os(config.os().clone())
+            .architecture(config.architecture().clone())
+            .build()
+            .map_err(RebaseError::Assemble)?,
+    ));
+    staged.write_index(&manifest_desc)?;
+    let loaded = Image::load(staged.clone())?;
+    let digest = loaded
+        .manifest_digest()
+        .cloned()
+        .unwrap_or_else(|| Digest::of(&manifest_bytes));
+    let dest = store.image_layout(image);
+    crate::store::replace_dir(staged.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    Ok(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_api_versions_compare_numerically() {
+        assert!(api_at_least("0.15", (0, 12)));
+        assert!(api_at_least("0.12", (0, 12)));
+        assert!(!api_at_least("0.9", (0, 12)));
+        assert!(!api_at_least("", (0, 12)));
+        assert!(api_at_least("1.0", (0, 12)));
+    }
+
+    #[test]
+    fn run_image_names_match_with_or_without_digest_and_mirrors() {
+        let metadata = serde_json::json!({
+            "runImage": { "image": "localhost/run:latest", "mirrors": ["127.0.0.1:5000/run:latest"] },
+        });
+        let named = |s: &str| names_run_image(&metadata, &s.parse().unwrap());
+        assert!(named("localhost/run:latest"));
+        assert!(named("127.0.0.1:5000/run"));
+        assert!(!named("localhost/run:patched"));
+        let stack_only = serde_json::json!({ "stack": { "runImage": { "image": "run" } } });
+        assert!(names_run_image(
+            &stack_only,
+            &"index.docker.io/library/run:latest".parse().unwrap()
+        ));
+    }
+
+    #[test]
+    fn targets_follow_the_lifecycle_rules() {
+        let t = |os: &str, arch: &str, distro: Option<(&str, &str)>| Target {
+            os: os.to_owned(),
+            arch: arch.to_owned(),
+            variant: String::new(),
+            distro: distro.map(|(n, v)| (n.to_owned(), v.to_owned())),
+        };
+        let app = t("linux", "amd64", Some(("debian", "12")));
+        assert!(t("linux", "amd64", None).satisfies(&app));
+        assert!(t("linux", "amd64", Some(("debian", "12"))).satisfies(&app));
+        assert!(!t("linux", "arm64", None).satisfies(&app));
+        assert!(!t("linux", "amd64", Some(("debian", "13"))).satisfies(&app));
+        assert!(!t("linux", "amd64", Some(("debian", "12"))).satisfies(&t("linux", "amd64", None)));
+    }
+}

@@ -1,0 +1,796 @@
+//! Builder images from `builder.toml`: the build image plus the lifecycle at `/cnb/lifecycle`, the buildpacks at
+//! `/cnb/buildpacks/<id>/<version>`, `/cnb/order.toml`, `/cnb/run.toml`, `/cnb/build-config/env`, and the labels
+//! pack writes.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use libbuildpack::data::labels::{
+    BuilderMetadata, BuilderMetadataBuildpack, BuilderMetadataLifecycle, BuilderMetadataStack,
+    CreatedBy, PlatformLabel, RunImageEntry,
+};
+use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
+use serde_json::json;
+
+use crate::buildpack::package::{self, BuildpackDir};
+use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
+use crate::oci::reference::ImageRef;
+use crate::oci::{Image, LayerWriter, Layout};
+use crate::provision::Error;
+use crate::provision::lifecycle::{self, Lifecycle};
+use crate::provision::stack::{self, StackRecipe};
+use crate::store::Store;
+use crate::toolbox::ui::Ui;
+
+mod lifecycle_layer;
+pub mod publish;
+mod sources;
+pub mod suggest;
+
+/// A builder image in the store, and what a build needs to know about it.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    /// The builder image.
+    pub image: ImageRef,
+    /// The default run image.
+    pub run_image: ImageRef,
+    /// `CNB_USER_ID` and `CNB_GROUP_ID` of the build image.
+    pub user: (u32, u32),
+    /// The buildpacks in the builder, as (id, version).
+    pub buildpacks: Vec<(String, String)>,
+}
+
+/// What failed while making a builder.
+#[derive(Debug, thiserror::Error)]
+pub enum BuilderError {
+    /// builder.toml is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] TomlFileError),
+    /// An image the builder needs is not in the store and rpack cannot make it.
+    #[error("{role} image {image} is not in rpack's store ({path})")]
+    MissingImage {
+        /// `build` or `run`.
+        role: &'static str,
+        /// The image.
+        image: String,
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// An image reference in builder.toml is invalid.
+    #[error("{path}: {field} = {value:?} is not a valid image reference: {why}")]
+    BadImageRef {
+        /// builder.toml.
+        path: PathBuf,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// Why.
+        why: String,
+    },
+    /// A `[[buildpacks]]` entry is not a local dir.
+    #[error(
+        "{path}: buildpacks[{index}] uri {uri:?} is not supported yet; give a directory (a buildpack dir or its Rust crate)"
+    )]
+    UnsupportedUri {
+        /// builder.toml.
+        path: PathBuf,
+        /// The entry.
+        index: usize,
+        /// The uri.
+        uri: String,
+    },
+    /// An order entry names a buildpack the builder does not have.
+    #[error(
+        "{path}: order[{group}] wants {id}{version}, which none of the [[buildpacks]] provides"
+    )]
+    UnknownBuildpack {
+        /// builder.toml.
+        path: PathBuf,
+        /// The group.
+        group: usize,
+        /// The id.
+        id: String,
+        /// ` 1.2.3` or empty.
+        version: String,
+    },
+    /// `--publish` was given a name only rpack's store knows.
+    #[error(
+        "{image} names no registry (`localhost/...` lives only in rpack's store): give the builder's name in the registry to publish to, like 127.0.0.1:5000/my/builder:latest"
+    )]
+    NotPublishable {
+        /// The image.
+        image: String,
+    },
+    /// The image is not a builder.
+    #[error("{image} is not a builder image (no {BUILDER_METADATA} label)")]
+    NotABuilder {
+        /// The image.
+        image: String,
+    },
+    /// The builder's label is malformed.
+    #[error("{image} is not a readable builder image")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
+    },
+    /// A file operation failed.
+    #[error("could not {action} {path}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl BuilderError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::MissingImage { .. } => Some(format!(
+                "rpack makes the images of its own stacks on demand ({}); other images have to be in the store",
+                stack::RECIPES
+                    .iter()
+                    .map(|r| r.build_image().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BuilderError + 'a {
+    move |source| BuilderError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The label recording a digest of everything a builder was made from: when it is unchanged, making the builder
+/// again would give the same image, so rpack reuses it.
+pub const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
+
+/// A digest of the builder's inputs: rpack's version, builder.toml, the lifecycle's files, the build image's
+/// manifest, and every prepared buildpack dir (after building crates, so a changed binary changes it).
+fn fingerprint(store: &Store, inputs: &Inputs) -> Result<String, Error> {
+    let mut digest = sources::Feed::new();
+    let mut feed = |bytes: &[u8]| digest.bytes(bytes);
+    feed(env!("CARGO_PKG_VERSION").as_bytes());
+    feed(&fs_err::read(&inputs.config).map_err(io_err("read", &inputs.config))?);
+    let build = Image::load(store.image_layout(&inputs.build_image))?;
+    feed(
+        build
+            .manifest_digest()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    feed(inputs.run_image.to_string().as_bytes());
+    for run in &inputs.run_images {
+        feed(run.image.as_bytes());
+        feed(run.mirrors.join("\n").as_bytes());
+    }
+    let mut trees = vec![inputs.lifecycle.root().to_owned()];
+    trees.extend(inputs.buildpacks.iter().map(|bp| bp.dir.clone()));
+    for tree in trees {
+        for (rel, kind, bytes) in tree_entries(&tree)? {
+            feed(rel.as_bytes());
+            feed(&[kind]);
+            feed(&bytes);
+        }
+    }
+    Ok(digest.finish())
+}
+
+/// Every entry below `root`, sorted by path: the relative path, a kind byte (`d`, `l`, `x` executable, `f`
+/// file), and the link target or a digest of the file's contents.
+fn tree_entries(root: &Path) -> Result<Vec<(String, u8, Vec<u8>)>, BuilderError> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs_err::read_dir(&dir).map_err(io_err("read", &dir))? {
+            let entry = entry.map_err(io_err("read", &dir))?;
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            let meta = fs_err::symlink_metadata(&path).map_err(io_err("read", &path))?;
+            if meta.is_dir() {
+                out.push((rel, b'd', Vec::new()));
+                stack.push(path);
+            } else if meta.file_type().is_symlink() {
+                let target = fs_err::read_link(&path).map_err(io_err("read", &path))?;
+                out.push((
+                    rel,
+                    b'l',
+                    target.to_string_lossy().into_owned().into_bytes(),
+                ));
+            } else {
+                let mut file = fs_err::File::open(&path).map_err(io_err("read", &path))?;
+                let mut hasher = crate::oci::HashingWriter::new(io::sink());
+                io::copy(&mut file, &mut hasher).map_err(io_err("read", &path))?;
+                let exec =
+                    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+                out.push((
+                    rel,
+                    if exec { b'x' } else { b'f' },
+                    hasher.finish().1.as_str().as_bytes().to_vec(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Everything a builder is made of, read and prepared before any layer is written.
+struct Inputs {
+    config: PathBuf,
+    toml: BuilderToml,
+    lifecycle: Lifecycle,
+    build_image: ImageRef,
+    run_image: ImageRef,
+    /// builder.toml's run images, with the names they were published under (see [`publish`]).
+    run_images: Vec<libbuildpack::data::RunImage>,
+    buildpacks: Vec<BuildpackDir>,
+    order: OrderToml,
+}
+
+/// Makes the builder `name` from the `builder.toml` at `config`.
+///
+/// # Errors
+/// When builder.toml is invalid, an image or the lifecycle is missing, a buildpack does not build, or the image
+/// cannot be written.
+pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    create_with(store, config, name, &publish::Renamed::new(), ui)
+}
+
+/// [`create`], with the run images in `renamed` named by their new references in the builder's metadata,
+/// `run.toml` and `stack.toml`.
+fn create_with(
+    store: &Store,
+    config: &Path,
+    name: &ImageRef,
+    renamed: &publish::Renamed,
+    ui: &Ui,
+) -> Result<Builder, Error> {
+    let started = Instant::now();
+    let _lock = store.lock(&name.to_string())?;
+    ui.section(&format!("Creating builder {name}"));
+    let work = store.scratch_dir("builder-")?;
+    // Hashed before cargo runs, so a source edited during the build is seen by the next one.
+    let sources = sources::fingerprint(store, config);
+    let inputs = gather_inputs(store, config, work.path(), renamed, ui)?;
+    let fingerprint = fingerprint(store, &inputs)?;
+    let record = |sources: Option<&str>| {
+        if let Some(sources) = sources {
+            sources::Record::of(store, name).write(sources, &fingerprint);
+        }
+    };
+    if let Ok(existing) = Image::load(store.image_layout(name))
+        && existing.label(INPUTS_LABEL).as_deref() == Some(fingerprint.as_str())
+    {
+        record(sources.as_deref());
+        ui.done(
+            &format!("Builder {name} is up to date (its inputs are unchanged)"),
+            started.elapsed(),
+        );
+        return Builder::load(store, name);
+    }
+
+    let step = Instant::now();
+    let staging = Layout::create(work.path().join("image"))?;
+    let build = Image::load(store.image_layout(&inputs.build_image))?;
+    let user = (
+        env_id(&build, "CNB_USER_ID"),
+        env_id(&build, "CNB_GROUP_ID"),
+    );
+    let mut image = build.move_to(staging.clone())?;
+    lifecycle_layer::add(store, &mut image, &staging, &inputs.lifecycle)?;
+    let layers_label = add_buildpack_layers(&mut image, &staging, &inputs.buildpacks)?;
+    add_config_layer(&mut image, &staging, &inputs, user)?;
+    set_labels(&mut image, &inputs, &layers_label)?;
+    image.set_label(INPUTS_LABEL, &fingerprint);
+    image.save(name.tag())?;
+    let dest = store.image_layout(name);
+    crate::store::replace_dir(staging.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    record(sources.as_deref());
+    ui.done(
+        &format!(
+            "Builder {name} ready ({} buildpacks, lifecycle {})",
+            inputs.buildpacks.len(),
+            inputs.lifecycle.version()
+        ),
+        step.elapsed(),
+    );
+    ui.done("Done", started.elapsed());
+    let buildpacks = inputs
+        .buildpacks
+        .iter()
+        .map(|bp| {
+            (
+                bp.descriptor.buildpack.id.as_str().to_owned(),
+                bp.descriptor.buildpack.version.to_string(),
+            )
+        })
+        .collect();
+    Ok(Builder {
+        image: name.clone(),
+        run_image: inputs.run_image,
+        user,
+        buildpacks,
+    })
+}
+
+/// The builder `name` from the `builder.toml` at `config`, as [`create`] makes it, but recognised as up to date
+/// without building its crates when none of its sources changed since the last full check (see `sources`).
+///
+/// # Errors
+/// As [`create`].
+pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    let started = Instant::now();
+    if let Some(sources) = sources::fingerprint(store, config)
+        && let Ok(existing) = Image::load(store.image_layout(name))
+        && sources::Record::of(store, name)
+            .matches(&sources, existing.label(INPUTS_LABEL).as_deref())
+    {
+        ui.done(
+            &format!("Builder {name} is up to date (its sources are unchanged)"),
+            started.elapsed(),
+        );
+        return Builder::load(store, name);
+    }
+    create(store, config, name, ui)
+}
+
+/// Reads builder.toml, finds the lifecycle and the stack images (making rpack's own on demand) and prepares
+/// every buildpack (building crates) under `work`.
+fn gather_inputs(
+    store: &Store,
+    config: &Path,
+    work: &Path,
+    renamed: &publish::Renamed,
+    ui: &Ui,
+) -> Result<Inputs, Error> {
+    let toml = BuilderToml::read(config).map_err(BuilderError::from)?;
+    let base = config.parent().unwrap_or_else(|| Path::new("."));
+    let lifecycle = find_lifecycle(store, &toml, base)?;
+    let build_image = parse_ref(
+        config,
+        "build.image",
+        toml.build_image().unwrap_or_default(),
+    )?;
+    let run_images = publish::rename(toml.run_images(), renamed);
+    let first_run = run_images.first().map_or("", |r| r.image.as_str());
+    let run_image = parse_ref(config, "run.images[0].image", first_run)?;
+    ensure_stack_image(store, "build", &build_image, ui)?;
+    ensure_stack_image(store, "run", &run_image, ui)?;
+    let mut buildpacks = Vec::new();
+    for (index, entry) in toml.buildpacks.iter().enumerate() {
+        let uri = entry.uri.as_deref().unwrap_or_default();
+        buildpacks.extend(buildpacks_at_uri(config, index, uri, work, ui)?);
+    }
+    let order = resolve_order(config, &toml.order, &buildpacks)?;
+    Ok(Inputs {
+        config: config.to_owned(),
+        toml,
+        lifecycle,
+        build_image,
+        run_image,
+        run_images,
+        buildpacks,
+        order,
+    })
+}
+
+/// The buildpacks of one `[[buildpacks]] uri`: a buildpack dir or crate, a `.cnb` file (every buildpack in
+/// it, read with safe extraction), or `cargo:<crate dir or workspace package>`, packaged by rpack.
+fn buildpacks_at_uri(
+    config: &Path,
+    index: usize,
+    uri: &str,
+    work: &Path,
+    ui: &Ui,
+) -> Result<Vec<BuildpackDir>, Error> {
+    let base = config.parent().unwrap_or_else(|| Path::new("."));
+    Ok(package::resolve_uri(
+        config,
+        &format!("buildpacks[{index}].uri"),
+        uri,
+        base,
+        &work.join("buildpacks").join(index.to_string()),
+        package::MUSL_TARGET,
+        ui,
+    )?)
+}
+
+type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+
+/// One layer per buildpack at `/cnb/buildpacks/<escaped id>/<version>`, as pack lays them out; returns the
+/// `io.buildpacks.buildpack.layers` label.
+fn add_buildpack_layers(
+    image: &mut Image,
+    staging: &Layout,
+    buildpacks: &[BuildpackDir],
+) -> Result<LayersLabel, Error> {
+    let mut label = LayersLabel::new();
+    for bp in buildpacks {
+        let info = &bp.descriptor.buildpack;
+        let escaped = info.id.escaped();
+        let mut layer = LayerWriter::new(staging)?;
+        for dir in [
+            "cnb",
+            "cnb/buildpacks",
+            &format!("cnb/buildpacks/{escaped}"),
+        ] {
+            layer
+                .dir(dir, 0o755)
+                .map_err(io_err("write", staging.root()))?;
+        }
+        let dest = format!("cnb/buildpacks/{escaped}/{}", info.version);
+        layer.tree(&dest, &bp.dir).map_err(io_err("add", &bp.dir))?;
+        let written = layer.finish()?;
+        image.add_layer(
+            &written,
+            &format!("rpack: buildpack {} {}", info.id.as_str(), info.version),
+        )?;
+        label
+            .entry(info.id.as_str().to_owned())
+            .or_default()
+            .insert(
+                info.version.to_string(),
+                json!({
+                    "api": bp.descriptor.api.to_string(),
+                    "targets": bp.descriptor.targets,
+                    "order": bp.descriptor.order,
+                    "layerDiffID": written.diff_id.to_string(),
+                    "homepage": info.homepage,
+                    "name": info.name,
+                }),
+            );
+    }
+    Ok(label)
+}
+
+/// `/cnb/order.toml`, `/cnb/run.toml`, `/cnb/stack.toml`, `/cnb/build-config/env/*`, and the `/workspace`,
+/// `/layers` and `/platform` dirs the lifecycle expects.
+fn add_config_layer(
+    image: &mut Image,
+    staging: &Layout,
+    inputs: &Inputs,
+    user: (u32, u32),
+) -> Result<(), Error> {
+    let run_toml = RunToml {
+        images: inputs.run_images.clone(),
+    };
+    let stack_toml = format!(
+        "[run-image]\n  image = {:?}\n",
+        inputs.run_image.to_string()
+    );
+    let mut files = vec![
+        (
+            "cnb/order.toml".to_owned(),
+            toml_text(&inputs.config, &inputs.order)?,
+        ),
+        (
+            "cnb/run.toml".to_owned(),
+            toml_text(&inputs.config, &run_toml)?,
+        ),
+        ("cnb/stack.toml".to_owned(), stack_toml),
+    ];
+    let mut env_files: Vec<(String, String)> = Vec::new();
+    for env in inputs.toml.build_env() {
+        let suffix = env
+            .suffix
+            .map(|s| format!(".{}", suffix_name(s)))
+            .unwrap_or_default();
+        env_files.push((
+            format!("cnb/build-config/env/{}{suffix}", env.name),
+            env.value.clone(),
+        ));
+        if let Some(delim) = &env.delim {
+            env_files.push((
+                format!("cnb/build-config/env/{}.delim", env.name),
+                delim.clone(),
+            ));
+        }
+    }
+    env_files.sort();
+    files.extend(env_files);
+
+    let mut layer = LayerWriter::new(staging)?;
+    let write = |source| BuilderError::Io {
+        action: "write",
+        path: staging.root().to_owned(),
+        source,
+    };
+    for dir in [
+        "cnb",
+        "cnb/build-config",
+        "cnb/build-config/env",
+        "platform",
+        "platform/env",
+    ] {
+        layer.dir(dir, 0o755).map_err(write)?;
+    }
+    for (path, text) in &files {
+        layer.file(path, 0o644, text.as_bytes()).map_err(write)?;
+    }
+    layer.set_owner(u64::from(user.0), u64::from(user.1));
+    layer.dir("workspace", 0o755).map_err(write)?;
+    layer.dir("layers", 0o755).map_err(write)?;
+    image.add_layer(&layer.finish()?, "rpack: order, run images, build config")?;
+    Ok(())
+}
+
+/// The labels pack writes on builders.
+fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) -> Result<(), Error> {
+    let descriptor_path = inputs.lifecycle.descriptor_path();
+    let descriptor =
+        fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
+    let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
+    let run_images = &inputs.run_images;
+    let buildpacks = inputs
+        .buildpacks
+        .iter()
+        .map(|bp| {
+            let info = &bp.descriptor.buildpack;
+            // `name` too: `pack builder inspect` shows it in its buildpacks table (`-` when missing).
+            BuilderMetadataBuildpack {
+                id: info.id.as_str().to_owned(),
+                version: info.version.to_string(),
+                homepage: info.homepage.clone(),
+                name: info.name.clone(),
+            }
+        })
+        .collect();
+    let api = |key: &str| {
+        descriptor
+            .get(key)
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    let metadata = BuilderMetadata {
+        description: inputs.toml.description.clone().unwrap_or_default(),
+        buildpacks,
+        stack: Some(BuilderMetadataStack {
+            run_image: RunImageEntry {
+                image: inputs.run_image.to_string(),
+                mirrors: run_images
+                    .first()
+                    .map(|r| r.mirrors.clone())
+                    .unwrap_or_default(),
+            },
+        }),
+        images: run_images
+            .iter()
+            .map(|r| RunImageEntry {
+                image: r.image.clone(),
+                mirrors: r.mirrors.clone(),
+            })
+            .collect(),
+        lifecycle: Some(BuilderMetadataLifecycle {
+            version: inputs.lifecycle.version().to_owned(),
+            api: api("api"),
+            apis: api("apis"),
+        }),
+        created_by: Some(CreatedBy {
+            name: "rpack".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }),
+        rest: serde_json::Map::new(),
+    };
+    let label = metadata.to_label().map_err(|source| BuilderError::Label {
+        image: image.layout().root().display().to_string(),
+        source,
+    })?;
+    image.set_label(BUILDER_METADATA, &label);
+    image.set_label(BUILDPACK_LAYERS, &json!(layers_label).to_string());
+    image.set_label(BUILDPACK_ORDER, &json!(inputs.order.order).to_string());
+    image.set_label(
+        "io.buildpacks.lifecycle.version",
+        inputs.lifecycle.version(),
+    );
+    Ok(())
+}
+
+impl Builder {
+    /// Reads what a build needs from the builder image `name` in the store.
+    ///
+    /// # Errors
+    /// When the image is missing or is not a builder.
+    pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
+        let image = Image::load(store.image_layout(name))?;
+        let metadata = image
+            .label(BUILDER_METADATA)
+            .ok_or_else(|| BuilderError::NotABuilder {
+                image: name.to_string(),
+            })?;
+        let metadata =
+            BuilderMetadata::from_label(&metadata).map_err(|source| BuilderError::Label {
+                image: name.to_string(),
+                source,
+            })?;
+        let run = metadata.run_image();
+        let run_image = run
+            .parse()
+            .map_err(
+                |e: crate::oci::reference::InvalidImageRef| BuilderError::BadImageRef {
+                    path: store.image_layout(name).root().to_owned(),
+                    field: "images[0].image (or stack.runImage.image)",
+                    value: run.to_owned(),
+                    why: e.to_string(),
+                },
+            )?;
+        let buildpacks = metadata
+            .buildpacks
+            .iter()
+            .map(|bp| (bp.id.clone(), bp.version.clone()))
+            .collect();
+        Ok(Self {
+            image: name.clone(),
+            run_image,
+            buildpacks,
+            user: (
+                env_id(&image, "CNB_USER_ID"),
+                env_id(&image, "CNB_GROUP_ID"),
+            ),
+        })
+    }
+}
+
+fn suffix_name(action: libbuildpack::data::EnvAction) -> &'static str {
+    use libbuildpack::data::EnvAction;
+    match action {
+        EnvAction::Override => "override",
+        EnvAction::Default => "default",
+        EnvAction::Append => "append",
+        EnvAction::Prepend => "prepend",
+    }
+}
+
+fn env_id(image: &Image, key: &str) -> u32 {
+    image
+        .env_var(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+fn toml_text<T: serde::Serialize>(config: &Path, value: &T) -> Result<String, BuilderError> {
+    toml::to_string(value).map_err(|source| {
+        TomlFileError::Serialize {
+            path: config.to_owned(),
+            source,
+        }
+        .into()
+    })
+}
+
+fn parse_ref(config: &Path, field: &'static str, value: &str) -> Result<ImageRef, BuilderError> {
+    value.parse().map_err(
+        |e: crate::oci::reference::InvalidImageRef| BuilderError::BadImageRef {
+            path: config.to_owned(),
+            field,
+            value: value.to_owned(),
+            why: e.to_string(),
+        },
+    )
+}
+
+fn find_lifecycle(store: &Store, toml: &BuilderToml, base: &Path) -> Result<Lifecycle, Error> {
+    let section = toml.lifecycle.clone().unwrap_or_default();
+    if let Some(uri) = section
+        .uri
+        .as_deref()
+        .filter(|u| !u.contains("://") || u.starts_with("file://"))
+    {
+        let dir = base.join(uri.strip_prefix("file://").unwrap_or(uri));
+        return Ok(Lifecycle::at(&dir)?);
+    }
+    Ok(Lifecycle::locate(
+        store,
+        section
+            .version
+            .as_deref()
+            .unwrap_or(lifecycle::DEFAULT_VERSION),
+    )?)
+}
+
+/// Makes sure `image` is in the store, making it when it belongs to one of rpack's stack recipes (also when it
+/// was made by an older rpack, see [`stack::is_current`]) and pulling it when its name has a registry.
+///
+/// # Errors
+/// When it is missing and rpack cannot make or pull it, or making it fails.
+pub fn ensure_stack_image(
+    store: &Store,
+    role: &'static str,
+    image: &ImageRef,
+    ui: &Ui,
+) -> Result<(), Error> {
+    if store.image_layout(image).exists() {
+        if stack::is_current(store, image) {
+            return Ok(());
+        }
+        ui.step(&format!(
+            "{image} was made by an older rpack (it lacks the run image's package list): making it again"
+        ));
+    }
+    match StackRecipe::for_image(image) {
+        Some(recipe) => {
+            stack::create(store, recipe, Path::new(stack::DEFAULT_CA_BUNDLE), ui)?;
+            Ok(())
+        }
+        // A name with a registry (a builder made by pack, or published by rpack): fetched as pack would.
+        None if image.registry() != "localhost" => {
+            crate::store::registry::pull(
+                store,
+                image,
+                None,
+                crate::store::registry::Access::default(),
+                ui,
+            )?;
+            Ok(())
+        }
+        None => Err(BuilderError::MissingImage {
+            role,
+            image: image.to_string(),
+            path: store.image_layout(image).root().to_owned(),
+        }
+        .into()),
+    }
+}
+
+/// The order with every entry's version filled in from the buildpacks given, as the lifecycle needs it.
+fn resolve_order(
+    config: &Path,
+    groups: &[OrderGroup],
+    buildpacks: &[BuildpackDir],
+) -> Result<OrderToml, BuilderError> {
+    let mut order = Vec::new();
+    for (index, group) in groups.iter().enumerate() {
+        let mut entries = Vec::new();
+        for entry in &group.group {
+            let found = buildpacks
+                .iter()
+                .map(|bp| &bp.descriptor.buildpack)
+                .find(|info| {
+                    info.id == entry.id && entry.version.as_ref().is_none_or(|v| v == &info.version)
+                });
+            let Some(info) = found else {
+                return Err(BuilderError::UnknownBuildpack {
+                    path: config.to_owned(),
+                    group: index,
+                    id: entry.id.as_str().to_owned(),
+                    version: entry
+                        .version
+                        .as_ref()
+                        .map(|v| format!(" {v}"))
+                        .unwrap_or_default(),
+                });
+            };
+            entries.push(GroupEntry {
+                version: Some(info.version.clone()),
+                ..entry.clone()
+            });
+        }
+        order.push(OrderGroup::new(entries));
+    }
+    Ok(OrderToml {
+        order,
+        ..OrderToml::default()
+    })
+}
