@@ -1,5 +1,7 @@
-//! Buildpacks as files: packaging them into `.cnb` files or dirs, and scaffolding new ones.
+//! Buildpacks as files: packaging them into `.cnb` files or dirs, and scaffolding new ones (from scratch or from a
+//! project.toml inline script).
 
+pub mod inline;
 pub mod package;
 pub mod scaffold;
 
@@ -13,6 +15,9 @@ pub enum Error {
     /// Scaffolding a new buildpack.
     #[error(transparent)]
     Scaffold(#[from] scaffold::ScaffoldError),
+    /// Converting a project.toml inline script into a buildpack crate.
+    #[error(transparent)]
+    Inline(#[from] inline::InlineError),
     /// Reading or writing an image.
     #[error(transparent)]
     Image(#[from] crate::oci::ImageError),
@@ -31,6 +36,7 @@ impl Error {
         match self {
             Self::Package(e) => e.hint(),
             Self::Scaffold(e) => e.hint(),
+            Self::Inline(e) => e.hint(),
             Self::Output(e) => e.hint(),
             Self::Image(_) | Self::Layout(_) => None,
         }

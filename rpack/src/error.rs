@@ -39,6 +39,7 @@ through! {
     crate::toolbox::output::OutputError => crate::store::Error,
     crate::buildpack::package::PackageError => crate::buildpack::Error,
     crate::buildpack::scaffold::ScaffoldError => crate::buildpack::Error,
+    crate::buildpack::inline::InlineError => crate::buildpack::Error,
     crate::provision::lifecycle::LifecycleError => crate::provision::Error,
     crate::provision::stack::StackError => crate::provision::Error,
     crate::provision::builder::BuilderError => crate::provision::Error,

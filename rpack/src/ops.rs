@@ -1,7 +1,9 @@
-//! What is done to built images: rebase, SBOM download, inspect, and the doctor that checks the tools.
+//! What is done to built images: rebase, SBOM download, inspect, and the doctor that checks the tools; and
+//! `measure`, which times an app's builds two ways.
 
 pub mod doctor;
 pub mod inspect;
+pub mod measure;
 pub mod rebase;
 pub mod sbom;
 
@@ -33,6 +35,27 @@ pub enum Error {
     /// Reading a buildpackage.
     #[error(transparent)]
     Buildpack(#[from] crate::buildpack::Error),
+    /// Preparing an app to measure its builds.
+    #[error(transparent)]
+    Measure(#[from] measure::MeasureError),
+    /// A build that was measured (boxed: `rpack::Error` holds this error whole).
+    #[error(transparent)]
+    Build(Box<crate::build::Error>),
+    /// The builder of a measurement (boxed, as `Build`).
+    #[error(transparent)]
+    Provision(Box<crate::provision::Error>),
+}
+
+impl From<crate::build::Error> for Error {
+    fn from(err: crate::build::Error) -> Self {
+        Self::Build(Box::new(err))
+    }
+}
+
+impl From<crate::provision::Error> for Error {
+    fn from(err: crate::provision::Error) -> Self {
+        Self::Provision(Box::new(err))
+    }
 }
 
 impl Error {
@@ -44,7 +67,13 @@ impl Error {
             Self::Sbom(e) => e.hint(),
             Self::Inspect(e) => e.hint(),
             Self::Buildpack(e) => e.hint(),
-            Self::Store(_) | Self::Image(_) | Self::Layout(_) | Self::ImageRef(_) => None,
+            Self::Build(e) => e.hint(),
+            Self::Provision(e) => e.hint(),
+            Self::Measure(_)
+            | Self::Store(_)
+            | Self::Image(_)
+            | Self::Layout(_)
+            | Self::ImageRef(_) => None,
         }
     }
 }

@@ -48,7 +48,7 @@ impl Sdk {
         }
     }
 
-    fn dependency(&self, krate: &str, extra: &str) -> String {
+    pub(crate) fn dependency(&self, krate: &str, extra: &str) -> String {
         match self {
             Self::Path(root) => {
                 let root = std::path::absolute(root).unwrap_or_else(|_| root.clone());

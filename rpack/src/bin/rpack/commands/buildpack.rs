@@ -1,4 +1,7 @@
-//! `rpack buildpack package` and `rpack buildpack new`: neither needs the store.
+//! `rpack buildpack package` and `rpack buildpack new`: neither needs the store (but `new --from-inline
+//! --measure`, which builds the app).
+
+mod from_inline;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +16,8 @@ use rpack::toolbox::ui::Ui;
 pub enum BuildpackCmd {
     /// Build a buildpack (or a composite from package.toml) into a reproducible .cnb file or a dir.
     Package(PackageArgs),
-    /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app.
+    /// Scaffold a buildpack crate with a unit test, an integration test and a fixture app; with --from-inline,
+    /// one converted from a project.toml inline script.
     New(NewArgs),
 }
 
@@ -55,6 +59,8 @@ pub struct NewArgs {
     /// built from).
     #[arg(long)]
     sdk: Option<String>,
+    #[command(flatten)]
+    from_inline: from_inline::FromInlineArgs,
 }
 
 /// What `rpack buildpack package` writes.
@@ -66,10 +72,17 @@ pub enum PackageFormat {
     Dir,
 }
 
-pub fn run(cmd: BuildpackCmd, ui: &Ui) -> Result<(), Error> {
+pub fn run(cmd: BuildpackCmd, ui: &Ui) -> Result<(), rpack::Error> {
     match cmd {
-        BuildpackCmd::Package(args) => package(args, ui),
-        BuildpackCmd::New(args) => new(&args),
+        BuildpackCmd::Package(args) => Ok(package(args, ui)?),
+        BuildpackCmd::New(args) if args.from_inline.project.is_some() => from_inline::run(
+            &args.name,
+            args.id,
+            args.sdk.as_deref(),
+            args.from_inline,
+            ui,
+        ),
+        BuildpackCmd::New(args) => Ok(new(&args)?),
     }
 }
 
