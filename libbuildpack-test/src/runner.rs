@@ -1,8 +1,6 @@
 //! The shared test runner and what one test build asks for.
 
-use std::collections::hash_map::DefaultHasher;
 use std::fmt::Write as _;
-use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -135,9 +133,9 @@ impl BuildConfig {
         if let Some(image) = &self.image {
             return image.clone();
         }
-        let mut hasher = DefaultHasher::new();
-        self.app_dir.hash(&mut hasher);
-        format!("{:?}", self.builder).hash(&mut hasher);
+        // sha256, not DefaultHasher: names must stay the same across Rust releases (stores outlive toolchains).
+        let digest =
+            crate::file_server::sha256(format!("{}\n{:?}", self.app_dir.display(), self.builder));
         let name: String = self
             .app_dir
             .file_name()
@@ -148,9 +146,9 @@ impl BuildConfig {
             .collect();
         let name = name.trim_matches('-');
         let text = format!(
-            "localhost/libbuildpack-test/{}-{:012x}:latest",
+            "localhost/libbuildpack-test/{}-{}:latest",
             if name.is_empty() { "app" } else { name },
-            hasher.finish() & 0xffff_ffff_ffff
+            &digest[..12]
         );
         text.parse()
             .unwrap_or_else(|_| ImageRef::clone(&default_image()))
@@ -324,13 +322,11 @@ impl TestRunner {
                 "[[build.env]]\nname = \"{name}\"\nvalue = \"/etc/ssl/certs/ca-certificates.crt\"\n"
             );
         }
-        let mut hasher = DefaultHasher::new();
-        text.hash(&mut hasher);
         let dir = self
             .store
             .home()
             .join("test-builders")
-            .join(format!("{:016x}", hasher.finish()));
+            .join(&crate::file_server::sha256(&text)[..16]);
         std::fs::create_dir_all(&dir).map_err(io("create a test builder dir"))?;
         let path = dir.join("builder.toml");
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {

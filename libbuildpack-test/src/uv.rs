@@ -60,19 +60,26 @@ pub fn binary(tools: &Path) -> PathBuf {
 }
 
 /// Installs the pinned uv into `tools` with the host's pip (its requirement is written to `tools/uv.txt`)
-/// and returns the uv binary.
+/// and returns the uv binary. Nothing is installed when `tools` already has it (`tools/uv.installed`
+/// names the requirement a successful install was made from).
 ///
 /// # Errors
 /// When the requirement cannot be written, pip cannot be started, or pip fails.
 pub fn install(tools: &Path) -> io::Result<PathBuf> {
     let requirement = tools.join("uv.txt");
+    let installed = tools.join("uv.installed");
     write_requirement(&requirement)?;
+    let wanted = std::fs::read(&requirement)?;
+    if binary(tools).is_file() && std::fs::read(&installed).is_ok_and(|done| done == wanted) {
+        return Ok(binary(tools));
+    }
     let status = pip_install_hashed(&requirement, tools).status()?;
     if !status.success() {
         return Err(io::Error::other(format!(
             "installing uv {UV_VERSION} failed ({status})"
         )));
     }
+    std::fs::write(&installed, wanted)?;
     Ok(binary(tools))
 }
 

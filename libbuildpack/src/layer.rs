@@ -118,6 +118,36 @@ impl<'a> LayerBuilder<'a> {
         self
     }
 
+    /// The key the layer was stored with, as restored from the cache or the previous image's
+    /// metadata, when there is one and it reads as `K`. Nothing is changed on disk.
+    ///
+    /// For a buildpack whose layers depend on each other: it reads what the previous build left
+    /// before deciding which key to pass to [`keyed_by`](Self::keyed_by) (passing the restored
+    /// key back reuses the layer as it is).
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+    /// #[derive(Clone, Serialize, Deserialize, PartialEq)]
+    /// struct Key { python: String, files: String }
+    /// let previous: Option<Key> = ctx.layer("venv").restored_key();
+    /// if let Some(key) = previous.filter(|k| k.python == "3.12") {
+    ///     let venv = ctx.layer("venv").launch().keyed_by(&key)?;
+    ///     assert!(!venv.is_new());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn restored_key<K: DeserializeOwned>(&self) -> Option<K> {
+        let name = LayerName::new(self.name.as_str()).ok()?;
+        match LayerPaths::new(self.layers_dir, &name).read_restored() {
+            Ok(Restored::Found(table)) => {
+                K::deserialize(toml::Value::Table(whole_floats_as_integers(table))).ok()
+            }
+            _ => None,
+        }
+    }
+
     /// Makes the layer, keeping what was restored when its stored key equals `key`.
     ///
     /// - No restored `<layer>.toml` (or no `[metadata]`): the layer is created empty.
@@ -138,16 +168,7 @@ impl<'a> LayerBuilder<'a> {
         K: Serialize + DeserializeOwned + PartialEq,
     {
         let name = LayerName::new(self.name.as_str())?;
-        let metadata = match toml::Value::try_from(key) {
-            Ok(toml::Value::Table(table)) => table,
-            Ok(_) => return Err(LayerError::KeyNotATable { layer: name }),
-            Err(source) => {
-                return Err(LayerError::SerializeKey {
-                    layer: name,
-                    source,
-                });
-            }
-        };
+        let metadata = key_table(&name, key)?;
         let paths = LayerPaths::new(self.layers_dir, &name);
         let restored = paths.read_restored()?;
 
@@ -254,6 +275,20 @@ impl<'a> LayerBuilder<'a> {
             types: self.types,
             state: LayerState::Created,
         })
+    }
+}
+
+/// `key` as the TOML table stored in `[metadata]`.
+fn key_table<K: Serialize>(layer: &LayerName, key: &K) -> Result<toml::Table, LayerError> {
+    match toml::Value::try_from(key) {
+        Ok(toml::Value::Table(table)) => Ok(table),
+        Ok(_) => Err(LayerError::KeyNotATable {
+            layer: layer.clone(),
+        }),
+        Err(source) => Err(LayerError::SerializeKey {
+            layer: layer.clone(),
+            source,
+        }),
     }
 }
 
@@ -568,6 +603,37 @@ impl Layer {
         )
     }
 
+    /// Replaces the key stored for a layer this build made (created or rebuilt), for keys that
+    /// name something known only once the layer is filled, such as a digest of its files. The
+    /// next build compares its key with this one.
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+    /// #[derive(Serialize, Deserialize, PartialEq)]
+    /// struct Key { lock: String, files: String }
+    /// let venv = ctx.layer("venv").launch().keyed_by(&Key { lock: "sha256:…".into(), files: String::new() })?;
+    /// // install into venv.path(), then name what was installed:
+    /// venv.set_key(&Key { lock: "sha256:…".into(), files: "sha256:…".into() })?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LayerError::SetKeyOfKeptLayer`] for a layer reused or migrated from an earlier build
+    /// (its files were made for the key it has), and the errors of serializing the key and
+    /// writing `<layer>.toml`.
+    pub fn set_key<K: Serialize>(&self, key: &K) -> Result<(), LayerError> {
+        if !self.is_new() {
+            return Err(LayerError::SetKeyOfKeptLayer {
+                layer: self.name.clone(),
+            });
+        }
+        let metadata = key_table(&self.name, key)?;
+        let layers_dir = self.path.parent().unwrap_or(Path::new("."));
+        LayerPaths::new(layers_dir, &self.name).write_toml(self.types, Some(metadata))
+    }
+
     /// Whether the layer's files are here: `false` only for a launch-only layer reused from
     /// the previous image.
     #[must_use]
@@ -684,6 +750,12 @@ pub enum LayerError {
     /// The key serialized to something other than a table.
     #[error("the key of layer {layer} must serialize to a TOML table (use a struct or a map)")]
     KeyNotATable {
+        /// The layer.
+        layer: LayerName,
+    },
+    /// [`Layer::set_key`] was called on a layer kept from an earlier build.
+    #[error("the key of layer {layer} cannot change: it was kept from an earlier build")]
+    SetKeyOfKeptLayer {
         /// The layer.
         layer: LayerName,
     },
@@ -989,6 +1061,40 @@ mod tests {
         // Env writes are skipped: they would create the dir and replace the image's layer.
         layer.launch_env().set("X", "1").unwrap();
         assert!(!layer.path().exists());
+    }
+
+    #[test]
+    fn the_restored_key_is_read_without_touching_the_layer() {
+        let f = Fixture::new();
+        assert_eq!(f.builder("hello").restored_key::<Key>(), None);
+        f.builder("hello").launch().keyed_by(&key("3.12")).unwrap();
+        f.restore_metadata_only("hello", false);
+        assert_eq!(f.builder("hello").restored_key::<Key>(), Some(key("3.12")));
+        assert_eq!(f.builder("hello").restored_key::<Counted>(), None);
+        assert!(!f.layers.join("hello").exists());
+        assert!(!f.toml("hello").contains("[types]"));
+    }
+
+    #[test]
+    fn a_new_layer_can_take_a_key_known_after_it_is_filled() {
+        let f = Fixture::new();
+        let layer = f.builder("venv").launch().keyed_by(&key("3.12")).unwrap();
+        let mut filled = key("3.12");
+        filled.lock_sha256 = "files of the layer".into();
+        layer.set_key(&filled).unwrap();
+        assert!(
+            f.toml("venv")
+                .contains("lock_sha256 = \"files of the layer\"")
+        );
+        assert!(f.toml("venv").contains("launch = true"));
+
+        f.restore_metadata_only("venv", false);
+        let kept = f.builder("venv").launch().keyed_by(&filled).unwrap();
+        assert!(!kept.is_new());
+        assert!(matches!(
+            kept.set_key(&key("3.12")),
+            Err(LayerError::SetKeyOfKeptLayer { .. })
+        ));
     }
 
     #[test]

@@ -10,12 +10,14 @@
 //! - `sbom` (feature `sbom`): `CycloneDX` and SPDX files from one package list.
 //! - `download` (feature `download`): checksum-verified downloads with retries.
 //! - `archive` (feature `archive`, no runtime needed): safe `.tar`/`.tar.gz` extraction with size caps.
+//! - `tree` (feature `tree`, no runtime needed): listings of file trees, their diffs and copies of chosen
+//!   entries, for big layers that grow by additions.
 //! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
 //!   out as the lifecycle would.
 //!
 //! # Features and these docs
 //!
-//! `sbom`, `download`, `archive` and `testing` are off by default. A buildpack enables `testing` only
+//! `sbom`, `download`, `archive`, `tree` and `testing` are off by default. A buildpack enables `testing` only
 //! for its tests, in `[dev-dependencies]` (as `rpack buildpack new` does):
 //!
 //! ```toml
@@ -113,6 +115,9 @@ pub mod sbom;
 #[cfg(any(feature = "testing", all(doc, feature = "runtime")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+#[cfg(all(feature = "tree", unix))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tree", unix))))]
+pub mod tree;
 
 #[cfg(feature = "runtime")]
 pub use build::{Build, Process};

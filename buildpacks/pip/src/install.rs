@@ -39,6 +39,9 @@ pub enum InstallError {
     /// pip could not be started or waited for.
     #[error("could not run pip: {0}")]
     RunPip(#[source] CommandError),
+    /// Compiling the installed files to bytecode failed.
+    #[error(transparent)]
+    Compile(#[from] python_sbom::bytecode::CompileError),
     /// `pip uninstall` failed.
     #[error("could not uninstall packages removed from the requirements: {0}")]
     Uninstall(#[source] CommandError),
@@ -177,9 +180,11 @@ pub fn install<M>(
         Some(file)
     };
     let mut command = pip(python, venv);
+    command.arg("install").args(PIP_FLAGS);
+    if !pip_compiles() {
+        command.arg("--no-compile");
+    }
     command
-        .arg("install")
-        .args(PIP_FLAGS)
         .arg("-r")
         .arg(private.as_ref().map_or(requested.as_path(), |f| f.path()));
     let result = ctx.run(&mut command);
@@ -195,6 +200,27 @@ pub fn install<M>(
         }),
         Err(other) => Err(InstallError::RunPip(other)),
     }
+}
+
+/// Whether the build's env configures pip's bytecode compilation (`PIP_COMPILE`, `PIP_NO_COMPILE`):
+/// then pip compiles (or not) as configured, and [`compile`] does nothing.
+fn pip_compiles() -> bool {
+    ["PIP_COMPILE", "PIP_NO_COMPILE"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
+/// Compiles what pip just installed to bytecode, in parallel ([`python_sbom::bytecode`]), unless the
+/// build's env leaves that to pip.
+///
+/// # Errors
+///
+/// When the compilation cannot run.
+pub fn compile<M>(ctx: &BuildContext<M>, venv: &Path) -> Result<(), InstallError> {
+    if pip_compiles() {
+        return Ok(());
+    }
+    Ok(python_sbom::bytecode::compile_missing(ctx, venv)?)
 }
 
 /// Uninstalls `names` (requirements removed since the last build). Their own dependencies stay
@@ -224,8 +250,11 @@ pub fn uninstall<M>(
     ctx.run(&mut command).map_err(InstallError::Uninstall)
 }
 
-/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. A venv
-/// seeded from the build cache volume says through it which requirements were removed since.
+/// The dir in the venv that records what was installed.
+pub const STATE_DIR: &str = ".libbuildpack";
+
+/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. The last
+/// venv in the build cache volume says through it which requirements were removed since.
 #[derive(Debug)]
 pub struct State {
     dir: PathBuf,
@@ -243,7 +272,7 @@ impl State {
     #[must_use]
     pub fn new(venv: &Path) -> Self {
         Self {
-            dir: venv.join(".libbuildpack"),
+            dir: venv.join(STATE_DIR),
         }
     }
 

@@ -3,22 +3,23 @@
 //!
 //! The venv is a launch-only layer keyed by the Python version, the target and the requirements:
 //! while they are unchanged the previous image's layer is reused without restoring or archiving it,
-//! so a rebuild does not grow with the venv. When the requirements change, pip installs into a copy
-//! of the last venv kept in the build cache volume, so unchanged packages are not downloaded again
-//! (the index sends no cache headers, so pip's HTTP cache would not help).
+//! so a rebuild does not grow with the venv. When the requirements change, pip installs into the
+//! last venv kept in the build cache volume, so unchanged packages are not downloaded again (the
+//! index sends no cache headers, so pip's HTTP cache would not help); when that only added
+//! packages, the venv layer is kept and the added files go into a small `venv-delta` layer (see
+//! [`python_sbom::venv`]).
 //!
-//! Each new venv gets `CycloneDX` and SPDX SBOMs from what is installed in it; a reused one keeps
+//! Each new layer gets `CycloneDX` and SPDX SBOMs of what is installed in it; a reused one keeps
 //! those of the previous image.
 
 mod install;
 mod requirements;
-mod seed;
 
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
-use libbuildpack::sbom::SbomOwner;
 use python_sbom::python;
+use python_sbom::venv::{self, InstallInto, Outcome, VenvError};
 
 use install::InstallError;
 use requirements::{PlanPackages, Requirements};
@@ -27,9 +28,9 @@ use requirements::{PlanPackages, Requirements};
 pub struct Pip;
 
 /// What the venv depends on. A venv whose key is unchanged is reused from the previous image
-/// without its files being restored (a launch-only layer); a changed one is rebuilt from the copy
-/// in the build cache volume (see [`seed`]) or from scratch.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+/// without its files being restored (a launch-only layer); a changed one is installed into the last
+/// venv kept in the build cache volume, or made from scratch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct VenvKey {
     /// `sys.version` of the stack's python3.
     python: String,
@@ -40,6 +41,18 @@ struct VenvKey {
     layout: String,
     /// The requirements' SHA-256 (requirements.txt and the plan's packages).
     requirements_sha256: String,
+}
+
+/// What the last venv in the build cache volume must match to be installed into: the venv key
+/// without the requirements.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct SeedKey {
+    /// `sys.version` of the stack's python3.
+    python: String,
+    /// Where the venv runs.
+    target: Target,
+    /// The venv layout version.
+    layout: String,
 }
 
 /// Why the build failed.
@@ -54,15 +67,12 @@ pub enum PipError {
     /// The venv layer could not be made.
     #[error(transparent)]
     Layer(#[from] LayerError),
+    /// The venv's layers, the copy in the build cache volume or the SBOMs could not be made.
+    #[error(transparent)]
+    Venv(#[from] VenvError),
     /// Creating the venv or installing into it failed.
     #[error(transparent)]
     Install(#[from] InstallError),
-    /// The venv's packages could not be listed for its SBOM.
-    #[error(transparent)]
-    ListPackages(#[from] python_sbom::ListPackagesError),
-    /// The venv's SBOM could not be written.
-    #[error("could not write the venv's SBOM: {0}")]
-    WriteSbom(#[from] libbuildpack::sbom::SbomError),
     /// The record of what was installed could not be written.
     #[error("could not write {}: {source}", path.display())]
     WriteState {
@@ -117,22 +127,26 @@ impl Buildpack for Pip {
         }
 
         ctx.output().step("Preparing the venv");
-        let seed_key = seed::SeedKey {
-            python,
-            target: ctx.target().clone(),
-            // 3: venvs without pip of their own.
-            layout: "3".to_string(),
+        // 4: a base layer that finds a delta layer of added packages.
+        let layout = "4".to_string();
+        let spec = venv::Spec {
+            wanted: VenvKey {
+                python: python.clone(),
+                target: ctx.target().clone(),
+                layout: layout.clone(),
+                requirements_sha256: wanted.sha256.clone(),
+            },
+            seed_key: SeedKey {
+                python,
+                target: ctx.target().clone(),
+                layout,
+            },
+            python: Path::new(&stack.executable),
+            state: &[install::STATE_DIR],
         };
-        let key = VenvKey {
-            python: seed_key.python.clone(),
-            target: seed_key.target.clone(),
-            layout: seed_key.layout.clone(),
-            requirements_sha256: wanted.sha256.clone(),
-        };
-        let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
-        if venv.is_new() {
-            install_venv(ctx, Path::new(&stack.executable), &venv, &wanted, &seed_key)?;
-        } else {
+        let python = Path::new(&stack.executable);
+        let made = venv::build(ctx, &spec, |into| install_venv(ctx, python, into, &wanted))?;
+        if made.outcome == Outcome::Unchanged {
             // The venv and its SBOMs stay in the previous image: nothing is restored or archived again.
             ctx.output()
                 .step("Requirements unchanged: nothing to install");
@@ -141,6 +155,7 @@ impl Buildpack for Pip {
         // The app dir goes into the image: its requirement files keep no password.
         wanted.mask_app_files()?;
 
+        let venv = &made.layer;
         venv.env()
             .prepend_path("PATH", venv.path().join("bin"))?
             .set("VIRTUAL_ENV", venv.path())?;
@@ -150,64 +165,35 @@ impl Buildpack for Pip {
     }
 }
 
-/// Fills the new venv layer: from the copy of the last venv in the build cache volume when there is one for
-/// this Python and target (pip then installs only what changed), else from a fresh venv; then writes its SBOMs
-/// and refreshes the copy.
+/// Installs the requirements into the venv at `into.path`: into the last venv when there is one
+/// (pip then installs only what changed, and uninstalls requirements removed since), else into a
+/// new venv. Records what was installed.
 fn install_venv(
     ctx: &BuildContext,
     python: &Path,
-    venv: &Layer,
+    into: &InstallInto,
     wanted: &Requirements,
-    seed_key: &seed::SeedKey,
 ) -> Result<(), PipError> {
-    let state = install::State::new(venv.path());
-    let seed = ctx.cache_volume().map(|dir| seed::Seed::in_volume(&dir));
-    let seeded = match &seed {
-        Some(seed) if seed.matches(seed_key) => match seed.copy_into(venv.path()) {
-            Ok(()) => state.read(),
-            Err(e) => {
-                ctx.output().warn(format!(
-                    "Starting a fresh venv: the build cache's copy is unusable ({e})"
-                ));
-                std::fs::remove_dir_all(venv.path())
-                    .and_then(|()| std::fs::create_dir_all(venv.path()))
-                    .map_err(|source| PipError::WriteState {
-                        path: venv.path().to_owned(),
-                        source,
-                    })?;
-                None
-            }
-        },
-        _ => None,
-    };
-    if let Some(old) = seeded {
+    let state = install::State::new(&into.path);
+    let old = if into.fresh { None } else { state.read() };
+    if let Some(old) = old {
         ctx.output().step(
-            "Requirements changed: installing into a copy of the last venv (installed packages are not downloaded again)",
+            "Requirements changed: installing into the last venv, kept in the build cache volume (installed \
+             packages are not downloaded again)",
         );
-        install::install(ctx, python, venv.path(), &state, wanted)?;
+        install::install(ctx, python, &into.path, &state, wanted)?;
         let removed = requirements::removed_names(&old.text, &wanted.recorded);
-        install::uninstall(ctx, python, venv.path(), &removed)?;
+        install::uninstall(ctx, python, &into.path, &removed)?;
     } else {
-        install::create_venv(ctx, python, venv.path())?;
+        if into.fresh {
+            install::create_venv(ctx, python, &into.path)?;
+        }
         ctx.output().step("Installing requirements");
-        install::install(ctx, python, venv.path(), &state, wanted)?;
+        install::install(ctx, python, &into.path, &state, wanted)?;
     }
-    record(&state, wanted)?;
-    let sbom = python_sbom::venv_sbom(venv.path())?;
-    ctx.write_sbom(SbomOwner::Layer(venv), &sbom)?;
-    if let Some(seed) = seed
-        && let Err(e) = seed.update_from(venv.path(), seed_key)
-    {
-        ctx.output().warn(format!(
-            "The next change of requirements will start a fresh venv: {e}"
-        ));
-    }
-    Ok(())
-}
-
-fn record(state: &install::State, installed: &Requirements) -> Result<(), PipError> {
+    install::compile(ctx, &into.path)?;
     state
-        .write(installed)
+        .write(wanted)
         .map_err(|(path, source)| PipError::WriteState { path, source })
 }
 

@@ -31,8 +31,9 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     let types = run.layer("venv").unwrap().types.unwrap();
     assert!(types.launch && !types.cache && !types.build, "{types:?}");
     let metadata = run.layer("venv").unwrap().metadata.clone().unwrap();
-    assert!(metadata["python"].as_str().unwrap().starts_with("3."));
-    assert_eq!(metadata["requirements_sha256"].as_str().unwrap().len(), 64);
+    let installed = &metadata["installed"];
+    assert!(installed["python"].as_str().unwrap().starts_with("3."));
+    assert_eq!(installed["requirements_sha256"].as_str().unwrap().len(), 64);
     assert!(
         std::fs::read_to_string(venv.join("env/PATH.prepend"))
             .unwrap()
@@ -82,7 +83,7 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     assert!(
         changed
             .output
-            .contains("Rebuilding venv (requirements_sha256 changed"),
+            .contains("Rebuilding venv (installed.requirements_sha256 changed"),
         "{}",
         changed.output
     );
@@ -93,60 +94,189 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     );
 }
 
+/// Writes `probe-1.0-py3-none-any.whl` (a module and a console script `probe`) into `dir`, made
+/// with the host's python3; returns the requirement line that installs it.
+fn probe_wheel(dir: &Path) -> String {
+    const WHEEL: &str = r#"
+import base64, hashlib, sys, zipfile
+files = {
+    "probe/__init__.py": "def main():\n    print('probe ran')\n",
+    "probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
+    "probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    "probe-1.0.dist-info/entry_points.txt": "[console_scripts]\nprobe = probe:main\n",
+}
+record = ""
+for path, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record += f"{path},sha256={digest},{len(text.encode())}\n"
+files["probe-1.0.dist-info/RECORD"] = record + "probe-1.0.dist-info/RECORD,,\n"
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for path, text in files.items():
+        z.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)), text)
+"#;
+    let wheel = dir.join("probe-1.0-py3-none-any.whl");
+    let made = std::process::Command::new("python3")
+        .args(["-c", WHEEL])
+        .arg(&wheel)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    format!("probe @ file://{}\n", wheel.display())
+}
+
 #[test]
-fn changed_requirements_install_into_the_copy_of_the_last_venv_in_the_cache_volume() {
+#[allow(
+    clippy::too_many_lines,
+    reason = "one story: add, rebuild unchanged, remove, fold, another Python"
+)]
+fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     let ctx = context();
     let volume = ctx.cache_volume().unwrap();
+    let wheels = tempfile::tempdir().unwrap();
     ctx.app_file("requirements.txt", "# one\n").unwrap();
     let first = ctx.build(&Pip).unwrap();
     assert!(first.succeeded(), "{}", first.output);
     let seed = volume.join("libbuildpack_pip");
     assert!(
         seed.join("venv/bin/python").exists(),
-        "the venv is copied to the volume"
+        "the venv is kept in the volume"
     );
     assert!(seed.join("venv.key.toml").is_file());
-    // A marker only the copy has: the next venv must start from it.
-    std::fs::write(seed.join("venv/marker"), "from the seed").unwrap();
+    assert!(seed.join("venv.base-files").is_file());
+    let venv = ctx.layers_dir().join("venv");
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    let hook = std::fs::read_to_string(site.join(python_sbom::venv::HOOK)).unwrap();
+    assert!(hook.contains("venv-delta/lib/python3."), "{hook}");
+    let base_key = first.layer("venv").unwrap().metadata.clone().unwrap();
 
+    // One added package: the venv layer is kept (launch-only, no files here), the package and its
+    // script go into venv-delta, with the SBOM of what is in it.
+    let probe = probe_wheel(wheels.path());
+    ctx.app_file("requirements.txt", format!("# one\n{probe}"))
+        .unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let added = ctx.build(&Pip).unwrap();
+    assert!(added.succeeded(), "{}", added.output);
+    assert!(
+        added
+            .output
+            .contains("Requirements changed: installing into the last venv"),
+        "{}",
+        added.output
+    );
+    assert!(!added.output.contains("-m venv"), "{}", added.output);
+    assert!(
+        added.output.contains("Only packages were added"),
+        "{}",
+        added.output
+    );
+    assert!(!venv.exists(), "the kept venv layer has no files here");
+    assert_eq!(
+        added.layer("venv").unwrap().metadata,
+        Some(base_key.clone())
+    );
+    let delta = ctx.layers_dir().join("venv-delta");
+    let delta_site = delta.join(site.strip_prefix(&venv).unwrap());
+    assert!(delta_site.join("probe/__init__.py").is_file());
+    assert!(
+        std::fs::read_dir(delta_site.join("probe/__pycache__"))
+            .unwrap()
+            .count()
+            == 1,
+        "the new package is compiled to bytecode"
+    );
+    assert!(delta.join("bin/probe").is_file());
+    assert!(!delta_site.join("pip").exists() && !delta.join("bin/python").exists());
+    let types = added.layer("venv-delta").unwrap().types.unwrap();
+    assert!(types.launch && !types.cache && !types.build, "{types:?}");
+    assert!(
+        std::fs::read_to_string(delta.join("env.launch/PATH.prepend"))
+            .unwrap()
+            .ends_with("venv-delta/bin")
+    );
+    let cdx = std::fs::read_to_string(ctx.layers_dir().join("venv-delta.sbom.cdx.json")).unwrap();
+    assert!(cdx.contains("pkg:pypi/probe@1.0"), "{cdx}");
+    // The script runs the venv's Python, which finds the delta through the hook.
+    let script = std::fs::read_to_string(delta.join("bin/probe")).unwrap();
+    assert!(
+        script.starts_with(&format!("#!{}", venv.join("bin/python").display())),
+        "{script}"
+    );
+
+    // No change after a delta: both layers reused, nothing installed.
+    ctx.restore_for_next_build().unwrap();
+    let again = ctx.build(&Pip).unwrap();
+    assert!(again.succeeded(), "{}", again.output);
+    assert!(
+        again.output.contains("Reusing venv-delta"),
+        "{}",
+        again.output
+    );
+    assert!(!again.output.contains("pip install"), "{}", again.output);
+    assert!(!venv.exists() && !delta.exists());
+
+    // Removed again: back to what the venv layer holds, no delta.
+    ctx.app_file("requirements.txt", "# one\n").unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let removed = ctx.build(&Pip).unwrap();
+    assert!(removed.succeeded(), "{}", removed.output);
+    assert!(
+        removed
+            .output
+            .contains("Uninstalling removed requirements: probe"),
+        "{}",
+        removed.output
+    );
+    assert!(
+        removed
+            .output
+            .contains("Back to the packages of the venv layer"),
+        "{}",
+        removed.output
+    );
+    assert!(!venv.exists());
+    assert!(
+        removed
+            .layer("venv-delta")
+            .is_none_or(|l| l.types.is_none())
+    );
+    assert_eq!(removed.layer("venv").unwrap().metadata, Some(base_key));
+
+    // A file outside bin/ and site-packages folds everything into one new venv layer.
+    std::fs::write(seed.join("venv/marker"), "from the kept venv").unwrap();
     ctx.app_file("requirements.txt", "# two\n").unwrap();
     ctx.restore_for_next_build().unwrap();
-    let changed = ctx.build(&Pip).unwrap();
-    assert!(changed.succeeded(), "{}", changed.output);
+    let folded = ctx.build(&Pip).unwrap();
+    assert!(folded.succeeded(), "{}", folded.output);
     assert!(
-        changed
+        folded
             .output
-            .contains("Requirements changed: installing into a copy of the last venv"),
+            .contains("Making the venv one layer again: marker is outside bin/ and site-packages"),
         "{}",
-        changed.output
+        folded.output
     );
-    assert!(!changed.output.contains("-m venv"), "{}", changed.output);
-    let venv = ctx.layers_dir().join("venv");
     assert_eq!(
         std::fs::read_to_string(venv.join("marker")).unwrap(),
-        "from the seed"
-    );
-    assert_eq!(
-        std::fs::read_to_string(venv.join(".libbuildpack/installed.txt")).unwrap(),
-        std::fs::read_to_string(seed.join("venv/.libbuildpack/installed.txt")).unwrap(),
-        "the copy is refreshed after the install"
+        "from the kept venv"
     );
 
-    // A copy made for another Python is not used.
+    // A venv kept for another Python is not used.
     std::fs::write(
         seed.join("venv.key.toml"),
-        "python = \"2.7\"\nlayout = \"2\"\n[target]\nos = \"linux\"\narch = \"amd64\"\n",
+        "python = \"2.7\"\nlayout = \"4\"\n[target]\nos = \"linux\"\narch = \"amd64\"\n",
     )
     .unwrap();
     ctx.app_file("requirements.txt", "# three\n").unwrap();
     ctx.restore_for_next_build().unwrap();
     let other = ctx.build(&Pip).unwrap();
     assert!(other.succeeded(), "{}", other.output);
-    assert!(
-        other.output.contains("Installing requirements"),
-        "{}",
-        other.output
-    );
+    assert!(other.output.contains("-m venv"), "{}", other.output);
     assert!(!venv.join("marker").exists());
 }
 

@@ -1,6 +1,8 @@
 //! Real lifecycle builds with builder/builder.toml: a Flask app via pip answers HTTP and carries
 //! `CycloneDX` and SPDX SBOMs of its venv; a code-only rebuild installs nothing and keeps the venv
-//! layer and its SBOMs byte for byte; a one-package change downloads one package.
+//! layer and its SBOMs byte for byte; an added package downloads one package and goes into a
+//! `venv-delta` layer over the unchanged venv layer; a removal and a downgrade make one venv layer
+//! again.
 
 #![allow(
     clippy::unwrap_used,
@@ -41,6 +43,10 @@ fn count(log: &str, word: &str) -> usize {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one build sequence, shared so the builds stay few"
+)]
 fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     let app_dir = copy_fixture("flask");
     let config = BuildConfig::new(app_dir.path()).builder_toml(BUILDER);
@@ -83,35 +89,86 @@ fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
     );
     assert_eq!(
         sboms(&again),
-        (cdx, spdx),
+        (cdx.clone(), spdx),
         "an unchanged venv's SBOMs must not change"
     );
     let app = again.start(ContainerConfig::web())?;
     assert_eq!(app.http_get("/")?.body, "hello from flask via pip, edited");
     drop(app);
 
+    // One added package: one download, and the venv layer stays the previous image's, byte for
+    // byte; the package and its script are in the venv-delta layer.
     let requirements = app_dir.path().join("requirements.txt");
-    let mut text = std::fs::read_to_string(&requirements).unwrap();
-    text.push_str("six==1.16.0\n");
-    std::fs::write(&requirements, text).unwrap();
+    let original = std::fs::read_to_string(&requirements).unwrap();
+    std::fs::write(&requirements, format!("{original}pyflakes==3.2.0\n")).unwrap();
     let started = std::time::Instant::now();
     let changed = again.rebuild()?;
     eprintln!("one-package rebuild: {:?}", started.elapsed());
     let log = changed.stdout();
     assert_contains!(
         log,
-        "Requirements changed: installing into a copy of the last venv"
+        "Requirements changed: installing into the last venv, kept in the build cache volume"
     );
     assert_eq!(count(log, "Collecting"), 1, "{log}");
     assert_eq!(count(log, "Downloading"), 1, "{log}");
-    assert_contains!(log, "Collecting six==1.16.0");
+    assert_contains!(log, "Collecting pyflakes==3.2.0");
+    assert_contains!(log, "Only packages were added: the venv layer is kept");
+    let venv_digest = build.layer_digest("libbuildpack/pip", "venv")?;
+    assert_eq!(
+        changed.layer_digest("libbuildpack/pip", "venv")?,
+        venv_digest
+    );
+    assert!(
+        changed
+            .layer_digest("libbuildpack/pip", "venv-delta")?
+            .is_some()
+    );
+    assert_eq!(sboms(&changed).0, cdx, "the kept venv keeps its SBOM");
+    let delta_cdx = changed.layer_sbom("libbuildpack/pip", "venv-delta", "cdx")?;
+    assert_contains!(delta_cdx, "pkg:pypi/pyflakes@3.2.0");
+    assert!(!delta_cdx.contains("pkg:pypi/flask@"), "{delta_cdx}");
     let app = changed.start(ContainerConfig::web())?;
     assert_eq!(app.http_get("/")?.status, 200, "{}", app.logs());
     assert_eq!(
-        app.exec(&["python", "-c", "import six; print(six.__version__)"])?
-            .trim(),
-        "1.16.0"
+        app.exec(&[
+            "python",
+            "-c",
+            "import pyflakes; print(pyflakes.__version__)"
+        ])?
+        .trim(),
+        "3.2.0"
     );
-    assert_contains!(sboms(&changed).0, "pkg:pypi/six@1.16.0");
+    assert_contains!(app.exec(&["pyflakes", "--version"])?, "3.2.0");
+    drop(app);
+
+    // Nothing changed since: the same image.
+    let same = changed.rebuild()?;
+    assert_contains!(same.stdout(), "Requirements unchanged: nothing to install");
+    assert_eq!(same.digest(), changed.digest());
+
+    // The package removed and one of the venv's own downgraded: files of the venv layer are gone,
+    // so it is one new venv layer again, without the removed package.
+    std::fs::write(&requirements, format!("{original}blinker==1.8.2\n")).unwrap();
+    let folded = same.rebuild()?;
+    let log = folded.stdout();
+    assert_contains!(log, "Uninstalling removed requirements: pyflakes");
+    assert_contains!(log, "Making the venv one layer again: ");
+    assert_eq!(folded.layer_digest("libbuildpack/pip", "venv-delta")?, None);
+    assert_ne!(
+        folded.layer_digest("libbuildpack/pip", "venv")?,
+        venv_digest
+    );
+    let app = folded.start(ContainerConfig::web())?;
+    assert_eq!(app.http_get("/")?.status, 200, "{}", app.logs());
+    assert_eq!(
+        app.exec(&[
+            "python",
+            "-c",
+            "import importlib.util as u, importlib.metadata as m; \
+             print(u.find_spec('pyflakes') is None, m.version('blinker'))"
+        ])?
+        .trim(),
+        "True 1.8.2"
+    );
     Ok(())
 }

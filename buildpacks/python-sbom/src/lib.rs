@@ -1,5 +1,6 @@
-//! The SBOM of a Python venv, shared by the pip and uv buildpacks, and (in [`python`]) the
-//! stack's Python they both build with.
+//! What the pip and uv buildpacks share: the SBOM of a Python venv, (in [`python`]) the stack's
+//! Python they both build with, and (in [`venv`]) the venv as a big base layer reused while only
+//! packages are added, plus a small layer of the added packages.
 //!
 //! The list comes from the venv itself: its Python runs `importlib.metadata` and reports every
 //! installed distribution with its version (and its `License-Expression` where the package
@@ -14,18 +15,21 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bytecode;
 pub mod python;
+pub mod venv;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use libbuildpack::sbom::{Package, Sbom};
 
-/// Prints `[{"name", "version", "license"}]` for every distribution the interpreter sees.
+/// Prints `[{"name", "version", "license"}]` for every distribution the interpreter sees, or only
+/// for those in the dirs given as arguments.
 const LIST_DISTRIBUTIONS: &str = r#"
-import importlib.metadata as m, json
+import importlib.metadata as m, json, sys
 out = {}
-for d in m.distributions():
+for d in (m.distributions(path=sys.argv[1:]) if len(sys.argv) > 1 else m.distributions()):
     name = d.metadata["Name"]
     if name:
         out[name] = {"name": name, "version": d.version, "license": d.metadata.get("License-Expression")}
@@ -95,10 +99,25 @@ pub fn purl(name: &str, version: &str) -> String {
 /// [`ListPackagesError`] when the venv's `bin/python` cannot run or its output is not a
 /// package list.
 pub fn venv_sbom(venv: &Path) -> Result<Sbom, ListPackagesError> {
-    let python = venv.join("bin/python");
+    list(&venv.join("bin/python"), None)
+}
+
+/// The SBOM of the distributions in the site dir `site` only (a venv's delta layer), read with the
+/// interpreter `python` (the stack's).
+///
+/// # Errors
+///
+/// [`ListPackagesError`] when `python` cannot run or its output is not a package list.
+pub fn site_sbom(python: &Path, site: &Path) -> Result<Sbom, ListPackagesError> {
+    list(python, Some(site))
+}
+
+fn list(python: &Path, site: Option<&Path>) -> Result<Sbom, ListPackagesError> {
+    let python = python.to_path_buf();
     let output = Command::new(&python)
         // Isolated: no PYTHONPATH or user site-packages leak into the list.
         .args(["-I", "-c", LIST_DISTRIBUTIONS])
+        .args(site)
         // Listing must not change the venv: a .pth file imports a module at startup, and a rewritten .pyc
         // would give an unchanged venv a new layer digest.
         .env("PYTHONDONTWRITEBYTECODE", "1")

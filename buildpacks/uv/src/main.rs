@@ -2,10 +2,13 @@
 //! `uv sync --locked`, using the stack's Python and a pinned, hash-checked uv.
 //!
 //! Layers: `venv` (launch: keyed by the lock, pyproject, Python, uv version and extras; a no-change
-//! rebuild reuses the previous image's layer without touching its files). uv itself and uv's download
-//! and wheel cache (so a changed lock downloads only what changed) live in the build cache volume when
-//! the platform mounts one (`rpack build` does), where a build that installs nothing does not touch
-//! them; else in the cache layers `uv` and `uv-cache`, restored and archived on every build.
+//! rebuild reuses the previous image's layer without touching its files). uv itself, uv's download
+//! and wheel cache (so a changed lock downloads only what changed) and the last venv (so `uv sync`
+//! installs only what changed) live in the build cache volume when the platform mounts one (`rpack
+//! build` does), where a build that installs nothing does not touch them; when a changed lock only
+//! added packages, the venv layer is kept and the added files go into a small `venv-delta` layer
+//! (see [`python_sbom::venv`]). Without a volume, uv and its cache are in the cache layers `uv` and
+//! `uv-cache`, restored and archived on every build.
 //!
 //! Each new venv gets a `CycloneDX` and an SPDX SBOM listing its installed packages.
 
@@ -15,8 +18,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
-use libbuildpack::sbom::SbomOwner;
 use python_sbom::python;
+use python_sbom::venv::{self, InstallInto, VenvError};
 use sha2::{Digest, Sha256};
 
 /// The buildpack.
@@ -26,7 +29,7 @@ pub struct Uv;
 pub const PLAN_ENTRY: &str = "uv-extras";
 
 /// What the venv depends on.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 struct VenvKey {
     /// sha256 of `uv.lock`.
     uv_lock_sha256: String,
@@ -41,6 +44,19 @@ struct VenvKey {
     extras: Vec<String>,
     /// Where it runs.
     target: Target,
+}
+
+/// What the last venv in the build cache volume must match for `uv sync` to update it.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct SeedKey {
+    /// `sys.version` of the stack's python3.
+    python: String,
+    /// uv's version.
+    uv: String,
+    /// Where it runs.
+    target: Target,
+    /// The venv layout version.
+    layout: String,
 }
 
 /// uv's cache depends only on where it runs; uv manages what is inside.
@@ -106,12 +122,12 @@ pub enum UvError {
         /// What to do.
         hint: String,
     },
-    /// The venv's packages could not be listed for its SBOM.
+    /// The venv's layers, the copy in the build cache volume or the SBOMs could not be made.
     #[error(transparent)]
-    ListPackages(#[from] python_sbom::ListPackagesError),
-    /// The venv's SBOM could not be written.
-    #[error("could not write the venv's SBOM: {0}")]
-    WriteSbom(#[from] libbuildpack::sbom::SbomError),
+    Venv(#[from] VenvError),
+    /// The installed packages could not be compiled to bytecode.
+    #[error(transparent)]
+    Compile(#[from] python_sbom::bytecode::CompileError),
     /// uv could not be started.
     #[error("could not run uv: {0}")]
     RunUv(#[source] CommandError),
@@ -280,58 +296,95 @@ impl Buildpack for Uv {
             extras: extras.clone(),
             target: ctx.target().clone(),
         };
-        let venv = ctx.layer(layer_name!("venv")).launch().keyed_by(&key)?;
         let volume = ctx.cache_volume();
         // Without a build cache volume, uv and its cache live in cache layers, which must be declared on
         // every build to be kept; with one, an unchanged venv needs neither.
-        let tools = if venv.is_new() || volume.is_none() {
-            Some(prepare_tools(ctx, volume.as_deref())?)
+        let mut tools = if volume.is_none() {
+            Some(prepare_tools(ctx, None)?)
         } else {
             None
         };
-        if let (true, Some((uv_binary, cache_dir))) = (venv.is_new(), tools) {
-            ctx.output().step("Installing the locked dependencies");
-            let mut command = Command::new(&uv_binary);
-            command
-                .args([
-                    "sync",
-                    "--locked",
-                    "--no-dev",
-                    "--no-install-project",
-                    "--no-progress",
-                ])
-                .args(extras.iter().flat_map(|e| ["--extra", e.as_str()]))
-                .env("UV_PROJECT_ENVIRONMENT", venv.path())
-                .env("UV_PYTHON", &python.executable)
-                .env("UV_PYTHON_DOWNLOADS", "never")
-                .env("UV_CACHE_DIR", &cache_dir)
-                // The cache and the venv are in separate layers or volumes: copies keep them independent.
-                .env("UV_LINK_MODE", "copy")
-                // The run user cannot write the venv, so bytecode is compiled now.
-                .env("UV_COMPILE_BYTECODE", "1")
-                .env("PYTHONNOUSERSITE", "1");
-            match ctx.run(&mut command) {
-                Ok(()) => {}
-                Err(CommandError::Failed {
-                    status, last_lines, ..
-                }) => {
-                    return Err(UvError::Sync {
-                        status: status.to_string(),
-                        hint: hint(&last_lines, &stack_version),
-                        last_lines,
-                    });
-                }
-                Err(other) => return Err(UvError::RunUv(other)),
-            }
-            // A reused venv keeps the SBOM the lifecycle restored with it from the previous image.
-            let sbom = python_sbom::venv_sbom(venv.path())?;
-            ctx.write_sbom(SbomOwner::Layer(&venv), &sbom)?;
-        }
+        let spec = venv::Spec {
+            seed_key: SeedKey {
+                python: key.python.clone(),
+                uv: key.uv.clone(),
+                target: key.target.clone(),
+                layout: "1".to_string(),
+            },
+            wanted: key,
+            python: Path::new(&python.executable),
+            state: &[],
+        };
+        let made = venv::build(ctx, &spec, |into| {
+            let (uv_binary, cache_dir) = match tools.take() {
+                Some(tools) => tools,
+                None => prepare_tools(ctx, volume.as_deref())?,
+            };
+            sync(
+                ctx,
+                &uv_binary,
+                &cache_dir,
+                into,
+                &extras,
+                &python,
+                &stack_version,
+            )
+        })?;
+        let venv = &made.layer;
         venv.launch_env()
             .prepend_path("PATH", venv.path().join("bin"))?
             .set("VIRTUAL_ENV", venv.path())?
             .set_default("PYTHONUNBUFFERED", "1")?;
         Ok(Build::new())
+    }
+}
+
+/// `uv sync --locked` of the project's dependencies into the venv at `into.path`.
+fn sync(
+    ctx: &BuildContext,
+    uv_binary: &Path,
+    cache_dir: &Path,
+    into: &InstallInto,
+    extras: &[String],
+    python: &python::StackPython,
+    stack_version: &str,
+) -> Result<(), UvError> {
+    ctx.output().step(if into.fresh {
+        "Installing the locked dependencies"
+    } else {
+        "Installing the locked dependencies into the last venv, kept in the build cache volume"
+    });
+    let mut command = Command::new(uv_binary);
+    command
+        .args([
+            "sync",
+            "--locked",
+            "--no-dev",
+            "--no-install-project",
+            "--no-progress",
+        ])
+        .args(extras.iter().flat_map(|e| ["--extra", e.as_str()]))
+        .env("UV_PROJECT_ENVIRONMENT", &into.path)
+        .env("UV_PYTHON", &python.executable)
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_CACHE_DIR", cache_dir)
+        // The cache and the venv are in separate layers or volumes: copies keep them independent.
+        .env("UV_LINK_MODE", "copy")
+        // Bytecode is compiled afterwards, in parallel and only for what is new (see below).
+        .env("UV_COMPILE_BYTECODE", "0")
+        .env("PYTHONNOUSERSITE", "1");
+    match ctx.run(&mut command) {
+        // The run user cannot write the venv, so bytecode is compiled now: checked by hash, and only for
+        // files without it, so the kept packages' files stay as they were.
+        Ok(()) => Ok(python_sbom::bytecode::compile_missing(ctx, &into.path)?),
+        Err(CommandError::Failed {
+            status, last_lines, ..
+        }) => Err(UvError::Sync {
+            status: status.to_string(),
+            hint: hint(&last_lines, stack_version),
+            last_lines,
+        }),
+        Err(other) => Err(UvError::RunUv(other)),
     }
 }
 

@@ -1,6 +1,8 @@
 //! A real lifecycle build with builder/builder.toml: a `FastAPI` app via uv answers HTTP and carries
 //! `CycloneDX` and SPDX SBOMs of its venv; a no-change rebuild installs nothing and keeps the venv
-//! layer and its SBOMs; a one-package change downloads only that package. uv.lock is made here with the pinned uv (installed with the
+//! layer and its SBOMs; a one-package change downloads only that package and puts it into a
+//! `venv-delta` layer over the unchanged venv layer; removing it again gives the first venv layer
+//! alone. uv.lock is made here with the pinned uv (installed with the
 //! host's pip, hash-checked) from the fixture's pinned inputs (`exclude-newer` in pyproject.toml).
 
 #![allow(
@@ -33,6 +35,10 @@ fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one build sequence, shared so the builds stay few"
+)]
 fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_changed_package()
 -> Result<(), TestError> {
     let app_dir = tempfile::Builder::new()
@@ -66,6 +72,17 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
     let response = app.http_get("/")?;
     assert_eq!(response.status, 200, "{}", app.logs());
     assert_eq!(response.body, r#"{"message":"hello from fastapi via uv"}"#);
+    // The venv's bytecode is checked by hash (flags 3), so it stays valid with the image's fixed file times.
+    assert_eq!(
+        app.exec(&[
+            "python",
+            "-c",
+            "import fastapi, importlib.util as u; \
+             print(open(u.cache_from_source(fastapi.__file__), 'rb').read(8)[4])"
+        ])?
+        .trim(),
+        "3"
+    );
     drop(app);
     let (cdx, spdx) = sboms(&build);
     assert_contains!(cdx, "pkg:pypi/fastapi@0.115.12");
@@ -94,30 +111,70 @@ fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_chang
     );
     assert_eq!(sboms(&again), (cdx, spdx), "a reused venv keeps its SBOMs");
 
-    // One more dependency: uv's cache in the volume has the others, so only the new one is downloaded.
+    // One more dependency: uv's cache in the volume has the others, so only the new one is downloaded;
+    // the venv layer stays the previous image's and the new package is in venv-delta.
     let pyproject = app_dir.path().join("pyproject.toml");
-    let text = std::fs::read_to_string(&pyproject).unwrap();
-    std::fs::write(
-        &pyproject,
-        text.replace(
-            r#""uvicorn==0.34.2"]"#,
-            r#""uvicorn==0.34.2", "six==1.17.0"]"#,
-        ),
-    )
-    .unwrap();
-    uv::lock(
-        app_dir.path(),
-        tools.path(),
-        &["--exclude-newer", "2025-06-01T00:00:00Z"],
-    )
-    .unwrap();
+    let original = std::fs::read_to_string(&pyproject).unwrap();
+    let relock = |text: &str| {
+        std::fs::write(&pyproject, text).unwrap();
+        uv::lock(
+            app_dir.path(),
+            tools.path(),
+            &["--exclude-newer", "2025-06-01T00:00:00Z"],
+        )
+        .unwrap();
+    };
+    relock(&original.replace(
+        r#""uvicorn==0.34.2"]"#,
+        r#""uvicorn==0.34.2", "pyflakes==3.2.0"]"#,
+    ));
     let started = std::time::Instant::now();
     let changed = again.rebuild()?;
     eprintln!("one-package rebuild: {:?}", started.elapsed());
     let log = changed.stdout();
-    assert_contains!(log, "Rebuilding venv");
+    assert_contains!(log, "into the last venv, kept in the build cache volume");
     assert_contains!(log, "Prepared 1 package");
-    assert_contains!(log, "+ six==1.17.0");
-    assert_contains!(sboms(&changed).0, "pkg:pypi/six@1.17.0");
+    assert_contains!(log, "+ pyflakes==3.2.0");
+    assert_contains!(log, "Only packages were added: the venv layer is kept");
+    let venv_digest = build.layer_digest("libbuildpack/uv", "venv")?;
+    assert_eq!(
+        changed.layer_digest("libbuildpack/uv", "venv")?,
+        venv_digest
+    );
+    assert!(
+        changed
+            .layer_digest("libbuildpack/uv", "venv-delta")?
+            .is_some()
+    );
+    assert_contains!(
+        changed.layer_sbom("libbuildpack/uv", "venv-delta", "cdx")?,
+        "pkg:pypi/pyflakes@3.2.0"
+    );
+    let app = changed.start(ContainerConfig::web())?;
+    assert_eq!(app.http_get("/")?.status, 200, "{}", app.logs());
+    assert_contains!(app.exec(&["pyflakes", "--version"])?, "3.2.0");
+    drop(app);
+
+    // Nothing changed since: the same image.
+    let same = changed.rebuild()?;
+    assert_eq!(same.digest(), changed.digest());
+
+    // Removed again: the venv holds what its layer holds, so that layer is the whole venv again.
+    relock(&original);
+    let back = same.rebuild()?;
+    assert_contains!(back.stdout(), "- pyflakes==3.2.0");
+    assert_contains!(back.stdout(), "Back to the packages of the venv layer");
+    assert_eq!(back.layer_digest("libbuildpack/uv", "venv")?, venv_digest);
+    assert_eq!(back.layer_digest("libbuildpack/uv", "venv-delta")?, None);
+    let app = back.start(ContainerConfig::web())?;
+    assert_eq!(
+        app.exec(&[
+            "python",
+            "-c",
+            "import importlib.util as u; print(u.find_spec('pyflakes'))"
+        ])?
+        .trim(),
+        "None"
+    );
     Ok(())
 }
