@@ -42,8 +42,9 @@ pub(super) fn copy(src: &Layout, dest: &Path) -> Result<Layout, Error> {
     if let Some(sbom) = sbom_layer(&image) {
         dest.import_blob(src, &sbom)?;
     }
-    if src.platform().is_some() {
-        // Of a multi-platform image, the lifecycle is given the one image of the platform built for.
+    if src.platform().is_some() || src.is_multi_platform() {
+        // Of a multi-platform image (a stack made for amd64 and arm64 too, even for a build of the host's
+        // platform), the lifecycle is given the one image of the platform built for: only its blobs are here.
         dest.write_index(&src.image_descriptor()?)?;
         return Ok(dest);
     }
@@ -195,5 +196,33 @@ mod tests {
         assert!(err.contains(digests[0].as_str()), "{err}");
         complete(&sparse, &[full]).unwrap_or_else(|e| panic!("{e}"));
         assert!(digests.iter().all(|d| sparse.has_blob(d)));
+    }
+
+    /// A stack made for arm64 too is an index of two images; a build for the host was handed the whole index
+    /// with only the host's blobs, and the lifecycle's analyzer failed ("failed to find manifest matching
+    /// platform").
+    #[test]
+    fn a_sparse_copy_of_a_multi_platform_image_lists_the_hosts_image_only() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (host, _) = image(&tmp.path().join("host"));
+        let other = Layout::create(tmp.path().join("other")).unwrap_or_else(|e| panic!("{e}"));
+        let mut arm =
+            Image::scratch(other.clone(), "linux", "arm64").unwrap_or_else(|e| panic!("{e}"));
+        arm.add_layer(&layer(&other, "arm"), "arm")
+            .unwrap_or_else(|e| panic!("{e}"));
+        arm.save("latest").unwrap_or_else(|e| panic!("{e}"));
+        let multi = Layout::create(tmp.path().join("multi")).unwrap_or_else(|e| panic!("{e}"));
+        crate::oci::index::write_multi(&multi, &[host.clone(), other], "latest")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(multi.is_multi_platform());
+        let sparse = copy(&multi, &tmp.path().join("sparse")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!sparse.is_multi_platform());
+        assert_eq!(
+            sparse
+                .image_descriptor()
+                .ok()
+                .map(|d| d.digest().to_string()),
+            host.image_descriptor().ok().map(|d| d.digest().to_string())
+        );
     }
 }
