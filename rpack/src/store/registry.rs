@@ -201,17 +201,47 @@ pub fn push(
     access: Access,
     ui: &Ui,
 ) -> Result<Pushed, Error> {
-    let started = Instant::now();
     let remote = remote.unwrap_or(image);
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
     if layout.is_multi_platform() {
         return index::push_index(store, image, &layout, remote, access, ui);
     }
+    push_layout(store, image, &layout, remote, access, ui)
+}
+
+/// [`push`] of the one image of `platform`, even when the store holds the name for several platforms: a
+/// single-platform builder's run image, published with Docker media types as pack and the lifecycle expect
+/// (an index goes out with OCI types, and a later `pack rebase` would mix them into one manifest).
+///
+/// # Errors
+/// As [`push`].
+pub fn push_platform(
+    store: &Store,
+    image: &ImageRef,
+    platform: &crate::oci::index::Platform,
+    remote: &ImageRef,
+    access: Access,
+    ui: &Ui,
+) -> Result<Pushed, Error> {
+    let _lock = store.lock(&image.to_string())?;
+    let layout = existing_layout(store, image)?.for_platform(platform.clone());
+    push_layout(store, image, &layout, remote, access, ui)
+}
+
+fn push_layout(
+    store: &Store,
+    image: &ImageRef,
+    layout: &Layout,
+    remote: &ImageRef,
+    access: Access,
+    ui: &Ui,
+) -> Result<Pushed, Error> {
+    let started = Instant::now();
     ui.section(&format!("Pushing {image} to {remote}"));
     let work = store.scratch_dir("push-")?;
     let digest_file = work.path().join("digest");
-    let normalized = with_uniform_media_types(&layout, image.tag(), &work.path().join("layout"))?;
+    let normalized = with_uniform_media_types(layout, image.tag(), &work.path().join("layout"))?;
     let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
     // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.

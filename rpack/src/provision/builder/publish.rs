@@ -110,7 +110,16 @@ pub fn create_and_publish(
         }
         ensure_stack_image(store, role, &image, ui)?;
         let dest = destination(name, &image)?;
-        registry::push(store, &image, Some(&dest), access, ui)?;
+        // The host's image only: the builder is made for this platform, and an index would go out with OCI
+        // media types that a later `pack rebase` mixes into a Docker manifest.
+        registry::push_platform(
+            store,
+            &image,
+            &crate::oci::index::Platform::host(),
+            &dest,
+            access,
+            ui,
+        )?;
         store_as(store, &image, &dest)?;
         renamed.insert(image.to_string(), dest.clone());
         stack.push((image, dest));
