@@ -10,25 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rpack::oci::{Image, LayerWriter, Layout};
+use support::platforms::pack_bin;
 use support::{Registry, rpack_home_ok, write};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-
-/// The pack binary: built once by `scripts/pack --which` when missing.
-fn pack_bin() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pack");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("--which")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scripts/pack could not find or build pack:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
 
 /// Runs pack in `dir` with its own `PACK_HOME` and no reachable Docker daemon; returns stdout and stderr.
 #[track_caller]
