@@ -252,18 +252,23 @@ fn push_layout(
         .arg(format!("oci:{}", normalized.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let text = fs_err::read_to_string(&digest_file).map_err(io_err("read", &digest_file))?;
-    let digest: Digest = text.trim().parse().map_err(|e| RegistryError::Copy {
-        action: "push",
-        image: remote.to_string(),
-        stderr: format!("skopeo wrote no manifest digest ({e})"),
-    })?;
+    let digest = pushed_digest(&digest_file, remote)?;
     ui.done(&format!("Pushed {remote}@{digest}"), started.elapsed());
     Ok(Pushed {
         remote: remote.clone(),
         digest,
         elapsed: started.elapsed(),
     })
+}
+
+/// The manifest digest skopeo wrote to `digest_file` after pushing `remote`.
+fn pushed_digest(digest_file: &Path, remote: &ImageRef) -> Result<Digest, Error> {
+    let text = fs_err::read_to_string(digest_file).map_err(io_err("read", digest_file))?;
+    Ok(text.trim().parse().map_err(|e| RegistryError::Copy {
+        action: "push",
+        image: remote.to_string(),
+        stderr: format!("skopeo wrote no manifest digest ({e})"),
+    })?)
 }
 
 /// A copy of the image in `layout` (blobs linked, not copied) whose manifest uses OCI media types only.

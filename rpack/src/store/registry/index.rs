@@ -10,7 +10,7 @@ use super::{
     Access, Pulled, Pushed, RegistryError, io_err, run_copy, skopeo, with_uniform_media_types,
 };
 use crate::oci::reference::ImageRef;
-use crate::oci::{Digest, Image, ImageError, Layout, canonical_json, index};
+use crate::oci::{Image, ImageError, Layout, canonical_json, index};
 use crate::store::Error;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
@@ -84,12 +84,7 @@ pub(super) fn push_index(
     .arg(format!("oci:{}", staged.root().display()))
     .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let text = fs_err::read_to_string(&digest_file).map_err(io_err("read", &digest_file))?;
-    let digest: Digest = text.trim().parse().map_err(|e| RegistryError::Copy {
-        action: "push",
-        image: remote.to_string(),
-        stderr: format!("skopeo wrote no manifest digest ({e})"),
-    })?;
+    let digest = super::pushed_digest(&digest_file, remote)?;
     ui.done(
         &format!("Pushed {remote}@{digest} ({} platforms)", parts.len()),
         started.elapsed(),
