@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::data::{BuildpackDescriptor, BuildpackPlan, CACHE_VOLUME_ENV, StoreToml, TomlFileError};
 use crate::env::{Env, ReadEnvError};
-use crate::layer::LayerBuilder;
+use crate::layer::{KeptDirBuilder, LayerBuilder};
 use crate::output::{CommandError, Output};
 use crate::platform::{PlatformEnv, Target};
 
@@ -141,6 +141,14 @@ impl<M> BuildContext<M> {
             .and_then(|()| std::fs::remove_file(&probe))
             .is_ok();
         writable.then_some(dir)
+    }
+
+    /// Starts declaring the directory `name` kept in the build cache volume
+    /// ([`cache_volume`](Self::cache_volume)), keyed like a layer: see [`KeptDirBuilder`]. `None`
+    /// when the platform mounts no volume.
+    #[must_use]
+    pub fn kept_dir(&self, name: impl AsRef<str>) -> Option<KeptDirBuilder<'_>> {
+        Some(KeptDirBuilder::new(self.cache_volume()?, name.as_ref()))
     }
 
     /// Starts declaring the layer `name`; finish with

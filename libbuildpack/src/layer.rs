@@ -1,8 +1,10 @@
 //! Layers: declare what a layer depends on, and the SDK decides whether to keep or rebuild it.
 
+mod decide;
+mod describe;
 mod env;
+mod kept_dir;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -10,8 +12,11 @@ use serde::de::DeserializeOwned;
 
 use crate::data::{InvalidName, LayerName, LayerToml, LayerTypes, TomlFileError};
 use crate::output::Output;
+use describe::whole_floats_as_integers;
 
+pub use decide::{Decision, Migration, Policy, Restored, decide};
 pub use env::LayerEnv;
+pub use kept_dir::{KeptDir, KeptDirBuilder, KeptDirError};
 
 /// Declares a layer: its types, then what it depends on. Made by
 /// [`BuildContext::layer`](crate::BuildContext::layer).
@@ -34,9 +39,35 @@ pub struct LayerBuilder<'a> {
     name: String,
     types: LayerTypes,
     migrations: Vec<Migration<'a>>,
+    in_place: Option<InPlace<'a>>,
 }
 
-type Migration<'a> = Box<dyn Fn(&toml::Table) -> Option<toml::Table> + 'a>;
+type InPlace<'a> = Box<dyn Fn(&toml::Table, &toml::Table) -> bool + 'a>;
+
+/// `compatible` over keys of type `K`, as a test of their stored tables.
+fn in_place_over_tables<'a, K, F>(compatible: F) -> InPlace<'a>
+where
+    K: DeserializeOwned,
+    F: Fn(&K, &K) -> bool + 'a,
+{
+    Box::new(move |old: &toml::Table, new: &toml::Table| {
+        let read = |t: &toml::Table| {
+            K::deserialize(toml::Value::Table(whole_floats_as_integers(t.clone()))).ok()
+        };
+        match (read(old), read(new)) {
+            (Some(old), Some(new)) => compatible(&old, &new),
+            _ => false,
+        }
+    })
+}
+
+/// Applies a test made by [`in_place_over_tables`] to two keys.
+fn compatible_as_tables<K: Serialize>(compatible: &InPlace<'_>, old: &K, new: &K) -> bool {
+    match (toml::Table::try_from(old), toml::Table::try_from(new)) {
+        (Ok(old), Ok(new)) => compatible(&old, &new),
+        _ => false,
+    }
+}
 
 impl std::fmt::Debug for LayerBuilder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,6 +76,7 @@ impl std::fmt::Debug for LayerBuilder<'_> {
             .field("name", &self.name)
             .field("types", &self.types)
             .field("migrations", &self.migrations.len())
+            .field("update_in_place", &self.in_place.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +89,7 @@ impl<'a> LayerBuilder<'a> {
             name: name.to_string(),
             types: LayerTypes::default(),
             migrations: Vec::new(),
+            in_place: None,
         }
     }
 
@@ -141,11 +174,43 @@ impl<'a> LayerBuilder<'a> {
     pub fn restored_key<K: DeserializeOwned>(&self) -> Option<K> {
         let name = LayerName::new(self.name.as_str()).ok()?;
         match LayerPaths::new(self.layers_dir, &name).read_restored() {
-            Ok(Restored::Found(table)) => {
+            Ok(Restored::Key { key: table, .. }) => {
                 K::deserialize(toml::Value::Table(whole_floats_as_integers(table))).ok()
             }
             _ => None,
         }
+    }
+
+    /// Declares the layer as updated in place: when the stored key differs from the wanted one
+    /// and `compatible(previous, wanted)` holds (say, the same Python), the restored files are
+    /// kept instead of deleted, the layer is [`LayerState::Stale`], and
+    /// [`Layer::previous_key`] says what they were made for, so the buildpack brings them up to
+    /// date (installs what was added, removes what was dropped). `Updating <layer> (<why>)` is
+    /// printed. Keys that are not compatible rebuild the layer as usual.
+    ///
+    /// ```no_run
+    /// # use libbuildpack::prelude::*;
+    /// # fn f(ctx: &BuildContext) -> Result<(), LayerError> {
+    /// #[derive(Serialize, Deserialize, PartialEq)]
+    /// struct Key { python: String, packages: Vec<String> }
+    /// let key = Key { python: "3.12".into(), packages: vec!["flask".into()] };
+    /// let venv = ctx
+    ///     .layer("venv")
+    ///     .cache()
+    ///     .update_in_place(|previous: &Key, wanted: &Key| previous.python == wanted.python)
+    ///     .keyed_by(&key)?;
+    /// if let Some(previous) = venv.previous_key::<Key>() {
+    ///     // uninstall what is in previous.packages but not in key.packages, install the rest
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn update_in_place<K, F>(mut self, compatible: F) -> Self
+    where
+        K: DeserializeOwned,
+        F: Fn(&K, &K) -> bool + 'a,
+    {
+        self.in_place = Some(in_place_over_tables(compatible));
+        self
     }
 
     /// Makes the layer, keeping what was restored when its stored key equals `key`.
@@ -155,9 +220,12 @@ impl<'a> LayerBuilder<'a> {
     ///   A launch-only layer restored from the previous image has no files here; it stays
     ///   that way and the lifecycle reuses the previous image's layer.
     /// - Restored with a different key: the old files are deleted and the layer is created
-    ///   empty; the fields that changed are printed.
+    ///   empty; the fields that changed are printed. A layer declared
+    ///   [`update_in_place`](Self::update_in_place) keeps its files instead when the keys are
+    ///   compatible ([`LayerState::Stale`]).
     ///
-    /// `key` is written as the layer's `[metadata]`, and the types inside `[types]`.
+    /// What to do is decided by [`decide`] (a pure function); this applies it. `key` is written
+    /// as the layer's `[metadata]`, and the types inside `[types]`.
     ///
     /// # Errors
     ///
@@ -171,82 +239,45 @@ impl<'a> LayerBuilder<'a> {
         let metadata = key_table(&name, key)?;
         let paths = LayerPaths::new(self.layers_dir, &name);
         let restored = paths.read_restored()?;
-
-        let keep = |reason: String, migrated: bool| {
-            if paths.dir.is_dir() {
-                Decision::Reuse {
-                    reason,
-                    contents: true,
-                    migrated,
-                }
-            } else if self.types.launch && !self.types.build && !self.types.cache {
-                Decision::Reuse {
-                    reason,
-                    contents: false,
-                    migrated,
-                }
-            } else {
-                Decision::Recreate("its files were not restored".into())
-            }
+        let in_place = self
+            .in_place
+            .as_ref()
+            .map(|compatible| move |old: &K, new: &K| compatible_as_tables(compatible, old, new));
+        let policy = Policy {
+            launch_only: self.types.launch && !self.types.build && !self.types.cache,
+            migrations: &self.migrations,
+            update_in_place: in_place.as_ref().map(|f| f as &dyn Fn(&K, &K) -> bool),
         };
-        let decision = match restored {
-            Restored::Missing => Decision::Create,
-            Restored::Unreadable(reason) => Decision::Recreate(reason),
-            Restored::Found(old) => {
-                match K::deserialize(toml::Value::Table(whole_floats_as_integers(old.clone()))) {
-                    Ok(old_key) if old_key == *key => keep(describe_unchanged(&metadata), false),
-                    Ok(_) => Decision::Recreate(describe_change(&old, &metadata)),
-                    Err(_) => {
-                        let migrated = self.migrations.iter().find_map(|m| m(&old));
-                        match migrated {
-                            Some(table) => {
-                                match K::deserialize(toml::Value::Table(table.clone())) {
-                                    Ok(migrated_key) if migrated_key == *key => keep(
-                                        format!(
-                                            "older metadata migrated, {}",
-                                            describe_unchanged(&metadata)
-                                        ),
-                                        true,
-                                    ),
-                                    _ => Decision::Recreate(format!(
-                                        "older metadata migrated, then {}",
-                                        describe_change(&table, &metadata)
-                                    )),
-                                }
-                            }
-                            None => Decision::Recreate(describe_change(&old, &metadata)),
-                        }
-                    }
-                }
-            }
-        };
-
-        let state = match decision {
+        let mut previous = None;
+        let state = match decide(&restored, key, &policy) {
             Decision::Create => {
                 self.output.detail(format!("Creating {name}"));
                 paths.reset()?;
                 LayerState::Created
             }
-            Decision::Recreate(reason) => {
+            Decision::Recreate { reason } => {
                 self.output.detail(format!("Rebuilding {name} ({reason})"));
                 paths.reset()?;
                 LayerState::Rebuilt { reason }
             }
-            Decision::Reuse {
-                reason,
-                contents,
-                migrated: false,
-            } => {
+            Decision::Reuse { reason, contents } => {
                 self.output.detail(format!("Reusing {name} ({reason})"));
+                if let Restored::Key { key, .. } = restored {
+                    previous = Some(key);
+                }
                 LayerState::Reused { contents }
             }
-            Decision::Reuse {
-                reason,
-                contents,
-                migrated: true,
-            } => {
+            Decision::Migrate { reason, contents } => {
                 self.output.detail(format!("Migrating {name} ({reason})"));
                 LayerState::Migrated { contents }
+            }
+            Decision::KeepStale {
+                reason,
+                previous: old,
+            } => {
+                self.output.detail(format!("Updating {name} ({reason})"));
+                previous = Some(old);
+                LayerState::Stale { reason }
             }
         };
         paths.write_toml(self.types, Some(metadata))?;
@@ -255,6 +286,7 @@ impl<'a> LayerBuilder<'a> {
             path: paths.dir,
             types: self.types,
             state,
+            previous,
         })
     }
 
@@ -274,6 +306,7 @@ impl<'a> LayerBuilder<'a> {
             path: paths.dir,
             types: self.types,
             state: LayerState::Created,
+            previous: None,
         })
     }
 }
@@ -290,22 +323,6 @@ fn key_table<K: Serialize>(layer: &LayerName, key: &K) -> Result<toml::Table, La
             source,
         }),
     }
-}
-
-enum Decision {
-    Create,
-    Recreate(String),
-    Reuse {
-        reason: String,
-        contents: bool,
-        migrated: bool,
-    },
-}
-
-enum Restored {
-    Missing,
-    Unreadable(String),
-    Found(toml::Table),
 }
 
 struct LayerPaths {
@@ -328,7 +345,7 @@ impl LayerPaths {
     fn read_restored(&self) -> Result<Restored, LayerError> {
         let text = match std::fs::read_to_string(&self.toml) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Restored::Missing),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Restored::Nothing),
             Err(source) => {
                 return Err(LayerError::ReadLayerToml(TomlFileError::Read {
                     path: self.toml.clone(),
@@ -341,8 +358,11 @@ impl LayerPaths {
                 Ok(LayerToml {
                     metadata: Some(metadata),
                     ..
-                }) => Restored::Found(metadata),
-                Ok(_) => Restored::Missing,
+                }) => Restored::Key {
+                    key: metadata,
+                    files: self.dir.is_dir(),
+                },
+                Ok(_) => Restored::Nothing,
                 Err(e) => Restored::Unreadable(format!("its metadata could not be read: {e}")),
             },
         )
@@ -388,153 +408,6 @@ impl LayerPaths {
     }
 }
 
-/// Names the key's fields for `Reusing <layer> (<why>)`: short values are shown.
-fn describe_unchanged(key: &toml::Table) -> String {
-    if key.is_empty() {
-        return "nothing changed".into();
-    }
-    let parts: Vec<String> = key
-        .iter()
-        .map(|(k, v)| match v {
-            toml::Value::String(s) if s.len() <= 24 => format!("{k} {s}"),
-            toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_) => {
-                format!("{k} {v}")
-            }
-            _ => k.clone(),
-        })
-        .collect();
-    format!("{} unchanged", parts.join(", "))
-}
-
-/// Says in words which fields differ between the stored and the wanted key.
-fn describe_change(old: &toml::Table, new: &toml::Table) -> String {
-    let mut changes = Vec::new();
-    diff_tables("", old, new, &mut changes);
-    if changes.is_empty() {
-        "the stored metadata has a different format".into()
-    } else {
-        changes.join(", ")
-    }
-}
-
-fn diff_tables(prefix: &str, old: &toml::Table, new: &toml::Table, changes: &mut Vec<String>) {
-    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    for key in keys {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match (old.get(key), new.get(key)) {
-            (Some(toml::Value::Table(a)), Some(toml::Value::Table(b))) => {
-                diff_tables(&path, a, b, changes);
-            }
-            (Some(toml::Value::Array(a)), Some(toml::Value::Array(b))) if a != b => {
-                changes.push(format!("{path} changed: {}", diff_lists(a, b)));
-            }
-            (Some(a), Some(b)) if a != b => {
-                let mut text = format!("{path} changed");
-                if let (Some(a), Some(b)) = (short(a), short(b)) {
-                    let _ = write!(text, " ({a} → {b})");
-                }
-                changes.push(text);
-            }
-            (Some(_), None) => changes.push(format!("{path} was removed")),
-            (None, Some(_)) => changes.push(format!("{path} was added")),
-            _ => {}
-        }
-    }
-}
-
-/// How many added, removed or changed items of a list a reason names before `and N more`.
-const LIST_ITEMS_SHOWN: usize = 5;
-
-/// Says which items of a list key were added (`+ resnet`), removed (`- bert`) or changed in place (`~ resnet`,
-/// a table whose name stayed). Items are named by their value when short, by a `name`, `id`, `url` or `path`
-/// field for tables, else by their position (`#2`).
-fn diff_lists(old: &[toml::Value], new: &[toml::Value]) -> String {
-    let removed: Vec<(String, &toml::Value)> = old
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| !new.contains(item))
-        .map(|(i, item)| (item_label(item, i), item))
-        .collect();
-    let added: Vec<(String, &toml::Value)> = new
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| !old.contains(item))
-        .map(|(i, item)| (item_label(item, i), item))
-        .collect();
-    let mut parts = Vec::new();
-    for (label, _) in &added {
-        if removed.iter().any(|(l, _)| l == label) {
-            parts.push(format!("~ {label}"));
-        } else {
-            parts.push(format!("+ {label}"));
-        }
-    }
-    for (label, _) in &removed {
-        if !added.iter().any(|(l, _)| l == label) {
-            parts.push(format!("- {label}"));
-        }
-    }
-    if parts.is_empty() {
-        return if old.len() == new.len() {
-            "reordered".into()
-        } else {
-            format!("{} → {} items", old.len(), new.len())
-        };
-    }
-    if parts.len() > LIST_ITEMS_SHOWN {
-        let more = parts.len() - LIST_ITEMS_SHOWN;
-        parts.truncate(LIST_ITEMS_SHOWN);
-        parts.push(format!("and {more} more"));
-    }
-    parts.join(", ")
-}
-
-fn item_label(item: &toml::Value, index: usize) -> String {
-    if let Some(text) = short(item) {
-        return text;
-    }
-    if let toml::Value::Table(table) = item
-        && let Some(name) = ["name", "id", "url", "path"]
-            .iter()
-            .find_map(|field| table.get(*field).and_then(short))
-    {
-        return name;
-    }
-    format!("#{index}")
-}
-
-/// The lifecycle keeps layer metadata as JSON between builds, so integers come back as floats (`1` as `1.0`) and
-/// would never match a key with integer fields. Whole floats become integers again; float fields still accept
-/// them (serde reads an integer into an `f64`).
-fn whole_floats_as_integers(table: toml::Table) -> toml::Table {
-    fn fix(value: toml::Value) -> toml::Value {
-        match value {
-            #[allow(clippy::cast_possible_truncation)] // checked: whole and within i64's range
-            toml::Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                toml::Value::Integer(f as i64)
-            }
-            toml::Value::Array(items) => toml::Value::Array(items.into_iter().map(fix).collect()),
-            toml::Value::Table(table) => toml::Value::Table(whole_floats_as_integers(table)),
-            other => other,
-        }
-    }
-    table.into_iter().map(|(k, v)| (k, fix(v))).collect()
-}
-
-fn short(value: &toml::Value) -> Option<String> {
-    match value {
-        toml::Value::String(s) if s.len() <= 24 => Some(s.clone()),
-        toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_) => {
-            Some(value.to_string())
-        }
-        _ => None,
-    }
-}
-
 /// What happened to a layer when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerState {
@@ -558,6 +431,13 @@ pub enum LayerState {
         /// Whether its files are here (see [`Reused`](Self::Reused)).
         contents: bool,
     },
+    /// The key changed, but the layer is declared
+    /// [`update_in_place`](LayerBuilder::update_in_place) and the restored files are kept: they
+    /// were made for [`Layer::previous_key`], and the buildpack brings them up to date.
+    Stale {
+        /// What changed, in words ("requirements changed").
+        reason: String,
+    },
 }
 
 /// A layer made by [`LayerBuilder`].
@@ -567,6 +447,7 @@ pub struct Layer {
     path: PathBuf,
     types: LayerTypes,
     state: LayerState,
+    previous: Option<toml::Table>,
 }
 
 impl Layer {
@@ -597,13 +478,19 @@ impl Layer {
     /// Whether the layer is new and empty, so the buildpack must fill it.
     #[must_use]
     pub fn is_new(&self) -> bool {
-        !matches!(
-            self.state,
-            LayerState::Reused { .. } | LayerState::Migrated { .. }
-        )
+        matches!(self.state, LayerState::Created | LayerState::Rebuilt { .. })
     }
 
-    /// Replaces the key stored for a layer this build made (created or rebuilt), for keys that
+    /// The key the kept files were made for, when it reads as `K`: for a
+    /// [`Stale`](LayerState::Stale) layer, what to update from; for a reused one, its key. `None`
+    /// for a new layer.
+    #[must_use]
+    pub fn previous_key<K: DeserializeOwned>(&self) -> Option<K> {
+        let table = whole_floats_as_integers(self.previous.clone()?);
+        K::deserialize(toml::Value::Table(table)).ok()
+    }
+
+    /// Replaces the key stored for a layer this build made (created, rebuilt or updated), for keys that
     /// name something known only once the layer is filled, such as a digest of its files. The
     /// next build compares its key with this one.
     ///
@@ -624,7 +511,7 @@ impl Layer {
     /// (its files were made for the key it has), and the errors of serializing the key and
     /// writing `<layer>.toml`.
     pub fn set_key<K: Serialize>(&self, key: &K) -> Result<(), LayerError> {
-        if !self.is_new() {
+        if !self.is_new() && !matches!(self.state, LayerState::Stale { .. }) {
             return Err(LayerError::SetKeyOfKeptLayer {
                 layer: self.name.clone(),
             });
@@ -801,6 +688,7 @@ pub enum LayerError {
 
 #[cfg(test)]
 mod tests {
+    use super::describe::diff_lists;
     use super::*;
     use serde::Deserialize;
 
@@ -1095,6 +983,45 @@ mod tests {
             kept.set_key(&key("3.12")),
             Err(LayerError::SetKeyOfKeptLayer { .. })
         ));
+    }
+
+    #[test]
+    fn a_layer_updated_in_place_keeps_its_files_and_says_what_they_were_made_for() {
+        let f = Fixture::new();
+        let declare = |f: &Fixture, python: &str| {
+            let mut wanted = key(python);
+            wanted.lock_sha256 = "new lock".into();
+            f.builder("venv")
+                .cache()
+                .update_in_place(|old: &Key, new: &Key| old.python == new.python)
+                .keyed_by(&wanted)
+                .unwrap()
+        };
+        let layer = f.builder("venv").cache().keyed_by(&key("3.12")).unwrap();
+        assert_eq!(layer.previous_key::<Key>(), None);
+        std::fs::write(layer.path().join("file"), "x").unwrap();
+        f.restore_metadata_only("venv", true);
+        f.log();
+
+        let layer = declare(&f, "3.12");
+        assert_eq!(
+            layer.state(),
+            &LayerState::Stale {
+                reason: "lock_sha256 changed".into()
+            }
+        );
+        assert!(!layer.is_new() && layer.has_contents());
+        assert!(layer.path().join("file").exists());
+        assert_eq!(layer.previous_key::<Key>(), Some(key("3.12")));
+        assert_eq!(f.log(), "  Updating venv (lock_sha256 changed)\n");
+        assert!(f.toml("venv").contains("new lock"));
+        layer.set_key(&key("3.12")).unwrap();
+
+        // Another Python: the files cannot be updated, so the layer is rebuilt.
+        f.restore_metadata_only("venv", true);
+        let layer = declare(&f, "3.13");
+        assert!(matches!(layer.state(), LayerState::Rebuilt { .. }));
+        assert!(!layer.path().join("file").exists());
     }
 
     #[test]

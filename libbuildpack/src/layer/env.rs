@@ -181,6 +181,7 @@ mod tests {
             path: dir.join("l"),
             types: LayerTypes::default(),
             state: LayerState::Created,
+            previous: None,
         }
     }
 
