@@ -250,21 +250,14 @@ pub fn uninstall<M>(
     ctx.run(&mut command).map_err(InstallError::Uninstall)
 }
 
-/// The dir in the venv that records what was installed.
+/// The dir in the venv that records what was asked for (`requested.txt`).
 pub const STATE_DIR: &str = ".libbuildpack";
 
-/// What was installed into the venv: the requirements' text, in `<venv>/.libbuildpack/`. The last
-/// venv in the build cache volume says through it which requirements were removed since.
+/// What was asked for, in `<venv>/.libbuildpack/requested.txt`: the requirements' text (with the
+/// passwords in URLs masked), which pip reads and the image keeps.
 #[derive(Debug)]
 pub struct State {
     dir: PathBuf,
-}
-
-/// The recorded requirements.
-#[derive(Debug)]
-pub struct Recorded {
-    /// Their text.
-    pub text: String,
 }
 
 impl State {
@@ -274,24 +267,5 @@ impl State {
         Self {
             dir: venv.join(STATE_DIR),
         }
-    }
-
-    /// The record, when there is one.
-    #[must_use]
-    pub fn read(&self) -> Option<Recorded> {
-        Some(Recorded {
-            text: std::fs::read_to_string(self.dir.join("installed.txt")).ok()?,
-        })
-    }
-
-    /// Records `installed` after a successful install (with the passwords in its URLs masked).
-    ///
-    /// # Errors
-    ///
-    /// The file that could not be written, and why.
-    pub fn write(&self, installed: &Requirements) -> Result<(), (PathBuf, std::io::Error)> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| (self.dir.clone(), e))?;
-        let path = self.dir.join("installed.txt");
-        std::fs::write(&path, &installed.recorded).map_err(|e| (path, e))
     }
 }

@@ -15,7 +15,7 @@
 mod install;
 mod requirements;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use libbuildpack::prelude::*;
 use python_sbom::python;
@@ -43,8 +43,9 @@ struct VenvKey {
     requirements_sha256: String,
 }
 
-/// What the last venv in the build cache volume must match to be installed into: the venv key
-/// without the requirements.
+/// What the last venv in the build cache volume holds. It is installed into while Python, target
+/// and layout stay ([`SeedKey::compatible`]); the requirements it was made with say which were
+/// removed since.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct SeedKey {
     /// `sys.version` of the stack's python3.
@@ -53,6 +54,17 @@ struct SeedKey {
     target: Target,
     /// The venv layout version.
     layout: String,
+    /// The requirements installed (their text, with the passwords in URLs masked).
+    installed: String,
+}
+
+impl SeedKey {
+    /// Whether a venv made for `previous` can be installed into to get `wanted`.
+    fn compatible(previous: &Self, wanted: &Self) -> bool {
+        previous.python == wanted.python
+            && previous.target == wanted.target
+            && previous.layout == wanted.layout
+    }
 }
 
 /// Why the build failed.
@@ -73,15 +85,6 @@ pub enum PipError {
     /// Creating the venv or installing into it failed.
     #[error(transparent)]
     Install(#[from] InstallError),
-    /// The record of what was installed could not be written.
-    #[error("could not write {}: {source}", path.display())]
-    WriteState {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 impl Buildpack for Pip {
@@ -140,7 +143,9 @@ impl Buildpack for Pip {
                 python,
                 target: ctx.target().clone(),
                 layout,
+                installed: wanted.recorded.clone(),
             },
+            seed_compatible: &SeedKey::compatible,
             python: Path::new(&stack.executable),
             state: &[install::STATE_DIR],
         };
@@ -167,22 +172,21 @@ impl Buildpack for Pip {
 
 /// Installs the requirements into the venv at `into.path`: into the last venv when there is one
 /// (pip then installs only what changed, and uninstalls requirements removed since), else into a
-/// new venv. Records what was installed.
+/// new venv.
 fn install_venv(
     ctx: &BuildContext,
     python: &Path,
-    into: &InstallInto,
+    into: &InstallInto<SeedKey>,
     wanted: &Requirements,
 ) -> Result<(), PipError> {
     let state = install::State::new(&into.path);
-    let old = if into.fresh { None } else { state.read() };
-    if let Some(old) = old {
+    if let Some(old) = &into.previous {
         ctx.output().step(
             "Requirements changed: installing into the last venv, kept in the build cache volume (installed \
              packages are not downloaded again)",
         );
         install::install(ctx, python, &into.path, &state, wanted)?;
-        let removed = requirements::removed_names(&old.text, &wanted.recorded);
+        let removed = requirements::removed_names(&old.installed, &wanted.recorded);
         install::uninstall(ctx, python, &into.path, &removed)?;
     } else {
         if into.fresh {
@@ -192,9 +196,7 @@ fn install_venv(
         install::install(ctx, python, &into.path, &state, wanted)?;
     }
     install::compile(ctx, &into.path)?;
-    state
-        .write(wanted)
-        .map_err(|(path, source)| PipError::WriteState { path, source })
+    Ok(())
 }
 
 buildpack_main!(Pip);

@@ -141,7 +141,7 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
         seed.join("venv/bin/python").exists(),
         "the venv is kept in the volume"
     );
-    assert!(seed.join("venv.key.toml").is_file());
+    assert!(seed.join("venv.toml").is_file());
     assert!(seed.join("venv.base-files").is_file());
     let venv = ctx.layers_dir().join("venv");
     let site = std::fs::read_dir(venv.join("lib"))
@@ -268,8 +268,8 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
 
     // A venv kept for another Python is not used.
     std::fs::write(
-        seed.join("venv.key.toml"),
-        "python = \"2.7\"\nlayout = \"4\"\n[target]\nos = \"linux\"\narch = \"amd64\"\n",
+        seed.join("venv.toml"),
+        "python = \"2.7\"\nlayout = \"4\"\ninstalled = \"# two\\n\"\n[target]\nos = \"linux\"\narch = \"amd64\"\n",
     )
     .unwrap();
     ctx.app_file("requirements.txt", "# three\n").unwrap();

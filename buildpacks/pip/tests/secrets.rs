@@ -273,7 +273,7 @@ fn assert_typed_passwords_are_masked_in_the_image(build: &libbuildpack_test::Tes
     };
     for path in [
         "/workspace/requirements.txt",
-        "/layers/libbuildpack_pip/venv/.libbuildpack/installed.txt",
+        "/layers/libbuildpack_pip/venv/.libbuildpack/requested.txt",
     ] {
         let text = image_file(path);
         for masked in ["req-user:****@", "url-user:****@"] {

@@ -86,12 +86,15 @@ impl<K: PartialEq> Previous<K> {
 }
 
 /// What the buildpack asks for.
-#[derive(Debug)]
 pub struct Spec<'a, K, S> {
     /// What the venv must hold (requirements or lock hashes, Python, target): the layers' keys.
     pub wanted: K,
-    /// What the copy in the build cache volume must have been made for to be installed into.
+    /// The key of the copy in the build cache volume: what it holds once the install is done.
     pub seed_key: S,
+    /// Whether a copy made for the first key can be installed into to get the second (say, the
+    /// same Python): then the install updates it, told what it was made for
+    /// ([`InstallInto::previous`]); else the copy is made again from scratch.
+    pub seed_compatible: &'a dyn Fn(&S, &S) -> bool,
     /// The stack's Python, to list the delta's packages for its SBOM.
     pub python: &'a Path,
     /// The buildpack's own records inside the venv (relative paths): never compared, always in the
@@ -99,13 +102,26 @@ pub struct Spec<'a, K, S> {
     pub state: &'a [&'a str],
 }
 
+impl<K: std::fmt::Debug, S: std::fmt::Debug> std::fmt::Debug for Spec<'_, K, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spec")
+            .field("wanted", &self.wanted)
+            .field("seed_key", &self.seed_key)
+            .field("python", &self.python)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where the buildpack installs.
 #[derive(Debug)]
-pub struct InstallInto {
+pub struct InstallInto<S> {
     /// The venv, at the layer's path (the path it has at run time).
     pub path: PathBuf,
     /// An empty dir: make the venv first. Else it is the last venv.
     pub fresh: bool,
+    /// For the last venv: the seed key it was made for.
+    pub previous: Option<S>,
 }
 
 /// How the venv was made.
@@ -197,7 +213,7 @@ pub enum VenvError {
 pub fn build<M, K, S, E>(
     ctx: &BuildContext<M>,
     spec: &Spec<'_, K, S>,
-    install: impl FnOnce(&InstallInto) -> Result<(), E>,
+    install: impl FnOnce(&InstallInto<S>) -> Result<(), E>,
 ) -> Result<Venv, E>
 where
     K: Serialize + DeserializeOwned + PartialEq + Clone,
@@ -228,24 +244,24 @@ where
         });
     }
 
-    let seed = ctx.cache_volume().map(|volume| Seed::in_volume(&volume));
-    match seed {
-        Some(seed) if seed.matches(&spec.seed_key) => {
-            let venv = update(ctx, spec, &previous, &seed, install)?;
-            seed.commit(&spec.seed_key).map_err(VenvError::from)?;
-            Ok(venv)
-        }
-        seed => {
-            if let Some(seed) = &seed {
-                seed.clear().map_err(VenvError::from)?;
-            }
-            let venv = fresh(ctx, spec, seed.as_ref(), install)?;
-            if let Some(seed) = &seed {
-                seed.commit(&spec.seed_key).map_err(VenvError::from)?;
-            }
-            Ok(venv)
-        }
+    // The copy is kept when made for a compatible key, else emptied; its key record is written
+    // back once the install succeeded.
+    let seed = match ctx.kept_dir(LAYER) {
+        Some(dir) => Some(Seed::new(
+            dir.update_in_place(spec.seed_compatible)
+                .keyed_by(&spec.seed_key)
+                .map_err(|e| VenvError::from(SeedError::from(e)))?,
+        )),
+        None => None,
+    };
+    let venv = match &seed {
+        Some(seed) if !seed.kept().is_new() => update(ctx, spec, &previous, seed, install)?,
+        seed => fresh(ctx, spec, seed.as_ref(), install)?,
+    };
+    if let Some(seed) = &seed {
+        seed.commit().map_err(VenvError::from)?;
     }
+    Ok(venv)
 }
 
 /// A new venv in its layer, copied into the (empty) `seed` when there is one, with the listing of
@@ -254,7 +270,7 @@ fn fresh<M, K, S, E>(
     ctx: &BuildContext<M>,
     spec: &Spec<'_, K, S>,
     seed: Option<&Seed>,
-    install: impl FnOnce(&InstallInto) -> Result<(), E>,
+    install: impl FnOnce(&InstallInto<S>) -> Result<(), E>,
 ) -> Result<Venv, E>
 where
     K: Serialize + DeserializeOwned + PartialEq + Clone,
@@ -272,6 +288,7 @@ where
     install(&InstallInto {
         path: layer.path().to_owned(),
         fresh: true,
+        previous: None,
     })?;
     write_hook(ctx, layer.path())?;
     if let Some(seed) = seed {
@@ -296,17 +313,21 @@ fn update<M, K, S, E>(
     spec: &Spec<'_, K, S>,
     previous: &Previous<K>,
     seed: &Seed,
-    install: impl FnOnce(&InstallInto) -> Result<(), E>,
+    install: impl FnOnce(&InstallInto<S>) -> Result<(), E>,
 ) -> Result<Venv, E>
 where
     K: Serialize + DeserializeOwned + PartialEq + Clone,
+    S: DeserializeOwned,
     E: From<VenvError>,
 {
-    seed.invalidate().map_err(VenvError::from)?;
     {
         let path = ctx.layers_dir().join(LAYER);
         let _link = Link::place(seed.dir(), &path)?;
-        install(&InstallInto { path, fresh: false })?;
+        install(&InstallInto {
+            path,
+            fresh: false,
+            previous: seed.kept().previous_key(),
+        })?;
     }
     Ok(after_update(ctx, spec, previous, seed)?)
 }

@@ -311,6 +311,8 @@ impl Buildpack for Uv {
                 target: key.target.clone(),
                 layout: "1".to_string(),
             },
+            // Any change (another Python or uv) makes the copy again.
+            seed_compatible: &|previous, wanted| previous == wanted,
             wanted: key,
             python: Path::new(&python.executable),
             state: &[],
@@ -344,7 +346,7 @@ fn sync(
     ctx: &BuildContext,
     uv_binary: &Path,
     cache_dir: &Path,
-    into: &InstallInto,
+    into: &InstallInto<SeedKey>,
     extras: &[String],
     python: &python::StackPython,
     stack_version: &str,

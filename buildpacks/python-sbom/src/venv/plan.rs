@@ -139,7 +139,7 @@ mod tests {
         }
         std::fs::write(root.join(SITE).join("flask/__init__.py"), [b'x'; 1000]).unwrap();
         std::fs::write(root.join("bin/flask"), "#!/venv/bin/python\n").unwrap();
-        std::fs::write(root.join(".libbuildpack/installed.txt"), "flask\n").unwrap();
+        std::fs::write(root.join(".libbuildpack/requested.txt"), "flask\n").unwrap();
         let base = Manifest::scan(root).unwrap();
         (dir, base)
     }
@@ -165,13 +165,13 @@ mod tests {
         let root = dir.path();
         add_package(root, "six", 100);
         std::fs::write(root.join("bin/six-tool"), "#!/venv/bin/python\n").unwrap();
-        std::fs::write(root.join(".libbuildpack/installed.txt"), "flask\nsix\n").unwrap();
+        std::fs::write(root.join(".libbuildpack/requested.txt"), "flask\nsix\n").unwrap();
         assert_eq!(
             decide(root, &base),
             Plan::Delta(
                 [
                     ".libbuildpack",
-                    ".libbuildpack/installed.txt",
+                    ".libbuildpack/requested.txt",
                     "bin/six-tool",
                     "lib/python3.11/site-packages/six",
                     "lib/python3.11/site-packages/six/__init__.py",
