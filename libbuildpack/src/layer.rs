@@ -1,8 +1,12 @@
-//! Layers: declare what a layer depends on, and the SDK decides whether to keep or rebuild it.
+//! Layers: declare what a layer depends on, and the SDK decides whether to keep, update or rebuild
+//! it. [`decide`] is the rule, [`LayerBuilder::keyed_by`] applies it; [`sha256_file`] and
+//! [`sha256_dir`] make keys of files; [`KeptDirBuilder`] keys a directory in the build cache volume
+//! the same way.
 
 mod decide;
 mod describe;
 mod env;
+mod hash;
 mod kept_dir;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ use describe::whole_floats_as_integers;
 
 pub use decide::{Decision, Migration, Policy, Restored, decide};
 pub use env::LayerEnv;
+pub use hash::{HashError, sha256_dir, sha256_file};
 pub use kept_dir::{KeptDir, KeptDirBuilder, KeptDirError};
 
 /// Declares a layer: its types, then what it depends on. Made by

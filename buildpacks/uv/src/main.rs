@@ -17,10 +17,10 @@ mod uv;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
 use python_sbom::python;
 use python_sbom::venv::{self, InstallInto, VenvError};
-use sha2::{Digest, Sha256};
 
 /// The buildpack.
 pub struct Uv;
@@ -85,15 +85,9 @@ pub enum UvError {
         /// The stack's `X.Y`.
         stack_minor: String,
     },
-    /// A project file could not be read.
-    #[error("could not read {}: {source}", path.display())]
-    ReadProjectFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A project file could not be hashed for the venv's key.
+    #[error(transparent)]
+    HashProjectFile(#[from] HashError),
     /// uv could not be put into the build cache volume.
     #[error("could not prepare uv in the build cache volume at {}: {source}", path.display())]
     CacheVolume {
@@ -161,19 +155,6 @@ pub fn hint(last_lines: &[String], stack_python: &str) -> String {
         "Fix pyproject.toml or uv.lock according to uv's message above (then run `uv lock`), and build again."
             .to_string()
     }
-}
-
-fn sha256_of(path: &Path) -> Result<String, UvError> {
-    let bytes = std::fs::read(path).map_err(|source| UvError::ReadProjectFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        }))
 }
 
 /// The extras other buildpacks selected through the build plan (`extras` string arrays).
@@ -289,8 +270,8 @@ impl Buildpack for Uv {
         ctx.output().step("Preparing the venv");
         let extras = plan_extras(ctx.plan());
         let key = VenvKey {
-            uv_lock_sha256: sha256_of(&ctx.app_dir().join("uv.lock"))?,
-            pyproject_sha256: sha256_of(&ctx.app_dir().join("pyproject.toml"))?,
+            uv_lock_sha256: sha256_file(&ctx.app_dir().join("uv.lock"))?,
+            pyproject_sha256: sha256_file(&ctx.app_dir().join("pyproject.toml"))?,
             python: python.version.clone(),
             uv: uv::VERSION.to_string(),
             extras: extras.clone(),

@@ -6,12 +6,10 @@
 //! the current one (`{ lock_sha256 = "<hex>", layout = 2 }`), so upgrading the buildpack
 //! does not throw away the cache.
 
-use std::fmt::Write as _;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
-use sha2::{Digest, Sha256};
 
 /// The buildpack.
 pub struct CachedLayer;
@@ -38,6 +36,9 @@ pub enum CachedLayerError {
     /// The layer could not be made.
     #[error(transparent)]
     Layer(#[from] LayerError),
+    /// `deps.lock` could not be hashed for the key.
+    #[error(transparent)]
+    Hash(#[from] HashError),
     /// A file could not be read or written.
     #[error("could not {action} {}", path.display())]
     Io {
@@ -49,31 +50,6 @@ pub enum CachedLayerError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// SHA-256 (hex) of a file, streamed.
-///
-/// # Errors
-///
-/// [`CachedLayerError::Io`] when it cannot be read.
-pub fn sha256_file(path: &Path) -> Result<String, CachedLayerError> {
-    let err = |source| CachedLayerError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(err)?;
-    let (mut hasher, mut buf) = (Sha256::new(), vec![0u8; 64 * 1024]);
-    loop {
-        match file.read(&mut buf).map_err(err)? {
-            0 => break,
-            n => hasher.update(&buf[..n]),
-        }
-    }
-    Ok(hasher.finalize().iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
 }
 
 impl Buildpack for CachedLayer {
