@@ -62,4 +62,34 @@ pub trait Buildpack {
     ///
     /// Anything that makes the build fail.
     fn build(&self, ctx: &mut BuildContext<Self::Metadata>) -> Result<Build, Self::Error>;
+
+    /// What the user can do about `error` (from detect or build), when there is a clear step.
+    /// It is printed once, after the error and its causes (`  hint: <text>`), so error messages
+    /// say only what failed and why. `None` by default.
+    ///
+    /// ```
+    /// # use libbuildpack::prelude::*;
+    /// #[derive(Debug, thiserror::Error)]
+    /// enum PipError {
+    ///     #[error("pip could not install the requirements")]
+    ///     Install { hint: String },
+    /// }
+    /// struct Pip;
+    /// impl Buildpack for Pip {
+    ///     type Metadata = NoMetadata;
+    ///     type Error = PipError;
+    /// #   fn detect(&self, _: &DetectContext) -> Result<Detect, PipError> { Ok(Detect::pass()) }
+    /// #   fn build(&self, _: &mut BuildContext) -> Result<Build, PipError> { Ok(Build::new()) }
+    ///     // detect and build as usual, then:
+    ///     fn hint(&self, error: &PipError) -> Option<String> {
+    ///         match error {
+    ///             PipError::Install { hint } => Some(hint.clone()),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn hint(&self, error: &Self::Error) -> Option<String> {
+        let _ = error;
+        None
+    }
 }

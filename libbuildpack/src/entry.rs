@@ -238,6 +238,7 @@ fn detect<B: Buildpack>(buildpack: &B, inputs: &Inputs, output: &Output) -> Resu
     };
     let result = buildpack.detect(&ctx).map_err(|e| RunError::Buildpack {
         phase: Phase::Detect,
+        hint: buildpack.hint(&e),
         source: Box::new(e),
     })?;
     if let Some(reason) = result.fail_reason() {
@@ -269,6 +270,7 @@ fn build<B: Buildpack>(buildpack: &B, inputs: &Inputs, output: &Output) -> Resul
     };
     let result = buildpack.build(&mut ctx).map_err(|e| RunError::Buildpack {
         phase: Phase::Build,
+        hint: buildpack.hint(&e),
         source: Box::new(e),
     })?;
 
@@ -366,6 +368,8 @@ pub enum RunError {
     Buildpack {
         /// The phase.
         phase: Phase,
+        /// What the user can do, from [`Buildpack::hint`].
+        hint: Option<String>,
         /// The buildpack's error.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -392,8 +396,9 @@ impl RunError {
     /// What the user or the buildpack author can do about this error, when there is a clear
     /// step.
     #[must_use]
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<&str> {
         match self {
+            Self::Buildpack { hint, .. } => hint.as_deref(),
             Self::UnknownPhase { .. } => Some("the lifecycle runs bin/detect and bin/build"),
             Self::MissingInput { .. } => {
                 Some("run the buildpack through the lifecycle, or use libbuildpack::testing")

@@ -354,3 +354,55 @@ fn empty_detect_plan_is_written_empty() {
     assert!(run.passed());
     assert_eq!(run.plan, Some(libbuildpack::data::BuildPlan::default()));
 }
+
+#[derive(Debug, thiserror::Error)]
+enum InstallError {
+    #[error("could not install the app's packages")]
+    Install {
+        #[source]
+        source: std::io::Error,
+        hint: String,
+    },
+}
+
+/// A buildpack whose build fails with an error that carries a hint.
+struct Hinted;
+
+impl Buildpack for Hinted {
+    type Metadata = Meta;
+    type Error = InstallError;
+
+    fn detect(&self, _: &DetectContext<Meta>) -> Result<Detect, InstallError> {
+        Ok(Detect::pass())
+    }
+
+    fn build(&self, _: &mut BuildContext<Meta>) -> Result<Build, InstallError> {
+        Err(InstallError::Install {
+            source: std::io::Error::other("the package index is unreachable"),
+            hint: "Check PIP_INDEX_URL, then build again.".into(),
+        })
+    }
+
+    fn hint(&self, error: &InstallError) -> Option<String> {
+        let InstallError::Install { hint, .. } = error;
+        Some(hint.clone())
+    }
+}
+
+#[test]
+fn a_buildpack_hint_is_printed_once_after_the_error_and_its_causes() {
+    let ctx = context();
+    let run = ctx.build(&Hinted).unwrap();
+    assert_eq!(run.exit_code, 1);
+    insta::assert_snapshot!(run.output, @r"
+    ERROR: build failed
+      caused by: could not install the app's packages
+      caused by: the package index is unreachable
+      hint: Check PIP_INDEX_URL, then build again.
+    ");
+    let error = InstallError::Install {
+        source: std::io::Error::other("the package index is unreachable"),
+        hint: String::new(),
+    };
+    libbuildpack::testing::assert_causes_not_repeated(&error);
+}

@@ -25,7 +25,7 @@ pub enum InstallError {
     CreateVenv(#[source] CommandError),
     /// `pip install` failed.
     #[error(
-        "pip could not install the requirements ({status}).\nLast lines of pip's output:\n{}\n{hint}",
+        "pip could not install the requirements ({status}).\nLast lines of pip's output:\n{}",
         indent(last_lines)
     )]
     InstallRequirements {
@@ -33,7 +33,7 @@ pub enum InstallError {
         status: String,
         /// Its last lines of output.
         last_lines: Vec<String>,
-        /// What the user can do.
+        /// What the user can do (printed after the error: [`Buildpack::hint`]).
         hint: String,
     },
     /// pip could not be started or waited for.

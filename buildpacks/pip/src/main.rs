@@ -168,6 +168,15 @@ impl Buildpack for Pip {
         venv.launch_env().set_default("PYTHONUNBUFFERED", "1")?;
         Ok(Build::new())
     }
+
+    fn hint(&self, error: &PipError) -> Option<String> {
+        match error {
+            PipError::Install(install::InstallError::InstallRequirements { hint, .. }) => {
+                Some(hint.clone())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Installs the requirements into the venv at `into.path`: into the last venv when there is one

@@ -74,8 +74,7 @@ pub enum UvError {
     /// `.python-version` asks for a Python the stack does not have.
     #[error(
         ".python-version asks for Python {requested}, but this stack has Python {stack}, and this buildpack does \
-         not download other Pythons (UV_PYTHON_DOWNLOADS=never).\nChange .python-version to {stack_minor} (or \
-         remove it), or build with a builder whose stack has Python {requested}."
+         not download other Pythons (UV_PYTHON_DOWNLOADS=never)"
     )]
     UnsupportedPythonVersion {
         /// What `.python-version` says.
@@ -105,7 +104,7 @@ pub enum UvError {
     InstallUv(#[from] uv::InstallUvError),
     /// `uv sync` failed.
     #[error(
-        "uv could not install the project ({status}).\nLast lines of uv's output:\n{}\n{hint}",
+        "uv could not install the project ({status}).\nLast lines of uv's output:\n{}",
         indent(last_lines)
     )]
     Sync {
@@ -113,7 +112,7 @@ pub enum UvError {
         status: String,
         /// Its last lines of output.
         last_lines: Vec<String>,
-        /// What to do.
+        /// What to do (printed after the error: [`Buildpack::hint`]).
         hint: String,
     },
     /// The venv's layers, the copy in the build cache volume or the SBOMs could not be made.
@@ -319,6 +318,21 @@ impl Buildpack for Uv {
             .set("VIRTUAL_ENV", venv.path())?
             .set_default("PYTHONUNBUFFERED", "1")?;
         Ok(Build::new())
+    }
+
+    fn hint(&self, error: &UvError) -> Option<String> {
+        match error {
+            UvError::UnsupportedPythonVersion {
+                requested,
+                stack_minor,
+                ..
+            } => Some(format!(
+                "Change .python-version to {stack_minor} (or remove it), or build with a builder whose stack has \
+                 Python {requested}."
+            )),
+            UvError::Sync { hint, .. } => Some(hint.clone()),
+            _ => None,
+        }
     }
 }
 
