@@ -3,12 +3,12 @@
 /// What failed in a test build or a test container.
 ///
 /// Its `Debug` form is the readable message (with the hint and the build output) followed by the causes, one per
-/// line: `cargo test` shows an error returned from a test with `Debug`, and the derived form would be one escaped
+/// line (a message never repeats its cause): `cargo test` shows an error returned from a test with `Debug`, and the derived form would be one escaped
 /// line thousands of characters long.
 #[derive(thiserror::Error)]
 pub enum TestError {
     /// rpack failed (the store, the lifecycle, podman, a build ...).
-    #[error("{source}{}\n--- output ---\n{log}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("rpack failed{}\n--- output ---\n{log}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
     Rpack {
         /// The error.
         #[source]
@@ -37,7 +37,7 @@ pub enum TestError {
         logs: String,
     },
     /// An HTTP request to the app failed.
-    #[error("GET {url} failed: {source}\n--- app logs ---\n{logs}")]
+    #[error("GET {url} failed\n--- app logs ---\n{logs}")]
     Http {
         /// The URL.
         url: String,
@@ -48,7 +48,7 @@ pub enum TestError {
         logs: String,
     },
     /// A file operation of the harness failed.
-    #[error("could not {action}: {source}")]
+    #[error("could not {action}")]
     Io {
         /// What was being done.
         action: String,
@@ -72,8 +72,7 @@ impl TestError {
 impl std::fmt::Debug for TestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{self}")?;
-        // Every message above already shows its direct cause; the rest of the chain follows.
-        let mut cause = std::error::Error::source(self).and_then(std::error::Error::source);
+        let mut cause = std::error::Error::source(self);
         while let Some(error) = cause {
             write!(f, "\ncaused by: {error}")?;
             cause = error.source();
@@ -106,10 +105,11 @@ mod tests {
         };
         let debug = format!("{error:?}");
         assert!(
-            debug.starts_with("could not write the app: wrapped"),
+            debug.starts_with("could not write the app\ncaused by: wrapped\ncaused by: disk full"),
             "{debug}"
         );
         assert!(debug.ends_with("\ncaused by: disk full"), "{debug}");
+        libbuildpack::testing::assert_causes_not_repeated(&error);
     }
 
     #[derive(Debug, thiserror::Error)]

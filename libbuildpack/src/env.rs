@@ -31,7 +31,7 @@ pub struct Env {
 
 /// An env dir could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("could not read the env files in {}: {source}", path.display())]
+#[error("could not read the env files in {}", path.display())]
 pub struct ReadEnvError {
     /// The directory or file.
     pub path: PathBuf,

@@ -138,7 +138,7 @@ pub fn invoked_as_exec_d() -> bool {
 #[non_exhaustive]
 pub enum ExecDError {
     /// The output file descriptor could not be opened.
-    #[error("could not open the exec.d output {} (is this program run by the CNB launcher from an exec.d dir?): {source}", path.display())]
+    #[error("could not open the exec.d output {} (is this program run by the CNB launcher from an exec.d dir?)", path.display())]
     OpenOutput {
         /// The path used for fd 3.
         path: PathBuf,
@@ -146,7 +146,7 @@ pub enum ExecDError {
         source: std::io::Error,
     },
     /// Writing the output failed.
-    #[error("could not write the exec.d output to {}: {source}", path.display())]
+    #[error("could not write the exec.d output to {}", path.display())]
     WriteOutput {
         /// The path used for fd 3.
         path: PathBuf,

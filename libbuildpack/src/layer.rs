@@ -632,7 +632,7 @@ pub enum LayerError {
     #[error(transparent)]
     InvalidName(#[from] InvalidName),
     /// The key could not be serialized to TOML.
-    #[error("could not store the key of layer {layer} as TOML: {source}")]
+    #[error("could not store the key of layer {layer} as TOML")]
     SerializeKey {
         /// The layer.
         layer: LayerName,
@@ -655,7 +655,7 @@ pub enum LayerError {
     #[error("could not read the restored layer metadata")]
     ReadLayerToml(#[source] TomlFileError),
     /// The layer's files could not be deleted or its directory created.
-    #[error("could not reset the layer at {}: {source}", path.display())]
+    #[error("could not reset the layer at {}", path.display())]
     ResetLayer {
         /// The file or directory.
         path: PathBuf,
@@ -674,7 +674,7 @@ pub enum LayerError {
         name: String,
     },
     /// An exec.d program could not be installed.
-    #[error("could not install the exec.d program {}: {source}", path.display())]
+    #[error("could not install the exec.d program {}", path.display())]
     InstallExecD {
         /// The target path.
         path: PathBuf,
@@ -682,7 +682,7 @@ pub enum LayerError {
         source: std::io::Error,
     },
     /// An env file could not be written.
-    #[error("could not write the env file {}: {source}", path.display())]
+    #[error("could not write the env file {}", path.display())]
     WriteEnvFile {
         /// The file.
         path: PathBuf,

@@ -344,7 +344,7 @@ pub fn format_duration(duration: Duration) -> String {
 #[non_exhaustive]
 pub enum CommandError {
     /// The program could not be started.
-    #[error("could not start {program}: {source}{}", spawn_hint(source))]
+    #[error("could not start {program}{}", spawn_hint(source))]
     Spawn {
         /// The program that was run.
         program: String,
@@ -360,7 +360,7 @@ pub enum CommandError {
         source: crate::env::ReadEnvError,
     },
     /// Waiting for the program failed.
-    #[error("could not wait for `{command}`: {source}")]
+    #[error("could not wait for `{command}`")]
     Wait {
         /// The command line.
         command: String,

@@ -170,7 +170,7 @@ impl std::fmt::Display for Target {
 #[non_exhaustive]
 pub enum PlatformError {
     /// `<platform>/env` or a file in it could not be read.
-    #[error("could not read the platform env at {}: {source}", path.display())]
+    #[error("could not read the platform env at {}", path.display())]
     ReadEnv {
         /// The directory or file.
         path: PathBuf,

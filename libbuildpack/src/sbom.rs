@@ -345,13 +345,13 @@ pub enum SbomError {
     #[error("buildpack.toml sbom-formats has an unknown entry")]
     UnknownDeclaredFormat(#[from] crate::data::UnknownSbomFormat),
     /// A value is not valid in the `CycloneDX` model.
-    #[error("could not build the CycloneDX SBOM: {0}")]
+    #[error("could not build the CycloneDX SBOM")]
     CycloneDx(String),
     /// Serializing to JSON failed.
-    #[error("could not serialize the SBOM as JSON: {0}")]
+    #[error("could not serialize the SBOM as JSON")]
     Json(String),
     /// The SBOM file could not be written.
-    #[error("could not write the SBOM {}: {source}", path.display())]
+    #[error("could not write the SBOM {}", path.display())]
     Write {
         /// The file.
         path: PathBuf,

@@ -70,7 +70,7 @@ pub struct TestContext {
 #[non_exhaustive]
 pub enum TestError {
     /// A file or directory operation failed.
-    #[error("{action} {}: {source}", path.display())]
+    #[error("{action} {}", path.display())]
     Io {
         /// What was being done.
         action: &'static str,

@@ -111,7 +111,7 @@ impl Diff {
 #[non_exhaustive]
 pub enum TreeError {
     /// An entry's metadata or a directory could not be read.
-    #[error("could not list {}: {source}", path.display())]
+    #[error("could not list {}", path.display())]
     Scan {
         /// The entry.
         path: PathBuf,
@@ -120,7 +120,7 @@ pub enum TreeError {
         source: std::io::Error,
     },
     /// A manifest file could not be read or written.
-    #[error("could not access the tree listing {}: {source}", path.display())]
+    #[error("could not access the tree listing {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -139,7 +139,7 @@ pub enum TreeError {
         why: String,
     },
     /// An entry could not be copied.
-    #[error("could not copy {} to {}: {source}", from.display(), to.display())]
+    #[error("could not copy {} to {}", from.display(), to.display())]
     Copy {
         /// The source entry.
         from: PathBuf,

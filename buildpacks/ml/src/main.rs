@@ -37,7 +37,7 @@ pub enum MlError {
     #[error(transparent)]
     UnknownAccelerator(#[from] select::UnknownAccelerator),
     /// A file could not be read.
-    #[error("could not read {}: {source}", path.display())]
+    #[error("could not read {}", path.display())]
     ReadFile {
         /// The file.
         path: PathBuf,
@@ -49,7 +49,7 @@ pub enum MlError {
     #[error(transparent)]
     Layer(#[from] LayerError),
     /// This program's path is unknown, so it cannot be installed as exec.d.
-    #[error("could not find this buildpack's binary to install it as exec.d: {0}")]
+    #[error("could not find this buildpack's binary to install it as exec.d")]
     CurrentExe(#[source] std::io::Error),
 }
 

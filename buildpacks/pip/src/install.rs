@@ -21,7 +21,7 @@ const PIP_FLAGS: [&str; 4] = [
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     /// `python3 -m venv` failed.
-    #[error("could not create the venv with the stack's python3 -m venv: {0}")]
+    #[error("could not create the venv with the stack's python3 -m venv")]
     CreateVenv(#[source] CommandError),
     /// `pip install` failed.
     #[error(
@@ -37,16 +37,16 @@ pub enum InstallError {
         hint: String,
     },
     /// pip could not be started or waited for.
-    #[error("could not run pip: {0}")]
+    #[error("could not run pip")]
     RunPip(#[source] CommandError),
     /// Compiling the installed files to bytecode failed.
     #[error(transparent)]
     Compile(#[from] python_sbom::bytecode::CompileError),
     /// `pip uninstall` failed.
-    #[error("could not uninstall packages removed from the requirements: {0}")]
+    #[error("could not uninstall packages removed from the requirements")]
     Uninstall(#[source] CommandError),
     /// The record of installed requirements could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}", path.display())]
     WriteRecord {
         /// The file.
         path: PathBuf,

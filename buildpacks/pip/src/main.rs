@@ -174,6 +174,8 @@ impl Buildpack for Pip {
             PipError::Install(install::InstallError::InstallRequirements { hint, .. }) => {
                 Some(hint.clone())
             }
+            PipError::PythonVersion(e) => e.hint(),
+            PipError::Venv(VenvError::ListPackages(e)) => e.hint(),
             _ => None,
         }
     }

@@ -15,7 +15,7 @@ pub const PLAN_ENTRY: &str = "pip-packages";
 
 /// Reading a requirements file failed.
 #[derive(Debug, thiserror::Error)]
-#[error("could not read {}: {source}", path.display())]
+#[error("could not read {}", path.display())]
 pub struct ReadRequirementsError {
     /// The file.
     pub path: PathBuf,

@@ -16,7 +16,7 @@ pub struct Processes;
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessesError {
     /// The Procfile could not be read.
-    #[error("could not read {}: {source}", path.display())]
+    #[error("could not read {}", path.display())]
     ReadProcfile {
         /// The Procfile.
         path: PathBuf,

@@ -54,7 +54,7 @@ static SCRIPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// The script could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}", path.display())]
     WriteScript {
         /// The file.
         path: PathBuf,
@@ -63,7 +63,7 @@ pub enum CompileError {
         source: std::io::Error,
     },
     /// The venv's Python could not run it.
-    #[error("could not compile the installed packages to bytecode: {0}")]
+    #[error("could not compile the installed packages to bytecode")]
     Run(#[source] CommandError),
 }
 

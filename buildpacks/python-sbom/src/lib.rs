@@ -49,8 +49,7 @@ struct Distribution {
 pub enum ListPackagesError {
     /// The venv's Python could not be started.
     #[error(
-        "could not run {} to list the installed packages for the SBOM: {source}\nThe venv looks incomplete: \
-         clear the build cache and build again.",
+        "could not run {} to list the installed packages for the SBOM",
         python.display()
     )]
     Spawn {
@@ -62,8 +61,7 @@ pub enum ListPackagesError {
     },
     /// It ran but failed, or printed something other than the package list.
     #[error(
-        "{} could not list the installed packages for the SBOM: {why}\nThe venv looks broken: clear the \
-         build cache and build again.",
+        "{} could not list the installed packages for the SBOM: {why}",
         python.display()
     )]
     Failed {
@@ -72,6 +70,24 @@ pub enum ListPackagesError {
         /// Its stderr, or why its output was not understood.
         why: String,
     },
+}
+
+impl ListPackagesError {
+    /// What the user can do (see `Buildpack::hint`).
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        Some(
+            match self {
+                Self::Spawn { .. } => {
+                    "The venv looks incomplete: clear the build cache and build again."
+                }
+                Self::Failed { .. } => {
+                    "The venv looks broken: clear the build cache and build again."
+                }
+            }
+            .to_owned(),
+        )
+    }
 }
 
 /// The package URL of a `PyPI` distribution: the name lowercased, with `_` and `.` as `-`
@@ -203,6 +219,16 @@ mod tests {
     #[test]
     fn a_missing_python_says_what_to_do() {
         let err = venv_sbom(Path::new("/nonexistent/venv")).unwrap_err();
-        assert!(err.to_string().contains("clear the build cache"), "{err}");
+        assert!(
+            err.hint().unwrap().contains("clear the build cache"),
+            "{err}"
+        );
+        assert_eq!(
+            libbuildpack::testing::assert_causes_not_repeated(&err),
+            [
+                "could not run /nonexistent/venv/bin/python to list the installed packages for the SBOM",
+                "No such file or directory (os error 2)"
+            ]
+        );
     }
 }

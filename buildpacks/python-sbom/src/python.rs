@@ -8,9 +8,7 @@ use std::process::Command;
 #[derive(Debug, thiserror::Error)]
 pub enum PythonVersionError {
     /// `python3` could not be started.
-    #[error(
-        "could not run python3 to read its version: {0}\nThis buildpack uses the stack's Python: build with a builder whose build image has python3 (e.g. the `python` stack)"
-    )]
+    #[error("could not run python3 to read its version")]
     Spawn(#[source] std::io::Error),
     /// `python3` ran but failed.
     #[error("python3 could not report its version: {stderr}")]
@@ -18,6 +16,21 @@ pub enum PythonVersionError {
         /// What it printed on stderr.
         stderr: String,
     },
+}
+
+impl PythonVersionError {
+    /// What the user can do (see `Buildpack::hint`).
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Spawn(_) => Some(
+                "This buildpack uses the stack's Python: build with a builder whose build image has python3 (e.g. \
+                 the `python` stack)."
+                    .into(),
+            ),
+            Self::Failed { .. } => None,
+        }
+    }
 }
 
 /// The stack's Python.

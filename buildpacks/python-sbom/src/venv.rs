@@ -166,7 +166,7 @@ pub enum VenvError {
     #[error(transparent)]
     Tree(#[from] TreeError),
     /// The venv's path could not be pointed at the copy in the build cache volume.
-    #[error("could not link {} to the venv in the build cache volume: {source}", path.display())]
+    #[error("could not link {} to the venv in the build cache volume", path.display())]
     Link {
         /// The layer's path.
         path: PathBuf,
@@ -181,7 +181,7 @@ pub enum VenvError {
         venv: PathBuf,
     },
     /// The `.pth` file that finds the delta layer could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}", path.display())]
     WriteHook {
         /// The file.
         path: PathBuf,
@@ -193,7 +193,7 @@ pub enum VenvError {
     #[error(transparent)]
     ListPackages(#[from] ListPackagesError),
     /// The venv's SBOM could not be written.
-    #[error("could not write the venv's SBOM: {0}")]
+    #[error("could not write the venv's SBOM")]
     WriteSbom(#[from] libbuildpack::sbom::SbomError),
 }
 

@@ -88,7 +88,7 @@ pub enum UvError {
     #[error(transparent)]
     HashProjectFile(#[from] HashError),
     /// uv could not be put into the build cache volume.
-    #[error("could not prepare uv in the build cache volume at {}: {source}", path.display())]
+    #[error("could not prepare uv in the build cache volume at {}", path.display())]
     CacheVolume {
         /// The dir.
         path: PathBuf,
@@ -122,7 +122,7 @@ pub enum UvError {
     #[error(transparent)]
     Compile(#[from] python_sbom::bytecode::CompileError),
     /// uv could not be started.
-    #[error("could not run uv: {0}")]
+    #[error("could not run uv")]
     RunUv(#[source] CommandError),
 }
 
@@ -331,6 +331,9 @@ impl Buildpack for Uv {
                  Python {requested}."
             )),
             UvError::Sync { hint, .. } => Some(hint.clone()),
+            UvError::PythonVersion(e) => e.hint(),
+            UvError::InstallUv(e) => e.hint(),
+            UvError::Venv(VenvError::ListPackages(e)) => e.hint(),
             _ => None,
         }
     }

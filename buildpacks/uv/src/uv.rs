@@ -29,7 +29,7 @@ pub enum InstallUvError {
         arch: String,
     },
     /// The pinned requirement could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}", path.display())]
     WriteRequirement {
         /// The file.
         path: PathBuf,
@@ -38,11 +38,22 @@ pub enum InstallUvError {
         source: std::io::Error,
     },
     /// pip failed.
-    #[error(
-        "could not install uv {VERSION} with pip: {0}\nCheck that the package index pip is configured with \
-         (PIP_INDEX_URL, pip.conf) serves uv {VERSION}, and that its wheel was not altered (pip checks its sha256)."
-    )]
+    #[error("could not install uv {VERSION} with pip")]
     Pip(#[source] CommandError),
+}
+
+impl InstallUvError {
+    /// What the user can do (see `Buildpack::hint`).
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Pip(_) => Some(format!(
+                "Check that the package index pip is configured with (PIP_INDEX_URL, pip.conf) serves uv {VERSION}, \
+                 and that its wheel was not altered (pip checks its sha256)."
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// The text of the hash-pinned requirement for `arch`.

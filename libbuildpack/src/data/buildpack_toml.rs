@@ -423,10 +423,11 @@ python = "3.12"
     fn read_missing_file_names_path() {
         let err =
             BuildpackDescriptor::<NoMetadata>::read("/nonexistent/buildpack.toml").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("could not read /nonexistent/buildpack.toml: "),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "could not read /nonexistent/buildpack.toml"
         );
+        // The cause follows on its own line, not repeated in the message.
+        assert!(std::error::Error::source(&err).is_some());
     }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum TomlFileError {
     /// The file could not be read from disk.
-    #[error("could not read {}: {source}", path.display())]
+    #[error("could not read {}", path.display())]
     Read {
         /// The file that was read.
         path: PathBuf,
@@ -42,7 +42,7 @@ pub enum TomlFileError {
         problem: String,
     },
     /// The value could not be written as TOML.
-    #[error("could not write {} as TOML: {source}", path.display())]
+    #[error("could not write {} as TOML", path.display())]
     Serialize {
         /// The file the TOML was meant for.
         path: PathBuf,
@@ -62,7 +62,7 @@ pub enum TomlFileError {
         message: String,
     },
     /// The file could not be written to disk.
-    #[error("could not write {}: {source}", path.display())]
+    #[error("could not write {}", path.display())]
     Write {
         /// The file that was written.
         path: PathBuf,
