@@ -18,7 +18,7 @@ use crate::data::{InvalidName, LayerName, LayerToml, LayerTypes, TomlFileError};
 use crate::output::Output;
 use describe::whole_floats_as_integers;
 
-pub use decide::{Decision, Migration, Policy, Restored, decide};
+pub use decide::{Compatible, Decision, Migration, Policy, Restored, decide};
 pub use env::LayerEnv;
 pub use hash::{HashError, sha256_dir, sha256_file};
 pub use kept_dir::{KeptDir, KeptDirBuilder, KeptDirError};

@@ -30,6 +30,10 @@ pub enum Restored {
 /// [`LayerBuilder::migrate`](super::LayerBuilder::migrate)).
 pub type Migration<'a> = Box<dyn Fn(&toml::Table) -> Option<toml::Table> + 'a>;
 
+/// Whether files made for the first key can be updated in place to the second (see
+/// [`Policy::update_in_place`]).
+pub type Compatible<'p, K> = &'p dyn Fn(&K, &K) -> bool;
+
 /// How a layer is declared: what [`decide`] needs besides the two keys.
 pub struct Policy<'p, K> {
     /// A launch-only layer: the lifecycle reuses the previous image's layer without restoring its
@@ -40,7 +44,7 @@ pub struct Policy<'p, K> {
     /// For a layer updated in place: whether the files made for the previous key (first argument)
     /// can be updated to the wanted one (second). When they can, a changed key keeps the files as
     /// [`Decision::KeepStale`] instead of deleting them.
-    pub update_in_place: Option<&'p dyn Fn(&K, &K) -> bool>,
+    pub update_in_place: Option<Compatible<'p, K>>,
 }
 
 impl<K> Default for Policy<'_, K> {
