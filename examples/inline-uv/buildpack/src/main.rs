@@ -6,10 +6,8 @@
 //! greeting are the same, and then reused from the previous image without touching its files.
 //! (`buildpacks/uv` adds hash-checked uv, `.python-version`, extras and SBOMs.)
 
-use std::path::Path;
-
+use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
-use sha2::{Digest, Sha256};
 
 /// The uv the script pins.
 const UV_VERSION: &str = "0.9.5";
@@ -32,36 +30,27 @@ struct VenvKey {
     greeting: String,
 }
 
-/// Why the build failed: each variant names the step, its message says what to do.
+/// Why the build failed: each variant names the step; [`Buildpack::hint`] says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum InlineUvError {
     /// `uv.lock` could not be read.
-    #[error("could not read the app's uv.lock: {0}\nRun `uv lock` in the app and commit uv.lock.")]
-    ReadLock(#[source] std::io::Error),
+    #[error("could not hash the app's uv.lock")]
+    ReadLock(#[from] HashError),
     /// A layer could not be made.
     #[error(transparent)]
     Layer(#[from] LayerError),
     /// The stack's `python3` did not run.
-    #[error("could not run the stack's python3: {0}\nBuild with a builder whose stack has Python.")]
+    #[error("could not run the stack's python3: {0}")]
     Python(String),
     /// pip could not install uv.
-    #[error("could not install uv {UV_VERSION} with pip: {0}\nCheck that pip's index serves uv.")]
+    #[error("could not install uv {UV_VERSION} with pip")]
     InstallUv(#[source] CommandError),
     /// `uv sync` failed.
-    #[error("uv sync failed: {0}\nIf uv.lock is out of date, run `uv lock` and commit it.")]
+    #[error("uv sync failed")]
     Sync(#[source] CommandError),
     /// The greeting could not be written into the venv.
-    #[error("could not write the greeting into the venv: {0}")]
+    #[error("could not write the greeting into the venv")]
     WriteGreeting(#[source] std::io::Error),
-}
-
-fn sha256_file(path: &Path) -> Result<String, InlineUvError> {
-    let bytes = std::fs::read(path).map_err(InlineUvError::ReadLock)?;
-    let hex: Vec<String> = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(hex.concat())
 }
 
 fn python_version() -> Result<String, InlineUvError> {
@@ -136,6 +125,17 @@ impl Buildpack for InlineUv {
         venv.launch_env()
             .prepend_path("PATH", venv.path().join("bin"))?;
         Ok(Build::new().process(Process::web(["python", "app.py"])))
+    }
+
+    fn hint(&self, error: &InlineUvError) -> Option<String> {
+        let hint = match error {
+            InlineUvError::ReadLock(_) => "Run `uv lock` in the app and commit uv.lock.",
+            InlineUvError::Python(_) => "Build with a builder whose stack has Python.",
+            InlineUvError::InstallUv(_) => "Check that pip's index serves uv.",
+            InlineUvError::Sync(_) => "If uv.lock is out of date, run `uv lock` and commit it.",
+            InlineUvError::Layer(_) | InlineUvError::WriteGreeting(_) => return None,
+        };
+        Some(hint.to_owned())
     }
 }
 
