@@ -85,7 +85,10 @@ pub fn distributions(site: &Path) -> std::io::Result<Vec<Distribution>> {
                 Some(std::path::Component::Normal(top)) if !path.starts_with("..") => {
                     let top = top.to_string_lossy().into_owned();
                     let is_file_at_top = !path.contains('/');
-                    if top == "__pycache__" || (is_file_at_top && top.ends_with(".pth")) {
+                    if top == "__pycache__"
+                        || (is_file_at_top
+                            && Path::new(&top).extension().is_some_and(|e| e == "pth"))
+                    {
                         movable = false;
                     }
                     entries.insert(top);
