@@ -155,6 +155,8 @@ pub fn total_bytes(dir: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn dist(name: &str, bytes: u64, movable: bool) -> Distribution {
@@ -197,9 +199,9 @@ mod tests {
                 std::fs::create_dir_all(file.parent().unwrap()).unwrap();
                 std::fs::write(&file, vec![b'x'; *size]).unwrap();
             }
-            record.push_str(&format!("{path},sha256=abc,{size}\n"));
+            writeln!(record, "{path},sha256=abc,{size}").unwrap();
         }
-        record.push_str(&format!("{dist}-1.0.dist-info/RECORD,,\n"));
+        writeln!(record, "{dist}-1.0.dist-info/RECORD,,").unwrap();
         std::fs::write(info.join("RECORD"), record).unwrap();
     }
 
