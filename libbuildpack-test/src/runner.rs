@@ -239,7 +239,13 @@ impl TestRunner {
             (Ok(_), Outcome::Fail) => Err(TestError::UnexpectedPass { log: output }),
             (Err(err), Outcome::Pass) => Err(TestError::rpack(err, output)),
             (Err(err), Outcome::Fail) => {
-                let output = format!("{output}error: {err}\n");
+                // As the CLI prints it: the message, then each cause on its own line.
+                let mut output = format!("{output}error: {err}\n");
+                let mut cause = std::error::Error::source(&err);
+                while let Some(inner) = cause {
+                    output = format!("{output}caused by: {inner}\n");
+                    cause = inner.source();
+                }
                 Ok(TestBuild::new(self, config, options, None, output))
             }
         }
