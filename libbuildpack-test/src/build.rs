@@ -105,9 +105,11 @@ impl TestBuild {
     /// When the build failed or the image cannot be read.
     pub fn image(&self) -> Result<Image, TestError> {
         self.built()?;
-        self.image.clone().ok_or_else(|| TestError::UnreadableImage {
-            log: self.output.clone(),
-        })
+        self.image
+            .clone()
+            .ok_or_else(|| TestError::UnreadableImage {
+                log: self.output.clone(),
+            })
     }
 
     /// The digest of a buildpack's layer in the image, from the lifecycle's metadata label

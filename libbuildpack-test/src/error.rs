@@ -68,7 +68,7 @@ pub enum TestError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: libbuildpack::data::TomlFileError,
+        source: Box<libbuildpack::data::TomlFileError>,
     },
     /// The builder.toml of a stack build could not be written.
     #[error("could not write the test builder {}", path.display())]
@@ -77,7 +77,7 @@ pub enum TestError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: libbuildpack::data::TomlFileError,
+        source: Box<libbuildpack::data::TomlFileError>,
     },
     /// The dir of a stack build's builder.toml could not be made.
     #[error("could not create the test builder dir {}", path.display())]

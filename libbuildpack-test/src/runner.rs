@@ -34,7 +34,7 @@ pub struct BuildConfig {
     pub(crate) buildpacks: Vec<PathBuf>,
     pub(crate) image: Option<ImageRef>,
     pub(crate) env: Vec<(String, String)>,
-    pub(crate) build_config_env: Vec<(String, String)>,
+    pub(crate) operator_env: Vec<(String, String)>,
     pub(crate) outcome: Outcome,
     pub(crate) timeout: Duration,
     /// Start without the previous image and cache (every build but a rebuild), so a test sees the same
@@ -53,7 +53,7 @@ impl BuildConfig {
             buildpacks: Vec::new(),
             image: None,
             env: Vec::new(),
-            build_config_env: Vec::new(),
+            operator_env: Vec::new(),
             outcome: Outcome::Pass,
             timeout: Duration::from_secs(600),
             fresh: true,
@@ -132,7 +132,7 @@ impl BuildConfig {
     /// ```
     #[must_use]
     pub fn build_config_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.build_config_env.push((key.into(), value.into()));
+        self.operator_env.push((key.into(), value.into()));
         self
     }
 
@@ -297,7 +297,7 @@ impl TestRunner {
             dirs.push(dir);
         }
         dirs.extend(config.buildpacks.iter().map(|d| absolute(d)));
-        let builder = stack_builder::builder_toml(stack, &dirs, &config.build_config_env)?;
+        let builder = stack_builder::builder_toml(stack, &dirs, &config.operator_env)?;
         stack_builder::write(&builder, &self.store.home().join("test-builders"))
     }
 

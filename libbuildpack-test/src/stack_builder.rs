@@ -27,12 +27,11 @@ pub(crate) fn builder_toml(
     }
     let mut group = Vec::new();
     for dir in buildpacks {
-        let descriptor: BuildpackDescriptor = BuildpackDescriptor::read(dir.join("buildpack.toml")).map_err(|source| {
-            TestError::ReadBuildpack {
+        let descriptor: BuildpackDescriptor = BuildpackDescriptor::read(dir.join("buildpack.toml"))
+            .map_err(|source| TestError::ReadBuildpack {
                 path: dir.clone(),
-                source,
-            }
-        })?;
+                source: Box::new(source),
+            })?;
         group.push(GroupEntry {
             id: descriptor.buildpack.id,
             version: None,
@@ -81,7 +80,10 @@ pub(crate) fn builder_toml(
 pub(crate) fn write(builder: &BuilderToml, root: &Path) -> Result<PathBuf, TestError> {
     let error = |path: &Path| {
         let path = path.to_owned();
-        move |source| TestError::WriteBuilder { path, source }
+        move |source| TestError::WriteBuilder {
+            path,
+            source: Box::new(source),
+        }
     };
     let text = builder.to_toml_string().map_err(error(root))?;
     let path = root
@@ -117,7 +119,10 @@ mod tests {
     #[test]
     fn the_builder_reads_back_as_a_valid_builder_toml_with_one_group_over_the_stack() {
         let dir = tempfile::tempdir().unwrap();
-        let dirs = [buildpack(dir.path(), "a/one"), buildpack(dir.path(), "b/two")];
+        let dirs = [
+            buildpack(dir.path(), "a/one"),
+            buildpack(dir.path(), "b/two"),
+        ];
         let env = [("PIP_CERT".to_owned(), "/ca.crt".to_owned())];
         let builder = builder_toml("tiny", &dirs, &env).unwrap();
 
@@ -125,8 +130,14 @@ mod tests {
         let read = BuilderToml::read(&path).unwrap();
 
         assert_eq!(read, builder);
-        assert_eq!(read.build_image(), Some("localhost/rpack/tiny-build:latest"));
-        assert_eq!(read.run_images()[0].image, "localhost/rpack/tiny-run:latest");
+        assert_eq!(
+            read.build_image(),
+            Some("localhost/rpack/tiny-build:latest")
+        );
+        assert_eq!(
+            read.run_images()[0].image,
+            "localhost/rpack/tiny-run:latest"
+        );
         let ids: Vec<&str> = read.order[0].group.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["a/one", "b/two"]);
         let env: Vec<(&str, &str)> = read

@@ -33,11 +33,13 @@ pub fn write_requirement(path: &Path) -> io::Result<()> {
 }
 
 fn requirement() -> String {
-    let hashes: String = pin::WHEEL_SHA256
-        .iter()
-        .map(|(_, sha256)| format!(" --hash=sha256:{sha256}"))
-        .collect();
-    format!("uv=={UV_VERSION}{hashes}\n")
+    let mut line = format!("uv=={UV_VERSION}");
+    for (_, sha256) in pin::WHEEL_SHA256 {
+        line.push_str(" --hash=sha256:");
+        line.push_str(sha256);
+    }
+    line.push('\n');
+    line
 }
 
 /// The host's pip installing the hash-checked `requirements` into `target`, without dependencies:
@@ -116,7 +118,10 @@ mod tests {
         let requirement = super::requirement();
         assert!(requirement.starts_with(&format!("uv=={} ", super::pin::VERSION)));
         for (arch, sha256) in super::pin::WHEEL_SHA256 {
-            assert!(requirement.contains(&format!("--hash=sha256:{sha256}")), "{arch}");
+            assert!(
+                requirement.contains(&format!("--hash=sha256:{sha256}")),
+                "{arch}"
+            );
         }
     }
 }

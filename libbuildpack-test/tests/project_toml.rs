@@ -17,9 +17,15 @@ fn inline_project() -> Result<tempfile::TempDir, TestError> {
         move |source| TestError::Io { action, source }
     };
     // The app's files, with the inline-script variant's project.toml in place of the app's own.
-    let dir = copy_app(Path::new(EXAMPLE).join("app"), &["project.toml", "uv.lock", ".venv", ".gitignore"])?;
-    std::fs::copy(Path::new(EXAMPLE).join("project.toml"), dir.path().join("project.toml"))
-        .map_err(io("copy project.toml"))?;
+    let dir = copy_app(
+        Path::new(EXAMPLE).join("app"),
+        &["project.toml", "uv.lock", ".venv", ".gitignore"],
+    )?;
+    std::fs::copy(
+        Path::new(EXAMPLE).join("project.toml"),
+        dir.path().join("project.toml"),
+    )
+    .map_err(io("copy project.toml"))?;
     std::fs::write(dir.path().join("secret.txt"), "do not ship me\n")
         .map_err(io("write secret.txt"))?;
     std::fs::write(dir.path().join("debug.log"), "noise\n").map_err(io("write debug.log"))?;

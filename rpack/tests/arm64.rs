@@ -30,7 +30,10 @@ fn builder(dir: &Path) {
     // Serves `hello.txt` with the env the hello buildpack's launch layer sets and the machine it runs on.
     write_executable(
         &dir.join("serve/bin/build"),
-        &perl_hello_server_build("", r#"$body = "$ENV{HELLO_GREETING} from " . `uname -m` . $body;"#),
+        &perl_hello_server_build(
+            "",
+            r#"$body = "$ENV{HELLO_GREETING} from " . `uname -m` . $body;"#,
+        ),
     );
     write(
         &dir.join("builder.toml"),

@@ -682,4 +682,3 @@ fn our_builder_builds_and_serves_on_every_platform() {
     eprintln!("interop suite: {:.1}s", started.elapsed().as_secs_f64());
     assert!(failed.is_empty(), "failed cases: {failed:?}");
 }
-

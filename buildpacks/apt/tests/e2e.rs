@@ -9,7 +9,8 @@
 )]
 
 use libbuildpack_test::{
-    BuildConfig, ContainerConfig, Outcome, TestBuild, TestError, TestRunner, assert_contains, copy_app,
+    BuildConfig, ContainerConfig, Outcome, TestBuild, TestError, TestRunner, assert_contains,
+    copy_app,
 };
 
 const BUILDER: &str = "../../builder/builder.toml";

@@ -9,7 +9,9 @@
     reason = "test setup: a failed step should panic with its error"
 )]
 
-use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app};
+use libbuildpack_test::{
+    BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app,
+};
 
 const BUILDER: &str = "../../builder/builder.toml";
 

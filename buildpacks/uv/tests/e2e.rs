@@ -10,8 +10,6 @@
     reason = "test setup: a failed step should panic with its error"
 )]
 
-use std::path::Path;
-
 use libbuildpack_test::{
     BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app, uv,
 };

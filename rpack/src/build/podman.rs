@@ -373,7 +373,8 @@ mod tests {
             .unwrap_or_else(|| panic!("a made-up command must fail"));
         let message = error.to_string();
         assert!(
-            message == "could not run docker" || message.starts_with("`docker no-such-command-of-rpack` failed"),
+            message == "could not run docker"
+                || message.starts_with("`docker no-such-command-of-rpack` failed"),
             "{message}"
         );
         assert!(!message.contains("podman"), "{message}");
@@ -384,7 +385,12 @@ mod tests {
         assert!(spawn.hint().unwrap_or_default().contains("docker CLI"));
         let spawn = PodmanError::spawn(Engine::Podman, missing());
         assert_eq!(spawn.to_string(), "could not run podman");
-        assert!(spawn.hint().unwrap_or_default().contains("apt-get install podman"));
+        assert!(
+            spawn
+                .hint()
+                .unwrap_or_default()
+                .contains("apt-get install podman")
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ const EXPECTED: &str = "hello from project.toml (markupsafe 3.0.2)";
 
 /// A copy of examples/inline-uv/app with `project_toml` as its project.toml.
 fn app_with(project_toml: &str) -> tempfile::TempDir {
-    let dir = copy_app("../app", &["project.toml", "uv.lock", ".venv", ".gitignore"]).unwrap();
+    let dir = copy_app(
+        "../app",
+        &["project.toml", "uv.lock", ".venv", ".gitignore"],
+    )
+    .unwrap();
     std::fs::write(dir.path().join("project.toml"), project_toml).unwrap();
     dir
 }
