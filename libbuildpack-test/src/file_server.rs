@@ -124,14 +124,11 @@ impl FileServer {
     }
 
     fn start(source: Source) -> Result<Self, TestError> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| TestError::Io {
-            action: "open a loopback port for the file server".to_owned(),
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(|source| TestError::Io {
-            action: "read the file server's port".to_owned(),
-            source,
-        })?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|source| TestError::FileServerPort { source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| TestError::FileServerPort { source })?;
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let source = Arc::new(source);

@@ -476,7 +476,7 @@ fn run_creator(
                 *seen.lock().unwrap_or_else(PoisonError::into_inner) = name.trim().to_lowercase();
             }
         })
-        .map_err(crate::build::podman::PodmanError::Spawn)?;
+        .map_err(|source| crate::build::podman::PodmanError::spawn(podman.engine(), source))?;
     let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let tail = finished.tail_text();
     if let Some(limit) = watchdog.and_then(Watchdog::stop) {
@@ -601,26 +601,6 @@ impl BuildDirs {
     }
 }
 
-/// The passwords of the URLs in `value` (`scheme://user:password@host/...`).
-fn url_passwords(value: &str) -> Vec<&str> {
-    let mut passwords = Vec::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("://") {
-        let after = &rest[start + 3..];
-        let end = after
-            .find(['/', '?', '#', ' ', '"', '\''])
-            .unwrap_or(after.len());
-        if let Some((userinfo, _host)) = after[..end].rsplit_once('@')
-            && let Some((_user, password)) = userinfo.split_once(':')
-            && !password.is_empty()
-        {
-            passwords.push(password);
-        }
-        rest = &after[end..];
-    }
-    passwords
-}
-
 /// project.toml goes into the app (and so into the image's app layer), as pack does. A password in a URL of
 /// its build env (`PIP_INDEX_URL = "https://user:password@..."`) must not: the build's copy has each such
 /// password replaced by `****`, as pip shows them. Buildpacks get the real value as env.
@@ -632,9 +612,9 @@ fn mask_project_passwords(app: &Path, env: &[(String, String)], ui: &Ui) -> Resu
     let mut masked = text.clone();
     let mut names = Vec::new();
     for (name, value) in env {
-        for password in url_passwords(value) {
+        for password in libbuildpack::redact::url_passwords(value) {
             if masked.contains(password) {
-                masked = masked.replace(password, "****");
+                masked = masked.replace(password, libbuildpack::redact::MASK);
                 names.push(name.as_str());
             }
         }
@@ -744,21 +724,6 @@ pub fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_passwords_are_found_and_nothing_else() {
-        assert_eq!(
-            url_passwords("https://user:s3cret@127.0.0.1:8080/simple/"),
-            ["s3cret"]
-        );
-        assert_eq!(
-            url_passwords("http://a:p1@h/x https://b:p2@h2/y"),
-            ["p1", "p2"]
-        );
-        assert!(url_passwords("https://user@host/simple/").is_empty());
-        assert!(url_passwords("https://host:8080/simple/").is_empty());
-        assert!(url_passwords("no url").is_empty());
-    }
 
     #[test]
     fn project_toml_passwords_are_masked_in_the_builds_copy() {
