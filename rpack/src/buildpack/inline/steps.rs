@@ -740,7 +740,6 @@ impl Classifier<'_> {
         })
     }
 
-    #[allow(clippy::too_many_lines, reason = "one arm per command family")]
     fn simple(&mut self, command: &Command, simple: &Simple) -> Option<StepKind> {
         if simple.words.is_empty() {
             // `name=value` alone: a script variable.
@@ -759,10 +758,64 @@ impl Classifier<'_> {
         let literal_args: Vec<Option<String>> = args.iter().map(|w| w.literal()).collect();
         let arg = |i: usize| literal_args.get(i).cloned().flatten();
 
-        match name.as_str() {
+        if let Some(decided) = self.builtin(command, simple, &name, &args, &arg) {
+            return decided;
+        }
+
+        // Writes of launch.toml, <layer>.toml and env files.
+        if let Some(kind) = self.write(command, simple, &name, &args) {
+            return Some(kind);
+        }
+
+        // Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv.
+        if let Some(kind) = self.uv_file_step(&name, &args) {
+            return Some(kind);
+        }
+
+        // A download of a uv release.
+        if matches!(name.as_str(), "curl" | "wget") {
+            return self.uv_download(&literal_args);
+        }
+
+        if let Some(kind) = self.venv_step(&name, &args, &arg) {
+            return Some(kind);
+        }
+
+        if let Some(decided) = self.pip_command(simple, &name, &arg) {
+            return decided;
+        }
+
+        if self.is_uv(&simple.words[0]) {
+            if arg(0).as_deref() == Some("sync") {
+                return self.uv_sync(simple, &literal_args);
+            }
+            return None;
+        }
+
+        if let Some(kind) = self.node_install(&name, &literal_args) {
+            return Some(kind);
+        }
+        None
+    }
+
+    /// `set`, `cd`, `export` and `source`: `Some` with what the step is (`Some(None)`: not recognised) when
+    /// `name` is one of them, `None` to look further.
+    #[allow(
+        clippy::option_option,
+        reason = "decided (maybe unrecognised) or not one of these"
+    )]
+    fn builtin(
+        &mut self,
+        command: &Command,
+        simple: &Simple,
+        name: &str,
+        args: &[&Word],
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<Option<StepKind>> {
+        match name {
             "set" if simple.redirects.is_empty() => {
                 self.plan.set_options.push(command.text.clone());
-                return Some(StepKind::ShellOptions);
+                return Some(Some(StepKind::ShellOptions));
             }
             "cd" if args.len() == 1 => {
                 if let Some(dir) = arg(0)
@@ -772,33 +825,33 @@ impl Classifier<'_> {
                     let dir = join_cwd(self.cwd.as_deref(), dir.trim_start_matches("./"));
                     let dir = dir.trim_end_matches('/').to_owned();
                     self.cwd = (!dir.is_empty() && dir != ".").then(|| dir.clone());
-                    return Some(StepKind::ChangeDir { dir });
+                    return Some(Some(StepKind::ChangeDir { dir }));
                 }
-                return None;
+                return Some(None);
             }
-            "export" => return self.export(simple),
+            "export" => return Some(self.export(simple)),
             "source" | "." if args.len() == 1 => {
                 let target = self.resolve(&args[0].parts);
                 if matches!(
                     target.as_slice(),
                     [Part::Var(h), Part::Lit(rest)] if h == "HOME" && (rest == "/.local/bin/env" || rest == "/.cargo/env")
                 ) {
-                    return Some(StepKind::UvPlumbing {
+                    return Some(Some(StepKind::UvPlumbing {
                         why: "uv's installer env file only puts uv on PATH; the pinned uv's layer is on PATH".into(),
-                    });
+                    }));
                 }
-                return None;
+                return Some(None);
             }
             _ => {}
         }
+        None
+    }
 
-        // Writes of launch.toml, <layer>.toml and env files.
-        if let Some(kind) = self.write(command, simple, &name, &args) {
-            return Some(kind);
-        }
-
+    /// Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv: uv plumbing the pinned uv makes
+    /// unneeded.
+    fn uv_file_step(&mut self, name: &str, args: &[&Word]) -> Option<StepKind> {
         // Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv.
-        if matches!(name.as_str(), "cp" | "mv" | "ln" | "install") && args.len() >= 2 {
+        if matches!(name, "cp" | "mv" | "ln" | "install") && args.len() >= 2 {
             let sources = &args[..args.len() - 1];
             let dest = args[args.len() - 1];
             let uv_sources = sources
@@ -843,28 +896,38 @@ impl Classifier<'_> {
                         .into(),
             });
         }
+        None
+    }
 
-        // A download of a uv release.
-        if matches!(name.as_str(), "curl" | "wget") {
-            let url = literal_args.iter().flatten().find(|a| a.contains("://"))?;
-            if is_uv_release_url(url) {
-                let output = literal_args
-                    .iter()
-                    .position(|a| matches!(a.as_deref(), Some("-o" | "-O" | "--output")))
-                    .and_then(|i| arg(i + 1))
-                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or_default().to_owned());
-                self.uv_downloads.push(output);
-                self.uv_installed = true;
-                return Some(StepKind::InstallUv {
-                    source: UvSource::Download { url: url.clone() },
-                    asked: version_in(url),
-                });
-            }
-            return None;
+    /// `curl` or `wget` of a uv release: the pinned uv instead; anything else they fetch is not recognised.
+    fn uv_download(&mut self, literal_args: &[Option<String>]) -> Option<StepKind> {
+        let arg = |i: usize| literal_args.get(i).cloned().flatten();
+        let url = literal_args.iter().flatten().find(|a| a.contains("://"))?;
+        if is_uv_release_url(url) {
+            let output = literal_args
+                .iter()
+                .position(|a| matches!(a.as_deref(), Some("-o" | "-O" | "--output")))
+                .and_then(|i| arg(i + 1))
+                .unwrap_or_else(|| url.rsplit('/').next().unwrap_or_default().to_owned());
+            self.uv_downloads.push(output);
+            self.uv_installed = true;
+            return Some(StepKind::InstallUv {
+                source: UvSource::Download { url: url.clone() },
+                asked: version_in(url),
+            });
         }
+        None
+    }
 
+    /// `python3 -m venv DIR`: for uv (plumbing), for a later `pip install` (part of it), else `None`.
+    fn venv_step(
+        &mut self,
+        name: &str,
+        args: &[&Word],
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<StepKind> {
         // `python3 -m venv DIR`: for uv (plumbing), for a later `pip install` (part of it), else unrecognised.
-        if matches!(name.as_str(), "python" | "python3")
+        if matches!(name, "python" | "python3")
             && arg(0).as_deref() == Some("-m")
             && arg(1).as_deref() == Some("venv")
             && let Some(dir) = args
@@ -884,11 +947,25 @@ impl Classifier<'_> {
                 why: format!("the venv in `{layer}` is made where its packages are installed"),
             });
         }
+        None
+    }
 
+    /// pip, `python3 -m pip`, a venv's pip or `uv pip`: `Some` with the install step it is (`Some(None)`: not an
+    /// install), `None` when the command is not pip.
+    #[allow(
+        clippy::option_option,
+        reason = "decided (maybe unrecognised) or not pip"
+    )]
+    fn pip_command(
+        &mut self,
+        simple: &Simple,
+        name: &str,
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<Option<StepKind>> {
         // pip: `pip install uv`, `pip install -r FILE`, `pip install PKG...`.
-        let pip_at = if matches!(name.as_str(), "pip" | "pip3" | "pipx") {
+        let pip_at = if matches!(name, "pip" | "pip3" | "pipx") {
             Some((1, name == "pipx", None))
-        } else if matches!(name.as_str(), "python" | "python3")
+        } else if matches!(name, "python" | "python3")
             && arg(0).as_deref() == Some("-m")
             && matches!(arg(1).as_deref(), Some("pip" | "pipx"))
         {
@@ -908,20 +985,9 @@ impl Classifier<'_> {
             if rest.first().and_then(|w| w.literal()).as_deref() != Some("install")
                 && !(pipx && rest.is_empty())
             {
-                return None;
+                return Some(None);
             }
-            return self.pip_install(&rest[1..], venv_layer, via_uv, pipx);
-        }
-
-        if self.is_uv(&simple.words[0]) {
-            if arg(0).as_deref() == Some("sync") {
-                return self.uv_sync(simple, &literal_args);
-            }
-            return None;
-        }
-
-        if let Some(kind) = self.node_install(&name, &literal_args) {
-            return Some(kind);
+            return Some(self.pip_install(&rest[1..], venv_layer, via_uv, pipx));
         }
         None
     }
