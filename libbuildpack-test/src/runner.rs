@@ -1,9 +1,8 @@
 //! The shared test runner and what one test build asks for.
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rpack::build::platform::{self, BuildOptions, BuilderSource};

@@ -118,8 +118,8 @@ impl Output {
         write_masked(sink, &self.masks, text);
     }
 
-    fn paint(&self, colour: &str, text: &str) -> String {
-        style::paint(self.color, colour, text)
+    fn paint(&self, code: &str, text: &str) -> String {
+        style::paint(self.color, code, text)
     }
 
     /// Starts a section, e.g. the buildpack's name.

@@ -89,11 +89,11 @@ pub fn hint(text: &str) -> String {
     format!("  hint: {text}")
 }
 
-/// `text` in `colour` (one of this module's constants) when `color` is on, else as it is.
+/// `text` in the colour `code` (one of this module's constants) when `on`, else as it is.
 #[must_use]
-pub fn paint(color: bool, colour: &str, text: &str) -> String {
-    if color {
-        format!("{colour}{text}{RESET}")
+pub fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("{code}{text}{RESET}")
     } else {
         text.to_owned()
     }
@@ -183,7 +183,10 @@ mod tests {
             tail(&["a".to_owned(), "b".to_owned()]),
             "; its last output was:\n    a\n    b"
         );
-        let many: String = (1..=30).map(|i| format!("l{i}\n")).collect();
+        let many = (1..=30).fold(String::new(), |mut text, i| {
+            let _ = writeln!(text, "l{i}");
+            text
+        });
         assert!(tail_of(&many).starts_with("; its last output was:\n    l11\n"));
     }
 

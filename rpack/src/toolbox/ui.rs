@@ -82,8 +82,8 @@ impl Ui {
         let _ = sink.flush();
     }
 
-    fn paint(&self, colour: &str, text: &str) -> String {
-        style::paint(self.color, colour, text)
+    fn paint(&self, code: &str, text: &str) -> String {
+        style::paint(self.color, code, text)
     }
 
     /// A section header: `## Building localhost/app:latest`, after an empty line.

@@ -61,10 +61,9 @@ fn lit(text: &str) -> String {
     }
 }
 
-/// `venv-2` → `venv_2`, `node_modules` → `node_modules`; Rust keywords and names the code uses get a suffix.
-fn ident(name: &str) -> String {
-    let mut out: String = name
-        .chars()
+/// `text` in lowercase with every character but letters and digits as `_`.
+fn snake(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -72,7 +71,12 @@ fn ident(name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// `venv-2` → `venv_2`, `node_modules` → `node_modules`; Rust keywords and names the code uses get a suffix.
+fn ident(name: &str) -> String {
+    let mut out = snake(name);
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -148,19 +152,7 @@ fn short(text: &str) -> String {
 
 fn field_name(field: &KeyField) -> String {
     match field {
-        KeyField::File(file) => {
-            let name: String = file
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            name.trim_matches('_').to_owned()
-        }
+        KeyField::File(file) => snake(file).trim_matches('_').to_owned(),
         KeyField::Env(name) => format!("env_{}", name.to_ascii_lowercase()),
         KeyField::Python => "python".to_owned(),
         KeyField::Uv => "uv".to_owned(),
@@ -476,54 +468,9 @@ impl Generator<'_> {
                     Self::comment(&mut out, "        ", step, &format!("Not needed: {why}."));
                 }
                 StepKind::InstallUv { source, asked } => {
-                    let how = match source {
-                        UvSource::InstallScript { .. } => {
-                            "uv's install script, downloaded on every build and not checked"
-                        }
-                        UvSource::Pip => "`pip install uv`, on every build",
-                        UvSource::Download { .. } => "a download of a uv release, on every build",
-                    };
-                    let mut note = format!(
-                        "Was {how}. Now: uv {}, pinned and hash-checked (`src/uv.rs`), in the cached build layer `uv`, installed once and reused while the pin is the same.",
-                        uv_pin::VERSION
-                    );
-                    if let Some(asked) = asked
-                        && asked != uv_pin::VERSION
-                    {
-                        let _ = write!(
-                            note,
-                            " The script asked for uv {asked}: to keep that, change `uv::VERSION` and its wheel hashes."
-                        );
-                    }
-                    if self.uv_declared {
-                        note.push_str(" (Installed above.)");
-                    }
-                    Self::comment(&mut out, "        ", step, &note);
-                    self.ensure_uv(&mut out);
+                    self.install_uv_step(&mut out, step, source, asked.as_deref());
                 }
-                StepKind::Export { .. } => {
-                    if self.exports_done {
-                        Self::comment(&mut out, "        ", step, "Set by `exports` above.");
-                    } else {
-                        self.exports_done = true;
-                        let lines: Vec<String> = steps
-                            .iter()
-                            .filter(|s| matches!(s.kind, StepKind::Export { .. }))
-                            .map(|s| s.line.to_string())
-                            .collect();
-                        Self::comment(
-                            &mut out,
-                            "        ",
-                            step,
-                            &format!(
-                                "`export` (lines {}): env modifiers the later steps of this build see, as the script's exports were. Not in the app image: for that, use `launch_env()` on a launch layer.",
-                                lines.join(", ")
-                            ),
-                        );
-                        let _ = writeln!(out, "        exports(ctx)?;");
-                        self.exports_fn();
-                    }
-                }
+                StepKind::Export { .. } => self.export_step(&mut out, step, &steps),
                 StepKind::Processes { .. } => Self::comment(
                     &mut out,
                     "        ",
@@ -561,6 +508,82 @@ impl Generator<'_> {
         out
     }
 
+    /// The script's uv install: replaced by the pinned uv, with a comment saying what it was.
+    fn install_uv_step(
+        &mut self,
+        out: &mut String,
+        step: &Step,
+        source: &UvSource,
+        asked: Option<&str>,
+    ) {
+        let how = match source {
+            UvSource::InstallScript { .. } => {
+                "uv's install script, downloaded on every build and not checked"
+            }
+            UvSource::Pip => "`pip install uv`, on every build",
+            UvSource::Download { .. } => "a download of a uv release, on every build",
+        };
+        let mut note = format!(
+            "Was {how}. Now: uv {}, pinned and hash-checked (`src/uv.rs`), in the cached build layer `uv`, installed once and reused while the pin is the same.",
+            uv_pin::VERSION
+        );
+        if let Some(asked) = asked
+            && asked != uv_pin::VERSION
+        {
+            let _ = write!(
+                note,
+                " The script asked for uv {asked}: to keep that, change `uv::VERSION` and its wheel hashes."
+            );
+        }
+        if self.uv_declared {
+            note.push_str(" (Installed above.)");
+        }
+        Self::comment(out, "        ", step, &note);
+        self.ensure_uv(out);
+    }
+
+    /// An `export`: the first one writes the `exports` call (for all of them), the others point to it.
+    fn export_step(&mut self, out: &mut String, step: &Step, steps: &[Step]) {
+        if self.exports_done {
+            Self::comment(out, "        ", step, "Set by `exports` above.");
+        } else {
+            self.exports_done = true;
+            let lines: Vec<String> = steps
+                .iter()
+                .filter(|s| matches!(s.kind, StepKind::Export { .. }))
+                .map(|s| s.line.to_string())
+                .collect();
+            Self::comment(
+                out,
+                "        ",
+                step,
+                &format!(
+                    "`export` (lines {}): env modifiers the later steps of this build see, as the script's exports were. Not in the app image: for that, use `launch_env()` on a launch layer.",
+                    lines.join(", ")
+                ),
+            );
+            let _ = writeln!(out, "        exports(ctx)?;");
+            self.exports_fn();
+        }
+    }
+
+    /// The generated crate installs the pinned uv, with a test that it is pinned and hash-checked.
+    fn pin_uv(&mut self) {
+        self.needs.uv = true;
+        self.needs.python = true;
+        let _ = write!(
+            self.tests,
+            "\n    #[test]\n    \
+         fn uv_is_pinned_and_hash_checked() {{\n        \
+         // The script's uv install is the pinned uv {version}, checked by pip against the wheel's sha256.\n        \
+         let requirement = uv::requirement(\"amd64\").unwrap();\n        \
+         assert!(requirement.starts_with(\"uv=={version} --hash=sha256:\"), \"{{requirement}}\");\n        \
+         assert!(uv::requirement(\"s390x\").is_err());\n    \
+         }}\n",
+            version = uv_pin::VERSION,
+        );
+    }
+
     fn layer_block(&mut self, out: &mut String, name: &str, rest: &[Step]) {
         let Some(layer) = self.plan.layer(name).cloned() else {
             return;
@@ -581,32 +604,8 @@ impl Generator<'_> {
         if needs_uv {
             self.ensure_uv(out);
         }
-        // The key type.
         self.key_type(&layer, &key_type);
-        let args = key_args(&layer);
-        let about = format!(
-            "`{name}`: {} layer ({}), keyed on {}.",
-            types_text(&layer),
-            layer.why,
-            describe_key(&layer)
-        );
-        for line in wrap(&about, 92) {
-            let _ = writeln!(out, "        // {line}");
-        }
-        let mut chain = format!("ctx.layer({})", lit(name));
-        if layer.launch {
-            chain.push_str(".launch()");
-        }
-        if layer.build {
-            chain.push_str(".build()");
-        }
-        if layer.cache {
-            chain.push_str(".cache()");
-        }
-        let _ = writeln!(
-            out,
-            "        let {var} = {chain}.keyed_by(&{key_type}::of({args})?)?;"
-        );
+        let chain = Self::layer_intro(out, name, &layer, &var, &key_type);
         let _ = writeln!(out, "        if {var}.is_new() {{");
         let scope = LayerScope {
             name,
@@ -674,6 +673,50 @@ impl Generator<'_> {
             }
         }
         let _ = writeln!(out, "        }}");
+        self.layer_after(out, &scope, after);
+    }
+
+    /// The comment that says what layer `name` is, and its `let` with the key: returns its `ctx.layer(..)` chain.
+    fn layer_intro(
+        out: &mut String,
+        name: &str,
+        layer: &LayerPlan,
+        var: &str,
+        key_type: &str,
+    ) -> String {
+        let args = key_args(layer);
+        let about = format!(
+            "`{name}`: {} layer ({}), keyed on {}.",
+            types_text(layer),
+            layer.why,
+            describe_key(layer)
+        );
+        for line in wrap(&about, 92) {
+            let _ = writeln!(out, "        // {line}");
+        }
+        let mut chain = format!("ctx.layer({})", lit(name));
+        if layer.launch {
+            chain.push_str(".launch()");
+        }
+        if layer.build {
+            chain.push_str(".build()");
+        }
+        if layer.cache {
+            chain.push_str(".cache()");
+        }
+        let _ = writeln!(
+            out,
+            "        let {var} = {chain}.keyed_by(&{key_type}::of({args})?)?;"
+        );
+        chain
+    }
+
+    /// What comes after a layer's `is_new` block: the link into its `node_modules`, the venv's env, and the
+    /// call of its env function.
+    fn layer_after(&mut self, out: &mut String, scope: &LayerScope<'_>, after: LayerAfter) {
+        let LayerScope {
+            name, var, layer, ..
+        } = *scope;
         if let Some(app_dir) = after.node_link {
             let _ = writeln!(
                 out,
@@ -693,7 +736,7 @@ impl Generator<'_> {
             }
         }
         if !after.env_steps.is_empty() {
-            let uses_ctx = self.env_fn(&var, name, &layer, &after.env_steps);
+            let uses_ctx = self.env_fn(var, name, layer, &after.env_steps);
             let ctx_arg = if uses_ctx { "ctx, " } else { "" };
             let _ = writeln!(out, "        {var}_env({ctx_arg}&{var})?;");
         }
@@ -1437,88 +1480,10 @@ impl Generator<'_> {
         let mut any_ctx = false;
         let mut checks = String::new();
         for (index, (line, _, process)) in processes.iter().enumerate() {
-            let mut uses_ctx = false;
-            let part = |parts: &Vec<Part>, uses_ctx: &mut bool, needs: &mut Needs| -> String {
-                if matches!(parts.as_slice(), [Part::Lit(t)] if t == "./uv") {
-                    needs.uv_launch = true;
-                    *uses_ctx = true;
-                    return "ctx.layers_dir().join(\"uv/bin/uv\").display().to_string()".to_owned();
-                }
-                value_expr(parts, uses_ctx).map_or_else(
-                    || lit(&super::parse::parts_text(parts)) + ".to_owned()",
-                    Expr::owned,
-                )
-            };
-            let command: Vec<String> = process
-                .command
-                .iter()
-                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
-                .collect();
-            let args: Vec<String> = process
-                .args
-                .iter()
-                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
-                .collect();
+            let (item, uses_ctx) = self.process_item(*line, process);
             any_ctx |= uses_ctx;
-            if uses_ctx {
-                self.needs.env_value |= process
-                    .command
-                    .iter()
-                    .chain(&process.args)
-                    .flatten()
-                    .any(|p| matches!(p, Part::Var(n) if !matches!(n.as_str(), "CNB_LAYERS_DIR" | "1" | "CNB_PLATFORM_DIR" | "2")));
-            }
-            let all_lit = command
-                .iter()
-                .chain(&args)
-                .all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
-            let list = |items: &[String]| {
-                if all_lit {
-                    items
-                        .iter()
-                        .map(|i| i.trim_end_matches(".to_owned()").to_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                } else {
-                    items.join(", ")
-                }
-            };
-            let mut item = format!(
-                "        // line {line}\n        Process::new(process_type!({}), [{}])",
-                lit(&process.kind),
-                list(&command)
-            );
-            if !args.is_empty() {
-                let _ = write!(item, "\n            .args([{}])", list(&args));
-            }
-            if process.default {
-                item.push_str("\n            .default(true)");
-            }
-            if let Some(dir) = &process.working_dir {
-                let _ = write!(item, "\n            .working_dir({})", lit(dir));
-            }
             items.push(item);
-            let _ = writeln!(
-                checks,
-                "        assert_eq!(launch.processes[{index}].kind.as_str(), {});",
-                lit(&process.kind)
-            );
-            if process.default {
-                let _ = writeln!(
-                    checks,
-                    "        assert!(launch.processes[{index}].default);"
-                );
-            }
-            if let Some(first) = process.command.first().and_then(|p| match p.as_slice() {
-                [Part::Lit(text)] => Some(text.clone()),
-                _ => None,
-            }) {
-                let _ = writeln!(
-                    checks,
-                    "        assert_eq!(launch.processes[{index}].command[0], {});",
-                    lit(&first)
-                );
-            }
+            checks.push_str(&process_checks(index, process));
         }
         let _ = write!(
             self.helpers,
@@ -1552,6 +1517,97 @@ impl Generator<'_> {
         self.needs_only();
         Some(call.to_owned())
     }
+
+    /// One `Process::new(..)` of the generated `processes()`, and whether it needs `ctx`.
+    fn process_item(&mut self, line: usize, process: &ProcessPlan) -> (String, bool) {
+        let mut uses_ctx = false;
+        let part = |parts: &Vec<Part>, uses_ctx: &mut bool, needs: &mut Needs| -> String {
+            if matches!(parts.as_slice(), [Part::Lit(t)] if t == "./uv") {
+                needs.uv_launch = true;
+                *uses_ctx = true;
+                return "ctx.layers_dir().join(\"uv/bin/uv\").display().to_string()".to_owned();
+            }
+            value_expr(parts, uses_ctx).map_or_else(
+                || lit(&super::parse::parts_text(parts)) + ".to_owned()",
+                Expr::owned,
+            )
+        };
+        let command: Vec<String> = process
+            .command
+            .iter()
+            .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+            .collect();
+        let args: Vec<String> = process
+            .args
+            .iter()
+            .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+            .collect();
+        if uses_ctx {
+            self.needs.env_value |= process
+                .command
+                .iter()
+                .chain(&process.args)
+                .flatten()
+                .any(|p| matches!(p, Part::Var(n) if !matches!(n.as_str(), "CNB_LAYERS_DIR" | "1" | "CNB_PLATFORM_DIR" | "2")));
+        }
+        let all_lit = command
+            .iter()
+            .chain(&args)
+            .all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
+        let list = |items: &[String]| {
+            if all_lit {
+                items
+                    .iter()
+                    .map(|i| i.trim_end_matches(".to_owned()").to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                items.join(", ")
+            }
+        };
+        let mut item = format!(
+            "        // line {line}\n        Process::new(process_type!({}), [{}])",
+            lit(&process.kind),
+            list(&command)
+        );
+        if !args.is_empty() {
+            let _ = write!(item, "\n            .args([{}])", list(&args));
+        }
+        if process.default {
+            item.push_str("\n            .default(true)");
+        }
+        if let Some(dir) = &process.working_dir {
+            let _ = write!(item, "\n            .working_dir({})", lit(dir));
+        }
+        (item, uses_ctx)
+    }
+}
+
+/// The generated test's checks of the process at `index`.
+fn process_checks(index: usize, process: &ProcessPlan) -> String {
+    let mut checks = String::new();
+    let _ = writeln!(
+        checks,
+        "        assert_eq!(launch.processes[{index}].kind.as_str(), {});",
+        lit(&process.kind)
+    );
+    if process.default {
+        let _ = writeln!(
+            checks,
+            "        assert!(launch.processes[{index}].default);"
+        );
+    }
+    if let Some(first) = process.command.first().and_then(|p| match p.as_slice() {
+        [Part::Lit(text)] => Some(text.clone()),
+        _ => None,
+    }) {
+        let _ = writeln!(
+            checks,
+            "        assert_eq!(launch.processes[{index}].command[0], {});",
+            lit(&first)
+        );
+    }
+    checks
 }
 
 /// `ctx.run`'s argument for a step kept as shell.
@@ -1623,21 +1679,8 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     };
     let body = generator.build_body();
     let processes = generator.processes_fn();
-    let uses_uv = generator.uses_uv() || generator.needs.uv;
-    if uses_uv {
-        generator.needs.uv = true;
-        generator.needs.python = true;
-        let _ = write!(
-            generator.tests,
-            "\n    #[test]\n    \
-             fn uv_is_pinned_and_hash_checked() {{\n        \
-             // The script's uv install is the pinned uv {version}, checked by pip against the wheel's sha256.\n        \
-             let requirement = uv::requirement(\"amd64\").unwrap();\n        \
-             assert!(requirement.starts_with(\"uv=={version} --hash=sha256:\"), \"{{requirement}}\");\n        \
-             assert!(uv::requirement(\"s390x\").is_err());\n    \
-             }}\n",
-            version = uv_pin::VERSION,
-        );
+    if generator.uses_uv() || generator.needs.uv {
+        generator.pin_uv();
     }
     let detect = detect_body(&plan.detect_files(), &type_name, &mut generator.tests);
     let needs = &generator.needs;
@@ -1650,22 +1693,12 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
         &generator.helpers,
         &table,
     );
-    let ending = match &processes {
-        Some(call) => {
-            format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n")
-        }
-        None => "        Ok(Build::new())\n".to_owned(),
-    };
-    let _ = write!(
-        main,
-        "\nimpl Buildpack for {type_name} {{\n    \
-         type Metadata = NoMetadata;\n    \
-         type Error = {type_name}Error;\n\n    \
-         fn detect(&self, ctx: &DetectContext) -> Result<Detect, Self::Error> {{\n{detect}    }}\n\n    \
-         fn build(&self, ctx: &mut BuildContext) -> Result<Build, Self::Error> {{\n        \
-         ctx.output().section({});\n{body}{ending}    }}\n}}\n\nbuildpack_main!({type_name});\n",
-        lit(&format!("{} (converted from the inline script)", source.id)),
-    );
+    main.push_str(&buildpack_impl(
+        source,
+        &detect,
+        &body,
+        processes.as_deref(),
+    ));
     main.push_str(&generator.helpers);
     if needs.script {
         main.push_str(&script_helper(plan));
@@ -1700,6 +1733,27 @@ pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
         out.push(("src/uv.rs".to_owned(), uv_rs(needs.uv_launch)));
     }
     out
+}
+
+/// The generated `impl Buildpack` and `buildpack_main!`: `detect` and `build` bodies, and the processes call
+/// (if any) whose result `build` returns.
+fn buildpack_impl(source: &Source, detect: &str, body: &str, processes: Option<&str>) -> String {
+    let type_name = camel(&source.name);
+    let ending = match processes {
+        Some(call) => {
+            format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n")
+        }
+        None => "        Ok(Build::new())\n".to_owned(),
+    };
+    format!(
+        "\nimpl Buildpack for {type_name} {{\n    \
+         type Metadata = NoMetadata;\n    \
+         type Error = {type_name}Error;\n\n    \
+         fn detect(&self, ctx: &DetectContext) -> Result<Detect, Self::Error> {{\n{detect}    }}\n\n    \
+         fn build(&self, ctx: &mut BuildContext) -> Result<Build, Self::Error> {{\n        \
+         ctx.output().section({});\n{body}{ending}    }}\n}}\n\nbuildpack_main!({type_name});\n",
+        lit(&format!("{} (converted from the inline script)", source.id)),
+    )
 }
 
 /// The generated `main.rs` up to the `Buildpack` impl: the crate docs with the table of steps, the modules and
@@ -1749,8 +1803,7 @@ fn main_head(
     main.push_str("use libbuildpack::prelude::*;\n");
     let _ = write!(
         main,
-        "\n/// The buildpack.\npub struct {type_name};\n{}",
-        key_types
+        "\n/// The buildpack.\npub struct {type_name};\n{key_types}"
     );
     let _ = write!(
         main,

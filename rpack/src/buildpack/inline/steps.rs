@@ -422,6 +422,25 @@ struct Classifier<'a> {
     plan: Plan,
 }
 
+impl<'a> Classifier<'a> {
+    /// A classifier that has seen nothing yet, filling `plan`.
+    fn new(app_dir: &'a Path, plan: Plan) -> Self {
+        Self {
+            app_dir,
+            vars: BTreeMap::new(),
+            var_text: Vec::new(),
+            declared: BTreeMap::new(),
+            uv_layers: BTreeSet::new(),
+            uv_aliases: Vec::new(),
+            uv_downloads: Vec::new(),
+            venvs: BTreeSet::new(),
+            uv_installed: false,
+            cwd: None,
+            plan,
+        }
+    }
+}
+
 impl Classifier<'_> {
     fn resolve(&self, parts: &[Part]) -> Vec<Part> {
         let mut out: Vec<Part> = Vec::new();
@@ -763,7 +782,7 @@ impl Classifier<'_> {
         }
 
         // Writes of launch.toml, <layer>.toml and env files.
-        if let Some(kind) = self.write(command, simple, &name, &args) {
+        if let Some(kind) = self.write(simple, &name, &args) {
             return Some(kind);
         }
 
@@ -1162,120 +1181,40 @@ impl Classifier<'_> {
 
     /// `cat > FILE <<EOF`, `echo ... > FILE`, `printf ... > FILE` of launch.toml, `<layer>.toml` and env files.
     #[allow(clippy::too_many_lines, reason = "one arm per file kind")]
-    fn write(
-        &mut self,
-        command: &Command,
-        simple: &Simple,
-        name: &str,
-        args: &[&Word],
-    ) -> Option<StepKind> {
+    fn write(&mut self, simple: &Simple, name: &str, args: &[&Word]) -> Option<StepKind> {
         let out = simple.redirects.iter().find(|r| {
             matches!(r.op, RedirectOp::Write | RedirectOp::Append) && r.fd.is_none_or(|fd| fd == 1)
         })?;
-        let content: Vec<Part> = match name {
-            "cat" if args.is_empty() => simple
-                .redirects
-                .iter()
-                .find(|r| r.op == RedirectOp::Heredoc)?
-                .target
-                .parts
-                .clone(),
-            "echo" => {
-                let mut words = args.to_vec();
-                let mut newline = true;
-                if words.first().and_then(|w| w.literal()).as_deref() == Some("-n") {
-                    newline = false;
-                    words.remove(0);
-                }
-                if words
-                    .first()
-                    .and_then(|w| w.literal())
-                    .is_some_and(|l| l.starts_with('-'))
-                {
-                    return None;
-                }
-                let mut parts = Vec::new();
-                for (i, word) in words.iter().enumerate() {
-                    if i > 0 {
-                        parts.push(Part::Lit(" ".to_owned()));
-                    }
-                    parts.extend(word.parts.iter().cloned());
-                }
-                if newline {
-                    parts.push(Part::Lit("\n".to_owned()));
-                }
-                parts
-            }
-            "printf" => match args {
-                [format] => unescape_printf(&format.literal()?)?
-                    .into_iter()
-                    .map(Part::Lit)
-                    .collect(),
-                [format, value] if format.literal().as_deref() == Some("%s") => value.parts.clone(),
-                _ => return None,
-            },
-            _ => return None,
-        };
+        let content = written_content(simple, name, args)?;
         let content = self.resolve(&content);
         match self.classify_path(&out.target.parts) {
             PathRef::LaunchToml => {
                 let processes = processes_of(&content)?;
                 Some(StepKind::Processes { processes })
             }
-            PathRef::LayerToml(layer) => {
-                let text = lit_text(&content)?;
-                let table: toml::Table = toml::from_str(&text).ok()?;
-                let types = table.get("types").and_then(toml::Value::as_table);
-                let flag = |key: &str| {
-                    types
-                        .and_then(|t| t.get(key))
-                        .or_else(|| table.get(key))
-                        .and_then(toml::Value::as_bool)
-                        .unwrap_or(false)
-                };
-                self.declared.insert(
-                    layer.clone(),
-                    (flag("launch"), flag("build"), flag("cache")),
-                );
-                Some(StepKind::LayerTypes { layer })
-            }
-            PathRef::Layer(layer, rest) => {
-                let (dir, file) = rest.rsplit_once('/')?;
-                let scope = match dir {
-                    "env" => EnvScope::All,
-                    "env.build" => EnvScope::Build,
-                    "env.launch" => EnvScope::Launch,
-                    other => EnvScope::Process(other.strip_prefix("env.launch/")?.to_owned()),
-                };
-                let (var, action) = match file.rsplit_once('.') {
-                    Some((var, "override")) => (var, EnvAction::Override),
-                    Some((var, "default")) => (var, EnvAction::Default),
-                    Some((var, "prepend")) => (var, EnvAction::Prepend),
-                    Some((var, "append")) => (var, EnvAction::Append),
-                    Some(_) => return None,
-                    None => (file, EnvAction::Override),
-                };
-                let _ = command;
-                let mut value = content;
-                // `echo` adds a newline the env file would keep; the SDK writes values without one.
-                if let Some(Part::Lit(last)) = value.last_mut() {
-                    while last.ends_with('\n') {
-                        last.pop();
-                    }
-                    if last.is_empty() {
-                        value.pop();
-                    }
-                }
-                Some(StepKind::LayerEnv {
-                    layer,
-                    scope,
-                    name: var.to_owned(),
-                    action,
-                    value,
-                })
-            }
+            PathRef::LayerToml(layer) => self.layer_toml(&content, layer),
+            PathRef::Layer(layer, rest) => env_file(content, layer, &rest),
             _ => None,
         }
+    }
+
+    /// A `<layer>.toml` the script writes: the layer's types.
+    fn layer_toml(&mut self, content: &[Part], layer: String) -> Option<StepKind> {
+        let text = lit_text(content)?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        let types = table.get("types").and_then(toml::Value::as_table);
+        let flag = |key: &str| {
+            types
+                .and_then(|t| t.get(key))
+                .or_else(|| table.get(key))
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false)
+        };
+        self.declared.insert(
+            layer.clone(),
+            (flag("launch"), flag("build"), flag("cache")),
+        );
+        Some(StepKind::LayerTypes { layer })
     }
 
     fn fresh_layer(&self, base: &str) -> String {
@@ -1463,42 +1402,106 @@ fn processes_of(content: &[Part]) -> Option<Vec<ProcessPlan>> {
     Some(out)
 }
 
+/// What `cat <<EOF`, `echo` or `printf` with stdout sent to a file writes into it, as written (unresolved).
+fn written_content(simple: &Simple, name: &str, args: &[&Word]) -> Option<Vec<Part>> {
+    let content = match name {
+        "cat" if args.is_empty() => simple
+            .redirects
+            .iter()
+            .find(|r| r.op == RedirectOp::Heredoc)?
+            .target
+            .parts
+            .clone(),
+        "echo" => {
+            let mut words = args.to_vec();
+            let mut newline = true;
+            if words.first().and_then(|w| w.literal()).as_deref() == Some("-n") {
+                newline = false;
+                words.remove(0);
+            }
+            if words
+                .first()
+                .and_then(|w| w.literal())
+                .is_some_and(|l| l.starts_with('-'))
+            {
+                return None;
+            }
+            let mut parts = Vec::new();
+            for (i, word) in words.iter().enumerate() {
+                if i > 0 {
+                    parts.push(Part::Lit(" ".to_owned()));
+                }
+                parts.extend(word.parts.iter().cloned());
+            }
+            if newline {
+                parts.push(Part::Lit("\n".to_owned()));
+            }
+            parts
+        }
+        "printf" => match args {
+            [format] => unescape_printf(&format.literal()?)?
+                .into_iter()
+                .map(Part::Lit)
+                .collect(),
+            [format, value] if format.literal().as_deref() == Some("%s") => value.parts.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(content)
+}
+
+/// A file the script writes under a layer's `env*` dir (`rest` is its path in the layer): the env modifier.
+fn env_file(content: Vec<Part>, layer: String, rest: &str) -> Option<StepKind> {
+    let (dir, file) = rest.rsplit_once('/')?;
+    let scope = match dir {
+        "env" => EnvScope::All,
+        "env.build" => EnvScope::Build,
+        "env.launch" => EnvScope::Launch,
+        other => EnvScope::Process(other.strip_prefix("env.launch/")?.to_owned()),
+    };
+    let (var, action) = match file.rsplit_once('.') {
+        Some((var, "override")) => (var, EnvAction::Override),
+        Some((var, "default")) => (var, EnvAction::Default),
+        Some((var, "prepend")) => (var, EnvAction::Prepend),
+        Some((var, "append")) => (var, EnvAction::Append),
+        Some(_) => return None,
+        None => (file, EnvAction::Override),
+    };
+    let mut value = content;
+    // `echo` adds a newline the env file would keep; the SDK writes values without one.
+    if let Some(Part::Lit(last)) = value.last_mut() {
+        while last.ends_with('\n') {
+            last.pop();
+        }
+        if last.is_empty() {
+            value.pop();
+        }
+    }
+    Some(StepKind::LayerEnv {
+        layer,
+        scope,
+        name: var.to_owned(),
+        action,
+        value,
+    })
+}
+
 /// Reads `script` (run with `shell`) into a plan. `app_dir` is where project.toml is: a word that names a file
 /// there is an input of its step.
 #[must_use]
 pub fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
-    let mut classifier = Classifier {
+    let mut classifier = Classifier::new(
         app_dir,
-        vars: BTreeMap::new(),
-        var_text: Vec::new(),
-        declared: BTreeMap::new(),
-        uv_layers: BTreeSet::new(),
-        uv_aliases: Vec::new(),
-        uv_downloads: Vec::new(),
-        venvs: BTreeSet::new(),
-        uv_installed: false,
-        cwd: None,
-        plan: Plan {
+        Plan {
             shell: shell.to_owned(),
             ..Plan::default()
         },
-    };
+    );
     // A first pass finds the dirs that only hold uv (`python3 -m venv $tools; $tools/bin/pip install uv`), so
     // the venv made for it is known as plumbing when it is met.
     {
-        let mut scout = Classifier {
-            app_dir,
-            vars: BTreeMap::new(),
-            var_text: Vec::new(),
-            declared: BTreeMap::new(),
-            uv_layers: BTreeSet::new(),
-            uv_aliases: Vec::new(),
-            uv_downloads: Vec::new(),
-            venvs: BTreeSet::new(),
-            uv_installed: false,
-            cwd: None,
-            plan: Plan::default(),
-        };
+        let mut scout = Classifier::new(app_dir, Plan::default());
         for command in &script.commands {
             scout.classify(command);
         }
@@ -1530,94 +1533,113 @@ fn layers(
     uv_layers: &BTreeSet<String>,
 ) -> Vec<LayerPlan> {
     let mut layers: Vec<LayerPlan> = Vec::new();
-    let add = |name: &str, fields: &[KeyField], recognised: bool, layers: &mut Vec<LayerPlan>| {
+    for step in &plan.steps {
+        let Some((name, fields, recognised)) = layer_key(step) else {
+            continue;
+        };
         if uv_layers.contains(name) {
-            return;
+            continue;
         }
         if let Some(layer) = layers.iter_mut().find(|l| l.name == name) {
             for field in fields {
-                if !layer.key.contains(field) {
-                    layer.key.push(field.clone());
+                if !layer.key.contains(&field) {
+                    layer.key.push(field);
                 }
             }
-            return;
+        } else {
+            layers.push(new_layer(name, fields, recognised, declared));
         }
-        let (launch, build, cache, why) = match declared.get(name) {
-            Some(&(launch, build, cache)) => (
-                launch,
-                build,
-                cache,
-                format!("the types the script gave `{name}.toml`"),
-            ),
-            None if recognised => (true, false, false, "the app needs it at launch".to_owned()),
-            None => (
-                false,
-                false,
-                true,
-                format!(
-                    "the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"
-                ),
-            ),
-        };
-        layers.push(LayerPlan {
-            name: name.to_owned(),
+    }
+    cache_for_later_steps(plan, &mut layers);
+    layers
+}
+
+/// The layer a step works in, what its key holds for the step, and whether the step is one rpack recognises.
+fn layer_key(step: &Step) -> Option<(&str, Vec<KeyField>, bool)> {
+    let cwd = step.cwd.as_deref();
+    match &step.kind {
+        StepKind::UvSync { layer, .. } => Some((
+            layer,
+            vec![
+                KeyField::File(join_cwd(cwd, "uv.lock")),
+                KeyField::File(join_cwd(cwd, "pyproject.toml")),
+                KeyField::Python,
+                KeyField::Uv,
+            ],
+            true,
+        )),
+        StepKind::PipInstall {
+            layer,
+            files,
+            packages,
+            via_uv,
+            ..
+        } => {
+            let mut fields: Vec<KeyField> =
+                files.iter().map(|f| KeyField::File(f.clone())).collect();
+            fields.push(KeyField::Python);
+            if !packages.is_empty() {
+                fields.push(KeyField::Packages(packages.clone()));
+            }
+            if *via_uv {
+                fields.push(KeyField::Uv);
+            }
+            Some((layer, fields, true))
+        }
+        StepKind::NodeInstall { layer, lock, .. } => Some((
+            layer,
+            vec![
+                KeyField::File(lock.clone()),
+                KeyField::File(join_cwd(cwd, "package.json")),
+                KeyField::Node,
+            ],
+            true,
+        )),
+        StepKind::LayerCommand { layer, inputs } => Some((layer, inputs.clone(), false)),
+        StepKind::LayerEnv { layer, .. } | StepKind::LayerTypes { layer } => {
+            Some((layer, Vec::new(), false))
+        }
+        _ => None,
+    }
+}
+
+/// A layer first met in a step, with the types the script declared for it or, without a `<layer>.toml`, the
+/// types that keep its files where the script's steps need them.
+fn new_layer(
+    name: &str,
+    key: Vec<KeyField>,
+    recognised: bool,
+    declared: &BTreeMap<String, (bool, bool, bool)>,
+) -> LayerPlan {
+    let (launch, build, cache, why) = match declared.get(name) {
+        Some(&(launch, build, cache)) => (
             launch,
             build,
             cache,
-            key: fields.to_vec(),
-            why,
-        });
+            format!("the types the script gave `{name}.toml`"),
+        ),
+        None if recognised => (true, false, false, "the app needs it at launch".to_owned()),
+        None => (
+            false,
+            false,
+            true,
+            format!(
+                "the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"
+            ),
+        ),
     };
-    for step in &plan.steps {
-        let cwd = step.cwd.as_deref();
-        match &step.kind {
-            StepKind::UvSync { layer, .. } => add(
-                layer,
-                &[
-                    KeyField::File(join_cwd(cwd, "uv.lock")),
-                    KeyField::File(join_cwd(cwd, "pyproject.toml")),
-                    KeyField::Python,
-                    KeyField::Uv,
-                ],
-                true,
-                &mut layers,
-            ),
-            StepKind::PipInstall {
-                layer,
-                files,
-                packages,
-                via_uv,
-                ..
-            } => {
-                let mut fields: Vec<KeyField> =
-                    files.iter().map(|f| KeyField::File(f.clone())).collect();
-                fields.push(KeyField::Python);
-                if !packages.is_empty() {
-                    fields.push(KeyField::Packages(packages.clone()));
-                }
-                if *via_uv {
-                    fields.push(KeyField::Uv);
-                }
-                add(layer, &fields, true, &mut layers);
-            }
-            StepKind::NodeInstall { layer, lock, .. } => add(
-                layer,
-                &[
-                    KeyField::File(lock.clone()),
-                    KeyField::File(join_cwd(cwd, "package.json")),
-                    KeyField::Node,
-                ],
-                true,
-                &mut layers,
-            ),
-            StepKind::LayerCommand { layer, inputs } => add(layer, inputs, false, &mut layers),
-            StepKind::LayerEnv { layer, .. } | StepKind::LayerTypes { layer } => {
-                add(layer, &[], false, &mut layers);
-            }
-            _ => {}
-        }
+    LayerPlan {
+        name: name.to_owned(),
+        launch,
+        build,
+        cache,
+        key,
+        why,
     }
-    // A layer whose files a later unrecognised step may read must be restored for it: cache it too.
+}
+
+/// A layer whose files a later unrecognised step may read must be restored for it: cache it too.
+fn cache_for_later_steps(plan: &Plan, layers: &mut [LayerPlan]) {
     for (index, step) in plan.steps.iter().enumerate() {
         if let Some(layer) = step_layer(&step.kind) {
             let later_commands = plan.steps[index + 1..].iter().any(|s| match &s.kind {
@@ -1636,7 +1658,6 @@ fn layers(
             }
         }
     }
-    layers
 }
 
 /// The layer a step works in.
