@@ -174,9 +174,17 @@ members = ["integration"]
 /// `integration/Cargo.toml` of a new buildpack crate.
 fn integration_cargo_toml(name: &str, harness: &str) -> String {
     format!(
-        r#"# Real builds of the {name} buildpack with the reference lifecycle: `cargo test --workspace`
-# (or `cargo test -p {name}-integration`).
-[package]
+        "# Real builds of the {name} buildpack with the reference lifecycle: `cargo test --workspace`\n\
+         # (or `cargo test -p {name}-integration`).\n{}",
+        integration_manifest_head(name, harness)
+    )
+}
+
+/// The `[package]` of a buildpack crate's `integration/` crate and its first dev-dependency, the harness: shared
+/// by `rpack buildpack new` and `--from-inline`.
+pub(crate) fn integration_manifest_head(name: &str, harness: &str) -> String {
+    format!(
+        r#"[package]
 name = "{name}-integration"
 version = "0.1.0"
 edition = "2024"

@@ -694,16 +694,7 @@ impl Generator<'_> {
         for line in wrap(&about, 92) {
             let _ = writeln!(out, "        // {line}");
         }
-        let mut chain = format!("ctx.layer({})", lit(name));
-        if layer.launch {
-            chain.push_str(".launch()");
-        }
-        if layer.build {
-            chain.push_str(".build()");
-        }
-        if layer.cache {
-            chain.push_str(".cache()");
-        }
+        let chain = layer_chain(name, layer);
         let _ = writeln!(
             out,
             "        let {var} = {chain}.keyed_by(&{key_type}::of({args})?)?;"
@@ -1388,16 +1379,7 @@ impl Generator<'_> {
             lines.join("\n"),
             if uses_ctx { "ctx: &BuildContext, " } else { "" },
         );
-        let mut chain = format!("ctx.layer({})", lit(layer));
-        if plan.launch {
-            chain.push_str(".launch()");
-        }
-        if plan.build {
-            chain.push_str(".build()");
-        }
-        if plan.cache {
-            chain.push_str(".cache()");
-        }
+        let chain = layer_chain(layer, plan);
         let mut asserts = String::new();
         for check in checks {
             let (file, value) = check.split_once('\0').unwrap_or((&check, ""));
@@ -1608,6 +1590,21 @@ fn process_checks(index: usize, process: &ProcessPlan) -> String {
         );
     }
     checks
+}
+
+/// `ctx.layer("name")` with the layer's types: `.launch()`, `.build()`, `.cache()`.
+fn layer_chain(name: &str, layer: &LayerPlan) -> String {
+    let mut chain = format!("ctx.layer({})", lit(name));
+    if layer.launch {
+        chain.push_str(".launch()");
+    }
+    if layer.build {
+        chain.push_str(".build()");
+    }
+    if layer.cache {
+        chain.push_str(".cache()");
+    }
+    chain
 }
 
 /// `ctx.run`'s argument for a step kept as shell.
@@ -2097,21 +2094,11 @@ pub fn dev_profiles(root: &std::path::Path) -> String {
 
 fn integration_cargo_toml(source: &Source) -> String {
     format!(
-        r#"# A real build of the app next to {project} with the {name} buildpack: `cargo test --workspace`.
-[package]
-name = "{name}-integration"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[dev-dependencies]
-libbuildpack-test = {harness}
-tempfile = "3"
-toml = "1"
-"#,
+        "# A real build of the app next to {project} with the {name} buildpack: `cargo test --workspace`.\n\
+         {head}tempfile = \"3\"\ntoml = \"1\"\n",
         project = source.project_toml,
         name = source.name,
-        harness = source.harness,
+        head = crate::buildpack::scaffold::integration_manifest_head(&source.name, &source.harness),
     )
 }
 
