@@ -242,9 +242,9 @@ impl Buildpack for {type_name} {{
 
     fn detect(&self, ctx: &DetectContext) -> Result<Detect, Self::Error> {{
         if ctx.app_dir().join("hello.txt").is_file() {{
-    Ok(Detect::pass())
+            Ok(Detect::pass())
         }} else {{
-    Ok(Detect::fail("no hello.txt in the app directory"))
+            Ok(Detect::fail("no hello.txt in the app directory"))
         }}
     }}
 
@@ -252,9 +252,9 @@ impl Buildpack for {type_name} {{
         ctx.output().section("{type_name}");
         ctx.output().step("Serving the app with python3 -m http.server");
         Ok(Build::new().process(Process::web([
-    "bash",
-    "-c",
-    "exec python3 -m http.server --bind 0.0.0.0 \"${{PORT:-8080}}\"",
+            "bash",
+            "-c",
+            "exec python3 -m http.server --bind 0.0.0.0 \"${{PORT:-8080}}\"",
         ])))
     }}
 }}
