@@ -64,7 +64,7 @@ impl TestBuild {
     /// ([`crate::redact`]): what snapshot tests compare.
     #[must_use]
     pub fn build_log(&self) -> String {
-        let start = self.output.find("==> Building").unwrap_or(0);
+        let start = self.output.find("## Building").unwrap_or(0);
         crate::redact(&self.output[start..])
     }
 

@@ -111,7 +111,7 @@ pub enum BuildError {
     #[error("the app dir {0} does not exist")]
     NoApp(PathBuf),
     /// The lifecycle exited non-zero.
-    #[error("the build failed in the {phase} phase (lifecycle exit code {code})\n{tail}")]
+    #[error("the build failed in the {phase} phase (lifecycle exit code {code}){tail}")]
     Lifecycle {
         /// The last phase the lifecycle announced.
         phase: String,
@@ -121,7 +121,7 @@ pub enum BuildError {
         tail: String,
     },
     /// The build took longer than allowed and was stopped.
-    #[error("the build was stopped after {seconds}s in the {phase} phase (its time limit)\n{tail}")]
+    #[error("the build was stopped after {seconds}s in the {phase} phase (its time limit){tail}")]
     TimedOut {
         /// The phase it hung in.
         phase: String,
@@ -143,9 +143,7 @@ pub enum BuildError {
     Killed,
     /// The build container was killed with SIGKILL (`podman kill`, `podman rm --force`, the kernel's OOM
     /// killer) while the lifecycle ran.
-    #[error(
-        "the build container was killed in the {phase} phase; the image was not changed\n{tail}"
-    )]
+    #[error("the build container was killed in the {phase} phase; the image was not changed{tail}")]
     ContainerKilled {
         /// The last phase the lifecycle announced.
         phase: String,
@@ -664,26 +662,12 @@ fn walk(root: &Path) -> Result<Vec<PathBuf>, BuildError> {
     Ok(out)
 }
 
-/// Copies the app source, keeping symlinks as links and modes as they are.
+/// Copies the app source, keeping symlinks as links and modes as they are, leaving out what `filter` refuses.
 fn copy_tree(src: &Path, dest: &Path, filter: &FileFilter) -> Result<(), BuildError> {
-    fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
-    for entry in walk(src)? {
-        let rel = entry.strip_prefix(src).unwrap_or(&entry);
-        let target = dest.join(rel);
-        let meta = fs_err::symlink_metadata(&entry).map_err(io_err("read", &entry))?;
-        if !filter.keeps(&entry, meta.is_dir()) {
-            continue;
-        }
-        if meta.is_dir() {
-            fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
-        } else if meta.file_type().is_symlink() {
-            let link = fs_err::read_link(&entry).map_err(io_err("read", &entry))?;
-            std::os::unix::fs::symlink(link, &target).map_err(io_err("link", &target))?;
-        } else {
-            fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
-        }
-    }
-    Ok(())
+    libbuildpack::toolbox::copy::TreeCopy::new()
+        .filter(|path, meta| filter.keeps(path, meta.is_dir()))
+        .run(src, dest)
+        .map_err(|e| io_err("copy", src)(e.into()))
 }
 
 fn chown_tree(root: &Path, (uid, gid): (u32, u32)) -> Result<(), BuildError> {

@@ -146,7 +146,7 @@ pub enum StackError {
         source: io::Error,
     },
     /// mmdebstrap failed.
-    #[error("mmdebstrap failed while {doing}:\n{output}")]
+    #[error("mmdebstrap failed while {doing}{output}")]
     Mmdebstrap {
         /// What it was doing.
         doing: &'static str,
@@ -595,7 +595,7 @@ fn resolve_packages(
     if !output.status.success() {
         return Err(StackError::Mmdebstrap {
             doing: "resolving packages",
-            output: tail(&text),
+            output: libbuildpack::toolbox::style::tail_of(&text),
         });
     }
     let mut packages: Vec<String> = text
@@ -609,15 +609,6 @@ fn resolve_packages(
     packages.sort();
     packages.dedup();
     Ok(packages)
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..]
-        .iter()
-        .map(|l| format!("  | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn stack_key(recipe: &StackRecipe, build: &[String], run: &[String], ca: &[u8]) -> String {
