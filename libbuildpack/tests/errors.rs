@@ -31,7 +31,7 @@ fn io_errors_print_their_cause_once() {
             path: path.clone(),
             source: io(),
         }),
-        Box::new(HashError::Read {
+        Box::new(HashError {
             path: path.clone(),
             source: io(),
         }),

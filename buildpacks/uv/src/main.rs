@@ -14,11 +14,11 @@
 
 mod uv;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
+use libbuildpack::toolbox::style::indent;
 use python_sbom::python;
 use python_sbom::venv::{self, InstallInto, VenvError};
 
@@ -124,17 +124,6 @@ pub enum UvError {
     /// uv could not be started.
     #[error("could not run uv")]
     RunUv(#[source] CommandError),
-}
-
-fn indent(lines: &[String]) -> String {
-    lines
-        .iter()
-        .fold(String::new(), |mut s, line| {
-            let _ = writeln!(s, "    {line}");
-            s
-        })
-        .trim_end()
-        .to_string()
 }
 
 /// What to do about a failed `uv sync`, from its last lines.

@@ -1,47 +1,11 @@
-//! SHA-256 of a file or a directory tree, for layer keys ("rebuild when `uv.lock` changed").
+//! SHA-256 of a file or a directory tree, for layer keys ("rebuild when `uv.lock` changed"). A
+//! file's is [`toolbox::hash::sha256_file`](crate::toolbox::hash::sha256_file), re-exported here.
 
-use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
-/// Hashing a file or a tree for a key failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum HashError {
-    /// A file, a directory or a link could not be read.
-    #[error("could not read {} to hash it", path.display())]
-    Read {
-        /// What could not be read.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// The SHA-256 of the file at `path`, as 64 lowercase hex digits; the file is streamed, not read
-/// into memory.
-///
-/// ```
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let dir = tempfile::tempdir()?;
-/// std::fs::write(dir.path().join("uv.lock"), "")?;
-/// assert_eq!(
-///     libbuildpack::layer::sha256_file(&dir.path().join("uv.lock"))?,
-///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-/// );
-/// # Ok(()) }
-/// ```
-///
-/// # Errors
-///
-/// [`HashError::Read`] when the file cannot be opened or read.
-pub fn sha256_file(path: &Path) -> Result<String, HashError> {
-    let mut hasher = Sha256::new();
-    stream_into(&mut hasher, path)?;
-    Ok(hex(&hasher.finalize()))
-}
+pub use crate::toolbox::hash::{HashError, sha256_file};
 
 /// The SHA-256 of the tree under `root`, as 64 lowercase hex digits: of every entry's relative
 /// path and kind, every file's bytes and executable bit, and every symlink's target (not
@@ -64,18 +28,18 @@ pub fn sha256_file(path: &Path) -> Result<String, HashError> {
 ///
 /// # Errors
 ///
-/// [`HashError::Read`] naming the entry that cannot be read.
+/// [`HashError`] naming the entry that cannot be read.
 pub fn sha256_dir(root: &Path) -> Result<String, HashError> {
     let mut hasher = Sha256::new();
     hash_dir(&mut hasher, root, Path::new(""))?;
-    Ok(hex(&hasher.finalize()))
+    Ok(crate::toolbox::hash::hex(&hasher.finalize()))
 }
 
 fn hash_dir(hasher: &mut Sha256, root: &Path, relative: &Path) -> Result<(), HashError> {
     let dir = root.join(relative);
     let err = |path: &Path| {
         let path = path.to_owned();
-        move |source| HashError::Read { path, source }
+        move |source| HashError { path, source }
     };
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .map_err(err(&dir))?
@@ -102,9 +66,7 @@ fn hash_dir(hasher: &mut Sha256, root: &Path, relative: &Path) -> Result<(), Has
             } else {
                 b"\0f\0"
             });
-            let mut file = Sha256::new();
-            stream_into(&mut file, &path)?;
-            hasher.update(file.finalize());
+            hasher.update(sha256_file(&path)?.as_bytes());
             hasher.update(b"\n");
         } else {
             hasher.update(b"\0o\n");
@@ -122,29 +84,6 @@ fn is_executable(meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_: &std::fs::Metadata) -> bool {
     false
-}
-
-fn stream_into(hasher: &mut Sha256, path: &Path) -> Result<(), HashError> {
-    let err = |source| HashError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(err)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match file.read(&mut buf).map_err(err)? {
-            0 => return Ok(()),
-            n => hasher.update(&buf[..n]),
-        }
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]
@@ -185,14 +124,5 @@ mod tests {
         let renamed = sha256_dir(dir.path()).unwrap();
         std::fs::rename(dir.path().join("sbin"), dir.path().join("bin")).unwrap();
         assert_ne!(renamed, sha256_dir(dir.path()).unwrap(), "names");
-    }
-
-    #[test]
-    fn a_missing_file_is_named() {
-        let err = sha256_file(Path::new("/nonexistent/uv.lock")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "could not read /nonexistent/uv.lock to hash it"
-        );
     }
 }

@@ -8,7 +8,7 @@ use std::error::Error;
 /// ```
 /// use libbuildpack::testing::error_chain;
 /// let io = std::io::Error::other("disk full");
-/// let error = libbuildpack::layer::HashError::Read { path: "uv.lock".into(), source: io };
+/// let error = libbuildpack::layer::HashError { path: "uv.lock".into(), source: io };
 /// assert_eq!(error_chain(&error), ["could not read uv.lock to hash it", "disk full"]);
 /// ```
 #[must_use]
