@@ -14,6 +14,7 @@ use crate::oci::{Image, ImageError, LayerWriter, Layout, LayoutError, write_atom
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
+mod confine;
 mod run_status;
 
 pub use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
@@ -229,7 +230,11 @@ impl StackRecipe {
     }
 
     fn mmdebstrap(&self, role: Role, arch: &str) -> Command {
-        let mut cmd = Command::new("mmdebstrap");
+        self.mmdebstrap_as(Command::new("mmdebstrap"), role, arch)
+    }
+
+    /// The mmdebstrap arguments of the recipe, added to `cmd` (mmdebstrap, or a command that runs it).
+    fn mmdebstrap_as(&self, mut cmd: Command, role: Role, arch: &str) -> Command {
         if arch != crate::provision::emulation::host_arch() {
             // Another architecture's packages, configured under emulation (binfmt_misc and qemu-user-static).
             cmd.arg(format!("--arch={arch}"));
@@ -309,19 +314,25 @@ pub fn create_for(
         path: ca_bundle.to_owned(),
         source,
     })?;
-    let (build_packages, run_packages) = std::thread::scope(|s| {
-        let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
-        let run = resolve_packages(recipe, Role::Run, arch);
-        (
-            build.join().unwrap_or_else(|_| {
-                Err(StackError::Mmdebstrap {
-                    doing: "resolving packages",
-                    output: String::new(),
-                })
-            }),
-            run,
-        )
-    });
+    let (build_packages, run_packages) = if recipe.build_packages.is_empty() {
+        // One image's packages are the other's: one resolution (an apt update and a solve) serves both.
+        let packages = resolve_packages(recipe, Role::Run, arch)?;
+        (Ok(packages.clone()), Ok(packages))
+    } else {
+        std::thread::scope(|s| {
+            let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
+            let run = resolve_packages(recipe, Role::Run, arch);
+            (
+                build.join().unwrap_or_else(|_| {
+                    Err(StackError::Mmdebstrap {
+                        doing: "resolving packages",
+                        output: String::new(),
+                    })
+                }),
+                run,
+            )
+        })
+    };
     let (build_packages, run_packages) = (build_packages?, run_packages?);
     ui.done(
         &format!(
@@ -594,9 +605,20 @@ fn bootstrap(
         "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
          groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
     );
-    let mut cmd = recipe.mmdebstrap(role, arch);
-    cmd.arg("--mode=auto")
-        .arg("--format=tar")
+    // Each root file system has its own dir for mmdebstrap's temp root (and the dpkg wrapper).
+    let work = out.with_extension("work");
+    fs_err::create_dir_all(&work).map_err(io_err("create", &work))?;
+    let mut cmd = recipe.mmdebstrap_as(confine::private_mounts(&work), role, arch);
+    if arch == crate::provision::emulation::host_arch() {
+        cmd.arg("--mode=auto");
+    } else {
+        ui.step(
+            "the host's dpkg unpacks; maintainer scripts run chrooted under emulation \
+             (mmdebstrap's warning about chrootless mode as root does not apply)",
+        );
+        confine::foreign(&mut cmd, &work).map_err(io_err("write a dpkg wrapper into", &work))?;
+    }
+    cmd.arg("--format=tar")
         .arg(format!("--customize-hook={users}"))
         .arg(format!(
             "--customize-hook=upload {} /etc/ssl/certs/ca-certificates.crt",
