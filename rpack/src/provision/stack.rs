@@ -314,26 +314,7 @@ pub fn create_for(
         path: ca_bundle.to_owned(),
         source,
     })?;
-    let (build_packages, run_packages) = if recipe.build_packages.is_empty() {
-        // One image's packages are the other's: one resolution (an apt update and a solve) serves both.
-        let packages = resolve_packages(recipe, Role::Run, arch)?;
-        (Ok(packages.clone()), Ok(packages))
-    } else {
-        std::thread::scope(|s| {
-            let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
-            let run = resolve_packages(recipe, Role::Run, arch);
-            (
-                build.join().unwrap_or_else(|_| {
-                    Err(StackError::Mmdebstrap {
-                        doing: "resolving packages",
-                        output: String::new(),
-                    })
-                }),
-                run,
-            )
-        })
-    };
-    let (build_packages, run_packages) = (build_packages?, run_packages?);
+    let (build_packages, run_packages) = resolve_both(recipe, arch)?;
     ui.done(
         &format!(
             "Resolved {} build and {} run packages",
@@ -398,6 +379,32 @@ pub fn create_for(
         step.elapsed(),
     );
     Ok(stack)
+}
+
+/// The resolved packages of the build and the run image, resolved in parallel when they differ.
+fn resolve_both(
+    recipe: &StackRecipe,
+    arch: &str,
+) -> Result<(Vec<String>, Vec<String>), StackError> {
+    if recipe.build_packages.is_empty() {
+        // One image's packages are the other's: one resolution (an apt update and a solve) serves both.
+        let packages = resolve_packages(recipe, Role::Run, arch)?;
+        return Ok((packages.clone(), packages));
+    }
+    let (build_packages, run_packages) = std::thread::scope(|s| {
+        let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
+        let run = resolve_packages(recipe, Role::Run, arch);
+        (
+            build.join().unwrap_or_else(|_| {
+                Err(StackError::Mmdebstrap {
+                    doing: "resolving packages",
+                    output: String::new(),
+                })
+            }),
+            run,
+        )
+    });
+    Ok((build_packages?, run_packages?))
 }
 
 /// Makes the build and run root file systems, in parallel when they differ, as tars under `work`.
