@@ -616,7 +616,8 @@ fn bootstrap(
     let work = out.with_extension("work");
     fs_err::create_dir_all(&work).map_err(io_err("create", &work))?;
     let mut cmd = recipe.mmdebstrap_as(confine::private_mounts(&work), role, arch);
-    if arch == crate::provision::emulation::host_arch() {
+    if arch == crate::provision::emulation::host_arch() || !confine::is_root(&work) {
+        // Unprivileged, mmdebstrap's unshare mode runs the target's dpkg, emulated.
         cmd.arg("--mode=auto");
     } else {
         ui.step(

@@ -8,7 +8,11 @@
 //! only: a wrapper named `dpkg` (first on mmdebstrap's `PATH` and apt's `Dir::Bin::dpkg`) drops
 //! `--force-script-chrootless`, so the host's dpkg chroots into the target for every maintainer script and
 //! trigger, as root mode does, and they run under emulation with the target's own tools. The images hold the
-//! same packages, configured by the same scripts; only dpkg's and apt's own work is native.
+//! same packages, configured by the same scripts; only dpkg's and apt's own work is native. (The arm64 tiny
+//! stack's tar was compared entry by entry with root mode's: same names, modes, owners, times and contents.
+//! Unlike root mode, chrootless mode mounts no `/proc` or `/sys` into the target while scripts run.) For
+//! another architecture mmdebstrap itself skips its emulation check; rpack made it (see
+//! [`crate::provision::emulation`]).
 //!
 //! Killed ([`private_mounts`]): in root mode mmdebstrap mounts `/proc`, `/sys` and `/dev` files into its temp
 //! root and unmounts them when it finishes or is interrupted; SIGKILL left them mounted, and the temp dir in
@@ -36,7 +40,8 @@ exec '@DPKG@' --force-unsafe-io \"$@\"
 ";
 
 /// Sets `cmd` (an mmdebstrap command) up to make a root file system of another architecture with the host's
-/// dpkg (see the module docs); the wrapper is written under `work`.
+/// dpkg (see the module docs); the wrapper is written under `work`. Needs root ([`is_root`]): the host's dpkg
+/// chroots for every maintainer script.
 ///
 /// # Errors
 /// When the host has no `dpkg` on `PATH` or the wrapper cannot be written.
@@ -77,9 +82,7 @@ pub(super) fn foreign(cmd: &mut Command, work: &Path) -> io::Result<()> {
 /// `work`, so a killed run leaves no mounts and no temp dir outside the store (see the module docs). Unprivileged,
 /// mmdebstrap makes its own namespaces (unshare mode), and its temp root goes under `work` too.
 pub(super) fn private_mounts(work: &Path) -> Command {
-    // `work` was just made by this process, so it is owned by the effective user (`unsafe` is forbidden here,
-    // which rules out geteuid).
-    let root = fs_err::metadata(work).is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    let root = is_root(work);
     if root && !on_path("unshare") {
         // Mounts of a killed run would stay in the host's namespace: the temp root stays where mmdebstrap puts
         // it, away from the store's scratch dirs, which are removed recursively.
@@ -94,6 +97,13 @@ pub(super) fn private_mounts(work: &Path) -> Command {
     };
     cmd.env("TMPDIR", work);
     cmd
+}
+
+/// Whether rpack runs as root, told by `work`, a dir this process made (so owned by its effective user;
+/// `unsafe` is forbidden here, which rules out geteuid). Unprivileged, the host's dpkg cannot chroot for
+/// maintainer scripts, so [`foreign`] is for root only.
+pub(super) fn is_root(work: &Path) -> bool {
+    fs_err::metadata(work).is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
 }
 
 fn on_path(tool: &str) -> bool {
