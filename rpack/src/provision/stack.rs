@@ -612,21 +612,12 @@ fn bootstrap(
         "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
          groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
     );
-    // Each root file system has its own dir for mmdebstrap's temp root (and the dpkg wrapper).
+    // Each root file system has its own dir for mmdebstrap's temp root.
     let work = out.with_extension("work");
     fs_err::create_dir_all(&work).map_err(io_err("create", &work))?;
     let mut cmd = recipe.mmdebstrap_as(confine::private_mounts(&work), role, arch);
-    if arch == crate::provision::emulation::host_arch() || !confine::is_root(&work) {
-        // Unprivileged, mmdebstrap's unshare mode runs the target's dpkg, emulated.
-        cmd.arg("--mode=auto");
-    } else {
-        ui.step(
-            "the host's dpkg unpacks; maintainer scripts run chrooted under emulation \
-             (mmdebstrap's warning about chrootless mode as root does not apply)",
-        );
-        confine::foreign(&mut cmd, &work).map_err(io_err("write a dpkg wrapper into", &work))?;
-    }
-    cmd.arg("--format=tar")
+    cmd.arg("--mode=auto")
+        .arg("--format=tar")
         .arg(format!("--customize-hook={users}"))
         .arg(format!(
             "--customize-hook=upload {} /etc/ssl/certs/ca-certificates.crt",
