@@ -74,7 +74,7 @@ pub fn run(
 ) -> Result<ExitStatus, Error> {
     let status = foreground_command(store, image, options, ui)?
         .status()
-        .map_err(PodmanError::Spawn)?;
+        .map_err(|source| PodmanError::spawn(crate::build::engine::selected(), source))?;
     Ok(status)
 }
 
