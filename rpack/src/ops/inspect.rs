@@ -9,9 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::buildpack::package::cnb;
-use crate::oci::Image;
 use crate::oci::labels::{self, ImageKind};
 use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
+use crate::oci::{Image, Layout, Platform};
 use crate::ops::Error;
 use crate::store::Store;
 
@@ -71,7 +71,7 @@ pub struct Report {
     /// The layers, base first.
     pub layers: Vec<LayerSummary>,
     /// Every platform of a multi-platform image index, as `os/arch`; the rest of the report is about the
-    /// image of the host's platform.
+    /// image of the platform asked for, else the host's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub platforms: Vec<String>,
 }
@@ -130,6 +130,19 @@ impl InspectError {
 /// # Errors
 /// When the file or image cannot be read, or neither exists.
 pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
+    inspect_for(store, target, None)
+}
+
+/// [`inspect`] of the image of `platform` (else the host's, or the only one) of a multi-platform file or
+/// image.
+///
+/// # Errors
+/// As [`inspect`], and when there is no image for `platform` (the error names the platforms there are).
+pub fn inspect_for(
+    store: &Store,
+    target: &str,
+    platform: Option<&Platform>,
+) -> Result<Report, Error> {
     let path = Path::new(target);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => {
@@ -140,7 +153,8 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
                     source,
                 }
             })?;
-            let image = cnb::open(path, work.path())?;
+            let image = cnb::open_for(path, work.path(), platform)?;
+            crate::store::platforms::check(&image, platform)?;
             image.verify_layers()?;
             return report(target, &image).map(|r| with_app_apis(r, &image));
         }
@@ -165,7 +179,9 @@ pub fn inspect(store: &Store, target: &str) -> Result<Report, Error> {
         }
         .into());
     }
-    let image = Image::load(layout)?;
+    // Errors name the image rather than its dir in the store.
+    let layout = Layout::of_archive(layout.root(), Path::new(&reference.to_string()));
+    let image = crate::store::platforms::load(layout, platform)?;
     report(&reference.to_string(), &image).map(|r| with_app_apis(r, &image))
 }
 

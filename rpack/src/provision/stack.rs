@@ -14,6 +14,7 @@ use crate::oci::{Image, ImageError, LayerWriter, Layout, LayoutError, write_atom
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
+mod confine;
 mod run_status;
 
 pub use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
@@ -281,7 +282,11 @@ impl StackRecipe {
     }
 
     fn mmdebstrap(&self, role: Role, arch: &str) -> Command {
-        let mut cmd = Command::new("mmdebstrap");
+        self.mmdebstrap_as(Command::new("mmdebstrap"), role, arch)
+    }
+
+    /// The mmdebstrap arguments of the recipe, added to `cmd` (mmdebstrap, or a command that runs it).
+    fn mmdebstrap_as(&self, mut cmd: Command, role: Role, arch: &str) -> Command {
         if arch != crate::provision::emulation::host_arch() {
             // Another architecture's packages, configured under emulation (binfmt_misc and qemu-user-static).
             cmd.arg(format!("--arch={arch}"));
@@ -361,20 +366,7 @@ pub fn create_for(
         path: ca_bundle.to_owned(),
         source,
     })?;
-    let (build_packages, run_packages) = std::thread::scope(|s| {
-        let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
-        let run = resolve_packages(recipe, Role::Run, arch);
-        (
-            build.join().unwrap_or_else(|_| {
-                Err(StackError::Mmdebstrap {
-                    doing: "resolving packages",
-                    output: String::new(),
-                })
-            }),
-            run,
-        )
-    });
-    let (build_packages, run_packages) = (build_packages?, run_packages?);
+    let (build_packages, run_packages) = resolve_both(recipe, arch)?;
     ui.done(
         &format!(
             "Resolved {} build and {} run packages",
@@ -439,6 +431,32 @@ pub fn create_for(
         step.elapsed(),
     );
     Ok(stack)
+}
+
+/// The resolved packages of the build and the run image, resolved in parallel when they differ.
+fn resolve_both(
+    recipe: &StackRecipe,
+    arch: &str,
+) -> Result<(Vec<String>, Vec<String>), StackError> {
+    if recipe.build_packages.is_empty() {
+        // One image's packages are the other's: one resolution (an apt update and a solve) serves both.
+        let packages = resolve_packages(recipe, Role::Run, arch)?;
+        return Ok((packages.clone(), packages));
+    }
+    let (build_packages, run_packages) = std::thread::scope(|s| {
+        let build = s.spawn(|| resolve_packages(recipe, Role::Build, arch));
+        let run = resolve_packages(recipe, Role::Run, arch);
+        (
+            build.join().unwrap_or_else(|_| {
+                Err(StackError::Mmdebstrap {
+                    doing: "resolving packages",
+                    output: String::new(),
+                })
+            }),
+            run,
+        )
+    });
+    Ok((build_packages?, run_packages?))
 }
 
 /// Makes the build and run root file systems, in parallel when they differ, as tars under `work`.
@@ -637,7 +655,10 @@ fn bootstrap(
         "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
          groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
     );
-    let mut cmd = recipe.mmdebstrap(role, arch);
+    // Each root file system has its own dir for mmdebstrap's temp root.
+    let work = out.with_extension("work");
+    fs_err::create_dir_all(&work).map_err(io_err("create", &work))?;
+    let mut cmd = recipe.mmdebstrap_as(confine::private_mounts(&work), role, arch);
     cmd.arg("--mode=auto")
         .arg("--format=tar")
         .arg(format!("--customize-hook={users}"))

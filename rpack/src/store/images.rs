@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::oci::extract::{self, ArchiveError, Kind};
 use crate::oci::labels::ImageKind;
 use crate::oci::reference::ImageRef;
-use crate::oci::{Image, Layout, LayoutError};
+use crate::oci::{Image, Layout, LayoutError, Platform};
 use crate::store::Error;
 use crate::store::Store;
 use crate::toolbox::output::OutputKind;
@@ -344,14 +344,38 @@ fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Writes `image` as an OCI archive (an uncompressed tar of its layout, only the blobs it references) to
-/// `file`, through a temp file and a rename; `file` must be new or a regular file.
+/// `file`, through a temp file and a rename; `file` must be new or a regular file. With `platform`, only that
+/// platform's image of a multi-platform image goes into the archive (its index lists that one manifest).
 ///
 /// # Errors
-/// When the image is not in the store or the file cannot be written.
-pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error> {
+/// When the image is not in the store or has no image for `platform`, or the file cannot be written.
+pub fn export(
+    store: &Store,
+    image: &ImageRef,
+    file: &Path,
+    platform: Option<&Platform>,
+) -> Result<(), Error> {
     crate::toolbox::output::check(file, OutputKind::File)?;
     let _lock = store.lock(&image.to_string())?;
     let layout = existing_layout(store, image)?;
+    let mut staging = None;
+    let layout = match platform {
+        None => layout,
+        Some(platform) => {
+            // Errors name the image rather than its dir in the store.
+            let named = Layout::of_archive(layout.root(), Path::new(&image.to_string()));
+            crate::store::platforms::load(named.clone(), Some(platform))?;
+            let work = store.scratch_dir("export-")?;
+            let staged = Layout::create(work.path().join("layout"))?;
+            crate::oci::index::write_multi(
+                &staged,
+                &[named.for_platform(platform.clone())],
+                image.tag(),
+            )?;
+            staging = Some(work);
+            staged
+        }
+    };
     let keep = referenced_blobs(&layout)?;
     let parent = file
         .parent()
@@ -372,17 +396,25 @@ pub fn export(store: &Store, image: &ImageRef, file: &Path) -> Result<(), Error>
     crate::toolbox::output::check(file, OutputKind::File)?;
     temp.persist(file)
         .map_err(|e| io_err("write", file)(e.error))?;
+    drop(staging);
     Ok(())
 }
 
 /// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir, its
 /// one image's manifest, config and layers checked against their descriptors (size and digest; symlinks and
 /// special files refused), then only those blobs linked into a fresh layout whose index points at the image
-/// with `image`'s tag, which is renamed into place.
+/// with `image`'s tag, which is renamed into place. Of a multi-platform archive, the image of `platform` (else
+/// the host's) is the one read; with `platform`, it joins the stored `image` as that platform's image (the
+/// other platforms stay, as with `rpack build --platform`), else it replaces `image`.
 ///
 /// # Errors
-/// When the archive is unsafe or damaged, does not hold exactly one image, or the store cannot be written.
-pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error> {
+/// When the archive is unsafe or damaged, holds no image (for `platform`), or the store cannot be written.
+pub fn import(
+    store: &Store,
+    file: &Path,
+    image: &ImageRef,
+    platform: Option<&Platform>,
+) -> Result<(), Error> {
     let work = store.scratch_dir("import-")?;
     let extracted = work.path().join("archive");
     let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
@@ -392,8 +424,8 @@ pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error>
             path: file.to_owned(),
             source,
         })?;
-    let source = Layout::of_archive(&extracted, file);
-    let loaded = Image::load(source.clone())?;
+    let source = Layout::of_archive(&extracted, file).scoped(platform);
+    let loaded = crate::store::platforms::load(source.clone(), platform)?;
     loaded.verify_layers()?;
     let mut descriptor = source.image_descriptor()?;
     // Only what was checked moves on: the blobs of this one image, into a layout rpack writes itself.
@@ -411,8 +443,12 @@ pub fn import(store: &Store, file: &Path, image: &ImageRef) -> Result<(), Error>
     );
     descriptor.set_annotations(Some(annotations));
     staged.write_index(&descriptor)?;
-    Image::load(staged.clone())?;
+    crate::store::platforms::load(staged.clone(), platform)?;
     let _lock = store.lock(&image.to_string())?;
+    if platform.is_some() {
+        crate::store::platforms::put(store, image, &staged)?;
+        return Ok(());
+    }
     let dest = store.image_layout(image);
     crate::store::replace_dir(staged.root(), dest.root())
         .map_err(io_err("move into place", dest.root()))?;

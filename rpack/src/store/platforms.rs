@@ -3,8 +3,39 @@
 //! others.
 
 use crate::oci::reference::ImageRef;
-use crate::oci::{Layout, LayoutError, Platform, index};
+use crate::oci::{Image, ImageError, Layout, LayoutError, Platform, index};
 use crate::store::Store;
+
+/// Loads the image of `platform` (else the host's, or the only one) from `layout`: of an index, that
+/// platform's entry; a single image must be of that platform too (its config says which), so an amd64 image is
+/// never shown or moved as the arm64 one asked for.
+///
+/// # Errors
+/// [`LayoutError::NoImageForPlatform`] (naming the platforms there are) when there is no image for
+/// `platform`, and when the image cannot be read.
+pub fn load(layout: Layout, platform: Option<&Platform>) -> Result<Image, ImageError> {
+    let image = Image::load(layout.scoped(platform))?;
+    check(&image, platform)?;
+    Ok(image)
+}
+
+/// Whether `image` (read from a layout with [`Layout::for_platform`], or from a single-image layout whose
+/// index names no platform) is of `platform`, when one is asked for.
+///
+/// # Errors
+/// [`LayoutError::NoImageForPlatform`] naming the image's platform when it is another.
+pub fn check(image: &Image, platform: Option<&Platform>) -> Result<(), LayoutError> {
+    match platform {
+        Some(wanted) if wanted.os != image.os() || wanted.arch != image.arch() => {
+            Err(LayoutError::NoImageForPlatform {
+                layout: image.layout().shown().to_owned(),
+                platform: wanted.to_string(),
+                available: format!("{}/{}", image.os(), image.arch()),
+            })
+        }
+        _ => Ok(()),
+    }
+}
 
 /// Moves the single-platform image staged in `staged` into the store as `image`: the stored image's other
 /// platforms stay; one of the same platform is replaced. The layout is replaced as a whole (atomically), so

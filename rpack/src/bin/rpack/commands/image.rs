@@ -36,6 +36,9 @@ pub struct ExportArgs {
     image: ImageRef,
     /// The archive to write.
     file: PathBuf,
+    /// Of an image with several platforms, write only this one (like linux/arm64). Default: every platform.
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<rpack::oci::Platform>,
 }
 
 /// `rpack image import`.
@@ -46,6 +49,11 @@ pub struct ImportArgs {
     /// The name to store it as.
     #[arg(value_parser = ImageRefParser)]
     image: ImageRef,
+    /// Read the image of this platform (like linux/arm64) of an archive with several, and store it as that
+    /// platform's image of the name: the name's other platforms stay. Default: this machine's image, or the
+    /// archive's only one, which replaces the name.
+    #[arg(long, value_name = "OS/ARCH")]
+    platform: Option<rpack::oci::Platform>,
 }
 
 pub fn run(cmd: &ImageCmd) -> Result<(), Error> {
@@ -56,11 +64,11 @@ pub fn run(cmd: &ImageCmd) -> Result<(), Error> {
             println!("removed {}", args.image);
         }
         ImageCmd::Export(args) => {
-            images::export(&store, &args.image, &args.file)?;
+            images::export(&store, &args.image, &args.file, args.platform.as_ref())?;
             println!("{}", args.file.display());
         }
         ImageCmd::Import(args) => {
-            images::import(&store, &args.file, &args.image)?;
+            images::import(&store, &args.file, &args.image, args.platform.as_ref())?;
             println!("{}", args.image);
         }
     }
