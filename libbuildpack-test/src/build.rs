@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use libbuildpack::data::labels::{LifecycleMetadata, PlatformLabel};
 use rpack::build::platform::{BuildOptions, Built};
 use rpack::build::run::{self, RunOptions};
 use rpack::oci::{Digest, Image};
@@ -124,18 +125,17 @@ impl TestBuild {
     /// # Errors
     /// When the image cannot be read; `Ok(None)` when it has no such layer.
     pub fn layer_digest(&self, buildpack: &str, layer: &str) -> Result<Option<String>, TestError> {
-        let metadata: serde_json::Value = self
-            .image()?
-            .label("io.buildpacks.lifecycle.metadata")
-            .and_then(|l| serde_json::from_str(&l).ok())
-            .unwrap_or_default();
-        Ok(metadata["buildpacks"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|bp| bp["key"] == buildpack)
-            .and_then(|bp| bp["layers"][layer]["sha"].as_str())
-            .map(str::to_owned))
+        let Some(text) = self.image()?.label(LifecycleMetadata::NAME) else {
+            return Ok(None);
+        };
+        let metadata = LifecycleMetadata::from_label(&text).map_err(|source| TestError::Label {
+            image: self.options.image.to_string(),
+            source,
+        })?;
+        Ok(metadata
+            .buildpack(buildpack)
+            .and_then(|bp| bp.layer(layer))
+            .and_then(|layer| layer.sha.clone()))
     }
 
     /// The SBOM of a buildpack's launch layer in the image, as the lifecycle placed it

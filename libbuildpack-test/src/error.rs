@@ -47,6 +47,15 @@ pub enum TestError {
         /// The container's logs.
         logs: String,
     },
+    /// A platform label of the image the build wrote is malformed.
+    #[error("could not read the labels of {image}: {source}")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
+    },
     /// A file operation of the harness failed.
     #[error("could not {action}: {source}")]
     Io {

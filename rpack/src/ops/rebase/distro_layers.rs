@@ -4,7 +4,8 @@
 //! another distro version deserves a warning even when the image's own labels (which a forced rebase already
 //! rewrote) say it matches.
 
-use serde_json::Value;
+use libbuildpack::data::labels::{ExportedLayer, LifecycleMetadata};
+use serde::Deserialize;
 
 use crate::oci::Image;
 use crate::oci::reference::ImageRef;
@@ -16,7 +17,7 @@ use super::{DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL};
 pub(super) fn warn(
     image: &str,
     run_image: &ImageRef,
-    metadata: &Value,
+    metadata: &LifecycleMetadata,
     run: &Image,
     ui: &Ui,
 ) -> Option<String> {
@@ -30,23 +31,19 @@ pub(super) fn warn(
 pub(super) fn warning(
     image: &str,
     run_image: &str,
-    metadata: &Value,
+    metadata: &LifecycleMetadata,
     run: &Image,
 ) -> Option<String> {
     let name = run.label(DISTRO_NAME_LABEL)?;
     let version = run.label(DISTRO_VERSION_LABEL)?;
     let mut found = Vec::new();
-    for buildpack in metadata["buildpacks"].as_array().into_iter().flatten() {
-        let id = buildpack["key"].as_str().unwrap_or_default();
-        for (layer, layer_metadata) in buildpack["layers"].as_object().into_iter().flatten() {
-            let target = &layer_metadata["data"]["target"];
-            let (Some(built_name), Some(built_version)) = (
-                target["distro-name"].as_str(),
-                target["distro-version"].as_str(),
-            ) else {
+    for buildpack in metadata.buildpacks.iter().flatten() {
+        for (layer, exported) in buildpack.layers.iter().flatten() {
+            let Some((built_name, built_version)) = built_for(exported) else {
                 continue;
             };
             if built_name != name || built_version != version {
+                let id = &buildpack.key;
                 found.push(format!("{id}:{layer} ({built_name} {built_version})"));
             }
         }
@@ -60,6 +57,27 @@ pub(super) fn warning(
          {name} {version}",
         found.join(", ")
     ))
+}
+
+/// The `target` a layer's metadata records (libbuildpack's layer keys and the apt buildpack write one).
+#[derive(Deserialize)]
+struct Keyed {
+    target: BuiltFor,
+}
+
+#[derive(Deserialize)]
+struct BuiltFor {
+    #[serde(rename = "distro-name")]
+    name: String,
+    #[serde(rename = "distro-version")]
+    version: String,
+}
+
+/// The distro name and version `layer` was built for, when its metadata (the buildpack's own, any JSON)
+/// records them; a layer whose metadata has no such `target` has none.
+fn built_for(layer: &ExportedLayer) -> Option<(String, String)> {
+    let keyed = Keyed::deserialize(layer.data.as_ref()?).ok()?;
+    Some((keyed.target.name, keyed.target.version))
 }
 
 #[cfg(test)]
@@ -76,8 +94,8 @@ mod tests {
         image
     }
 
-    fn metadata() -> Value {
-        serde_json::json!({
+    fn metadata() -> LifecycleMetadata {
+        serde_json::from_value(serde_json::json!({
             "buildpacks": [
                 { "key": "libbuildpack/apt", "layers": { "packages": { "data": {
                     "packages": ["libmagic1"],
@@ -85,7 +103,8 @@ mod tests {
                 }, "launch": true } } },
                 { "key": "examples/hello", "layers": { "hello": { "data": { "greeting": "hi" } } } },
             ]
-        })
+        }))
+        .unwrap()
     }
 
     #[test]
@@ -103,6 +122,9 @@ mod tests {
         assert_eq!(warning("app", "run:12", &metadata(), &twelve), None);
         let unnamed = run_image(&dir.path().join("none"), None);
         assert_eq!(warning("app", "run", &metadata(), &unnamed), None);
-        assert_eq!(warning("app", "run:13", &Value::Null, &thirteen), None);
+        assert_eq!(
+            warning("app", "run:13", &LifecycleMetadata::default(), &thirteen),
+            None
+        );
     }
 }
