@@ -128,14 +128,18 @@ impl TestBuild {
         let Some(text) = self.image()?.label(LifecycleMetadata::NAME) else {
             return Ok(None);
         };
-        let metadata = LifecycleMetadata::from_label(&text).map_err(|source| TestError::Label {
-            image: self.options.image.to_string(),
-            source,
-        })?;
-        Ok(metadata
-            .buildpack(buildpack)
-            .and_then(|bp| bp.layer(layer))
-            .and_then(|layer| layer.sha.clone()))
+        let buildpacks = LifecycleMetadata::from_label(&text)
+            .and_then(|metadata| metadata.buildpacks())
+            .map_err(|source| TestError::Label {
+                image: self.options.image.to_string(),
+                source,
+            })?;
+        Ok(buildpacks
+            .into_iter()
+            .find(|bp| bp.key == buildpack)
+            .and_then(|mut bp| bp.layers.remove(layer))
+            .map(|layer| layer.sha)
+            .filter(|sha| !sha.is_empty()))
     }
 
     /// The SBOM of a buildpack's launch layer in the image, as the lifecycle placed it

@@ -313,11 +313,8 @@ pub struct LifecycleMetadata {
     /// The layer holding the SBOM files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sbom: Option<LayerRef>,
-    /// The layers of each buildpack that took part, in the order they ran. Absent (not `[]`) when the label has
-    /// no `buildpacks`, so the label is written again as it was read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buildpacks: Option<Vec<ExportedBuildpack>>,
-    /// Other fields, kept as they are.
+    /// Other fields (`app`, `buildpacks`, `config`, `launcher`...), kept as they are: a rebase writes the label
+    /// again byte for byte but for the run image. [`LifecycleMetadata::buildpacks`] reads `buildpacks`.
     #[serde(flatten)]
     pub rest: serde_json::Map<String, serde_json::Value>,
 }
@@ -351,10 +348,21 @@ impl LifecycleMetadata {
             .filter(|sha| !sha.is_empty())
     }
 
-    /// The buildpack with id `id` (its `key`), when it took part.
-    #[must_use]
-    pub fn buildpack(&self, id: &str) -> Option<&ExportedBuildpack> {
-        self.buildpacks.iter().flatten().find(|bp| bp.key == id)
+    /// The layers of each buildpack that took part (`buildpacks`), in the order they ran; none when the label
+    /// has no `buildpacks`.
+    ///
+    /// # Errors
+    /// [`LabelError::Read`], naming the label, when `buildpacks` is not a list of them.
+    pub fn buildpacks(&self) -> Result<Vec<ExportedBuildpack>, LabelError> {
+        let Some(buildpacks) = self.rest.get("buildpacks") else {
+            return Ok(Vec::new());
+        };
+        Option::<Vec<ExportedBuildpack>>::deserialize(buildpacks)
+            .map(Option::unwrap_or_default)
+            .map_err(|source| LabelError::Read {
+                label: Self::NAME,
+                source,
+            })
     }
 }
 
@@ -390,39 +398,29 @@ pub struct LifecycleStack {
     pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
-/// One buildpack of [`LifecycleMetadata`]'s `buildpacks`: its id (`key`) and the layers it exported.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One buildpack of [`LifecycleMetadata::buildpacks`]: its id (`key`) and the layers it exported. Read only:
+/// the label keeps `buildpacks` as the lifecycle wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ExportedBuildpack {
     /// The buildpack's id.
     pub key: String,
-    /// Its layers by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layers: Option<BTreeMap<String, ExportedLayer>>,
-    /// Other fields (`version`, `store`...), kept as they are.
-    #[serde(flatten)]
-    pub rest: serde_json::Map<String, serde_json::Value>,
-}
-
-impl ExportedBuildpack {
-    /// Its layer `name`, when it exported one.
-    #[must_use]
-    pub fn layer(&self, name: &str) -> Option<&ExportedLayer> {
-        self.layers.as_ref()?.get(name)
-    }
+    /// Its version.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub version: String,
+    /// Its layers by name (`null` when it exported none).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub layers: BTreeMap<String, ExportedLayer>,
 }
 
 /// One exported layer: its diff id and the `[metadata]` of its `layer.toml` (`data`, the buildpack's own).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ExportedLayer {
     /// The layer's diff id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha: Option<String>,
-    /// The layer's metadata, as the buildpack wrote it (any JSON).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<serde_json::Value>,
-    /// Other fields (`launch`, `build`, `cache`...), kept as they are.
-    #[serde(flatten)]
-    pub rest: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub sha: String,
+    /// The layer's metadata, as the buildpack wrote it (any JSON; `null` when it wrote none).
+    #[serde(default)]
+    pub data: serde_json::Value,
 }
 
 /// A layer by its diff id (`{"sha": "sha256:..."}`).
@@ -648,20 +646,20 @@ mod tests {
 
     #[test]
     fn lifecycle_metadata_reads_the_run_image_and_layers_and_writes_them_back_as_they_were() {
-        // What lifecycle 0.21 writes (trimmed), with fields rpack does not name at every level.
-        let text = r#"{"app":[{"sha":"sha256:aa"}],"buildpacks":[{"key":"acme/apt","layers":{"libs":{"data":{"target":{"distro-name":"debian","distro-version":"12"}},"launch":true,"sha":"sha256:cc"}},"store":null,"version":"1.0.0"}],"config":{"sha":"sha256:dd"},"launcher":{"sha":"sha256:ee"},"process-types":{"sha":"sha256:ff"},"runImage":{"image":"localhost/run:1","mirrors":["127.0.0.1:5000/run:1"],"reference":"r@sha256:11","topLayer":"sha256:22"},"sbom":{"sha":"sha256:bb"},"stack":{"runImage":{"image":"localhost/run:1"}}}"#;
+        // What lifecycle 0.21 writes (trimmed), with fields rpack does not name at every level, and the nulls it
+        // writes (a layer without metadata, a buildpack without layers).
+        let text = r#"{"app":[{"sha":"sha256:aa"}],"buildpacks":[{"key":"acme/apt","layers":{"libs":{"data":{"target":{"distro-name":"debian","distro-version":"12"}},"launch":true,"sha":"sha256:cc"},"plain":{"build":false,"cache":false,"data":null,"launch":true,"sha":"sha256:c1"}},"store":null,"version":"1.0.0"},{"key":"acme/none","layers":null,"version":"1"}],"config":{"sha":"sha256:dd"},"launcher":{"sha":"sha256:ee"},"process-types":{"sha":"sha256:ff"},"runImage":{"image":"localhost/run:1","mirrors":["127.0.0.1:5000/run:1"],"reference":"r@sha256:11","topLayer":"sha256:22"},"sbom":{"sha":"sha256:bb"},"stack":{"runImage":{"image":"localhost/run:1"}}}"#;
         let metadata = LifecycleMetadata::from_label(text).unwrap();
         assert_eq!(metadata.run_image_name(), Some("localhost/run:1"));
         assert_eq!(metadata.sbom_diff_id(), Some("sha256:bb"));
-        let layer = metadata
-            .buildpack("acme/apt")
-            .unwrap()
-            .layer("libs")
-            .unwrap();
-        assert_eq!(layer.sha.as_deref(), Some("sha256:cc"));
+        let buildpacks = metadata.buildpacks().unwrap();
+        let layer = &buildpacks[0].layers["libs"];
+        assert_eq!(layer.sha, "sha256:cc");
+        assert_eq!(layer.data["target"]["distro-version"], "12");
+        assert!(buildpacks[0].layers["plain"].data.is_null());
         assert_eq!(
-            layer.data.as_ref().unwrap()["target"]["distro-version"],
-            "12"
+            (buildpacks[1].key.as_str(), buildpacks[1].layers.len()),
+            ("acme/none", 0)
         );
         assert_eq!(metadata.to_label().unwrap(), text);
         // The older `stack.runImage` names the run image when `runImage` does not.
@@ -821,6 +819,8 @@ mod tests {
             ),
             (
                 LifecycleMetadata::from_label(r#"{"buildpacks":[{"key":"a","layers":[]}]}"#)
+                    .unwrap()
+                    .buildpacks()
                     .unwrap_err(),
                 LIFECYCLE_METADATA,
             ),

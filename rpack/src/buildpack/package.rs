@@ -896,7 +896,7 @@ fn check_targets(
 
 /// The warning for a buildpack whose Buildpack API the default lifecycle does not run, if it is one.
 fn unsupported_api_warning(bp: &BuildpackDir) -> Option<String> {
-    use crate::provision::lifecycle::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
+    use crate::toolbox::lifecycle_pin::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
     let api = bp.descriptor.api.to_string();
     if DEFAULT_BUILDPACK_APIS.contains(&api.as_str()) {
         return None;

@@ -333,7 +333,11 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     for warning in &warnings {
         ui.warn(&format!("{warning} (--force)"));
     }
-    warnings.extend(distro_layers::warn(&name, &run_ref, &metadata, &run, ui));
+    let buildpacks = metadata.buildpacks().map_err(|source| RebaseError::Label {
+        image: name.clone(),
+        source,
+    })?;
+    warnings.extend(distro_layers::warn(&name, &run_ref, &buildpacks, &run, ui));
 
     let config = rebased_config(&app, &run, old_base, &metadata)?;
     let layers: Vec<Descriptor> = run

@@ -11,12 +11,7 @@ use std::time::Instant;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
-/// The lifecycle version rpack is tested with and uses by default.
-pub const DEFAULT_VERSION: &str = "0.21.17";
-
-/// The Buildpack APIs the lifecycle [`DEFAULT_VERSION`] supports (its `lifecycle.toml`); packaging warns about
-/// buildpacks written for others.
-pub const DEFAULT_BUILDPACK_APIS: &[&str] = &["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
+pub use crate::toolbox::lifecycle_pin::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
 
 /// The Go module the lifecycle is built from.
 const MODULE: &str = "github.com/buildpacks/lifecycle";

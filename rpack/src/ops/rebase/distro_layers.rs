@@ -4,7 +4,7 @@
 //! another distro version deserves a warning even when the image's own labels (which a forced rebase already
 //! rewrote) say it matches.
 
-use libbuildpack::data::labels::{ExportedLayer, LifecycleMetadata};
+use libbuildpack::data::labels::{ExportedBuildpack, ExportedLayer};
 use serde::Deserialize;
 
 use crate::oci::Image;
@@ -17,28 +17,28 @@ use super::{DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL};
 pub(super) fn warn(
     image: &str,
     run_image: &ImageRef,
-    metadata: &LifecycleMetadata,
+    buildpacks: &[ExportedBuildpack],
     run: &Image,
     ui: &Ui,
 ) -> Option<String> {
-    let warning = warning(image, &run_image.to_string(), metadata, run)?;
+    let warning = warning(image, &run_image.to_string(), buildpacks, run)?;
     ui.warn(&warning);
     Some(warning)
 }
 
-/// The warning for the layers in the lifecycle `metadata` built for another distro than `run`'s, or `None`
+/// The warning for the layers of `buildpacks` (the lifecycle metadata's) built for another distro than `run`'s, or `None`
 /// when there are none (or `run` does not name its distro).
 pub(super) fn warning(
     image: &str,
     run_image: &str,
-    metadata: &LifecycleMetadata,
+    buildpacks: &[ExportedBuildpack],
     run: &Image,
 ) -> Option<String> {
     let name = run.label(DISTRO_NAME_LABEL)?;
     let version = run.label(DISTRO_VERSION_LABEL)?;
     let mut found = Vec::new();
-    for buildpack in metadata.buildpacks.iter().flatten() {
-        for (layer, exported) in buildpack.layers.iter().flatten() {
+    for buildpack in buildpacks {
+        for (layer, exported) in &buildpack.layers {
             let Some((built_name, built_version)) = built_for(exported) else {
                 continue;
             };
@@ -76,7 +76,7 @@ struct BuiltFor {
 /// The distro name and version `layer` was built for, when its metadata (the buildpack's own, any JSON)
 /// records them; a layer whose metadata has no such `target` has none.
 fn built_for(layer: &ExportedLayer) -> Option<(String, String)> {
-    let keyed = Keyed::deserialize(layer.data.as_ref()?).ok()?;
+    let keyed = Keyed::deserialize(&layer.data).ok()?;
     Some((keyed.target.name, keyed.target.version))
 }
 
@@ -94,8 +94,8 @@ mod tests {
         image
     }
 
-    fn metadata() -> LifecycleMetadata {
-        serde_json::from_value(serde_json::json!({
+    fn metadata() -> Vec<ExportedBuildpack> {
+        let metadata: libbuildpack::data::labels::LifecycleMetadata = serde_json::from_value(serde_json::json!({
             "buildpacks": [
                 { "key": "libbuildpack/apt", "layers": { "packages": { "data": {
                     "packages": ["libmagic1"],
@@ -104,7 +104,8 @@ mod tests {
                 { "key": "examples/hello", "layers": { "hello": { "data": { "greeting": "hi" } } } },
             ]
         }))
-        .unwrap()
+        .unwrap();
+        metadata.buildpacks().unwrap()
     }
 
     #[test]
@@ -122,9 +123,6 @@ mod tests {
         assert_eq!(warning("app", "run:12", &metadata(), &twelve), None);
         let unnamed = run_image(&dir.path().join("none"), None);
         assert_eq!(warning("app", "run", &metadata(), &unnamed), None);
-        assert_eq!(
-            warning("app", "run:13", &LifecycleMetadata::default(), &thirteen),
-            None
-        );
+        assert_eq!(warning("app", "run:13", &[], &thirteen), None);
     }
 }
