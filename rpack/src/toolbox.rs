@@ -2,8 +2,8 @@
 //! temp files that an interruption removes, and the pinned lifecycle's version and Buildpack APIs.
 
 pub mod format;
-pub mod lifecycle_pin;
+pub(crate) mod lifecycle_pin;
 pub(crate) mod output;
-pub mod probe;
+pub(crate) mod probe;
 pub mod scratch;
 pub mod ui;

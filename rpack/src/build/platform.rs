@@ -21,7 +21,7 @@ mod arch;
 mod sparse;
 
 /// The Platform API rpack speaks to the lifecycle.
-pub const PLATFORM_API: &str = "0.15";
+pub(crate) const PLATFORM_API: &str = "0.15";
 
 /// Where a project.toml group's order is mounted in the build container.
 const PROJECT_ORDER: &str = "/cnb/project-order.toml";

@@ -113,12 +113,6 @@ impl Podman {
         })
     }
 
-    /// The engine this runs containers with.
-    #[must_use]
-    pub fn engine(&self) -> Engine {
-        self.engine
-    }
-
     /// The path of rpack's containers.conf.
     #[must_use]
     pub fn conf(&self) -> &Path {
@@ -145,7 +139,7 @@ impl Podman {
     ///
     /// # Errors
     /// When podman cannot start or exits non-zero.
-    pub fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
+    pub(crate) fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
         let translated;
         let args = if self.engine == Engine::Docker {
             translated = engine::docker_args(args);
@@ -170,7 +164,7 @@ impl Podman {
 
     /// Whether podman's storage has an image with this id (config digest hex).
     #[must_use]
-    pub fn has_image(&self, id: &str) -> bool {
+    pub(crate) fn has_image(&self, id: &str) -> bool {
         if self.engine == Engine::Docker {
             return self.docker_image_id(id).is_some();
         }

@@ -17,14 +17,14 @@ use super::layout::{Layout, LayoutError, write_atomic};
 
 /// The OCI architecture of this machine (`amd64`, `arm64`, or Rust's name for others).
 #[must_use]
-pub fn host_arch() -> &'static str {
+pub(crate) fn host_arch() -> &'static str {
     oci_arch(std::env::consts::ARCH)
 }
 
 /// The OCI (and Debian) name of a Rust architecture: `amd64` for `x86_64`, `arm64` for `aarch64`; others as
 /// they are.
 #[must_use]
-pub fn oci_arch(rust_arch: &str) -> &str {
+pub(crate) fn oci_arch(rust_arch: &str) -> &str {
     match rust_arch {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -64,13 +64,13 @@ impl Platform {
 
     /// The platform of this machine (`linux/amd64` on an x86-64 Linux host).
     #[must_use]
-    pub fn host() -> Self {
+    pub(crate) fn host() -> Self {
         Self::new(std::env::consts::OS, host_arch())
     }
 
     /// Whether a descriptor's platform is this one (a variant counts only when both name one).
     #[must_use]
-    pub fn matches(&self, descriptor: &Descriptor) -> bool {
+    pub(crate) fn matches(&self, descriptor: &Descriptor) -> bool {
         descriptor.platform().as_ref().is_some_and(|p| {
             p.os().to_string() == self.os
                 && p.architecture().to_string() == self.arch
@@ -83,7 +83,7 @@ impl Platform {
 
     /// The platform a descriptor declares, if it declares one.
     #[must_use]
-    pub fn of(descriptor: &Descriptor) -> Option<Self> {
+    pub(crate) fn of(descriptor: &Descriptor) -> Option<Self> {
         descriptor.platform().as_ref().map(|p| Self {
             os: p.os().to_string(),
             arch: p.architecture().to_string(),
@@ -135,7 +135,7 @@ impl Layout {
     ///
     /// # Errors
     /// When `index.json` or a nested index is unreadable.
-    pub fn manifests(&self) -> Result<Vec<Descriptor>, LayoutError> {
+    pub(crate) fn manifests(&self) -> Result<Vec<Descriptor>, LayoutError> {
         let index = self.read_index()?;
         if let [one] = index.manifests().as_slice()
             && is_index(one)
@@ -158,13 +158,13 @@ impl Layout {
     ///
     /// # Errors
     /// As [`Layout::manifests`].
-    pub fn platforms(&self) -> Result<Vec<Platform>, LayoutError> {
+    pub(crate) fn platforms(&self) -> Result<Vec<Platform>, LayoutError> {
         Ok(self.manifests()?.iter().filter_map(Platform::of).collect())
     }
 
     /// The layout for `platform` when one is given (see [`Layout::for_platform`]), else as it is.
     #[must_use]
-    pub fn scoped(self, platform: Option<&Platform>) -> Self {
+    pub(crate) fn scoped(self, platform: Option<&Platform>) -> Self {
         match platform {
             Some(platform) => self.for_platform(platform.clone()),
             None => self,
@@ -173,7 +173,7 @@ impl Layout {
 
     /// Whether the layout lists images for more than one platform.
     #[must_use]
-    pub fn is_multi_platform(&self) -> bool {
+    pub(crate) fn is_multi_platform(&self) -> bool {
         self.manifests().is_ok_and(|m| m.len() > 1)
     }
 }
@@ -218,7 +218,7 @@ pub(super) fn select(
 ///
 /// # Errors
 /// When a part has no single image or a blob cannot be read or written.
-pub fn write_multi(
+pub(crate) fn write_multi(
     target: &Layout,
     parts: &[Layout],
     ref_name: &str,
@@ -270,7 +270,7 @@ pub fn write_multi(
 ///
 /// # Errors
 /// When the image cannot be found or `dir` cannot be written.
-pub fn single_view(layout: &Layout, dir: &std::path::Path) -> Result<Layout, LayoutError> {
+pub(crate) fn single_view(layout: &Layout, dir: &std::path::Path) -> Result<Layout, LayoutError> {
     let descriptor = layout.image_descriptor()?;
     let view = Layout::open(dir);
     let create = |source| LayoutError::Create {
@@ -293,7 +293,7 @@ pub fn single_view(layout: &Layout, dir: &std::path::Path) -> Result<Layout, Lay
 ///
 /// # Errors
 /// On write errors.
-pub fn write_index_of(layout: &Layout, manifests: &[Descriptor]) -> Result<(), LayoutError> {
+pub(crate) fn write_index_of(layout: &Layout, manifests: &[Descriptor]) -> Result<(), LayoutError> {
     let path = layout.root().join("index.json");
     let index = serde_json::json!({
         "schemaVersion": 2,

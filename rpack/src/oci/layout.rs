@@ -143,7 +143,7 @@ impl Layout {
     }
 
     /// Opens the layout at `root`, extracted from the archive `archive`, which errors name instead of `root`.
-    pub fn of_archive(root: impl Into<PathBuf>, archive: &Path) -> Self {
+    pub(crate) fn of_archive(root: impl Into<PathBuf>, archive: &Path) -> Self {
         Self {
             root: root.into(),
             shown: archive.to_owned(),
@@ -161,7 +161,7 @@ impl Layout {
 
     /// The platform given with [`Layout::for_platform`].
     #[must_use]
-    pub fn platform(&self) -> Option<&Platform> {
+    pub(crate) fn platform(&self) -> Option<&Platform> {
         self.platform.as_ref()
     }
 
@@ -191,7 +191,7 @@ impl Layout {
 
     /// What errors call the layout: its dir, or the archive it was extracted from.
     #[must_use]
-    pub fn shown(&self) -> &Path {
+    pub(crate) fn shown(&self) -> &Path {
         &self.shown
     }
 
@@ -228,7 +228,7 @@ impl Layout {
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_blob(
+    pub(crate) fn write_blob(
         &self,
         media_type: MediaType,
         bytes: &[u8],
@@ -248,7 +248,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing, unreadable, not a regular file, or of another size.
-    pub fn open_blob(&self, digest: &Digest, size: u64) -> Result<BlobReader, LayoutError> {
+    pub(crate) fn open_blob(&self, digest: &Digest, size: u64) -> Result<BlobReader, LayoutError> {
         self.check_blob_dirs(digest)?;
         BlobReader::open(&self.blob_path(digest), digest, size)
             .map_err(|err| self.blob_error(digest, err.into()))
@@ -259,7 +259,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing, unreadable, too big, or not what its descriptor says.
-    pub fn read_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, LayoutError> {
+    pub(crate) fn read_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, LayoutError> {
         if size > MAX_JSON_SIZE {
             return Err(LayoutError::BadBlob {
                 layout: self.shown.clone(),
@@ -277,21 +277,11 @@ impl Layout {
         Ok(bytes)
     }
 
-    /// Reads the blob of `descriptor` to its end, checking its size and digest, without keeping it.
-    ///
-    /// # Errors
-    /// When the blob is missing, unreadable, or not what the descriptor says.
-    pub fn verify_blob(&self, descriptor: &Descriptor) -> Result<(), LayoutError> {
-        let digest = self.digest_of(descriptor)?;
-        let reader = self.open_blob(&digest, descriptor.size())?;
-        reader.finish().map_err(|e| self.blob_error(&digest, e))
-    }
-
     /// The digest of `descriptor`, which must be sha256.
     ///
     /// # Errors
     /// [`LayoutError::UnsupportedDigest`] for other algorithms.
-    pub fn digest_of(&self, descriptor: &Descriptor) -> Result<Digest, LayoutError> {
+    pub(crate) fn digest_of(&self, descriptor: &Descriptor) -> Result<Digest, LayoutError> {
         descriptor
             .digest()
             .to_string()
@@ -346,7 +336,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing in `other` or cannot be linked or copied.
-    pub fn import_blob(&self, other: &Layout, digest: &Digest) -> Result<(), LayoutError> {
+    pub(crate) fn import_blob(&self, other: &Layout, digest: &Digest) -> Result<(), LayoutError> {
         let dest = self.blob_path(digest);
         if is_regular(&dest) {
             return Ok(());
@@ -370,7 +360,7 @@ impl Layout {
     ///
     /// # Errors
     /// When it is missing, unreadable, a symlink or special file, too big, or not an image index.
-    pub fn read_index(&self) -> Result<ImageIndex, LayoutError> {
+    pub(crate) fn read_index(&self) -> Result<ImageIndex, LayoutError> {
         let path = self.shown.join("index.json");
         let bytes = blob::read_capped(&self.root.join("index.json"), MAX_JSON_SIZE).map_err(
             |err| match err {
@@ -392,7 +382,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the index is unreadable, lists no manifest, or none for the platform.
-    pub fn image_descriptor(&self) -> Result<Descriptor, LayoutError> {
+    pub(crate) fn image_descriptor(&self) -> Result<Descriptor, LayoutError> {
         super::index::select(self, &self.manifests()?, self.platform.as_ref())
     }
 
@@ -400,7 +390,11 @@ impl Layout {
     ///
     /// # Errors
     /// When it is missing, not what its descriptor says, or not a manifest.
-    pub fn read_manifest(&self, digest: &Digest, size: u64) -> Result<ImageManifest, LayoutError> {
+    pub(crate) fn read_manifest(
+        &self,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<ImageManifest, LayoutError> {
         let bytes = self.read_blob(digest, size)?;
         serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidBlob {
             layout: self.shown.clone(),
@@ -415,7 +409,7 @@ impl Layout {
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
+    pub(crate) fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
         if let Some(platform) = &self.platform
             && let Ok(index) = self.read_index()
             && index.manifests().len() > 1

@@ -37,7 +37,7 @@ use crate::toolbox::ui::Ui;
 mod distro_layers;
 
 /// The label an image carries when it must not be rebased (`"false"`).
-pub const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
+pub(crate) const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
 
 const STACK_ID_LABEL: &str = "io.buildpacks.stack.id";
 const DISTRO_NAME_LABEL: &str = "io.buildpacks.base.distro.name";

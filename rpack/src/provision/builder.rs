@@ -160,7 +160,7 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 
 /// The label recording a digest of everything a builder was made from: when it is unchanged, making the builder
 /// again would give the same image, so rpack reuses it.
-pub const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
+pub(crate) const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
 
 /// A digest of the builder's inputs: rpack's version, builder.toml, the lifecycle's files, the build image's
 /// manifest, and every prepared buildpack dir (after building crates, so a changed binary changes it).
@@ -668,7 +668,7 @@ impl Builder {
     ///
     /// # Errors
     /// When the image is missing or is not a builder.
-    pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
+    pub(crate) fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
         let image = Image::load(store.image_layout(name))?;
         let metadata = image
             .label(BUILDER_METADATA)
@@ -776,7 +776,7 @@ fn find_lifecycle(
 ///
 /// # Errors
 /// When it is missing and rpack cannot make or pull it, or making it fails.
-pub fn ensure_stack_image(
+pub(crate) fn ensure_stack_image(
     store: &Store,
     role: &'static str,
     image: &ImageRef,
@@ -789,7 +789,7 @@ pub fn ensure_stack_image(
 ///
 /// # Errors
 /// As [`ensure_stack_image`].
-pub fn ensure_stack_image_for(
+pub(crate) fn ensure_stack_image_for(
     store: &Store,
     role: &'static str,
     image: &ImageRef,

@@ -16,7 +16,7 @@ use crate::toolbox::ui::Ui;
 
 mod run_status;
 
-pub use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
+pub(crate) use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
 
 /// The host CA bundle that goes into every stack, so builds can reach package indexes through TLS-inspecting
 /// proxies.
@@ -47,7 +47,7 @@ pub struct StackRecipe {
 
 /// The recipes rpack knows: `tiny` for SDK and harness tests (no Python: small and quick to make), `python` for
 /// the shipped Python buildpacks.
-pub const RECIPES: &[StackRecipe] = &[
+pub(crate) const RECIPES: &[StackRecipe] = &[
     StackRecipe {
         name: "tiny",
         stack_id: "io.rpack.stacks.bookworm.tiny",
@@ -197,7 +197,7 @@ impl StackRecipe {
 
     /// The recipe whose build or run image is `image`, if any: lets commands make a missing stack on demand.
     #[must_use]
-    pub fn for_image(image: &ImageRef) -> Option<&'static Self> {
+    pub(crate) fn for_image(image: &ImageRef) -> Option<&'static Self> {
         RECIPES
             .iter()
             .find(|r| &r.build_image() == image || &r.run_image() == image)
@@ -205,13 +205,13 @@ impl StackRecipe {
 
     /// `localhost/rpack/<name>-build:latest`.
     #[must_use]
-    pub fn build_image(&self) -> ImageRef {
+    pub(crate) fn build_image(&self) -> ImageRef {
         image_ref(&format!("localhost/rpack/{}-build:latest", self.name))
     }
 
     /// `localhost/rpack/<name>-run:latest`.
     #[must_use]
-    pub fn run_image(&self) -> ImageRef {
+    pub(crate) fn run_image(&self) -> ImageRef {
         image_ref(&format!("localhost/rpack/{}-run:latest", self.name))
     }
 

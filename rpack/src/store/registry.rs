@@ -127,7 +127,7 @@ fn io_err<'a>(
 
 /// Whether `registry` (`host` or `host:port`) is on the loopback interface, where TLS is not expected.
 #[must_use]
-pub fn is_loopback(registry: &str) -> bool {
+pub(crate) fn is_loopback(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {
@@ -216,7 +216,7 @@ pub fn push(
 ///
 /// # Errors
 /// As [`push`].
-pub fn push_platform(
+pub(crate) fn push_platform(
     store: &Store,
     image: &ImageRef,
     platform: &crate::oci::index::Platform,

@@ -90,7 +90,7 @@ impl Ui {
     }
 
     /// A section header: `==> Building localhost/app:latest`.
-    pub fn section(&self, title: &str) {
+    pub(crate) fn section(&self, title: &str) {
         let plain = format!("==> {title}");
         self.own_line(&plain, &self.paint("1;36", &plain));
     }
@@ -102,7 +102,7 @@ impl Ui {
     }
 
     /// A step that finished, with its duration.
-    pub fn done(&self, text: &str, elapsed: Duration) {
+    pub(crate) fn done(&self, text: &str, elapsed: Duration) {
         let took = format!("({})", format_duration(elapsed));
         self.own_line(
             &format!("    {text} {took}"),
@@ -126,7 +126,7 @@ impl Ui {
     ///
     /// # Errors
     /// When the command cannot be started.
-    pub fn run_streamed(&self, command: &mut Command) -> io::Result<Finished> {
+    pub(crate) fn run_streamed(&self, command: &mut Command) -> io::Result<Finished> {
         self.run_observed(command, |_| {})
     }
 
@@ -135,7 +135,7 @@ impl Ui {
     ///
     /// # Errors
     /// When the command cannot be started.
-    pub fn run_observed(
+    pub(crate) fn run_observed(
         &self,
         command: &mut Command,
         observe: impl Fn(&str) + Send + Sync + 'static,
@@ -213,7 +213,7 @@ pub struct Finished {
 impl Finished {
     /// The tail as one indented block, for error messages.
     #[must_use]
-    pub fn tail_text(&self) -> String {
+    pub(crate) fn tail_text(&self) -> String {
         self.tail
             .iter()
             .map(|l| format!("  | {l}"))
@@ -224,7 +224,7 @@ impl Finished {
 
 /// `1.2s`, `2m03s`.
 #[must_use]
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 60.0 {
         format!("{secs:.1}s")
