@@ -58,8 +58,8 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "10,100")]
     sizes_mb: Vec<u64>,
     /// Sizes in MB of the generated extra dependency for the code-only rebuild scaling case (empty: skip it);
-    /// `--dep-sizes-mb 100,1000` for 1 GB.
-    #[arg(long, value_delimiter = ',', default_value = "100")]
+    /// `--dep-sizes-mb 100,1000` for 1 GB; `--dep-sizes-mb` alone skips the case.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "100")]
     dep_sizes_mb: Vec<u64>,
     /// App dirs to build (default: the pip and uv sample apps, examples/apps/flask and examples/apps/fastapi, and
     /// the ML app of the ml buildpack's tests).

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 pub mod images;
 pub mod platforms;
 pub mod registry;
+pub(crate) mod trash;
 
 use crate::oci::Layout;
 use crate::oci::reference::ImageRef;
@@ -286,6 +287,17 @@ impl Store {
         removed
     }
 
+    /// Moves `path` (under the store) out of the way at once and removes it in the background (see
+    /// [`trash`]).
+    pub(crate) fn dispose(&self, path: &Path) -> std::io::Result<()> {
+        trash::dispose(&self.home, path)
+    }
+
+    /// Removes what is left in the store's trash now (see [`trash`]): entries and bytes.
+    pub(crate) fn sweep_trash(&self) -> (usize, u64) {
+        trash::sweep(&self.home)
+    }
+
     /// The lock that orders making scratch dirs (shared) against sweeping them (exclusive).
     fn tmp_lock(&self, exclusive: bool) -> Result<StoreLock, StoreError> {
         let path = self.home.join("locks").join("tmp.lock");
@@ -328,6 +340,21 @@ impl ScratchDir {
     #[must_use]
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Removes the dir off the critical path (see [`trash`]): it leaves the tmp dir at once and a background
+    /// process deletes it.
+    pub(crate) fn dispose(self, store: &Store) {
+        let Self {
+            dir,
+            _lock,
+            _registration,
+        } = self;
+        let path = dir.keep();
+        let moved = crate::toolbox::scratch::commit(|| trash::dispose(&store.home, &path));
+        if moved.is_err() {
+            let _ = fs_err::remove_dir_all(&path);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! A real lifecycle build with builder/builder.toml: a scikit-learn app via pip + ml (CPU) serves a
-//! prediction, with the accelerator as an image label and thread counts set by exec.d.
+//! prediction, with the accelerator as an image label, thread counts set by exec.d and its venv split
+//! across two layers.
 
 #![allow(
     clippy::unwrap_used,
@@ -18,6 +19,14 @@ fn sklearn_app_serves_a_prediction_on_cpu() -> Result<(), TestError> {
     let log = build.stdout();
     assert!(build.participated("libbuildpack/ml"), "{}", build.stdout());
     assert_contains!(log, "Accelerator: cpu; frameworks: scikit-learn");
+    // The big venv is split in two launch layers (python_sbom::venv::split); the prediction below
+    // imports scipy from the second one.
+    assert_contains!(log, "go into the venv-part2 layer");
+    let metadata = build
+        .image()?
+        .label("io.buildpacks.lifecycle.metadata")
+        .unwrap_or_default();
+    assert_contains!(metadata, r#""venv-part2""#);
     assert_eq!(
         build
             .image()?

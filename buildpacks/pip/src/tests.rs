@@ -97,31 +97,107 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
 /// Writes `probe-1.0-py3-none-any.whl` (a module and a console script `probe`) into `dir`, made
 /// with the host's python3; returns the requirement line that installs it.
 fn probe_wheel(dir: &Path) -> String {
+    wheel(dir, "probe", 0)
+}
+
+/// A wheel of package `name`: with a script named like it, or with `data` bytes of zeros in
+/// `<name>/data.bin` (and no script) when `data` is not 0; returns its requirements line.
+fn wheel(dir: &Path, name: &str, data: usize) -> String {
     const WHEEL: &str = r#"
 import base64, hashlib, sys, zipfile
+name, data = sys.argv[2], int(sys.argv[3])
 files = {
-    "probe/__init__.py": "def main():\n    print('probe ran')\n",
-    "probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
-    "probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    "probe-1.0.dist-info/entry_points.txt": "[console_scripts]\nprobe = probe:main\n",
+    f"{name}/__init__.py": "def main():\n    print('probe ran')\n",
+    f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+    f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
 }
+if data:
+    files[f"{name}/data.bin"] = bytes(data)
+else:
+    files[f"{name}-1.0.dist-info/entry_points.txt"] = f"[console_scripts]\n{name} = {name}:main\n"
 record = ""
 for path, text in files.items():
-    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-    record += f"{path},sha256={digest},{len(text.encode())}\n"
-files["probe-1.0.dist-info/RECORD"] = record + "probe-1.0.dist-info/RECORD,,\n"
-with zipfile.ZipFile(sys.argv[1], "w") as z:
+    raw = text if isinstance(text, bytes) else text.encode()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).rstrip(b"=").decode()
+    record += f"{path},sha256={digest},{len(raw)}\n"
+files[f"{name}-1.0.dist-info/RECORD"] = record + f"{name}-1.0.dist-info/RECORD,,\n"
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
     for path, text in files.items():
-        z.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)), text)
+        z.writestr(zipfile.ZipInfo(path, (2020, 1, 1, 0, 0, 0)), text, zipfile.ZIP_DEFLATED)
 "#;
-    let wheel = dir.join("probe-1.0-py3-none-any.whl");
+    let wheel = dir.join(format!("{name}-1.0-py3-none-any.whl"));
     let made = std::process::Command::new("python3")
         .args(["-c", WHEEL])
         .arg(&wheel)
+        .arg(name)
+        .arg(data.to_string())
         .status()
         .unwrap();
     assert!(made.success());
-    format!("probe @ file://{}\n", wheel.display())
+    format!("{name} @ file://{}\n", wheel.display())
+}
+
+/// A new venv over 96 MB is split in two launch layers; both are kept together while packages are
+/// only added.
+#[test]
+fn a_big_new_venv_is_split_in_two_layers_that_stay_together_while_packages_are_added() {
+    let ctx = context();
+    let _volume = ctx.cache_volume().unwrap();
+    let wheels = tempfile::tempdir().unwrap();
+    let big = wheel(wheels.path(), "bigpkg", 100 << 20);
+    ctx.app_file("requirements.txt", &big).unwrap();
+    let first = ctx.build(&Pip).unwrap();
+    assert!(first.succeeded(), "{}", first.output);
+    assert!(
+        first.output.contains("go into the venv-part2 layer"),
+        "{}",
+        first.output
+    );
+    let venv = ctx.layers_dir().join("venv");
+    let part2 = ctx.layers_dir().join(python_sbom::venv::SPLIT_LAYER);
+    let site = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    let part2_site = part2.join(site.strip_prefix(&venv).unwrap());
+    assert!(part2_site.join("bigpkg/data.bin").is_file());
+    assert!(part2_site.join("bigpkg-1.0.dist-info/RECORD").is_file());
+    assert!(!site.join("bigpkg").exists());
+    // The venv's Python finds the moved package through the hook.
+    let found = std::process::Command::new(venv.join("bin/python"))
+        .args(["-c", "import bigpkg; print(bigpkg.__file__)"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&found.stdout).starts_with(&part2_site.display().to_string()),
+        "{found:?}"
+    );
+    let key = first.layer("venv").unwrap().metadata.clone();
+    let types = first.layer("venv-part2").unwrap().types.unwrap();
+    assert!(types.launch && !types.cache && !types.build, "{types:?}");
+    assert_eq!(first.layer("venv-part2").unwrap().metadata, key);
+
+    // One added package: both parts kept as they are, the package in the delta.
+    let probe = probe_wheel(wheels.path());
+    ctx.app_file("requirements.txt", format!("{big}{probe}"))
+        .unwrap();
+    ctx.restore_for_next_build().unwrap();
+    let added = ctx.build(&Pip).unwrap();
+    assert!(added.succeeded(), "{}", added.output);
+    assert!(
+        added.output.contains("Only packages were added"),
+        "{}",
+        added.output
+    );
+    assert!(
+        !venv.exists() && !part2.exists(),
+        "kept layers have no files here"
+    );
+    assert_eq!(added.layer("venv").unwrap().metadata, key);
+    assert_eq!(added.layer("venv-part2").unwrap().metadata, key);
 }
 
 #[test]

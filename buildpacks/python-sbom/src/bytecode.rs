@@ -5,7 +5,10 @@
 //! `UV_COMPILE_BYTECODE` off, then this compiles the `.py` files of the venv's site-packages that
 //! have no bytecode yet. Files that have it are left alone: an incremental install does not rewrite
 //! the files of the packages it kept (which would make the venv look changed, see [`crate::venv`]).
-//! Like pip, a file that does not compile is skipped. The bytecode is checked by hash
+//! Like pip, a file that does not compile is skipped. Unlike pip, the packages' own test suites
+//! (dirs named `tests`) are not compiled: an app never imports them, and they are 40% of the `.py`
+//! files of a scikit-learn venv (912 of 2,231 with numpy and scipy); Python still runs them from
+//! source when someone does. The bytecode is checked by hash
 //! (`SOURCE_DATE_EPOCH` is set): the image's files all have the lifecycle's fixed time, against which
 //! timestamp-checked bytecode would be stale at every start.
 
@@ -22,7 +25,7 @@ def missing():
     roots = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
     for root in roots:
         for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "tests"))
             for name in sorted(files):
                 path = os.path.join(folder, name)
                 if name.endswith(".py") and not os.path.exists(importlib.util.cache_from_source(path)):
@@ -103,7 +106,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn compiles_only_files_without_bytecode_checked_by_hash() {
+    fn compiles_only_files_without_bytecode_checked_by_hash_and_skips_test_suites() {
         let dir = tempfile::tempdir().unwrap();
         let venv = dir.path().join("venv");
         let made = std::process::Command::new("python3")
@@ -138,6 +141,8 @@ mod tests {
         std::fs::create_dir(site.join("new")).unwrap();
         std::fs::write(site.join("new/__init__.py"), "x = 1\n").unwrap();
         std::fs::write(site.join("new/broken.py"), "def (:\n").unwrap();
+        std::fs::create_dir(site.join("new/tests")).unwrap();
+        std::fs::write(site.join("new/tests/test_new.py"), "y = 2\n").unwrap();
 
         let mut command = Command::new(venv.join("bin/python"));
         command
@@ -163,5 +168,9 @@ mod tests {
         );
         let new = std::fs::read(site.join(format!("new/__pycache__/__init__.{tag}.pyc"))).unwrap();
         assert_eq!(new[4], 3, "checked by hash");
+        assert!(
+            !site.join("new/tests/__pycache__").exists(),
+            "a package's test suite is not compiled"
+        );
     }
 }

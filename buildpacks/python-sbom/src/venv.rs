@@ -18,6 +18,7 @@
 
 pub mod plan;
 pub mod seed;
+pub mod split;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,8 @@ pub const LAYER: &str = "venv";
 pub const DELTA_LAYER: &str = "venv-delta";
 /// The file in the base layer's site-packages that adds the delta's.
 pub const HOOK: &str = "_libbuildpack_venv_delta.pth";
+/// The second part of a big new venv (see [`split`]): reused and replaced together with the base layer.
+pub const SPLIT_LAYER: &str = "venv-part2";
 
 /// The base layer's key: what was installed, and the fingerprint of its files (which names the
 /// listing in the build cache volume that describes it).
@@ -133,6 +136,8 @@ pub struct Venv {
     pub layer: Layer,
     /// The delta layer, when there is one.
     pub delta: Option<Layer>,
+    /// The second part of the base layer, when the venv was split (see [`split`]).
+    pub part2: Option<Layer>,
     /// How it was made.
     pub outcome: Outcome,
 }
@@ -176,6 +181,15 @@ pub enum VenvError {
     /// The venv's packages could not be listed for its SBOM.
     #[error(transparent)]
     ListPackages(#[from] ListPackagesError),
+    /// Packages could not be moved into the second part of a split venv.
+    #[error("could not move packages from {} into the venv-part2 layer", site.display())]
+    Split {
+        /// The venv's site-packages.
+        site: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The venv's SBOM could not be written.
     #[error("could not write the venv's SBOM: {0}")]
     WriteSbom(#[from] libbuildpack::sbom::SbomError),
@@ -224,6 +238,7 @@ where
         return Ok(Venv {
             layer,
             delta,
+            part2: keep_part2(ctx, base)?,
             outcome: Outcome::Unchanged,
         });
     }
@@ -282,9 +297,11 @@ where
         seed.copy_from(layer.path()).map_err(VenvError::from)?;
     }
     write_full_sbom(ctx, &layer)?;
+    let part2 = split_off(ctx, &layer, &key)?;
     Ok(Venv {
         layer,
         delta: None,
+        part2,
         outcome: Outcome::Folded(Fold::Fresh),
     })
 }
@@ -340,6 +357,7 @@ where
             Venv {
                 layer: ctx.layer(LAYER).launch().keyed_by(base)?,
                 delta: None,
+                part2: keep_part2(ctx, base)?,
                 outcome: Outcome::BackToBase,
             }
         }
@@ -391,6 +409,7 @@ where
     Ok(Venv {
         layer,
         delta: Some(delta),
+        part2: keep_part2(ctx, base)?,
         outcome: Outcome::Delta {
             entries: entries.len(),
             bytes,
@@ -409,18 +428,78 @@ fn fold<M, K, S>(
 where
     K: Serialize + DeserializeOwned + PartialEq + Clone,
 {
-    let layer = ctx.layer(LAYER).launch().keyed_by(&BaseKey {
+    let key = BaseKey {
         installed: spec.wanted.clone(),
         files: after.fingerprint(),
-    })?;
+    };
+    let layer = ctx.layer(LAYER).launch().keyed_by(&key)?;
     seed.copy_to(layer.path())?;
     after.write(seed.base_files())?;
     write_full_sbom(ctx, &layer)?;
+    let part2 = split_off(ctx, &layer, &key)?;
     Ok(Venv {
         layer,
         delta: None,
+        part2,
         outcome: Outcome::Folded(reason),
     })
+}
+
+/// The second part of the kept base layer, when the previous image has one made with it.
+fn keep_part2<M, K>(ctx: &BuildContext<M>, base: &BaseKey<K>) -> Result<Option<Layer>, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq,
+{
+    let part = ctx.layer(SPLIT_LAYER);
+    if part.restored_key::<BaseKey<K>>().as_ref() != Some(base) {
+        return Ok(None);
+    }
+    Ok(Some(ctx.layer(SPLIT_LAYER).launch().keyed_by(base)?))
+}
+
+/// Moves about half of a big new venv, whole distributions, into the [`SPLIT_LAYER`] (keyed like
+/// the base layer), found through a `.pth` file in the venv. Small venvs stay one layer.
+fn split_off<M, K>(
+    ctx: &BuildContext<M>,
+    layer: &Layer,
+    key: &BaseKey<K>,
+) -> Result<Option<Layer>, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq,
+{
+    let total = split::total_bytes(layer.path());
+    if total < split::MIN_VENV_BYTES {
+        return Ok(None);
+    }
+    let relative = site_packages(layer.path())?;
+    let site = layer.path().join(&relative);
+    let err = |source| VenvError::Split {
+        site: site.clone(),
+        source,
+    };
+    let found = split::distributions(&site).map_err(err)?;
+    let chosen = split::choose(&found, total);
+    if chosen.is_empty() {
+        return Ok(None);
+    }
+    let part = ctx.layer(SPLIT_LAYER).launch().keyed_by(key)?;
+    let entries: Vec<&str> = chosen
+        .iter()
+        .flat_map(|d| d.entries.iter().map(String::as_str))
+        .collect();
+    let moved = split::move_entries(&site, &part.path().join(&relative), &entries).map_err(err)?;
+    let hook = site.join(split::HOOK);
+    let line = hook_line(&ctx.layers_dir().join(SPLIT_LAYER).join(&relative));
+    std::fs::write(&hook, line).map_err(|source| VenvError::WriteHook { path: hook, source })?;
+    ctx.output().step(format!(
+        "Splitting the venv ({}) into two layers of similar size, exported and imported at once: {} of \
+         {} packages ({}) go into the {SPLIT_LAYER} layer",
+        plan::megabytes(total),
+        chosen.len(),
+        found.len(),
+        plan::megabytes(moved)
+    ));
+    Ok(Some(part))
 }
 
 /// Says what became of the venv after an install into the last one.

@@ -322,6 +322,8 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     let dest = for_platform(dest);
     let image = Image::load(dest.clone())?;
     let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
+    // The work dir holds the layers the exporter read (a fresh venv, say): removed in the background.
+    work.dispose(store);
     ui.done(
         &format!("Built {} ({})", options.image, digest.short()),
         started.elapsed(),
@@ -584,8 +586,9 @@ impl BuildDirs {
             fs_err::create_dir_all(dir).map_err(io_err("create", dir))?;
         }
         if options.clear_cache {
+            // Off the critical path: the volume can hold a copy of a venv of hundreds of MB.
             for dir in [&dirs.cache, &dirs.volume] {
-                fs_err::remove_dir_all(dir).map_err(io_err("clear", dir))?;
+                store.dispose(dir).map_err(io_err("clear", dir))?;
                 fs_err::create_dir_all(dir).map_err(io_err("create", dir))?;
             }
         }

@@ -287,6 +287,10 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let (swept, bytes) = store.sweep_tmp();
     pruned.temp += swept;
     pruned.bytes += bytes;
+    // What background removals of disposed trees left (see `store::trash`).
+    let (swept, bytes) = store.sweep_trash();
+    pruned.temp += swept;
+    pruned.bytes += bytes;
     if let Ok(entries) = fs_err::read_dir(store.tmp_dir()) {
         for entry in entries.filter_map(Result::ok) {
             let scratch = entry
