@@ -16,13 +16,15 @@ mod json;
 pub mod labels;
 mod layer;
 mod layout;
+pub(crate) mod platform;
 pub mod reference;
 
 pub(crate) use blob::{open_regular, open_user_file};
 pub(crate) use diff_id::{LayerTar, known_layers, max_layer_bytes, verify_layers};
 pub use digest::{Digest, HashingWriter};
 pub use image::{Image, ImageError};
-pub use index::Platform;
 pub(crate) use json::canonical_json;
 pub use layer::{Layer, LayerWriter, NORMALIZED_MTIME};
+pub(crate) use layout::write_index_of;
 pub use layout::{Layout, LayoutError, write_atomic};
+pub use platform::Platform;

@@ -95,7 +95,7 @@ impl EmulationError {
     }
 }
 
-pub(crate) use crate::oci::index::host_arch;
+pub(crate) use crate::oci::platform::host_arch;
 
 /// The ELF `e_machine` of an OCI architecture.
 fn elf_machine(arch: &str) -> Option<u16> {

@@ -219,7 +219,7 @@ pub fn push(
 pub(crate) fn push_platform(
     store: &Store,
     image: &ImageRef,
-    platform: &crate::oci::index::Platform,
+    platform: &crate::oci::Platform,
     remote: &ImageRef,
     access: Access,
     ui: &Ui,

@@ -102,7 +102,7 @@ pub(crate) fn c_compiler_fix(target: &str) -> String {
              for {target} in {}",
             cc_env(target),
             arch = arch_of(target),
-            deb = crate::oci::index::oci_arch(arch_of(target)),
+            deb = crate::oci::platform::oci_arch(arch_of(target)),
         )
     } else {
         "apt-get install musl-tools".to_owned()

@@ -115,7 +115,7 @@ pub fn create_and_publish(
         registry::push_platform(
             store,
             &image,
-            &crate::oci::index::Platform::host(),
+            &crate::oci::Platform::host(),
             &dest,
             access,
             ui,
