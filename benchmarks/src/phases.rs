@@ -28,6 +28,7 @@ pub fn rpack(lines: &[(f64, String)], total: f64, import: f64) -> Breakdown {
         .rev()
         .find(|(_, l)| {
             let l = l.trim_start();
+            let l = l.strip_prefix("- ").unwrap_or(l);
             !(l.starts_with("Built ") || l.starts_with("Imported ") || l.is_empty())
         })
         .map_or(total, |(at, _)| *at);
@@ -121,12 +122,12 @@ mod tests {
     #[test]
     fn rpack_phases_run_from_marker_to_marker() {
         let out = lines(&[
-            (0.1, "==> Building x"),
+            (0.1, "## Building x"),
             (0.5, "===> ANALYZING"),
             (0.6, "===> DETECTING"),
             (0.7, "===> EXPORTING"),
             (1.5, "Adding cache layer"),
-            (1.7, "    Built x (abc) (1.7s)"),
+            (1.7, "- Built x (abc) (1.7s)"),
         ]);
         let parts = rpack(&out, 1.8, 0.3).0;
         let names: Vec<&str> = parts.iter().map(|(n, _)| n.as_str()).collect();

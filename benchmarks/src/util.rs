@@ -221,17 +221,7 @@ pub fn tree_size(path: &Path) -> u64 {
 
 /// Copies the files of `from` (recursively) into `to`.
 pub fn copy_tree(from: &Path, to: &Path) -> Res<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let dest = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &dest)?;
-        } else {
-            fs::copy(entry.path(), &dest)?;
-        }
-    }
-    Ok(())
+    Ok(libbuildpack::toolbox::copy::copy_tree(from, to)?)
 }
 
 /// Writes a buildpack dir: `buildpack.toml` and `bin/detect`, `bin/build` copies of `binary`.

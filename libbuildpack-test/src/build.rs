@@ -65,7 +65,7 @@ impl TestBuild {
     /// ([`crate::redact`]): what snapshot tests compare.
     #[must_use]
     pub fn build_log(&self) -> String {
-        let start = self.output.find("==> Building").unwrap_or(0);
+        let start = self.output.find("## Building").unwrap_or(0);
         crate::redact(&self.output[start..])
     }
 
@@ -95,12 +95,8 @@ impl TestBuild {
     }
 
     fn built(&self) -> Result<&Built, TestError> {
-        self.built.as_ref().ok_or_else(|| TestError::Io {
-            action: "use the image".to_owned(),
-            source: std::io::Error::other(format!(
-                "the build failed, so there is no image\n{}",
-                self.output
-            )),
+        self.built.as_ref().ok_or_else(|| TestError::NoImage {
+            log: self.output.clone(),
         })
     }
 
@@ -110,13 +106,11 @@ impl TestBuild {
     /// When the build failed or the image cannot be read.
     pub fn image(&self) -> Result<Image, TestError> {
         self.built()?;
-        self.image.clone().ok_or_else(|| TestError::Io {
-            action: "read the image".to_owned(),
-            source: std::io::Error::other(format!(
-                "the image this build wrote could not be read\n{}",
-                self.output
-            )),
-        })
+        self.image
+            .clone()
+            .ok_or_else(|| TestError::UnreadableImage {
+                log: self.output.clone(),
+            })
     }
 
     /// The digest of a buildpack's layer in the image, from the lifecycle's metadata label
@@ -156,9 +150,9 @@ impl TestBuild {
             .image()?
             .read_file(&path)
             .map_err(|e| TestError::rpack(e, self.output.clone()))?;
-        let bytes = bytes.ok_or_else(|| TestError::Io {
-            action: format!("read {path} from the image"),
-            source: std::io::Error::other(format!("the image has no {path}\n{}", self.output)),
+        let bytes = bytes.ok_or_else(|| TestError::NotInImage {
+            path: path.clone(),
+            log: self.output.clone(),
         })?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }

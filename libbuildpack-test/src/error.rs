@@ -1,14 +1,18 @@
 //! The harness's error: what failed, with the build log or container logs that show why.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 /// What failed in a test build or a test container.
 ///
-/// Its `Debug` form is the readable message (with the hint and the build output) followed by the causes, one per
-/// line: `cargo test` shows an error returned from a test with `Debug`, and the derived form would be one escaped
-/// line thousands of characters long.
+/// Each message says what failed and never repeats its cause: the cause is the [`source`](std::error::Error::source).
+/// Its `Debug` form is the readable message's first line, then the causes, one per line, then the rest of the
+/// message (the hint and the build output): `cargo test` shows an error returned from a test with `Debug`, and
+/// the derived form would be one escaped line thousands of characters long.
 #[derive(thiserror::Error)]
 pub enum TestError {
     /// rpack failed (the store, the lifecycle, podman, a build ...).
-    #[error("{source}{}\n--- output ---\n{log}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
+    #[error("rpack failed{}\n--- output ---\n{log}", hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default())]
     Rpack {
         /// The error.
         #[source]
@@ -18,11 +22,98 @@ pub enum TestError {
         /// The output so far.
         log: String,
     },
+    /// The shared runner could not be set up (the first test that tried got the same error).
+    #[error("the shared test runner could not be set up")]
+    RunnerSetup {
+        /// Why.
+        #[source]
+        source: Arc<TestError>,
+    },
     /// The build passed where the test expected it to fail.
     #[error("the build passed, but the test expected it to fail\n--- output ---\n{log}")]
     UnexpectedPass {
         /// The build output.
         log: String,
+    },
+    /// The test asked for the image of a build that failed.
+    #[error("the build failed, so there is no image\n--- output ---\n{log}")]
+    NoImage {
+        /// The build output.
+        log: String,
+    },
+    /// The image a build wrote could not be read back from the store.
+    #[error("the image this build wrote could not be read\n--- output ---\n{log}")]
+    UnreadableImage {
+        /// The build output.
+        log: String,
+    },
+    /// A file the test asked for is not in the image.
+    #[error("the image has no {path}\n--- output ---\n{log}")]
+    NotInImage {
+        /// The path in the image.
+        path: String,
+        /// The build output.
+        log: String,
+    },
+    /// A stack build had no buildpack to build with.
+    #[error(
+        "no buildpack to build with: the crate under test has no buildpack.toml; give .builder_toml(..), \
+         .builder_image(..) or .buildpack(..)"
+    )]
+    NoBuildpack,
+    /// A buildpack's `buildpack.toml` could not be read.
+    #[error("could not read the buildpack at {}", path.display())]
+    ReadBuildpack {
+        /// The buildpack dir.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<libbuildpack::data::TomlFileError>,
+    },
+    /// The builder.toml of a stack build could not be written.
+    #[error("could not write the test builder {}", path.display())]
+    WriteBuilder {
+        /// The builder.toml.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<libbuildpack::data::TomlFileError>,
+    },
+    /// The dir of a stack build's builder.toml could not be made.
+    #[error("could not create the test builder dir {}", path.display())]
+    CreateBuilderDir {
+        /// The dir.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An app dir could not be copied.
+    #[error("could not copy the app {} to {}", from.display(), to.display())]
+    CopyApp {
+        /// The app dir.
+        from: PathBuf,
+        /// Where it was copied to.
+        to: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An app image's earlier state (image, cache) could not be removed before a fresh build.
+    #[error("could not remove {}", path.display())]
+    Forget {
+        /// The dir.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file server could not open its loopback port.
+    #[error("could not open a loopback port for the file server")]
+    FileServerPort {
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// The app did not open its port in time.
     #[error("the app did not listen on 127.0.0.1:{port} within {seconds}s{}\n--- app logs ---\n{logs}", if *exited { " (the container exited)" } else { "" })]
@@ -37,7 +128,7 @@ pub enum TestError {
         logs: String,
     },
     /// An HTTP request to the app failed.
-    #[error("GET {url} failed: {source}\n--- app logs ---\n{logs}")]
+    #[error("GET {url} failed\n--- app logs ---\n{logs}")]
     Http {
         /// The URL.
         url: String,
@@ -48,7 +139,7 @@ pub enum TestError {
         logs: String,
     },
     /// A platform label of the image the build wrote is malformed.
-    #[error("could not read the labels of {image}: {source}")]
+    #[error("could not read the labels of {image}")]
     Label {
         /// The image.
         image: String,
@@ -56,8 +147,8 @@ pub enum TestError {
         #[source]
         source: libbuildpack::data::labels::LabelError,
     },
-    /// A file operation of the harness failed.
-    #[error("could not {action}: {source}")]
+    /// A file operation of a test failed (the harness's own have their own variants).
+    #[error("could not {action}")]
     Io {
         /// What was being done.
         action: String,
@@ -78,14 +169,25 @@ impl TestError {
     }
 }
 
+impl From<rpack::Error> for TestError {
+    /// rpack's error with no output (a test calling rpack's library itself).
+    fn from(source: rpack::Error) -> Self {
+        Self::rpack(source, String::new())
+    }
+}
+
 impl std::fmt::Debug for TestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self}")?;
-        // Every message above already shows its direct cause; the rest of the chain follows.
-        let mut cause = std::error::Error::source(self).and_then(std::error::Error::source);
+        let message = self.to_string();
+        let (headline, rest) = message.split_once('\n').unwrap_or((&message, ""));
+        write!(f, "{headline}")?;
+        let mut cause = std::error::Error::source(self);
         while let Some(error) = cause {
             write!(f, "\ncaused by: {error}")?;
             cause = error.source();
+        }
+        if !rest.is_empty() {
+            write!(f, "\n{rest}")?;
         }
         Ok(())
     }
@@ -107,18 +209,41 @@ mod tests {
     }
 
     #[test]
-    fn debug_shows_the_causes_below_the_direct_one() {
+    fn debug_shows_every_cause_once_below_the_headline_and_above_the_log() {
         let inner = std::io::Error::other("disk full");
-        let error = TestError::Io {
-            action: "write the app".to_owned(),
+        let error = TestError::CopyApp {
+            from: "tests/fixtures/app".into(),
+            to: "/tmp/app".into(),
             source: std::io::Error::other(Wrapped(inner)),
         };
-        let debug = format!("{error:?}");
-        assert!(
-            debug.starts_with("could not write the app: wrapped"),
-            "{debug}"
+        assert_eq!(
+            format!("{error:?}"),
+            "could not copy the app tests/fixtures/app to /tmp/app\ncaused by: wrapped\ncaused by: disk full"
         );
-        assert!(debug.ends_with("\ncaused by: disk full"), "{debug}");
+        let setup = TestError::RunnerSetup {
+            source: Arc::new(TestError::NotInImage {
+                path: "/x".to_owned(),
+                log: "the log".to_owned(),
+            }),
+        };
+        let debug = format!("{setup:?}");
+        assert_eq!(debug.matches("the image has no /x").count(), 1, "{debug}");
+    }
+
+    #[test]
+    fn no_message_repeats_its_source() {
+        let source = std::io::Error::other("the unique cause");
+        let errors = [
+            TestError::Io {
+                action: "write the app".to_owned(),
+                source: std::io::Error::other("the unique cause"),
+            },
+            TestError::FileServerPort { source },
+        ];
+        for error in errors {
+            assert!(!error.to_string().contains("unique cause"), "{error}");
+            assert_eq!(format!("{error:?}").matches("unique cause").count(), 1);
+        }
     }
 
     #[derive(Debug, thiserror::Error)]

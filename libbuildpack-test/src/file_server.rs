@@ -12,8 +12,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::TestError;
 
 /// The SHA-256 of `bytes` as lowercase hex, the form `buildpack.toml`, `model.toml` and
@@ -27,13 +25,7 @@ use crate::error::TestError;
 /// ```
 #[must_use]
 pub fn sha256(bytes: impl AsRef<[u8]>) -> String {
-    use std::fmt::Write as _;
-    Sha256::digest(bytes.as_ref())
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    libbuildpack::toolbox::hash::sha256_hex(bytes)
 }
 
 enum Source {
@@ -124,14 +116,11 @@ impl FileServer {
     }
 
     fn start(source: Source) -> Result<Self, TestError> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| TestError::Io {
-            action: "open a loopback port for the file server".to_owned(),
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(|source| TestError::Io {
-            action: "read the file server's port".to_owned(),
-            source,
-        })?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|source| TestError::FileServerPort { source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| TestError::FileServerPort { source })?;
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let source = Arc::new(source);

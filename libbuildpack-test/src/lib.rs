@@ -26,6 +26,7 @@
 //! A buildpack that downloads files can be tested against a [`FileServer`] on loopback (builds share the host
 //! network, so the build reaches it at [`FileServer::url`]); [`sha256`] gives the checksums to expect.
 
+mod app_dir;
 mod build;
 mod container;
 mod error;
@@ -33,8 +34,10 @@ mod file_server;
 mod progress;
 mod redact;
 mod runner;
+mod stack_builder;
 pub mod uv;
 
+pub use app_dir::copy_app;
 pub use build::TestBuild;
 pub use container::{ContainerConfig, HttpResponse, TestContainer};
 pub use error::TestError;

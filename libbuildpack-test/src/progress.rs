@@ -133,13 +133,10 @@ mod tests {
     fn a_long_step_shows_earlier_lines_then_new_ones_as_they_come() {
         let out = Buf::default();
         let (mut writer, _guard) = start(out.clone(), Duration::from_millis(100));
-        write!(writer, "==> Creating stack ").unwrap();
+        write!(writer, "## Creating stack ").unwrap();
         writeln!(writer, "python").unwrap();
         std::thread::sleep(Duration::from_millis(600));
-        assert_eq!(
-            out.text(),
-            "[libbuildpack-test] ==> Creating stack python\n"
-        );
+        assert_eq!(out.text(), "[libbuildpack-test] ## Creating stack python\n");
         writeln!(writer, "    cargo build").unwrap();
         assert!(
             out.text()

@@ -18,7 +18,8 @@ fn rules() -> &'static [Rule] {
             (r"sha256:[0-9a-f]{64}", "sha256:[digest]"),
             (r"\b[0-9a-f]{12}\b", "[id]"),
             (r"\(\d+(\.\d+)?s\)", "([time])"),
-            (r"\(\d+m\d+s\)", "([time])"),
+            (r"\(\d+m ?\d+s\)", "([time])"),
+            (r"\b\d+m \d+s\b", "[time]"),
             (r"\b\d+(\.\d+)?m?s\b", "[time]"),
             (r"/tmp/[^\s/]+", "[tmp]"),
             (r"rpack-build-\d+-\d+", "rpack-build-[n]"),
@@ -70,10 +71,11 @@ mod tests {
     #[test]
     fn volatile_parts_are_replaced() {
         let text = "Saving /layout-repo/x@sha256:76f27a99eee726f1f184308baf00310ee8c5985b4f0b0adb9eef36b2c1765381\n\
-                    Downloading https://example.invalid/simple/flask/flask-3.0.whl (1m03s)\nDone (0.2s) in 35ms";
+                    Downloading https://example.invalid/simple/flask/flask-3.0.whl (1m 03s)\nDone (0.2s) in 35ms, \
+                    then 2m 03s";
         assert_eq!(
             redact(text),
-            "Saving /layout-repo/x@sha256:[digest]\nDownloading [url] ([time])\nDone ([time]) in [time]"
+            "Saving /layout-repo/x@sha256:[digest]\nDownloading [url] ([time])\nDone ([time]) in [time], then [time]"
         );
     }
 }

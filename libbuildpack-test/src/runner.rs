@@ -1,7 +1,5 @@
 //! The shared test runner and what one test build asks for.
 
-use std::fmt::Write as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -14,6 +12,7 @@ use rpack::toolbox::ui::Ui;
 
 use crate::build::TestBuild;
 use crate::error::TestError;
+use crate::stack_builder;
 
 /// Whether a build is expected to pass or fail.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -34,6 +33,7 @@ pub struct BuildConfig {
     pub(crate) buildpacks: Vec<PathBuf>,
     pub(crate) image: Option<ImageRef>,
     pub(crate) env: Vec<(String, String)>,
+    pub(crate) operator_env: Vec<(String, String)>,
     pub(crate) outcome: Outcome,
     pub(crate) timeout: Duration,
     /// Start without the previous image and cache (every build but a rebuild), so a test sees the same
@@ -52,6 +52,7 @@ impl BuildConfig {
             buildpacks: Vec::new(),
             image: None,
             env: Vec::new(),
+            operator_env: Vec::new(),
             outcome: Outcome::Pass,
             timeout: Duration::from_secs(600),
             fresh: true,
@@ -115,6 +116,25 @@ impl BuildConfig {
         self
     }
 
+    /// Sets an operator env var in the builder of a [`BuildConfig::stack`] build (`[[build.env]]` of its
+    /// builder.toml, `/cnb/build-config/env/<key>`), as a builder made for users would: the place for a
+    /// buildpack's own settings, such as where its tool finds the CA bundle. The harness itself sets only
+    /// `SSL_CERT_FILE`, to the stack's CA bundle (the host's).
+    ///
+    /// ```
+    /// use libbuildpack_test::BuildConfig;
+    ///
+    /// let config = BuildConfig::new("tests/fixtures/app")
+    ///     .stack("python")
+    ///     .build_config_env("PIP_CERT", "/etc/ssl/certs/ca-certificates.crt");
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn build_config_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.operator_env.push((key.into(), value.into()));
+        self
+    }
+
     /// Expects the build to pass or fail.
     #[must_use]
     pub fn expect(mut self, outcome: Outcome) -> Self {
@@ -170,7 +190,7 @@ pub struct TestRunner {
     builders: Mutex<std::collections::HashMap<PathBuf, ImageRef>>,
 }
 
-static SHARED: OnceLock<Result<TestRunner, String>> = OnceLock::new();
+static SHARED: OnceLock<Result<TestRunner, Arc<TestError>>> = OnceLock::new();
 
 impl TestRunner {
     /// The runner shared by every test of this process, using rpack's store (`RPACK_HOME`, or its default).
@@ -179,11 +199,10 @@ impl TestRunner {
     /// When the store cannot be opened or the lifecycle is not installed (the error says how to install it).
     pub fn shared() -> Result<&'static Self, TestError> {
         SHARED
-            .get_or_init(|| Self::new().map_err(|e| e.to_string()))
+            .get_or_init(|| Self::new().map_err(Arc::new))
             .as_ref()
-            .map_err(|message| TestError::Io {
-                action: "set up the test runner".to_owned(),
-                source: std::io::Error::other(message.clone()),
+            .map_err(|source| TestError::RunnerSetup {
+                source: Arc::clone(source),
             })
     }
 
@@ -266,13 +285,9 @@ impl TestRunner {
     }
 
     /// Writes the builder.toml of a [`BuildConfig::stack`] build: the crate under test and the extra buildpacks
-    /// in one group, with the TLS settings builds need as build-config env. Its path depends only on its
+    /// in one group, with the stack's CA bundle and the config's build-config env. Its path depends only on its
     /// contents, so the builder is made once and reused.
     fn stack_builder(&self, config: &BuildConfig) -> Result<PathBuf, TestError> {
-        let io = |action: &str| {
-            let action = action.to_owned();
-            move |source| TestError::Io { action, source }
-        };
         let stack = config.stack.as_deref().unwrap_or("tiny");
         let mut dirs = Vec::new();
         if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from)
@@ -281,58 +296,8 @@ impl TestRunner {
             dirs.push(dir);
         }
         dirs.extend(config.buildpacks.iter().map(|d| absolute(d)));
-        if dirs.is_empty() {
-            let why = "no buildpack to build with: the crate under test has no buildpack.toml; give \
-                       .builder_toml(..), .builder_image(..) or .buildpack(..)";
-            return Err(TestError::Io {
-                action: "make a test builder".to_owned(),
-                source: std::io::Error::other(why),
-            });
-        }
-        let mut text =
-            String::from("# Made by libbuildpack-test for a BuildConfig::stack build.\n");
-        let mut order = String::from("[[order]]\n");
-        for dir in &dirs {
-            let descriptor: libbuildpack::data::BuildpackDescriptor =
-                libbuildpack::data::BuildpackDescriptor::read(dir.join("buildpack.toml")).map_err(
-                    |e| TestError::Io {
-                        action: format!("read {}", dir.display()),
-                        source: std::io::Error::other(e),
-                    },
-                )?;
-            let _ = write!(
-                text,
-                "[[buildpacks]]\nuri = {:?}\n",
-                dir.display().to_string()
-            );
-            let _ = write!(
-                order,
-                "[[order.group]]\nid = {:?}\n",
-                descriptor.buildpack.id.as_str()
-            );
-        }
-        text.push_str(&order);
-        let _ = write!(
-            text,
-            "[build]\nimage = \"localhost/rpack/{stack}-build:latest\"\n[[run.images]]\nimage = \"localhost/rpack/{stack}-run:latest\"\n"
-        );
-        for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"] {
-            let _ = write!(
-                text,
-                "[[build.env]]\nname = \"{name}\"\nvalue = \"/etc/ssl/certs/ca-certificates.crt\"\n"
-            );
-        }
-        let dir = self
-            .store
-            .home()
-            .join("test-builders")
-            .join(&crate::file_server::sha256(&text)[..16]);
-        std::fs::create_dir_all(&dir).map_err(io("create a test builder dir"))?;
-        let path = dir.join("builder.toml");
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&path, &text).map_err(io("write a test builder.toml"))?;
-        }
-        Ok(path)
+        let builder = stack_builder::builder_toml(stack, &dirs, &config.operator_env)?;
+        stack_builder::write(&builder, &self.store.home().join("test-builders"))
     }
 
     /// Removes an app image, its build cache and its build cache volume from the store.
@@ -347,10 +312,8 @@ impl TestRunner {
             self.store.cache_volume_dir(image),
         ] {
             if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(|source| TestError::Io {
-                    action: format!("remove {}", dir.display()),
-                    source,
-                })?;
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|source| TestError::Forget { path: dir, source })?;
             }
         }
         Ok(())
@@ -362,25 +325,4 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// The build output, captured for assertions and error messages.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Log {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+type Log = libbuildpack::toolbox::capture::Capture;

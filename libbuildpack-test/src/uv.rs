@@ -15,22 +15,31 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The pinned uv version.
-pub const UV_VERSION: &str = "0.9.5";
+// The pin of the shipped uv buildpack, compiled in from its one source (as rpack does for generated crates):
+// the uv that locks test apps is the uv that installs them.
+#[path = "../../buildpacks/uv/src/uv/pin.rs"]
+mod pin;
 
-/// sha256 of the pinned uv's linux `x86_64` wheel.
-pub const UV_AMD64_SHA256: &str =
-    "6507bbbcd788553ec4ad5a96fa19364dc0f58b023e31d79868773559a83ec181";
+/// The pinned uv version (the uv buildpack's `uv::pin::VERSION`).
+pub const UV_VERSION: &str = pin::VERSION;
 
-/// Writes the pinned uv as a hash-checked pip requirement to `path`.
+/// Writes the pinned uv as a hash-checked pip requirement to `path`: `uv==VERSION` with the sha256 of every
+/// wheel the uv buildpack pins, so pip takes the one for the host's architecture.
 ///
 /// # Errors
 /// When `path` cannot be written.
 pub fn write_requirement(path: &Path) -> io::Result<()> {
-    std::fs::write(
-        path,
-        format!("uv=={UV_VERSION} --hash=sha256:{UV_AMD64_SHA256}\n"),
-    )
+    std::fs::write(path, requirement())
+}
+
+fn requirement() -> String {
+    let mut line = format!("uv=={UV_VERSION}");
+    for (_, sha256) in pin::WHEEL_SHA256 {
+        line.push_str(" --hash=sha256:");
+        line.push_str(sha256);
+    }
+    line.push('\n');
+    line
 }
 
 /// The host's pip installing the hash-checked `requirements` into `target`, without dependencies:
@@ -100,4 +109,19 @@ pub fn lock(app: &Path, tools: &Path, args: &[&str]) -> io::Result<()> {
         return Err(io::Error::other(format!("uv lock failed ({status})")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_requirement_pins_the_uv_buildpacks_version_with_a_hash_per_architecture() {
+        let requirement = super::requirement();
+        assert!(requirement.starts_with(&format!("uv=={} ", super::pin::VERSION)));
+        for (arch, sha256) in super::pin::WHEEL_SHA256 {
+            assert!(
+                requirement.contains(&format!("--hash=sha256:{sha256}")),
+                "{arch}"
+            );
+        }
+    }
 }

@@ -38,10 +38,7 @@ fn groups_plans_unmet_entries_and_processes_resolve_as_the_spec_says() -> Result
     // H9: the launcher's metadata.toml lists every buildpack with its api, and processes sorted by type.
     let metadata = image
         .read_file("/layers/config/metadata.toml")
-        .map_err(|e| TestError::Io {
-            action: "read metadata.toml from the image".to_owned(),
-            source: std::io::Error::other(e),
-        })?;
+        .map_err(|e| TestError::from(rpack::Error::from(e)))?;
     let metadata: toml::Table = String::from_utf8_lossy(&metadata.unwrap_or_default())
         .parse()
         .unwrap_or_default();

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
+use libbuildpack_test::{
+    BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app,
+};
 
 const EXAMPLE: &str = "../examples/inline-uv";
 
@@ -14,15 +16,16 @@ fn inline_project() -> Result<tempfile::TempDir, TestError> {
         let action = action.to_owned();
         move |source| TestError::Io { action, source }
     };
-    let dir = tempfile::tempdir().map_err(io("create a temp dir"))?;
-    for (from, to) in [
-        ("project.toml", "project.toml"),
-        ("app/app.py", "app.py"),
-        ("app/pyproject.toml", "pyproject.toml"),
-    ] {
-        std::fs::copy(Path::new(EXAMPLE).join(from), dir.path().join(to))
-            .map_err(io("copy the example"))?;
-    }
+    // The app's files, with the inline-script variant's project.toml in place of the app's own.
+    let dir = copy_app(
+        Path::new(EXAMPLE).join("app"),
+        &["project.toml", "uv.lock", ".venv", ".gitignore"],
+    )?;
+    std::fs::copy(
+        Path::new(EXAMPLE).join("project.toml"),
+        dir.path().join("project.toml"),
+    )
+    .map_err(io("copy project.toml"))?;
     std::fs::write(dir.path().join("secret.txt"), "do not ship me\n")
         .map_err(io("write secret.txt"))?;
     std::fs::write(dir.path().join("debug.log"), "noise\n").map_err(io("write debug.log"))?;

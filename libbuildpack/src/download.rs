@@ -51,6 +51,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::output::Output;
+use crate::toolbox::hash::hex;
+use crate::toolbox::style::format_size;
 
 /// A download: URL, expected checksum, retry and timeout settings.
 #[derive(Debug, Clone)]
@@ -281,31 +283,11 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
 /// `1.2 MB of 3.4 MB`, `512 B of 2.0 kB`, or without a known total `1.2 MB`.
 fn progress(received: u64, total: Option<u64>) -> String {
     match total {
-        Some(total) => format!("{} of {}", size(received), size(total)),
-        None => size(received),
-    }
-}
-
-/// `512 B`, `12.3 kB`, `1.2 MB`, `3.4 GB` (decimal units).
-#[allow(clippy::cast_precision_loss)] // display only
-fn size(bytes: u64) -> String {
-    let scaled = |unit: f64, name: &str| format!("{:.1} {name}", bytes as f64 / unit);
-    match bytes {
-        0..1_000 => format!("{bytes} B"),
-        1_000..1_000_000 => scaled(1e3, "kB"),
-        1_000_000..1_000_000_000 => scaled(1e6, "MB"),
-        _ => scaled(1e9, "GB"),
+        Some(total) => format!("{} of {}", format_size(received), format_size(total)),
+        None => format_size(received),
     }
 }
 

@@ -12,6 +12,8 @@
 //! - `archive` (feature `archive`, no runtime needed): safe `.tar`/`.tar.gz` extraction with size caps.
 //! - `tree` (feature `tree`, no runtime needed): listings of file trees, their diffs and copies of chosen
 //!   entries, for big layers that grow by additions.
+//! - [`toolbox`]: what the SDK and rpack share: the build log's style, streamed commands, tree copies and
+//!   (feature `hash`) streamed file hashes. Always available.
 //! - `testing` (feature `testing`): run detect and build in-process against temp dirs laid
 //!   out as the lifecycle would.
 //!
@@ -115,6 +117,7 @@ pub mod sbom;
 #[cfg(any(feature = "testing", all(doc, feature = "runtime")))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod toolbox;
 #[cfg(all(feature = "tree", unix))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tree", unix))))]
 pub mod tree;

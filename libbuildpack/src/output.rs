@@ -1,15 +1,14 @@
 //! Build output: sections, steps, warnings and streamed commands in one consistent style.
 
-use std::collections::VecDeque;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
-use std::process::{Command, ExitStatus, Stdio};
+use std::io::{IsTerminal, Write};
+use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
 
-/// How many of a failed command's last output lines its error keeps.
-const TAIL_LINES: usize = 20;
+use crate::toolbox::command::{StreamError, stream};
+use crate::toolbox::style::{self, BOLD, DIM, RED, YELLOW};
+pub use crate::toolbox::style::{format_duration, use_color};
 
 type Sink = Arc<Mutex<Box<dyn Write + Send>>>;
 
@@ -48,12 +47,6 @@ impl std::fmt::Debug for Output {
             .finish_non_exhaustive()
     }
 }
-
-const BOLD: &str = "\x1b[1m";
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
 
 impl Output {
     /// Output to the process's stdout (and errors to stderr).
@@ -125,28 +118,24 @@ impl Output {
         write_masked(sink, &self.masks, text);
     }
 
-    fn paint(&self, style: &str, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{RESET}")
-        } else {
-            text.to_string()
-        }
+    fn paint(&self, code: &str, text: &str) -> String {
+        style::paint(self.color, code, text)
     }
 
     /// Starts a section, e.g. the buildpack's name.
     pub fn section(&self, title: impl AsRef<str>) {
-        let line = self.paint(BOLD, &format!("## {}", title.as_ref()));
+        let line = self.paint(BOLD, &style::section(title.as_ref()));
         self.write_to(&self.out, &format!("\n{line}\n"));
     }
 
     /// Announces a step of the current section.
     pub fn step(&self, text: impl AsRef<str>) {
-        self.write_to(&self.out, &format!("- {}\n", text.as_ref()));
+        self.write_to(&self.out, &format!("{}\n", style::step(text.as_ref())));
     }
 
     /// Adds a detail line under the current step.
     pub fn detail(&self, text: impl AsRef<str>) {
-        self.write_to(&self.out, &format!("  {}\n", text.as_ref()));
+        self.write_to(&self.out, &format!("{}\n", style::detail(text.as_ref())));
     }
 
     /// Adds a detail line shown only when `BP_LOG_LEVEL=DEBUG`.
@@ -160,22 +149,22 @@ impl Output {
     /// Prints an error, its cause chain and what the user can do about it.
     pub fn error_with_hint(&self, error: &(dyn std::error::Error + 'static), hint: &str) {
         self.error(error);
-        self.write_to(&self.err, &format!("  hint: {hint}\n"));
+        self.write_to(&self.err, &format!("{}\n", style::hint(hint)));
     }
 
     /// Prints a warning.
     pub fn warn(&self, text: impl AsRef<str>) {
-        let line = self.paint(YELLOW, &format!("! Warning: {}", text.as_ref()));
+        let line = self.paint(YELLOW, &style::warning(text.as_ref()));
         self.write_to(&self.out, &format!("{line}\n"));
     }
 
     /// Prints an error and its cause chain to the error stream.
     pub fn error(&self, error: &(dyn std::error::Error + 'static)) {
-        let mut text = self.paint(RED, &format!("ERROR: {error}"));
+        let mut text = self.paint(RED, &style::error(&error.to_string()));
         text.push('\n');
         let mut source = error.source();
         while let Some(cause) = source {
-            let _ = writeln!(text, "  caused by: {cause}");
+            let _ = writeln!(text, "{}", style::cause(&cause.to_string()));
             source = cause.source();
         }
         self.write_to(&self.err, &text);
@@ -190,75 +179,37 @@ impl Output {
     /// (with the exit status and the last lines of output) when it exits unsuccessfully.
     pub fn run(&self, command: &mut Command) -> Result<(), CommandError> {
         let display = masked(&self.masks, &display_command(command));
-        self.write_to(
-            &self.out,
-            &format!("  {}\n", self.paint(DIM, &format!("$ {display}"))),
-        );
-        let start = Instant::now();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| CommandError::Spawn {
+        let line = self.paint(DIM, &style::command_line(&display));
+        self.write_to(&self.out, &format!("{line}\n"));
+        let streamed = stream(command, |line| {
+            self.write_to(&self.out, &format!("{}\n", style::tool_output(line)));
+        })
+        .map_err(|err| match err {
+            StreamError::Spawn(source) => CommandError::Spawn {
                 program: command.get_program().to_string_lossy().into_owned(),
                 source,
-            })?;
-        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
-        let readers: Vec<_> = [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|stream| {
-            let out = Arc::clone(&self.out);
-            let masks = Arc::clone(&self.masks);
-            let tail = Arc::clone(&tail);
-            std::thread::spawn(move || stream_lines(stream, &out, &masks, &tail))
-        })
-        .collect();
-        let status = child.wait();
-        for reader in readers {
-            let _ = reader.join();
-        }
-        let status = status.map_err(|source| CommandError::Wait {
-            command: display.clone(),
-            source,
+            },
+            StreamError::Wait(source) => CommandError::Wait {
+                command: display.clone(),
+                source,
+            },
         })?;
-        let elapsed = start.elapsed();
-        if status.success() {
-            self.write_to(
-                &self.out,
-                &format!("  Done ({})\n", format_duration(elapsed)),
-            );
+        if streamed.status.success() {
+            let took = format!("Done ({})", format_duration(streamed.elapsed));
+            self.write_to(&self.out, &format!("{}\n", style::detail(&took)));
             Ok(())
         } else {
-            let last_lines = tail
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .drain(..)
-                .collect();
             Err(CommandError::Failed {
                 command: display,
-                status,
-                last_lines,
+                status: streamed.status,
+                last_lines: streamed
+                    .tail
+                    .iter()
+                    .map(|line| masked(&self.masks, line))
+                    .collect(),
             })
         }
     }
-}
-
-/// Whether to colour output: only on a terminal, and never when `NO_COLOR` is set to a
-/// non-empty value (<https://no-color.org>).
-#[must_use]
-pub fn use_color(no_color: Option<&OsStr>, is_terminal: bool) -> bool {
-    is_terminal && no_color.is_none_or(OsStr::is_empty)
 }
 
 /// Whether a `BP_LOG_LEVEL` value asks for debug output.
@@ -283,32 +234,6 @@ fn write_masked(sink: &Sink, masks: &Masks, text: &str) {
     let _ = w.flush();
 }
 
-fn stream_lines(
-    stream: Box<dyn Read + Send>,
-    out: &Sink,
-    masks: &Masks,
-    tail: &Mutex<VecDeque<String>>,
-) {
-    let mut reader = BufReader::new(stream);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(&buf);
-                let line = masked(masks, line.trim_end_matches(['\n', '\r']));
-                write_masked(out, masks, &format!("      {line}\n"));
-                let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-        }
-    }
-}
-
 fn display_command(command: &Command) -> String {
     let quote = |s: &OsStr| {
         let s = s.to_string_lossy();
@@ -326,17 +251,6 @@ fn display_command(command: &Command) -> String {
         .map(quote)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Formats a duration for humans: `0.4s`, `12.0s`, `2m 03s`.
-#[must_use]
-pub fn format_duration(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    if secs < 60 {
-        format!("{}.{}s", secs, duration.subsec_millis() / 100)
-    } else {
-        format!("{}m {:02}s", secs / 60, secs % 60)
-    }
 }
 
 /// A command run through [`Output::run`] did not succeed.
@@ -368,7 +282,7 @@ pub enum CommandError {
         source: std::io::Error,
     },
     /// The program exited unsuccessfully.
-    #[error("`{command}` failed ({status}){}", format_tail(last_lines))]
+    #[error("`{command}` failed ({status}){}", style::tail(last_lines))]
     Failed {
         /// The command line.
         command: String,
@@ -387,39 +301,11 @@ fn spawn_hint(source: &std::io::Error) -> &'static str {
     }
 }
 
-fn format_tail(lines: &[String]) -> String {
-    if lines.is_empty() {
-        return String::new();
-    }
-    let mut text = String::from("; its last output was:");
-    for line in lines {
-        let _ = write!(text, "\n    {line}");
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl Buffer {
-        fn text(&self) -> String {
-            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-        }
-    }
+    use crate::toolbox::capture::Capture as Buffer;
 
     #[test]
     fn styles_without_color() {
@@ -465,7 +351,7 @@ mod tests {
             panic!("{err:?}");
         };
         assert_eq!(status.code(), Some(3));
-        assert_eq!(last_lines.len(), TAIL_LINES);
+        assert_eq!(last_lines.len(), style::TAIL_LINES);
         assert_eq!(last_lines.last().map(String::as_str), Some("line30"));
         assert!(err.to_string().contains("line30"));
     }
@@ -502,14 +388,6 @@ mod tests {
     }
 
     #[test]
-    fn color_only_on_a_tty_without_no_color() {
-        assert!(use_color(None, true));
-        assert!(use_color(Some(OsStr::new("")), true));
-        assert!(!use_color(Some(OsStr::new("1")), true));
-        assert!(!use_color(None, false));
-    }
-
-    #[test]
     fn debug_lines_only_at_debug_level() {
         assert!(is_debug_level(Some("DEBUG")));
         assert!(is_debug_level(Some("debug\n")));
@@ -529,11 +407,5 @@ mod tests {
         let err = std::io::Error::other("disk full");
         output.error_with_hint(&err, "free some space");
         assert_eq!(buffer.text(), "ERROR: disk full\n  hint: free some space\n");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(format_duration(Duration::from_millis(1234)), "1.2s");
-        assert_eq!(format_duration(Duration::from_secs(123)), "2m 03s");
     }
 }

@@ -25,9 +25,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::buildpack::Buildpack;
 use crate::data::{
@@ -37,6 +35,7 @@ use crate::data::{
 use crate::entry::{Inputs, Phase, run_phase};
 use crate::output::Output;
 use crate::platform::Target;
+use crate::toolbox::capture::Capture;
 
 /// The temp dir type: `tempfile`'s, which is a dependency only with the `testing` feature. The module is also
 /// compiled for `cargo doc` without it (see the crate root), where any type does.
@@ -137,29 +136,6 @@ impl BuildRun {
     }
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
 impl TestContext {
     /// A workspace for the buildpack whose `buildpack.toml` is in `buildpack_dir` (usually
     /// `env!("CARGO_MANIFEST_DIR")`). The app dir starts empty; the target is `linux` and the
@@ -240,7 +216,9 @@ impl TestContext {
     ///
     /// [`TestError::Io`] when a file cannot be copied.
     pub fn copy_app(&self, fixture: impl AsRef<Path>) -> Result<&Self, TestError> {
-        copy_dir(fixture.as_ref(), &self.app_dir)?;
+        let fixture = fixture.as_ref();
+        crate::toolbox::copy::copy_tree(fixture, &self.app_dir)
+            .map_err(|e| io_err("copying", fixture)(e.into()))?;
         Ok(self)
     }
 
@@ -424,23 +402,4 @@ impl TestContext {
         }
         Ok(())
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<(), TestError> {
-    std::fs::create_dir_all(to).map_err(io_err("creating", to))?;
-    for entry in std::fs::read_dir(from).map_err(io_err("reading", from))? {
-        let entry = entry.map_err(io_err("reading", from))?;
-        let source = entry.path();
-        let target = to.join(entry.file_name());
-        if entry
-            .file_type()
-            .map_err(io_err("reading", &source))?
-            .is_dir()
-        {
-            copy_dir(&source, &target)?;
-        } else {
-            std::fs::copy(&source, &target).map_err(io_err("copying", &source))?;
-        }
-    }
-    Ok(())
 }

@@ -255,11 +255,7 @@ impl Manifest {
             }
             hasher.update(format!("\0{:o}\0{}\n", entry.mode, entry.size).as_bytes());
         }
-        let digest = hasher.finalize();
-        digest.iter().fold(String::from("sha256:"), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        format!("sha256:{}", crate::toolbox::hash::hex(&hasher.finalize()))
     }
 
     /// What changed from this listing to `after`.

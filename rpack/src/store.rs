@@ -11,40 +11,22 @@ pub(crate) mod trash;
 use crate::oci::Layout;
 use crate::oci::reference::ImageRef;
 
-/// What failed in the store folder: the store itself, its images, or a registry. The facade
-/// ([`crate::Error`]) takes it with `#[from]`.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Opening or locking the store.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Taking care of the store's images.
-    #[error(transparent)]
-    Images(#[from] images::ImagesError),
-    /// Pushing to or pulling from a registry.
-    #[error(transparent)]
-    Registry(#[from] registry::RegistryError),
-    /// Reading or writing an image.
-    #[error(transparent)]
-    Image(#[from] crate::oci::ImageError),
-    /// Reading or writing a layout.
-    #[error(transparent)]
-    Layout(#[from] crate::oci::LayoutError),
-    /// An output path rpack may not write over.
-    #[error(transparent)]
-    Output(#[from] crate::toolbox::output::OutputError),
-}
-
-impl Error {
-    /// What the user can do about it, when there is something to say.
-    #[must_use]
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Self::Images(e) => e.hint(),
-            Self::Registry(e) => e.hint(),
-            Self::Output(e) => e.hint(),
-            Self::Store(_) | Self::Image(_) | Self::Layout(_) => None,
-        }
+crate::toolbox::folder_error::folder_error! {
+    /// What failed in the store folder: the store itself, its images, or a registry. The facade
+    /// ([`crate::Error`]) takes it with `#[from]`.
+    pub enum Error {
+        /// Opening or locking the store.
+        Store(from StoreError),
+        /// Taking care of the store's images.
+        Images(from images::ImagesError) hint,
+        /// Pushing to or pulling from a registry.
+        Registry(from registry::RegistryError) hint,
+        /// Reading or writing an image.
+        Image(from crate::oci::ImageError),
+        /// Reading or writing a layout.
+        Layout(from crate::oci::LayoutError),
+        /// An output path rpack may not write over.
+        Output(from crate::toolbox::output::OutputError) hint,
     }
 }
 

@@ -12,35 +12,11 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::platforms::{Podman, free_port, http_get, pack_bin, registries_conf};
-use support::{Registry, rpack_ok, write};
-
-/// Serves `hello.txt` and the env the hello buildpack's launch layer sets, on 127.0.0.1:$PORT with perl.
-const SERVE_BUILD: &str = r#"#!/bin/sh
-set -eu
-layer="$CNB_LAYERS_DIR/server"
-mkdir -p "$layer"
-cat > "$layer/serve.pl" <<'PERL'
-use IO::Socket::INET;
-my $port = $ENV{PORT} || 8080;
-my $body = do { local $/; open my $f, '<', 'hello.txt' or die "hello.txt: $!"; <$f> };
-$body = "$ENV{HELLO_GREETING} from " . `uname -m` . $body;
-my $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1)
-  or die "listen on $port: $!";
-while (my $client = $server->accept) {
-  while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
-  print $client "HTTP/1.0 200 OK\r\nContent-Length: " . length($body) . "\r\n\r\n" . $body;
-  close $client;
-}
-PERL
-printf '[types]\nlaunch = true\n' > "$layer.toml"
-cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML
-[[processes]]
-type = "web"
-command = ["perl", "$layer/serve.pl"]
-default = true
-TOML
-"#;
+use support::platforms::{
+    Podman, free_port, http_get, pack_inspect_remote_builder, perl_hello_server_build,
+    registries_conf, skopeo_inspect,
+};
+use support::{Registry, rpack_ok, write, write_executable};
 
 /// A builder.toml for linux/amd64 and linux/arm64 on the tiny stack: examples/hello, then the server.
 fn builder(dir: &Path) {
@@ -50,15 +26,15 @@ fn builder(dir: &Path) {
         "api = \"0.10\"\n[buildpack]\nid = \"test/serve\"\nversion = \"0.1.0\"\n\
          [[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
     );
-    write(&dir.join("serve/bin/detect"), "#!/bin/sh\nexit 0\n");
-    write(&dir.join("serve/bin/build"), SERVE_BUILD);
-    for script in ["detect", "build"] {
-        std::fs::set_permissions(
-            dir.join("serve/bin").join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-    }
+    write_executable(&dir.join("serve/bin/detect"), "#!/bin/sh\nexit 0\n");
+    // Serves `hello.txt` with the env the hello buildpack's launch layer sets and the machine it runs on.
+    write_executable(
+        &dir.join("serve/bin/build"),
+        &perl_hello_server_build(
+            "",
+            r#"$body = "$ENV{HELLO_GREETING} from " . `uname -m` . $body;"#,
+        ),
+    );
     write(
         &dir.join("builder.toml"),
         &format!(
@@ -96,28 +72,13 @@ fn arm64_digest(image: &str) -> String {
 fn pack_reads_the_builder(dir: &Path, registry: &Registry, name: &str) {
     let pushed = format!("{}/arm64-builder:latest", registry.host());
     rpack_ok(&["push", name, "--to", &pushed]);
-    let out = std::process::Command::new(pack_bin())
-        .args(["builder", "inspect", &pushed])
-        .current_dir(dir)
-        .env("PACK_HOME", dir.join("pack-home"))
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let remote = text.split("LOCAL:").next().unwrap();
-    assert!(remote.contains("REMOTE:"), "{text}");
-    assert!(remote.contains("examples/hello"), "{text}");
+    let remote = pack_inspect_remote_builder(dir, &pushed);
+    assert!(remote.contains("examples/hello"), "{remote}");
 }
 
 /// The architectures of the index a registry serves for `image`.
 fn registry_archs(image: &str) -> Vec<String> {
-    let raw = std::process::Command::new("skopeo")
-        .args(["inspect", "--raw", "--tls-verify=false"])
-        .arg(format!("docker://{image}"))
-        .output()
-        .unwrap();
-    let index: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let index = skopeo_inspect(image, "--raw");
     index["manifests"]
         .as_array()
         .unwrap_or_else(|| panic!("{image} is no index: {index}"))

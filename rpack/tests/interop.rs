@@ -14,8 +14,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rpack::oci::{Image, LayerWriter, Layout};
-use support::platforms::{Podman, Service, free_port, http_get, pack_bin, registries_conf};
-use support::{Registry, rpack_ok, write};
+use support::platforms::{
+    Podman, Service, free_port, http_get, pack_ok, perl_hello_server_build, registries_conf,
+    skopeo_inspect,
+};
+use support::{Registry, rpack_ok, write, write_executable};
 
 /// The doc whose recipes the cases run.
 const DOC: &str = include_str!("../../docs/platforms.md");
@@ -25,36 +28,6 @@ const DOC_REGISTRY: &str = "registry.example.com/team";
 
 /// What the app serves.
 const GREETING: &str = "hello from an rpack builder\n";
-
-/// The shell buildpack: passes detection when the app has `hello.txt`, and serves it over HTTP on
-/// 127.0.0.1:$PORT with the run image's perl.
-const HELLO_BUILD: &str = r#"#!/bin/sh
-set -eu
-echo "---> Interop Hello"
-layer="$CNB_LAYERS_DIR/server"
-mkdir -p "$layer"
-cat > "$layer/serve.pl" <<'PERL'
-use IO::Socket::INET;
-my $port = $ENV{PORT} || 8080;
-my $body = do { local $/; open my $f, '<', 'hello.txt' or die "hello.txt: $!"; <$f> };
-my $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1)
-  or die "listen on $port: $!";
-$| = 1;
-print "listening on $port\n";
-while (my $client = $server->accept) {
-  while (my $line = <$client>) { last if $line =~ /^\r?\n$/; }
-  print $client "HTTP/1.0 200 OK\r\nContent-Length: " . length($body) . "\r\n\r\n" . $body;
-  close $client;
-}
-PERL
-printf '[types]\nlaunch = true\n' > "$layer.toml"
-cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML
-[[processes]]
-type = "web"
-command = ["perl", "$layer/serve.pl"]
-default = true
-TOML
-"#;
 
 /// The code block after `<!-- interop: NAME -->` in docs/platforms.md, with the loopback registry in place of
 /// the doc's.
@@ -109,15 +82,12 @@ impl Suite {
             "api = \"0.10\"\n[buildpack]\nid = \"interop/hello\"\nversion = \"0.1.0\"\nname = \"Interop Hello\"\n\
              [[targets]]\nos = \"linux\"\narch = \"amd64\"\n",
         );
-        write(&bp.join("bin/detect"), "#!/bin/sh\ntest -f hello.txt\n");
-        write(&bp.join("bin/build"), HELLO_BUILD);
-        for script in ["bin/detect", "bin/build"] {
-            std::fs::set_permissions(
-                bp.join(script),
-                std::os::unix::fs::PermissionsExt::from_mode(0o755),
-            )
-            .unwrap();
-        }
+        // The shell buildpack: passes detection when the app has `hello.txt`, and serves it.
+        write_executable(&bp.join("bin/detect"), "#!/bin/sh\ntest -f hello.txt\n");
+        write_executable(
+            &bp.join("bin/build"),
+            &perl_hello_server_build(r#"echo "---> Interop Hello""#, ""),
+        );
         let hello_cnb = dir.join("hello.cnb");
         rpack_ok(&[
             "buildpack",
@@ -181,25 +151,7 @@ impl Suite {
     /// its output.
     #[track_caller]
     fn pack(&self, args: &[String]) -> String {
-        let out = Command::new(pack_bin())
-            .args(args)
-            .current_dir(&self.dir)
-            .env("PACK_HOME", self.dir.join("pack-home"))
-            .env("DOCKER_HOST", self.service.docker_host())
-            .env("HOME", &self.dir)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success(),
-            "pack {} failed:\n{text}",
-            args.join(" ")
-        );
-        text
+        pack_ok(&self.dir, &self.service.docker_host(), args)
     }
 
     /// Runs the doc's pack command `name`.
@@ -499,7 +451,7 @@ fn kpack(suite: &Suite) {
         .collect();
     assert_eq!(images.len(), 3, "{resources}");
     for image in &images {
-        let config = skopeo_config(image);
+        let config = skopeo_inspect(image, "--config");
         let labels = &config["config"]["Labels"];
         if image.contains("hello-buildpack") {
             assert!(
@@ -729,19 +681,4 @@ fn our_builder_builds_and_serves_on_every_platform() {
     }
     eprintln!("interop suite: {:.1}s", started.elapsed().as_secs_f64());
     assert!(failed.is_empty(), "failed cases: {failed:?}");
-}
-
-/// The config of `image` in the registry (loopback, plain HTTP).
-fn skopeo_config(image: &str) -> serde_json::Value {
-    let out = Command::new("skopeo")
-        .args(["inspect", "--config", "--tls-verify=false"])
-        .arg(format!("docker://{image}"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "skopeo inspect {image} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }

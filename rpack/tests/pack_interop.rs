@@ -10,33 +10,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rpack::oci::{Image, LayerWriter, Layout};
-use support::platforms::pack_bin;
-use support::{Registry, rpack_home_ok, write};
+use support::platforms::{self, NO_DAEMON, pack_inspect_remote_builder, skopeo_inspect};
+use support::{Registry, rpack_home_ok, write, write_executable};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-/// Runs pack in `dir` with its own `PACK_HOME` and no reachable Docker daemon; returns stdout and stderr.
+/// Runs pack in `dir` with no reachable Docker daemon; returns stdout and stderr.
 #[track_caller]
 fn pack_ok(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(pack_bin())
-        .args(args)
-        .current_dir(dir)
-        .env("PACK_HOME", dir.join("pack-home"))
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "pack {} failed:\n{text}",
-        args.join(" ")
-    );
-    text
+    platforms::pack_ok(dir, NO_DAEMON, args)
 }
 
 /// The parsed `io.buildpacks.buildpack.layers` label of a label map.
@@ -170,12 +152,7 @@ fn pack_reads_a_multi_arch_rpack_cnb() {
          [[targets]]\nos = \"linux\"\narch = \"amd64\"\n[[targets]]\nos = \"linux\"\narch = \"arm64\"\n",
     );
     for script in ["build", "detect"] {
-        write(&bp.join("bin").join(script), "#!/bin/sh\nexit 0\n");
-        std::fs::set_permissions(
-            bp.join("bin").join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        write_executable(&bp.join("bin").join(script), "#!/bin/sh\nexit 0\n");
     }
     let ours = dir.join("multi.cnb");
     rpack_package(dir, &bp, &ours);
@@ -241,10 +218,7 @@ fn lifecycle_dir(dir: &Path) {
         "rebaser",
         "restorer",
     ] {
-        let path = dir.join("lifecycle").join(bin);
-        write(&path, "#!/bin/sh\nexit 1\n");
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        write_executable(&dir.join("lifecycle").join(bin), "#!/bin/sh\nexit 1\n");
     }
 }
 
@@ -300,28 +274,12 @@ fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
     );
 
     // pack reads the published builder back from the registry (its "LOCAL" half needs a daemon).
-    let out = Command::new(pack_bin())
-        .args(["builder", "inspect", &builder])
-        .current_dir(dir)
-        .env("PACK_HOME", dir.join("pack-home"))
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-        .env("HOME", dir)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let remote = text.split("LOCAL:").next().unwrap();
-    assert!(remote.contains("REMOTE:"), "{text}");
-    assert!(remote.contains("interop/meta"), "{text}");
-    assert!(remote.contains("test/script@1.2.3"), "{text}");
+    let remote = pack_inspect_remote_builder(dir, &builder);
+    assert!(remote.contains("interop/meta"), "{remote}");
+    assert!(remote.contains("test/script@1.2.3"), "{remote}");
 
     // The builder's layers label keeps the diff id of rpack's layer.
-    let config = Command::new("skopeo")
-        .args(["inspect", "--config", "--tls-verify=false"])
-        .arg(format!("docker://{builder}"))
-        .output()
-        .unwrap();
-    assert!(config.status.success(), "skopeo inspect failed");
-    let config: serde_json::Value = serde_json::from_slice(&config.stdout).unwrap();
+    let config = skopeo_inspect(&builder, "--config");
     let ours = layers_label(&cnb_labels(dir, &ours));
     assert_eq!(
         layers_label(&config["config"]["Labels"])["test/script"]["1.2.3"]["layerDiffID"],
@@ -385,18 +343,11 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
         "api = \"0.10\"\n[buildpack]\nid = \"interop/named\"\nversion = \"0.0.1\"\nname = \"Interop Named Probe\"\n\
          [[targets]]\nos = \"linux\"\n",
     );
-    write(&bp.join("bin/detect"), "#!/bin/sh\nexit 0\n");
-    write(
+    write_executable(&bp.join("bin/detect"), "#!/bin/sh\nexit 0\n");
+    write_executable(
         &bp.join("bin/build"),
         "#!/bin/sh\nset -eu\nprintf '[[processes]]\\ntype = \"web\"\\ncommand = [\"echo\", \"built by a pack builder\"]\\ndefault = true\\n' > \"$CNB_LAYERS_DIR/launch.toml\"\n",
     );
-    for script in ["bin/detect", "bin/build"] {
-        std::fs::set_permissions(
-            bp.join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-    }
     let store_lifecycle = rpack::store::Store::from_env()
         .unwrap()
         .lifecycles_dir()
@@ -451,9 +402,8 @@ fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     ]);
     let pushed = format!("{host}/interop/rpack-builder:latest");
     rpack(&["push", ours, "--to", &pushed]);
-    let text = pack_ok(dir, &["builder", "inspect", &pushed]);
-    let remote = text.split("LOCAL:").next().unwrap();
-    assert!(remote.contains("Interop Named Probe"), "{text}");
+    let remote = pack_inspect_remote_builder(dir, &pushed);
+    assert!(remote.contains("Interop Named Probe"), "{remote}");
 
     // The registry's port is new each run: images stored under it would pile up in the store and in podman.
     for name in [&pack_builder, &run_image, &build_image, ours, image] {

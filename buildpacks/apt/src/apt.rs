@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use libbuildpack::prelude::*;
+use libbuildpack::toolbox::style::indent;
 
 /// Where apt reads its configuration, sources and keys, and which package list it resolves against.
 #[derive(Debug, Clone)]
@@ -133,17 +134,6 @@ pub enum AptError {
     /// Downloading the packages failed.
     #[error("apt could not download the packages")]
     Download(#[source] CommandError),
-}
-
-fn indent(lines: &[String]) -> String {
-    lines
-        .iter()
-        .fold(String::new(), |mut s, line| {
-            let _ = writeln!(s, "    {line}");
-            s
-        })
-        .trim_end()
-        .to_string()
 }
 
 fn unknown_message(names: &[String], suggestions: &[String], distro: &str) -> String {

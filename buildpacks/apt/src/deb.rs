@@ -2,11 +2,8 @@
 //! and making the unpacked tree work from where it is: pkg-config files and absolute symlinks pointed into the
 //! layer, documentation dropped.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use sha2::{Digest as _, Sha256};
 
 /// Maintainer-script commands whose work a layer does not need: the dynamic loader cache
 /// (`LD_LIBRARY_PATH` replaces it), services (apps do not start them), byte-compiling, conffile moves,
@@ -254,27 +251,7 @@ fn is_shell_scaffolding(line: &str, words: &[&str]) -> bool {
 ///
 /// [`DebError::Io`] when it cannot be read.
 pub fn sha256(path: &Path) -> Result<String, DebError> {
-    let mut file = std::fs::File::open(path).map_err(io_err("read", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0; 1 << 16];
-    loop {
-        let n = file.read(&mut buf).map_err(io_err("read", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-/// Lowercase hex.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    libbuildpack::toolbox::hash::sha256_file(path).map_err(|e| io_err("read", path)(e.source))
 }
 
 /// Makes the unpacked tree at `root` work from there: drops documentation (keeping copyright files),

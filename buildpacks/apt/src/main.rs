@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
 use libbuildpack::sbom::{Package, Sbom, SbomOwner};
+use libbuildpack::toolbox::hash::sha256_hex;
 
 use apt::{AptError, System};
 use aptfile::{ReadRequestError, Request};
@@ -364,11 +365,6 @@ fn purl(control: &deb::Control, distro_name: &str, distro_version: &str) -> Stri
         "pkg:deb/{distro_name}/{}@{}?arch={}&distro={distro_name}-{distro_version}",
         control.package, control.version, control.arch
     )
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    deb::hex(&sha2::Sha256::digest(bytes))
 }
 
 buildpack_main!(Apt::stack());

@@ -10,23 +10,10 @@
 
 use libbuildpack_test::{
     BuildConfig, ContainerConfig, Outcome, TestBuild, TestError, TestRunner, assert_contains,
+    copy_app,
 };
 
 const BUILDER: &str = "../../builder/builder.toml";
-
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("apt-e2e-")
-        .tempdir()
-        .unwrap();
-    // The demo apps double as fixtures: what examples/apps/README.md builds is what is tested.
-    for entry in std::fs::read_dir(std::path::Path::new("../../examples/apps").join(name)).unwrap()
-    {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    dir
-}
 
 /// The apt layer's metadata as the image's lifecycle label has it.
 fn apt_layer_metadata(build: &TestBuild) -> serde_json::Value {
@@ -49,7 +36,8 @@ fn apt_layer_metadata(build: &TestBuild) -> serde_json::Value {
 
 #[test]
 fn python_magic_gets_libmagic_from_the_aptfile() -> Result<(), TestError> {
-    let app_dir = copy_fixture("magic");
+    // The demo apps double as fixtures: what examples/apps/README.md builds is what is tested.
+    let app_dir = copy_app("../../examples/apps/magic", &[".venv"])?;
     let config = BuildConfig::new(app_dir.path()).builder_toml(BUILDER);
     let started = std::time::Instant::now();
     let build = TestRunner::shared()?.build(config)?;

@@ -1,10 +1,10 @@
 //! Making the venv and running pip in it, with errors that show pip's last lines and say what to
 //! fix.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
+use libbuildpack::toolbox::style::indent;
 
 use crate::requirements::Requirements;
 
@@ -54,17 +54,6 @@ pub enum InstallError {
         #[source]
         source: std::io::Error,
     },
-}
-
-fn indent(lines: &[String]) -> String {
-    lines
-        .iter()
-        .fold(String::new(), |mut s, line| {
-            let _ = writeln!(s, "    {line}");
-            s
-        })
-        .trim_end()
-        .to_string()
 }
 
 /// What to do about a failed `pip install`, from its last lines.

@@ -9,26 +9,11 @@
     reason = "test setup: a failed step should panic with its error"
 )]
 
-use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
+use libbuildpack_test::{
+    BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app,
+};
 
 const BUILDER: &str = "../../builder/builder.toml";
-
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("pip-e2e-")
-        .tempdir()
-        .unwrap();
-    // The demo apps double as fixtures: what the README builds is what is tested.
-    let src = std::path::Path::new("../../examples/apps").join(name);
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        if !entry.file_type().unwrap().is_file() {
-            continue;
-        }
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    dir
-}
 
 /// The venv layer's `CycloneDX` and SPDX SBOMs as the image has them.
 fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
@@ -48,7 +33,8 @@ fn count(log: &str, word: &str) -> usize {
     reason = "one build sequence, shared so the builds stay few"
 )]
 fn flask_app_serves_and_rebuilds_incrementally() -> Result<(), TestError> {
-    let app_dir = copy_fixture("flask");
+    // The demo apps double as fixtures: what the README builds is what is tested.
+    let app_dir = copy_app("../../examples/apps/flask", &[".venv"])?;
     let config = BuildConfig::new(app_dir.path()).builder_toml(BUILDER);
     let started = std::time::Instant::now();
     let build = TestRunner::shared()?.build(config)?;

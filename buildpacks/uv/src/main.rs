@@ -14,13 +14,12 @@
 
 mod uv;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
+use libbuildpack::toolbox::style::indent;
 use python_sbom::python;
 use python_sbom::venv::{self, InstallInto, VenvError};
-use sha2::{Digest, Sha256};
 
 /// The buildpack.
 pub struct Uv;
@@ -133,17 +132,6 @@ pub enum UvError {
     RunUv(#[source] CommandError),
 }
 
-fn indent(lines: &[String]) -> String {
-    lines
-        .iter()
-        .fold(String::new(), |mut s, line| {
-            let _ = writeln!(s, "    {line}");
-            s
-        })
-        .trim_end()
-        .to_string()
-}
-
 /// What to do about a failed `uv sync`, from its last lines.
 #[must_use]
 pub fn hint(last_lines: &[String], stack_python: &str) -> String {
@@ -164,16 +152,10 @@ pub fn hint(last_lines: &[String], stack_python: &str) -> String {
 }
 
 fn sha256_of(path: &Path) -> Result<String, UvError> {
-    let bytes = std::fs::read(path).map_err(|source| UvError::ReadProjectFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        }))
+    libbuildpack::toolbox::hash::sha256_file(path).map_err(|e| UvError::ReadProjectFile {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// The extras other buildpacks selected through the build plan (`extras` string arrays).

@@ -10,23 +10,11 @@
     reason = "test setup: a failed step should panic with its error"
 )]
 
-use std::path::Path;
-
-use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, uv};
+use libbuildpack_test::{
+    BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains, copy_app, uv,
+};
 
 const BUILDER: &str = "../../builder/builder.toml";
-
-fn copy_fixture(name: &str, to: &Path) {
-    // The demo apps double as fixtures: what the README builds is what is tested.
-    for entry in std::fs::read_dir(Path::new("../../examples/apps").join(name)).unwrap() {
-        let entry = entry.unwrap();
-        // Only the app's files: not a .venv or a uv.lock left by trying the demo by hand.
-        if !entry.file_type().unwrap().is_file() || entry.file_name() == "uv.lock" {
-            continue;
-        }
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
 
 /// The venv layer's `CycloneDX` and SPDX SBOMs as the image has them.
 fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
@@ -41,12 +29,10 @@ fn sboms(build: &libbuildpack_test::TestBuild) -> (String, String) {
 )]
 fn fastapi_app_via_uv_serves_rebuilds_without_installing_and_downloads_one_changed_package()
 -> Result<(), TestError> {
-    let app_dir = tempfile::Builder::new()
-        .prefix("uv-e2e-")
-        .tempdir()
-        .unwrap();
+    // The demo app doubles as the fixture (what the README builds is what is tested): its files only, not a
+    // .venv or a uv.lock left by trying the demo by hand.
+    let app_dir = copy_app("../../examples/apps/fastapi", &[".venv", "uv.lock"])?;
     let tools = tempfile::tempdir().unwrap();
-    copy_fixture("fastapi", app_dir.path());
     uv::lock(
         app_dir.path(),
         tools.path(),

@@ -6,12 +6,9 @@
 //! the current one (`{ lock_sha256 = "<hex>", layout = 2 }`), so upgrading the buildpack
 //! does not throw away the cache.
 
-use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
-use sha2::{Digest, Sha256};
 
 /// The buildpack.
 pub struct CachedLayer;
@@ -57,23 +54,11 @@ pub enum CachedLayerError {
 ///
 /// [`CachedLayerError::Io`] when it cannot be read.
 pub fn sha256_file(path: &Path) -> Result<String, CachedLayerError> {
-    let err = |source| CachedLayerError::Io {
+    libbuildpack::toolbox::hash::sha256_file(path).map_err(|e| CachedLayerError::Io {
         action: "read",
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(err)?;
-    let (mut hasher, mut buf) = (Sha256::new(), vec![0u8; 64 * 1024]);
-    loop {
-        match file.read(&mut buf).map_err(err)? {
-            0 => break,
-            n => hasher.update(&buf[..n]),
-        }
-    }
-    Ok(hasher.finalize().iter().fold(String::new(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
+        path: e.path,
+        source: e.source,
+    })
 }
 
 impl Buildpack for CachedLayer {

@@ -39,6 +39,13 @@ impl Engine {
     }
 }
 
+impl std::fmt::Display for Engine {
+    /// The engine's CLI name: `podman` or `docker`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.program())
+    }
+}
+
 static SELECTED: OnceLock<Engine> = OnceLock::new();
 
 /// Makes `engine` the one every later container of this process runs on (the CLI's `--engine`). The first

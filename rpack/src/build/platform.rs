@@ -111,7 +111,7 @@ pub enum BuildError {
     #[error("the app dir {0} does not exist")]
     NoApp(PathBuf),
     /// The lifecycle exited non-zero.
-    #[error("the build failed in the {phase} phase (lifecycle exit code {code})\n{tail}")]
+    #[error("the build failed in the {phase} phase (lifecycle exit code {code}){tail}")]
     Lifecycle {
         /// The last phase the lifecycle announced.
         phase: String,
@@ -121,7 +121,7 @@ pub enum BuildError {
         tail: String,
     },
     /// The build took longer than allowed and was stopped.
-    #[error("the build was stopped after {seconds}s in the {phase} phase (its time limit)\n{tail}")]
+    #[error("the build was stopped after {seconds}s in the {phase} phase (its time limit){tail}")]
     TimedOut {
         /// The phase it hung in.
         phase: String,
@@ -152,9 +152,7 @@ pub enum BuildError {
     Killed,
     /// The build container was killed with SIGKILL (`podman kill`, `podman rm --force`, the kernel's OOM
     /// killer) while the lifecycle ran.
-    #[error(
-        "the build container was killed in the {phase} phase; the image was not changed\n{tail}"
-    )]
+    #[error("the build container was killed in the {phase} phase; the image was not changed{tail}")]
     ContainerKilled {
         /// The last phase the lifecycle announced.
         phase: String,
@@ -492,7 +490,7 @@ fn run_creator(
                 *seen.lock().unwrap_or_else(PoisonError::into_inner) = name.trim().to_lowercase();
             }
         })
-        .map_err(crate::build::podman::PodmanError::Spawn)?;
+        .map_err(|source| crate::build::podman::PodmanError::spawn(podman.engine(), source))?;
     let phase = phase.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let tail = finished.tail_text();
     if let Some(limit) = watchdog.and_then(Watchdog::stop) {
@@ -617,26 +615,6 @@ impl BuildDirs {
     }
 }
 
-/// The passwords of the URLs in `value` (`scheme://user:password@host/...`).
-fn url_passwords(value: &str) -> Vec<&str> {
-    let mut passwords = Vec::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("://") {
-        let after = &rest[start + 3..];
-        let end = after
-            .find(['/', '?', '#', ' ', '"', '\''])
-            .unwrap_or(after.len());
-        if let Some((userinfo, _host)) = after[..end].rsplit_once('@')
-            && let Some((_user, password)) = userinfo.split_once(':')
-            && !password.is_empty()
-        {
-            passwords.push(password);
-        }
-        rest = &after[end..];
-    }
-    passwords
-}
-
 /// project.toml goes into the app (and so into the image's app layer), as pack does. A password in a URL of
 /// its build env (`PIP_INDEX_URL = "https://user:password@..."`) must not: the build's copy has each such
 /// password replaced by `****`, as pip shows them. Buildpacks get the real value as env.
@@ -648,9 +626,9 @@ fn mask_project_passwords(app: &Path, env: &[(String, String)], ui: &Ui) -> Resu
     let mut masked = text.clone();
     let mut names = Vec::new();
     for (name, value) in env {
-        for password in url_passwords(value) {
+        for password in libbuildpack::redact::url_passwords(value) {
             if masked.contains(password) {
-                masked = masked.replace(password, "****");
+                masked = masked.replace(password, libbuildpack::redact::MASK);
                 names.push(name.as_str());
             }
         }
@@ -700,26 +678,12 @@ fn walk(root: &Path) -> Result<Vec<PathBuf>, BuildError> {
     Ok(out)
 }
 
-/// Copies the app source, keeping symlinks as links and modes as they are.
+/// Copies the app source, keeping symlinks as links and modes as they are, leaving out what `filter` refuses.
 fn copy_tree(src: &Path, dest: &Path, filter: &FileFilter) -> Result<(), BuildError> {
-    fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
-    for entry in walk(src)? {
-        let rel = entry.strip_prefix(src).unwrap_or(&entry);
-        let target = dest.join(rel);
-        let meta = fs_err::symlink_metadata(&entry).map_err(io_err("read", &entry))?;
-        if !filter.keeps(&entry, meta.is_dir()) {
-            continue;
-        }
-        if meta.is_dir() {
-            fs_err::create_dir_all(&target).map_err(io_err("create", &target))?;
-        } else if meta.file_type().is_symlink() {
-            let link = fs_err::read_link(&entry).map_err(io_err("read", &entry))?;
-            std::os::unix::fs::symlink(link, &target).map_err(io_err("link", &target))?;
-        } else {
-            fs_err::copy(&entry, &target).map_err(io_err("copy", &entry))?;
-        }
-    }
-    Ok(())
+    libbuildpack::toolbox::copy::TreeCopy::new()
+        .filter(|path, meta| filter.keeps(path, meta.is_dir()))
+        .run(src, dest)
+        .map_err(|e| io_err("copy", src)(e.into()))
 }
 
 fn chown_tree(root: &Path, (uid, gid): (u32, u32)) -> Result<(), BuildError> {
@@ -760,21 +724,6 @@ pub fn publish(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_passwords_are_found_and_nothing_else() {
-        assert_eq!(
-            url_passwords("https://user:s3cret@127.0.0.1:8080/simple/"),
-            ["s3cret"]
-        );
-        assert_eq!(
-            url_passwords("http://a:p1@h/x https://b:p2@h2/y"),
-            ["p1", "p2"]
-        );
-        assert!(url_passwords("https://user@host/simple/").is_empty());
-        assert!(url_passwords("https://host:8080/simple/").is_empty());
-        assert!(url_passwords("no url").is_empty());
-    }
 
     #[test]
     fn project_toml_passwords_are_masked_in_the_builds_copy() {

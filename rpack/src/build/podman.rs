@@ -38,12 +38,18 @@ pub struct Podman {
     tmp: PathBuf,
 }
 
-/// What failed while talking to podman.
+/// What failed while talking to the container engine (podman, or the `docker` CLI).
 #[derive(Debug, thiserror::Error)]
 pub enum PodmanError {
-    /// podman is not installed or cannot start.
-    #[error("could not run podman")]
-    Spawn(#[source] io::Error),
+    /// The engine's CLI is not installed or cannot start.
+    #[error("could not run {engine}")]
+    Spawn {
+        /// The engine whose CLI was run.
+        engine: Engine,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
     /// skopeo is not installed or cannot start.
     #[error("could not run skopeo")]
     SpawnSkopeo(#[source] io::Error),
@@ -59,9 +65,11 @@ pub enum PodmanError {
     /// The colon-free link to a layout could not be made.
     #[error("could not link the image layout to a path without ':' for skopeo")]
     LinkLayout(#[source] io::Error),
-    /// A podman command failed.
-    #[error("`podman {args}` failed: {stderr}")]
+    /// A command (the engine's CLI, or skopeo) failed.
+    #[error("`{program} {args}` failed: {stderr}")]
     Failed {
+        /// The program: `podman`, `docker` or `skopeo`.
+        program: &'static str,
         /// The arguments.
         args: String,
         /// What it printed.
@@ -74,18 +82,44 @@ impl PodmanError {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::Spawn(_) => Some("install podman and runc: apt-get install podman runc".to_owned()),
+            Self::Spawn {
+                engine: Engine::Podman,
+                ..
+            } => Some("install podman and runc: apt-get install podman runc".to_owned()),
+            Self::Spawn {
+                engine: Engine::Docker,
+                ..
+            } => Some(
+                "install the docker CLI, or run containers with podman: `rpack --engine podman` or RPACK_ENGINE=podman"
+                    .to_owned(),
+            ),
             Self::SpawnSkopeo(_) => Some("install skopeo: apt-get install skopeo".to_owned()),
-            Self::Failed { stderr, .. } if stderr.contains("setrlimit") => Some(
+            Self::Failed {
+                program: "podman",
+                stderr,
+                ..
+            } if stderr.contains("setrlimit") => Some(
                 "the host does not allow podman's default ulimits; rpack's containers.conf clears them, so check \
                  that CONTAINERS_CONF is not overridden"
                     .to_owned(),
             ),
-            Self::Failed { stderr, .. } if stderr.contains("runc") || stderr.contains("OCI runtime") => {
+            Self::Failed {
+                program: "podman",
+                stderr,
+                ..
+            } if stderr.contains("runc") || stderr.contains("OCI runtime") => {
                 Some("rpack runs containers with runc and cgroupfs: apt-get install runc".to_owned())
             }
             _ => None,
         }
+    }
+}
+
+impl PodmanError {
+    /// [`PodmanError::Spawn`] of `engine`.
+    #[must_use]
+    pub fn spawn(engine: Engine, source: io::Error) -> Self {
+        Self::Spawn { engine, source }
     }
 }
 
@@ -113,6 +147,12 @@ impl Podman {
         })
     }
 
+    /// The engine this runs containers with.
+    #[must_use]
+    pub(crate) fn engine(&self) -> Engine {
+        self.engine
+    }
+
     /// The path of rpack's containers.conf.
     #[must_use]
     pub fn conf(&self) -> &Path {
@@ -135,7 +175,7 @@ impl Podman {
         cmd
     }
 
-    /// Runs podman with `args`, capturing its output.
+    /// Runs the engine's CLI with `args` (podman's spelling), capturing its output.
     ///
     /// # Errors
     /// When podman cannot start or exits non-zero.
@@ -151,11 +191,12 @@ impl Podman {
             .command()
             .args(args)
             .output()
-            .map_err(PodmanError::Spawn)?;
+            .map_err(|source| PodmanError::spawn(self.engine, source))?;
         if output.status.success() {
             Ok(output)
         } else {
             Err(PodmanError::Failed {
+                program: self.engine.program(),
                 args: args.join(" "),
                 stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
             })
@@ -223,7 +264,8 @@ impl Podman {
                 .map_err(PodmanError::SpawnSkopeo)?;
             if !output.status.success() {
                 return Err(PodmanError::Failed {
-                    args: format!("skopeo copy {source} {dest}"),
+                    program: "skopeo",
+                    args: format!("copy {source} {dest}"),
                     stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
                 }
                 .into());
@@ -283,7 +325,8 @@ impl Podman {
             .map_err(PodmanError::SpawnSkopeo)?;
         if !output.status.success() {
             return Err(PodmanError::Failed {
-                args: format!("skopeo copy {source} {dest}"),
+                program: "skopeo",
+                args: format!("copy {source} {dest}"),
                 stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
             }
             .into());
@@ -315,6 +358,40 @@ fn colon_free(dir: &Path) -> io::Result<Option<(tempfile::TempDir, PathBuf)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_the_engine_in_use() {
+        let docker = Podman {
+            conf: PathBuf::from("/nonexistent/containers.conf"),
+            engine: Engine::Docker,
+            tmp: std::env::temp_dir(),
+        };
+        // Whether or not a docker CLI is installed here, the failure is docker's.
+        let error = docker
+            .output(&["no-such-command-of-rpack"])
+            .err()
+            .unwrap_or_else(|| panic!("a made-up command must fail"));
+        let message = error.to_string();
+        assert!(
+            message == "could not run docker"
+                || message.starts_with("`docker no-such-command-of-rpack` failed"),
+            "{message}"
+        );
+        assert!(!message.contains("podman"), "{message}");
+
+        let missing = || io::Error::from(io::ErrorKind::NotFound);
+        let spawn = PodmanError::spawn(Engine::Docker, missing());
+        assert_eq!(spawn.to_string(), "could not run docker");
+        assert!(spawn.hint().unwrap_or_default().contains("docker CLI"));
+        let spawn = PodmanError::spawn(Engine::Podman, missing());
+        assert_eq!(spawn.to_string(), "could not run podman");
+        assert!(
+            spawn
+                .hint()
+                .unwrap_or_default()
+                .contains("apt-get install podman")
+        );
+    }
 
     #[test]
     fn a_layout_path_with_a_colon_is_reached_through_a_link_without_one() {

@@ -99,7 +99,7 @@ pub enum PackageError {
         dir: PathBuf,
     },
     /// The build failed.
-    #[error("cargo build of {manifest} failed:\n{output}")]
+    #[error("cargo build of {manifest} failed{output}")]
     Build {
         /// The crate's Cargo.toml.
         manifest: PathBuf,
@@ -939,20 +939,5 @@ fn check_dependencies(buildpacks: &[BuildpackDir]) -> Result<(), PackageError> {
 
 /// Copies `src` (file or dir) to `dest`, keeping symlinks as links and file modes.
 fn copy_tree(src: &Path, dest: &Path) -> io::Result<()> {
-    let meta = fs_err::symlink_metadata(src)?;
-    if let Some(parent) = dest.parent() {
-        fs_err::create_dir_all(parent)?;
-    }
-    if meta.file_type().is_symlink() {
-        std::os::unix::fs::symlink(fs_err::read_link(src)?, dest)?;
-    } else if meta.is_dir() {
-        fs_err::create_dir_all(dest)?;
-        for entry in fs_err::read_dir(src)? {
-            let entry = entry?;
-            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
-        }
-    } else {
-        fs_err::copy(src, dest)?;
-    }
-    Ok(())
+    Ok(libbuildpack::toolbox::copy::copy_tree(src, dest)?)
 }

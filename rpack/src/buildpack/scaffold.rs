@@ -112,7 +112,6 @@ impl ScaffoldError {
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "file templates")]
 fn files(name: &str, id: &str, sdk: &Sdk) -> Vec<(&'static str, String)> {
     let type_name: String = name
         .split(['-', '_'])
@@ -131,25 +130,32 @@ fn files(name: &str, id: &str, sdk: &Sdk) -> Vec<(&'static str, String)> {
     vec![
         (
             "Cargo.toml",
-            format!(
-                r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2024"
-publish = false
+            cargo_toml(name, &libbuildpack, &libbuildpack_testing),
+        ),
+        (
+            "integration/Cargo.toml",
+            integration_cargo_toml(name, &harness),
+        ),
+        ("buildpack.toml", buildpack_toml(id, &type_name)),
+        ("src/main.rs", main_rs(id, &type_name)),
+        ("integration/tests/fixture_app.rs", fixture_test()),
+        (
+            "integration/tests/fixtures/app/hello.txt",
+            "hello\n".to_owned(),
+        ),
+        (
+            "integration/tests/fixtures/builder.toml",
+            fixture_builder_toml(id),
+        ),
+        (".gitignore", "/target\n".to_owned()),
+        ("README.md", readme(id, &escaped)),
+    ]
+}
 
-[[bin]]
-name = "{name}"
-path = "src/main.rs"
-
-[dependencies]
-libbuildpack = {libbuildpack}
-serde = {{ version = "1", features = ["derive"] }}
-thiserror = "2"
-
-[dev-dependencies]
-libbuildpack = {libbuildpack_testing}
-
+/// `Cargo.toml` of a new buildpack crate.
+fn cargo_toml(name: &str, libbuildpack: &str, libbuildpack_testing: &str) -> String {
+    format!(
+        r#"{}
 # Extra files and binaries `rpack buildpack package` puts into the buildpack:
 # [package.metadata.rpack]
 # include = ["resources"]
@@ -160,15 +166,25 @@ libbuildpack = {libbuildpack_testing}
 # Both share `target/`, where the integration tests and `rpack buildpack package` build the binary once.
 [workspace]
 members = ["integration"]
-"#
-            ),
-        ),
-        (
-            "integration/Cargo.toml",
-            format!(
-                r#"# Real builds of the {name} buildpack with the reference lifecycle: `cargo test --workspace`
-# (or `cargo test -p {name}-integration`).
-[package]
+"#,
+        manifest_head(name, libbuildpack, "", libbuildpack_testing)
+    )
+}
+
+/// `integration/Cargo.toml` of a new buildpack crate.
+fn integration_cargo_toml(name: &str, harness: &str) -> String {
+    format!(
+        "# Real builds of the {name} buildpack with the reference lifecycle: `cargo test --workspace`\n\
+         # (or `cargo test -p {name}-integration`).\n{}",
+        integration_manifest_head(name, harness)
+    )
+}
+
+/// The `[package]` of a buildpack crate's `integration/` crate and its first dev-dependency, the harness: shared
+/// by `rpack buildpack new` and `--from-inline`.
+pub(crate) fn integration_manifest_head(name: &str, harness: &str) -> String {
+    format!(
+        r#"[package]
 name = "{name}-integration"
 version = "0.1.0"
 edition = "2024"
@@ -177,12 +193,13 @@ publish = false
 [dev-dependencies]
 libbuildpack-test = {harness}
 "#
-            ),
-        ),
-        (
-            "buildpack.toml",
-            format!(
-                r#"api = "0.10"
+    )
+}
+
+/// `buildpack.toml` of a new buildpack crate.
+fn buildpack_toml(id: &str, type_name: &str) -> String {
+    format!(
+        r#"api = "0.10"
 
 [buildpack]
 id = "{id}"
@@ -198,12 +215,13 @@ arch = "amd64"
 os = "linux"
 arch = "arm64"
 "#
-            ),
-        ),
-        (
-            "src/main.rs",
-            format!(
-                r#"//! The {id} buildpack: passes detection when the app has a `hello.txt`, and serves the app dir.
+    )
+}
+
+/// `src/main.rs` of a new buildpack crate.
+fn main_rs(id: &str, type_name: &str) -> String {
+    format!(
+        r#"//! The {id} buildpack: passes detection when the app has a `hello.txt`, and serves the app dir.
 
 use libbuildpack::prelude::*;
 
@@ -266,11 +284,12 @@ mod tests {{
     }}
 }}
 "#
-            ),
-        ),
-        (
-            "integration/tests/fixture_app.rs",
-            r#"//! A real build of the fixture app with the reference lifecycle, then the app serving it.
+    )
+}
+
+/// `integration/tests/fixture_app.rs` of a new buildpack crate.
+fn fixture_test() -> String {
+    r#"//! A real build of the fixture app with the reference lifecycle, then the app serving it.
 
 use libbuildpack_test::{BuildConfig, ContainerConfig, TestError, TestRunner, assert_contains};
 
@@ -285,16 +304,13 @@ fn fixture_app_is_served() -> Result<(), TestError> {
     Ok(())
 }
 "#
-            .to_owned(),
-        ),
-        (
-            "integration/tests/fixtures/app/hello.txt",
-            "hello\n".to_owned(),
-        ),
-        (
-            "integration/tests/fixtures/builder.toml",
-            format!(
-                r#"# A builder with this buildpack (built by rpack from the crate) on rpack's python stack.
+    .to_owned()
+}
+
+/// `integration/tests/fixtures/builder.toml` of a new buildpack crate.
+fn fixture_builder_toml(id: &str) -> String {
+    format!(
+        r#"# A builder with this buildpack (built by rpack from the crate) on rpack's python stack.
 [[buildpacks]]
 uri = "../../.."
 
@@ -309,13 +325,13 @@ image = "localhost/rpack/python-build:latest"
 [[run.images]]
 image = "localhost/rpack/python-run:latest"
 "#
-            ),
-        ),
-        (".gitignore", "/target\n".to_owned()),
-        (
-            "README.md",
-            format!(
-                r"# {id}
+    )
+}
+
+/// `README.md` of a new buildpack crate.
+fn readme(id: &str, escaped: &str) -> String {
+    format!(
+        r"# {id}
 
 ## Before the first `cargo test --workspace`
 
@@ -337,9 +353,7 @@ Without the stack, the first real build makes it itself, printing `[libbuildpack
   A dependency that compiles C (`ring`, used by libbuildpack's `download` feature) needs the musl C compiler:
   `apt-get install musl-tools`.
 "
-            ),
-        ),
-    ]
+    )
 }
 
 /// Writes a new buildpack crate `name` into `parent`/`name` (through a temp dir and a rename).
@@ -386,6 +400,32 @@ pub fn create(
     crate::toolbox::scratch::commit(|| fs_err::rename(temp.path(), &dest))
         .map_err(write_err(&dest))?;
     Ok(dest)
+}
+
+/// The head of a buildpack crate's `Cargo.toml`, shared by `rpack buildpack new` and `--from-inline`: the package
+/// and its binary named `name`, its dependencies (`extra` lines between serde and thiserror, each ending in a
+/// line end) and the SDK with its testing feature for the tests, up to the end of `[dev-dependencies]`' first line.
+pub(crate) fn manifest_head(name: &str, libbuildpack: &str, extra: &str, testing: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[[bin]]
+name = "{name}"
+path = "src/main.rs"
+
+[dependencies]
+libbuildpack = {libbuildpack}
+serde = {{ version = "1", features = ["derive"] }}
+{extra}thiserror = "2"
+
+[dev-dependencies]
+libbuildpack = {testing}
+"#
+    )
 }
 
 #[cfg(test)]

@@ -261,7 +261,7 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
         |f| {
             format!(
                 "{} free at {}",
-                crate::toolbox::format::human_size(f),
+                libbuildpack::toolbox::style::format_size(f),
                 store.home().display()
             )
         },

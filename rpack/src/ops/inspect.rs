@@ -484,7 +484,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "  {:>9}  {}  {}",
-                crate::toolbox::format::human_size(layer.size),
+                libbuildpack::toolbox::style::format_size(layer.size),
                 &short[..12.min(short.len())],
                 layer.created_by
             );

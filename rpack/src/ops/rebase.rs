@@ -27,7 +27,7 @@ use libbuildpack::data::labels::{
 };
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
 
-use crate::oci::labels::{LIFECYCLE_METADATA, PYTHON_VERSION};
+use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Digest, Image, ImageError, Layout, canonical_json};
 use crate::ops::Error;
@@ -145,20 +145,25 @@ pub enum RebaseError {
         /// The run image the metadata names.
         existing: String,
     },
-    /// The new run image has another Python than the one the app was built against.
+    /// The new run image has another value of a label the app depends on (its Python, say: see
+    /// [`crate::provision::stack::StackRecipe::rebase_keeps`]) than the one it was built against.
     #[error(
-        "{run_image} has Python {run_python}, but {image} was built against Python {app_python}: its virtual \
-         environment links against that interpreter and would break"
+        "{run_image} has {} {run_value}, but {image} was built against {} {app_value}: {}",
+        keep.what,
+        keep.what,
+        keep.why
     )]
-    PythonMismatch {
+    KeptLabelChanged {
         /// The image.
         image: String,
         /// The new run image.
         run_image: String,
-        /// The run image's Python (`none` when it has no label).
-        run_python: String,
-        /// The Python the app was built against.
-        app_python: String,
+        /// The label, what its value is (`Python`) and why the app breaks.
+        keep: &'static crate::provision::stack::RebaseKeep,
+        /// The run image's value (`none` when it has no such label).
+        run_value: String,
+        /// The value the app was built against.
+        app_value: String,
     },
     /// The metadata's run image top layer is not a layer of the image.
     #[error("{image} does not contain its run image's top layer {top_layer}; it cannot be rebased")]
@@ -212,8 +217,11 @@ impl RebaseError {
                 Self::OtherRunImage { .. } => {
                     "pass --force to switch the image to this run image (its metadata then names the new one)"
                 }
-                Self::PythonMismatch { .. } => {
-                    "rebuild the app with `rpack build` on a builder whose run image has this Python; rebase only swaps OS packages of the same Python"
+                Self::KeptLabelChanged { keep, .. } => {
+                    let what = keep.what;
+                    return Some(format!(
+                        "rebuild the app with `rpack build` on a builder whose run image has this {what}; rebase only swaps OS packages of the same {what}"
+                    ));
                 }
                 Self::RunImageRequired { .. } => "name the run image with --run-image",
                 _ => return None,
@@ -396,7 +404,7 @@ fn run_checks(
         check(check_stack(name, app, run_ref, run))?;
         check(check_mixins(name, app, run_ref, run))?;
     }
-    check_python(name, app, run_ref, run)?;
+    check_kept_labels(name, app, run_ref, run)?;
     Ok(warnings)
 }
 
@@ -647,26 +655,30 @@ fn check_mixins(
     })
 }
 
-/// The app carries its original run image's labels; a Python it was built against must stay the same.
-fn check_python(
+/// The app carries its original run image's labels; what the stacks declare an app depends on (its
+/// Python) must stay the same.
+fn check_kept_labels(
     name: &str,
     app: &Image,
     run_ref: &ImageRef,
     run: &Image,
 ) -> Result<(), RebaseError> {
-    let Some(app_python) = app.label(PYTHON_VERSION) else {
-        return Ok(());
-    };
-    let run_python = run.label(PYTHON_VERSION);
-    if run_python.as_deref() == Some(app_python.as_str()) {
-        return Ok(());
+    for keep in crate::provision::stack::rebase_keeps() {
+        let Some(app_value) = app.label(keep.label) else {
+            continue;
+        };
+        let run_value = run.label(keep.label);
+        if run_value.as_deref() != Some(app_value.as_str()) {
+            return Err(RebaseError::KeptLabelChanged {
+                image: name.to_owned(),
+                run_image: run_ref.to_string(),
+                keep,
+                run_value: run_value.unwrap_or_else(|| "none".to_owned()),
+                app_value,
+            });
+        }
     }
-    Err(RebaseError::PythonMismatch {
-        image: name.to_owned(),
-        run_image: run_ref.to_string(),
-        run_python: run_python.unwrap_or_else(|| "none".to_owned()),
-        app_python,
-    })
+    Ok(())
 }
 
 /// The app's config on the new base: os/arch/os version and stack/base labels from the run image, the new

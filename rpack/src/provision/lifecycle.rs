@@ -61,7 +61,7 @@ pub enum LifecycleError {
         source: io::Error,
     },
     /// `go mod download` failed.
-    #[error("could not download the lifecycle module {MODULE}@v{version}:\n{output}")]
+    #[error("could not download the lifecycle module {MODULE}@v{version}{output}")]
     Download {
         /// The version.
         version: String,
@@ -69,7 +69,7 @@ pub enum LifecycleError {
         output: String,
     },
     /// `go build` failed.
-    #[error("building the lifecycle failed:\n{output}")]
+    #[error("building the lifecycle failed{output}")]
     Build {
         /// What go printed (its tail).
         output: String,
@@ -377,11 +377,11 @@ fn download_module(version: &str) -> Result<PathBuf, LifecycleError> {
         Some(dir) if output.status.success() => Ok(PathBuf::from(dir)),
         _ => Err(LifecycleError::Download {
             version: version.to_owned(),
-            output: format!(
+            output: libbuildpack::toolbox::style::tail_of(&format!(
                 "{}{}",
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
-            ),
+            )),
         }),
     }
 }
@@ -537,24 +537,10 @@ fn sbom_from_go_version(text: &str, version: &str) -> libbuildpack::sbom::Sbom {
 
 /// Copies the module source out of the read-only module cache so it can be built (and, if needed, patched).
 fn copy_tree_writable(src: &Path, dest: &Path) -> Result<(), LifecycleError> {
-    fs_err::create_dir_all(dest).map_err(io_err("create", dest))?;
-    for entry in fs_err::read_dir(src).map_err(io_err("read", src))? {
-        let entry = entry.map_err(io_err("read", src))?;
-        let from = entry.path();
-        let to = dest.join(entry.file_name());
-        let kind = entry.file_type().map_err(io_err("read", &from))?;
-        if kind.is_dir() {
-            copy_tree_writable(&from, &to)?;
-        } else if kind.is_file() {
-            fs_err::copy(&from, &to).map_err(io_err("copy", &from))?;
-            let mut perms = fs_err::metadata(&to)
-                .map_err(io_err("read", &to))?
-                .permissions();
-            std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
-            fs_err::set_permissions(&to, perms).map_err(io_err("chmod", &to))?;
-        }
-    }
-    Ok(())
+    libbuildpack::toolbox::copy::TreeCopy::new()
+        .file_mode(0o644)
+        .run(src, dest)
+        .map_err(|e| io_err("copy", src)(e.into()))
 }
 
 /// The `lifecycle.toml` descriptor, with the API lists read from the source's `api/apis.go`.

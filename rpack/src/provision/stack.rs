@@ -43,6 +43,33 @@ pub struct StackRecipe {
     pub build_user: (u32, u32),
     /// Run user and group; differs from the build user so an app cannot rewrite its own code.
     pub run_user: (u32, u32),
+    /// What an app built on the run image depends on beyond its ABI: `rpack rebase` refuses a run image on
+    /// which one of these labels has another value than the app (which carries its run image's labels) has.
+    pub rebase_keeps: &'static [RebaseKeep],
+}
+
+/// A run-image label whose value an app depends on, so a rebase must keep it (see
+/// [`StackRecipe::rebase_keeps`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RebaseKeep {
+    /// The label.
+    pub label: &'static str,
+    /// What its value is, for messages (`Python`).
+    pub what: &'static str,
+    /// Why an app breaks when it changes.
+    pub why: &'static str,
+}
+
+/// Every label a rebase must keep, over all recipes, each once.
+#[must_use]
+pub(crate) fn rebase_keeps() -> Vec<&'static RebaseKeep> {
+    let mut keeps: Vec<&'static RebaseKeep> = Vec::new();
+    for keep in RECIPES.iter().flat_map(|r| r.rebase_keeps) {
+        if !keeps.iter().any(|k| k.label == keep.label) {
+            keeps.push(keep);
+        }
+    }
+    keeps
 }
 
 /// The recipes rpack knows: `tiny` for SDK and harness tests (no Python: small and quick to make), `python` for
@@ -58,6 +85,7 @@ pub(crate) const RECIPES: &[StackRecipe] = &[
         build_packages: &[],
         build_user: (1000, 1000),
         run_user: (1001, 1001),
+        rebase_keeps: &[],
     },
     StackRecipe {
         name: "python",
@@ -81,6 +109,11 @@ pub(crate) const RECIPES: &[StackRecipe] = &[
         ],
         build_user: (1000, 1000),
         run_user: (1001, 1001),
+        rebase_keeps: &[RebaseKeep {
+            label: crate::oci::labels::PYTHON_VERSION,
+            what: "Python",
+            why: "its virtual environment links against that interpreter and would break",
+        }],
     },
 ];
 
@@ -113,7 +146,7 @@ pub enum StackError {
         source: io::Error,
     },
     /// mmdebstrap failed.
-    #[error("mmdebstrap failed while {doing}:\n{output}")]
+    #[error("mmdebstrap failed while {doing}{output}")]
     Mmdebstrap {
         /// What it was doing.
         doing: &'static str,
@@ -216,7 +249,26 @@ impl StackRecipe {
     }
 
     fn describe(&self) -> String {
-        format!("{self:?}")
+        /// The fields that make the images, printed as the derived `Debug` printed the recipe before
+        /// `rebase_keeps` (which only rebase reads) existed: stores keep their stacks.
+        struct Images<'a>(&'a StackRecipe);
+        impl std::fmt::Debug for Images<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let r = self.0;
+                f.debug_struct("StackRecipe")
+                    .field("name", &r.name)
+                    .field("stack_id", &r.stack_id)
+                    .field("suite", &r.suite)
+                    .field("distro", &r.distro)
+                    .field("variant", &r.variant)
+                    .field("run_packages", &r.run_packages)
+                    .field("build_packages", &r.build_packages)
+                    .field("build_user", &r.build_user)
+                    .field("run_user", &r.run_user)
+                    .finish()
+            }
+        }
+        format!("{:?}", Images(self))
     }
 
     /// The packages of the build image (`Build`) or run image (`Run`).
@@ -543,7 +595,7 @@ fn resolve_packages(
     if !output.status.success() {
         return Err(StackError::Mmdebstrap {
             doing: "resolving packages",
-            output: tail(&text),
+            output: libbuildpack::toolbox::style::tail_of(&text),
         });
     }
     let mut packages: Vec<String> = text
@@ -557,15 +609,6 @@ fn resolve_packages(
     packages.sort();
     packages.dedup();
     Ok(packages)
-}
-
-fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..]
-        .iter()
-        .map(|l| format!("  | {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn stack_key(recipe: &StackRecipe, build: &[String], run: &[String], ca: &[u8]) -> String {
@@ -645,6 +688,17 @@ mod tests {
     #[test]
     fn build_images_have_the_run_packages_and_more() {
         let python = StackRecipe::named("python").unwrap();
+        assert_eq!(
+            python.rebase_keeps[0].label,
+            crate::oci::labels::PYTHON_VERSION
+        );
+        assert_eq!(
+            StackRecipe::named("tiny").unwrap().describe(),
+            "StackRecipe { name: \"tiny\", stack_id: \"io.rpack.stacks.bookworm.tiny\", suite: \"bookworm\", \
+             distro: (\"debian\", \"12\"), variant: \"minbase\", run_packages: [\"ca-certificates\"], \
+             build_packages: [], build_user: (1000, 1000), run_user: (1001, 1001) }",
+            "what the stack key hashes: a change makes every store make its stacks again"
+        );
         let build = python.packages(Role::Build);
         assert!(python.packages(Role::Run).iter().all(|p| build.contains(p)));
         assert!(build.contains(&"python3-venv"));

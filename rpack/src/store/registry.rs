@@ -271,6 +271,36 @@ fn pushed_digest(digest_file: &Path, remote: &ImageRef) -> Result<Digest, Error>
     })?)
 }
 
+/// The manifest digest of the image skopeo pulled from `remote`.
+fn pulled_digest(loaded: &Image, remote: &ImageRef) -> Result<Digest, RegistryError> {
+    loaded
+        .manifest_digest()
+        .cloned()
+        .ok_or_else(|| RegistryError::Copy {
+            action: "pull",
+            image: remote.to_string(),
+            stderr: "no manifest was written".to_owned(),
+        })
+}
+
+/// Puts the pulled layout `staged` in the store as `image`, replacing what was there (under the image's lock).
+fn install_pulled(store: &Store, image: &ImageRef, staged: &Path) -> Result<(), Error> {
+    let _lock = store.lock(&image.to_string())?;
+    let current = store.image_layout(image);
+    crate::store::replace_dir(staged, current.root())
+        .map_err(io_err("move into place", current.root()))?;
+    Ok(())
+}
+
+/// `linux/amd64, linux/arm64`, for messages.
+fn platform_list(platforms: &[crate::oci::Platform]) -> String {
+    platforms
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A copy of the image in `layout` (blobs linked, not copied) whose manifest uses OCI media types only.
 ///
 /// The lifecycle writes Docker layer types into the OCI manifest of a layout export, next to the run image's
@@ -398,17 +428,8 @@ pub fn pull(
         image: remote.to_string(),
         source: Box::new(e.into()),
     })?;
-    let digest = loaded
-        .manifest_digest()
-        .cloned()
-        .ok_or_else(|| RegistryError::Copy {
-            action: "pull",
-            image: remote.to_string(),
-            stderr: "no manifest was written".to_owned(),
-        })?;
-    let _lock = store.lock(&image.to_string())?;
-    crate::store::replace_dir(&staged, current.root())
-        .map_err(io_err("move into place", current.root()))?;
+    let digest = pulled_digest(&loaded, remote)?;
+    install_pulled(store, image, &staged)?;
     ui.done(
         &format!("Pulled {remote} as {image} ({})", digest.short()),
         started.elapsed(),

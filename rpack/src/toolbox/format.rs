@@ -1,24 +1,7 @@
-//! Formatting for people: sizes and file types in messages.
+//! Formatting for people: file types in messages. Sizes and durations are formatted by
+//! [`libbuildpack::toolbox::style`] (`format_size`, `format_duration`), as in the SDK's output.
 
 use std::os::unix::fs::FileTypeExt as _;
-
-/// `1.2 MB` style sizes.
-#[must_use]
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "kB", "MB", "GB"];
-    #[allow(clippy::cast_precision_loss)]
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1000.0 && unit < UNITS.len() - 1 {
-        size /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{size:.1} {}", UNITS[unit])
-    }
-}
 
 /// What a file type is, for messages.
 pub(crate) fn describe_file_type(kind: std::fs::FileType) -> &'static str {

@@ -1,14 +1,13 @@
 //! rpack's own output: sections, steps with timings, warnings, and streamed tool output, written to one sink so
 //! the CLI can print it and tests can capture it.
 
-use std::collections::VecDeque;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{self, IsTerminal, Write};
+use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How many lines of a command's output are kept for error messages.
-const TAIL_LINES: usize = 30;
+use libbuildpack::toolbox::command::stream;
+use libbuildpack::toolbox::style::{self, BOLD, DIM, YELLOW};
 
 /// Where output goes.
 #[derive(Clone)]
@@ -31,8 +30,10 @@ impl Ui {
     /// Output to stderr, coloured when stderr is a terminal and `NO_COLOR` is unset.
     #[must_use]
     pub fn stderr() -> Self {
-        let color =
-            io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = style::use_color(
+            std::env::var_os("NO_COLOR").as_deref(),
+            io::stderr().is_terminal(),
+        );
         Self {
             sink: Arc::new(Mutex::new(Box::new(io::stderr()))),
             progress: None,
@@ -82,38 +83,34 @@ impl Ui {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
+        style::paint(self.color, code, text)
     }
 
-    /// A section header: `==> Building localhost/app:latest`.
+    /// A section header: `## Building localhost/app:latest`, after an empty line.
     pub(crate) fn section(&self, title: &str) {
-        let plain = format!("==> {title}");
-        self.own_line(&plain, &self.paint("1;36", &plain));
+        let plain = style::section(title);
+        self.line("");
+        self.own_line(&plain, &self.paint(BOLD, &plain));
     }
 
-    /// A step inside a section.
+    /// A step inside a section: `- Exporting the image`.
     pub fn step(&self, text: &str) {
-        let plain = format!("    {text}");
+        let plain = style::step(text);
         self.own_line(&plain, &plain);
     }
 
-    /// A step that finished, with its duration.
+    /// A step that finished, with its duration: `- Built app (1.2s)`.
     pub(crate) fn done(&self, text: &str, elapsed: Duration) {
-        let took = format!("({})", format_duration(elapsed));
-        self.own_line(
-            &format!("    {text} {took}"),
-            &format!("    {text} {}", self.paint("2", &took)),
-        );
+        let plain = style::done(text, elapsed);
+        let took = format!("({})", style::format_duration(elapsed));
+        let painted = format!("{} {}", style::step(text), self.paint(DIM, &took));
+        self.own_line(&plain, &painted);
     }
 
-    /// A warning.
+    /// A warning: `! Warning: ...`.
     pub fn warn(&self, text: &str) {
-        let plain = format!("warning: {text}");
-        self.own_line(&plain, &self.paint("33", &plain));
+        let plain = style::warning(text);
+        self.own_line(&plain, &self.paint(YELLOW, &plain));
     }
 
     /// A line of a tool's output, passed through as it is.
@@ -138,65 +135,18 @@ impl Ui {
     pub(crate) fn run_observed(
         &self,
         command: &mut Command,
-        observe: impl Fn(&str) + Send + Sync + 'static,
+        observe: impl Fn(&str) + Send + Sync,
     ) -> io::Result<Finished> {
-        let observe = Arc::new(observe);
-        let started = Instant::now();
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let tail = Arc::new(Mutex::new(VecDeque::with_capacity(TAIL_LINES)));
-        let readers = [take_stdout(&mut child), take_stderr(&mut child)]
-            .into_iter()
-            .flatten()
-            .map(|stream| {
-                let ui = self.clone();
-                let tail = Arc::clone(&tail);
-                let observe = Arc::clone(&observe);
-                std::thread::spawn(move || {
-                    for line in BufReader::new(stream).split(b'\n') {
-                        let Ok(line) = line else { break };
-                        let text = String::from_utf8_lossy(&line)
-                            .trim_end_matches('\r')
-                            .to_owned();
-                        ui.passthrough(&text);
-                        observe(&text);
-                        let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                        if tail.len() == TAIL_LINES {
-                            tail.pop_front();
-                        }
-                        tail.push_back(text);
-                    }
-                })
-            });
-        let readers: Vec<_> = readers.collect();
-        let status = child.wait()?;
-        for reader in readers {
-            let _ = reader.join();
-        }
-        let tail = std::mem::take(&mut *tail.lock().unwrap_or_else(PoisonError::into_inner)).into();
+        let streamed = stream(command, |line| {
+            self.passthrough(line);
+            observe(line);
+        })?;
         Ok(Finished {
-            status,
-            tail,
-            elapsed: started.elapsed(),
+            status: streamed.status,
+            tail: streamed.tail,
+            elapsed: streamed.elapsed,
         })
     }
-}
-
-fn take_stdout(child: &mut Child) -> Option<Box<dyn Read + Send>> {
-    child
-        .stdout
-        .take()
-        .map(|s| Box::new(s) as Box<dyn Read + Send>)
-}
-
-fn take_stderr(child: &mut Child) -> Option<Box<dyn Read + Send>> {
-    child
-        .stderr
-        .take()
-        .map(|s| Box::new(s) as Box<dyn Read + Send>)
 }
 
 /// A command that ran to the end.
@@ -211,26 +161,11 @@ pub struct Finished {
 }
 
 impl Finished {
-    /// The tail as one indented block, for error messages.
+    /// The tail for the end of an error message: `; its last output was:` and the lines indented under it
+    /// (empty without output), as the SDK's command errors show it.
     #[must_use]
     pub(crate) fn tail_text(&self) -> String {
-        self.tail
-            .iter()
-            .map(|l| format!("  | {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-/// `1.2s`, `2m03s`.
-#[must_use]
-pub(crate) fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs < 60.0 {
-        format!("{secs:.1}s")
-    } else {
-        let whole = d.as_secs();
-        format!("{}m{:02}s", whole / 60, whole % 60)
+        style::tail(&self.tail)
     }
 }
 
@@ -238,17 +173,7 @@ pub(crate) fn format_duration(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
+    use libbuildpack::toolbox::capture::Capture as Buf;
 
     #[test]
     fn streams_both_streams_and_keeps_the_tail() {
@@ -261,7 +186,7 @@ mod tests {
         let mut tail = done.tail.clone();
         tail.sort();
         assert_eq!(tail, ["err", "out"]);
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let text = buf.text();
         assert!(text.contains("out\n") && text.contains("err\n"));
     }
 
@@ -275,21 +200,15 @@ mod tests {
         ui.run_streamed(Command::new("sh").args(["-c", "echo cargo noise"]))
             .unwrap();
         ui.warn("slow");
-        let progress = String::from_utf8(progress.0.lock().unwrap().clone()).unwrap();
+        let progress = progress.text();
         assert_eq!(
             progress,
-            "==> Creating builder\n    Built acme/bp 0.1.0 (3.0s)\nwarning: slow\n"
+            "## Creating builder\n- Built acme/bp 0.1.0 (3.0s)\n! Warning: slow\n"
         );
-        let all = String::from_utf8(all.0.lock().unwrap().clone()).unwrap();
+        let all = all.text();
         assert!(
-            all.contains("cargo noise\n") && all.contains("warning: slow"),
+            all.contains("cargo noise\n") && all.contains("! Warning: slow"),
             "{all}"
         );
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(format_duration(Duration::from_millis(1234)), "1.2s");
-        assert_eq!(format_duration(Duration::from_secs(123)), "2m03s");
     }
 }

@@ -187,6 +187,12 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Writes `text` to `path` as an executable script (mode 755), creating parent dirs.
+pub fn write_executable(path: &Path, text: &str) {
+    write(path, text);
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
 const BUILDPACK_TOML: &str = "api = \"0.10\"\n[buildpack]\nid = \"rebase/probe\"\nversion = \"0.0.1\"\n\
      sbom-formats = [\"application/vnd.cyclonedx+json\"]\n";
 
@@ -228,15 +234,8 @@ image = "localhost/rpack/tiny-run:latest"
 /// builder.toml of a tiny-stack builder with it (`dir/builder.toml`).
 pub fn shell_buildpack(dir: &Path, id: &str, buildpack_toml: &str, build: &str) {
     write(&dir.join("bp/buildpack.toml"), buildpack_toml);
-    write(&dir.join("bp/bin/detect"), "#!/bin/sh\nexit 0\n");
-    write(&dir.join("bp/bin/build"), build);
-    for script in ["bp/bin/detect", "bp/bin/build"] {
-        std::fs::set_permissions(
-            dir.join(script),
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
-    }
+    write_executable(&dir.join("bp/bin/detect"), "#!/bin/sh\nexit 0\n");
+    write_executable(&dir.join("bp/bin/build"), build);
     write(&dir.join("builder.toml"), &builder_toml(id));
 }
 

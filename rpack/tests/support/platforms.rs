@@ -193,3 +193,102 @@ pub fn http_get(port: u16, wait: Duration) -> Option<String> {
     }
     None
 }
+
+/// pack run in `dir` with its own `PACK_HOME` and `HOME` there, and `docker_host` as its daemon ([`NO_DAEMON`]
+/// for commands that need none).
+pub fn pack_command(dir: &Path, docker_host: &str) -> Command {
+    let mut cmd = Command::new(pack_bin());
+    cmd.current_dir(dir)
+        .env("PACK_HOME", dir.join("pack-home"))
+        .env("DOCKER_HOST", docker_host)
+        .env("HOME", dir);
+    cmd
+}
+
+/// A `DOCKER_HOST` nothing listens on: pack reads and writes `.cnb` files and registries without a daemon.
+pub const NO_DAEMON: &str = "unix:///nonexistent/docker.sock";
+
+/// Runs [`pack_command`] with `args`, asserts it succeeded and returns its stdout and stderr.
+#[track_caller]
+pub fn pack_ok<S: AsRef<std::ffi::OsStr>>(dir: &Path, docker_host: &str, args: &[S]) -> String {
+    let out = pack_command(dir, docker_host).args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+    assert!(
+        out.status.success(),
+        "pack {} failed:\n{text}",
+        shown.join(" ")
+    );
+    text
+}
+
+/// What `pack builder inspect IMAGE` says of the builder `image` in a registry: the "REMOTE" half of its answer
+/// (the "LOCAL" half needs a daemon).
+#[track_caller]
+pub fn pack_inspect_remote_builder(dir: &Path, image: &str) -> String {
+    let out = pack_command(dir, NO_DAEMON)
+        .args(["builder", "inspect", image])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let remote = text.split("LOCAL:").next().unwrap();
+    assert!(remote.contains("REMOTE:"), "{text}");
+    remote.to_owned()
+}
+
+/// `skopeo inspect FLAG docker://IMAGE` of an image in a loopback registry (plain HTTP), parsed: `--config` for
+/// its config, `--raw` for its manifest or index.
+#[track_caller]
+pub fn skopeo_inspect(image: &str, flag: &str) -> serde_json::Value {
+    let out = Command::new("skopeo")
+        .args(["inspect", flag, "--tls-verify=false"])
+        .arg(format!("docker://{image}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo inspect {flag} {image} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The `bin/build` of a shell buildpack that serves the app's `hello.txt` on 127.0.0.1:$PORT with the run
+/// image's perl, from a launch layer: `shell` runs first (e.g. an `echo` the test looks for), `perl` may change
+/// `$body` before it is served.
+pub fn perl_hello_server_build(shell: &str, perl: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+set -eu
+{shell}
+layer="$CNB_LAYERS_DIR/server"
+mkdir -p "$layer"
+cat > "$layer/serve.pl" <<'PERL'
+use IO::Socket::INET;
+my $port = $ENV{{PORT}} || 8080;
+my $body = do {{ local $/; open my $f, '<', 'hello.txt' or die "hello.txt: $!"; <$f> }};
+{perl}
+my $server = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 5, ReuseAddr => 1)
+  or die "listen on $port: $!";
+$| = 1;
+print "listening on $port\n";
+while (my $client = $server->accept) {{
+  while (my $line = <$client>) {{ last if $line =~ /^\r?\n$/; }}
+  print $client "HTTP/1.0 200 OK\r\nContent-Length: " . length($body) . "\r\n\r\n" . $body;
+  close $client;
+}}
+PERL
+printf '[types]\nlaunch = true\n' > "$layer.toml"
+cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML
+[[processes]]
+type = "web"
+command = ["perl", "$layer/serve.pl"]
+default = true
+TOML
+"#
+    )
+}

@@ -34,20 +34,10 @@ pub fn shared_lifecycle() -> PathBuf {
 
 /// Copies the tree `src` to `dest`: files hard-linked when `link` and the file system allows, else copied.
 pub fn copy_tree(src: &Path, dest: &Path, link: bool) {
-    std::fs::create_dir_all(dest).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let from = entry.path();
-        let to = dest.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&from, &to, link);
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&from).unwrap(), &to).unwrap();
-        } else if !link || std::fs::hard_link(&from, &to).is_err() {
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
+    libbuildpack::toolbox::copy::TreeCopy::new()
+        .hard_links(link)
+        .run(src, dest)
+        .unwrap();
 }
 
 impl PrivateStore {

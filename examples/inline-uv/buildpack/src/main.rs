@@ -9,7 +9,6 @@
 use std::path::Path;
 
 use libbuildpack::prelude::*;
-use sha2::{Digest, Sha256};
 
 /// The uv the script pins.
 const UV_VERSION: &str = "0.9.5";
@@ -56,12 +55,7 @@ pub enum InlineUvError {
 }
 
 fn sha256_file(path: &Path) -> Result<String, InlineUvError> {
-    let bytes = std::fs::read(path).map_err(InlineUvError::ReadLock)?;
-    let hex: Vec<String> = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok(hex.concat())
+    libbuildpack::toolbox::hash::sha256_file(path).map_err(|e| InlineUvError::ReadLock(e.source))
 }
 
 fn python_version() -> Result<String, InlineUvError> {

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use libbuildpack_test::{
-    BuildConfig, ContainerConfig, TestBuild, TestError, TestRunner, assert_contains, uv,
+    BuildConfig, ContainerConfig, TestBuild, TestError, TestRunner, assert_contains, copy_app, uv,
 };
 
 const BUILDER: &str = "../../../builder/builder.toml";
@@ -22,13 +22,11 @@ const EXPECTED: &str = "hello from project.toml (markupsafe 3.0.2)";
 
 /// A copy of examples/inline-uv/app with `project_toml` as its project.toml.
 fn app_with(project_toml: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("inline-uv-")
-        .tempdir()
-        .unwrap();
-    for file in ["app.py", "pyproject.toml"] {
-        std::fs::copy(Path::new("../app").join(file), dir.path().join(file)).unwrap();
-    }
+    let dir = copy_app(
+        "../app",
+        &["project.toml", "uv.lock", ".venv", ".gitignore"],
+    )
+    .unwrap();
     std::fs::write(dir.path().join("project.toml"), project_toml).unwrap();
     dir
 }

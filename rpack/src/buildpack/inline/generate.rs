@@ -61,10 +61,9 @@ fn lit(text: &str) -> String {
     }
 }
 
-/// `venv-2` → `venv_2`, `node_modules` → `node_modules`; Rust keywords and names the code uses get a suffix.
-fn ident(name: &str) -> String {
-    let mut out: String = name
-        .chars()
+/// `text` in lowercase with every character but letters and digits as `_`.
+fn snake(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -72,7 +71,12 @@ fn ident(name: &str) -> String {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+/// `venv-2` → `venv_2`, `node_modules` → `node_modules`; Rust keywords and names the code uses get a suffix.
+fn ident(name: &str) -> String {
+    let mut out = snake(name);
     if out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -148,19 +152,7 @@ fn short(text: &str) -> String {
 
 fn field_name(field: &KeyField) -> String {
     match field {
-        KeyField::File(file) => {
-            let name: String = file
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_lowercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            name.trim_matches('_').to_owned()
-        }
+        KeyField::File(file) => snake(file).trim_matches('_').to_owned(),
         KeyField::Env(name) => format!("env_{}", name.to_ascii_lowercase()),
         KeyField::Python => "python".to_owned(),
         KeyField::Uv => "uv".to_owned(),
@@ -371,6 +363,31 @@ struct Needs {
     copy: bool,
 }
 
+/// What the steps of one layer's block share.
+#[derive(Clone, Copy)]
+struct LayerScope<'l> {
+    name: &'l str,
+    var: &'l str,
+    key_type: &'l str,
+    layer: &'l LayerPlan,
+}
+
+/// What a layer's steps leave for after its `is_new` block.
+#[derive(Default)]
+struct LayerAfter {
+    env_steps: Vec<Step>,
+    venv_env: bool,
+    node_link: Option<String>,
+}
+
+/// `.current_dir(...)` for a step that runs in another dir than the app's, else nothing.
+fn call_dir(step: &Step) -> String {
+    step.cwd
+        .as_ref()
+        .map(|d| format!(".current_dir(ctx.app_dir().join({}))", lit(d)))
+        .unwrap_or_default()
+}
+
 struct Generator<'a> {
     plan: &'a Plan,
     type_name: String,
@@ -451,54 +468,9 @@ impl Generator<'_> {
                     Self::comment(&mut out, "        ", step, &format!("Not needed: {why}."));
                 }
                 StepKind::InstallUv { source, asked } => {
-                    let how = match source {
-                        UvSource::InstallScript { .. } => {
-                            "uv's install script, downloaded on every build and not checked"
-                        }
-                        UvSource::Pip => "`pip install uv`, on every build",
-                        UvSource::Download { .. } => "a download of a uv release, on every build",
-                    };
-                    let mut note = format!(
-                        "Was {how}. Now: uv {}, pinned and hash-checked (`src/uv.rs`), in the cached build layer `uv`, installed once and reused while the pin is the same.",
-                        uv_pin::VERSION
-                    );
-                    if let Some(asked) = asked
-                        && asked != uv_pin::VERSION
-                    {
-                        let _ = write!(
-                            note,
-                            " The script asked for uv {asked}: to keep that, change `uv::VERSION` and its wheel hashes."
-                        );
-                    }
-                    if self.uv_declared {
-                        note.push_str(" (Installed above.)");
-                    }
-                    Self::comment(&mut out, "        ", step, &note);
-                    self.ensure_uv(&mut out);
+                    self.install_uv_step(&mut out, step, source, asked.as_deref());
                 }
-                StepKind::Export { .. } => {
-                    if self.exports_done {
-                        Self::comment(&mut out, "        ", step, "Set by `exports` above.");
-                    } else {
-                        self.exports_done = true;
-                        let lines: Vec<String> = steps
-                            .iter()
-                            .filter(|s| matches!(s.kind, StepKind::Export { .. }))
-                            .map(|s| s.line.to_string())
-                            .collect();
-                        Self::comment(
-                            &mut out,
-                            "        ",
-                            step,
-                            &format!(
-                                "`export` (lines {}): env modifiers the later steps of this build see, as the script's exports were. Not in the app image: for that, use `launch_env()` on a launch layer.",
-                                lines.join(", ")
-                            ),
-                        );
-                        let _ = writeln!(out, "        exports(ctx)?;");
-                        self.exports_fn();
-                    }
-                }
+                StepKind::Export { .. } => self.export_step(&mut out, step, &steps),
                 StepKind::Processes { .. } => Self::comment(
                     &mut out,
                     "        ",
@@ -536,7 +508,82 @@ impl Generator<'_> {
         out
     }
 
-    #[allow(clippy::too_many_lines, reason = "one arm per step kind")]
+    /// The script's uv install: replaced by the pinned uv, with a comment saying what it was.
+    fn install_uv_step(
+        &mut self,
+        out: &mut String,
+        step: &Step,
+        source: &UvSource,
+        asked: Option<&str>,
+    ) {
+        let how = match source {
+            UvSource::InstallScript { .. } => {
+                "uv's install script, downloaded on every build and not checked"
+            }
+            UvSource::Pip => "`pip install uv`, on every build",
+            UvSource::Download { .. } => "a download of a uv release, on every build",
+        };
+        let mut note = format!(
+            "Was {how}. Now: uv {}, pinned and hash-checked (`src/uv.rs`), in the cached build layer `uv`, installed once and reused while the pin is the same.",
+            uv_pin::VERSION
+        );
+        if let Some(asked) = asked
+            && asked != uv_pin::VERSION
+        {
+            let _ = write!(
+                note,
+                " The script asked for uv {asked}: to keep that, change `uv::VERSION` and its wheel hashes."
+            );
+        }
+        if self.uv_declared {
+            note.push_str(" (Installed above.)");
+        }
+        Self::comment(out, "        ", step, &note);
+        self.ensure_uv(out);
+    }
+
+    /// An `export`: the first one writes the `exports` call (for all of them), the others point to it.
+    fn export_step(&mut self, out: &mut String, step: &Step, steps: &[Step]) {
+        if self.exports_done {
+            Self::comment(out, "        ", step, "Set by `exports` above.");
+        } else {
+            self.exports_done = true;
+            let lines: Vec<String> = steps
+                .iter()
+                .filter(|s| matches!(s.kind, StepKind::Export { .. }))
+                .map(|s| s.line.to_string())
+                .collect();
+            Self::comment(
+                out,
+                "        ",
+                step,
+                &format!(
+                    "`export` (lines {}): env modifiers the later steps of this build see, as the script's exports were. Not in the app image: for that, use `launch_env()` on a launch layer.",
+                    lines.join(", ")
+                ),
+            );
+            let _ = writeln!(out, "        exports(ctx)?;");
+            self.exports_fn();
+        }
+    }
+
+    /// The generated crate installs the pinned uv, with a test that it is pinned and hash-checked.
+    fn pin_uv(&mut self) {
+        self.needs.uv = true;
+        self.needs.python = true;
+        let _ = write!(
+            self.tests,
+            "\n    #[test]\n    \
+         fn uv_is_pinned_and_hash_checked() {{\n        \
+         // The script's uv install is the pinned uv {version}, checked by pip against the wheel's sha256.\n        \
+         let requirement = uv::requirement(\"amd64\").unwrap();\n        \
+         assert!(requirement.starts_with(\"uv=={version} --hash=sha256:\"), \"{{requirement}}\");\n        \
+         assert!(uv::requirement(\"s390x\").is_err());\n    \
+         }}\n",
+            version = uv_pin::VERSION,
+        );
+    }
+
     fn layer_block(&mut self, out: &mut String, name: &str, rest: &[Step]) {
         let Some(layer) = self.plan.layer(name).cloned() else {
             return;
@@ -557,61 +604,21 @@ impl Generator<'_> {
         if needs_uv {
             self.ensure_uv(out);
         }
-        // The key type.
         self.key_type(&layer, &key_type);
-        let args = key_args(&layer);
-        let about = format!(
-            "`{name}`: {} layer ({}), keyed on {}.",
-            types_text(&layer),
-            layer.why,
-            describe_key(&layer)
-        );
-        for line in wrap(&about, 92) {
-            let _ = writeln!(out, "        // {line}");
-        }
-        let mut chain = format!("ctx.layer({})", lit(name));
-        if layer.launch {
-            chain.push_str(".launch()");
-        }
-        if layer.build {
-            chain.push_str(".build()");
-        }
-        if layer.cache {
-            chain.push_str(".cache()");
-        }
-        let _ = writeln!(
-            out,
-            "        let {var} = {chain}.keyed_by(&{key_type}::of({args})?)?;"
-        );
+        let chain = Self::layer_intro(out, name, &layer, &var, &key_type);
         let _ = writeln!(out, "        if {var}.is_new() {{");
-        let mut env_steps = Vec::new();
-        let mut venv_env = false;
-        let mut node_link = None;
+        let scope = LayerScope {
+            name,
+            var: &var,
+            key_type: &key_type,
+            layer: &layer,
+        };
+        let mut after = LayerAfter::default();
         for step in &mine {
-            let call_dir = step
-                .cwd
-                .as_ref()
-                .map(|d| format!(".current_dir(ctx.app_dir().join({}))", lit(d)))
-                .unwrap_or_default();
             match &step.kind {
                 StepKind::UvSync { args, env, .. } => {
-                    venv_env = true;
-                    let f = self.names.unique("uv_sync", step.line);
-                    Self::comment(
-                        out,
-                        "            ",
-                        step,
-                        &format!(
-                            "`uv sync` with the pinned uv into `{name}`, only when the key changed; uv's download cache lives in the uv layer."
-                        ),
-                    );
-                    let _ = writeln!(
-                        out,
-                        "            ctx.run(&mut {f}(uv.path(), {var}.path()){call_dir}).map_err(failed({}, {}))?;",
-                        step.line,
-                        lit(&label(&step.text))
-                    );
-                    self.uv_sync_fn(&f, step, args, env, name, &key_type, &layer);
+                    after.venv_env = true;
+                    self.uv_sync_step(out, step, args, env, &scope);
                 }
                 StepKind::PipInstall {
                     files,
@@ -620,73 +627,11 @@ impl Generator<'_> {
                     via_uv,
                     ..
                 } => {
-                    venv_env = true;
-                    self.needs.python = true;
-                    let f = self.names.unique("pip_install", step.line);
-                    Self::comment(
-                        out,
-                        "            ",
-                        step,
-                        &format!(
-                            "A venv in `{name}` and {} into it, only when the key changed.",
-                            if *via_uv {
-                                "`uv pip install`"
-                            } else {
-                                "`pip install`"
-                            }
-                        ),
-                    );
-                    let uv_arg = if *via_uv { "uv.path(), " } else { "" };
-                    let _ = writeln!(
-                        out,
-                        "            ctx.run(Command::new(\"python3\").args([\"-m\", \"venv\"]).arg({var}.path())).map_err(failed({}, {}))?;",
-                        step.line,
-                        lit(&label(&step.text))
-                    );
-                    let _ = writeln!(
-                        out,
-                        "            ctx.run(&mut {f}({uv_arg}{var}.path()){call_dir}).map_err(failed({}, {}))?;",
-                        step.line,
-                        lit(&label(&step.text))
-                    );
-                    self.pip_fn(
-                        &f, step, files, packages, flags, *via_uv, name, &key_type, &layer,
-                    );
+                    after.venv_env = true;
+                    self.pip_install_step(out, step, (files, packages, flags), *via_uv, &scope);
                 }
                 StepKind::NodeInstall { argv, lock, .. } => {
-                    self.needs.node = true;
-                    self.needs.copy = true;
-                    self.needs.link = true;
-                    let f = self.names.unique("node_install", step.line);
-                    Self::comment(
-                        out,
-                        "            ",
-                        step,
-                        &format!(
-                            "`{}` in `{name}` (from copies of package.json and {lock}), only when the key changed; the app's `node_modules` links to it.",
-                            argv.join(" ")
-                        ),
-                    );
-                    let dir = step.cwd.clone().unwrap_or_default();
-                    let lock_name = lock.rsplit('/').next().unwrap_or(lock);
-                    let app_dir = if dir.is_empty() {
-                        "ctx.app_dir().to_owned()".to_owned()
-                    } else {
-                        format!("ctx.app_dir().join({})", lit(&dir))
-                    };
-                    let _ = writeln!(
-                        out,
-                        "            inputs::copy_into(&{app_dir}, &[\"package.json\", {}], {var}.path())?;",
-                        lit(lock_name)
-                    );
-                    let _ = writeln!(
-                        out,
-                        "            ctx.run(&mut {f}({var}.path())).map_err(failed({}, {}))?;",
-                        step.line,
-                        lit(&label(&step.text))
-                    );
-                    node_link = Some(app_dir);
-                    self.node_fn(&f, step, argv, lock_name, name, &key_type, &layer);
+                    self.node_install_step(out, step, argv, lock, &scope, &mut after);
                 }
                 StepKind::LayerCommand { .. } => {
                     self.needs.script = true;
@@ -722,19 +667,54 @@ impl Generator<'_> {
                         step,
                         &format!("Env of `{name}`: `{var}_env` below, on every build."),
                     );
-                    env_steps.push((*step).clone());
+                    after.env_steps.push((*step).clone());
                 }
                 _ => {}
             }
         }
         let _ = writeln!(out, "        }}");
-        if let Some(app_dir) = node_link {
+        self.layer_after(out, &scope, after);
+    }
+
+    /// The comment that says what layer `name` is, and its `let` with the key: returns its `ctx.layer(..)` chain.
+    fn layer_intro(
+        out: &mut String,
+        name: &str,
+        layer: &LayerPlan,
+        var: &str,
+        key_type: &str,
+    ) -> String {
+        let args = key_args(layer);
+        let about = format!(
+            "`{name}`: {} layer ({}), keyed on {}.",
+            types_text(layer),
+            layer.why,
+            describe_key(layer)
+        );
+        for line in wrap(&about, 92) {
+            let _ = writeln!(out, "        // {line}");
+        }
+        let chain = layer_chain(name, layer);
+        let _ = writeln!(
+            out,
+            "        let {var} = {chain}.keyed_by(&{key_type}::of({args})?)?;"
+        );
+        chain
+    }
+
+    /// What comes after a layer's `is_new` block: the link into its `node_modules`, the venv's env, and the
+    /// call of its env function.
+    fn layer_after(&mut self, out: &mut String, scope: &LayerScope<'_>, after: LayerAfter) {
+        let LayerScope {
+            name, var, layer, ..
+        } = *scope;
+        if let Some(app_dir) = after.node_link {
             let _ = writeln!(
                 out,
                 "        inputs::link(&{app_dir}.join(\"node_modules\"), &{var}.path().join(\"node_modules\"))?;"
             );
         }
-        if venv_env {
+        if after.venv_env {
             let _ = writeln!(
                 out,
                 "        // At launch the lifecycle puts the venv's `bin` on PATH; VIRTUAL_ENV is set too."
@@ -746,11 +726,146 @@ impl Generator<'_> {
                 );
             }
         }
-        if !env_steps.is_empty() {
-            let uses_ctx = self.env_fn(&var, name, &layer, &env_steps);
+        if !after.env_steps.is_empty() {
+            let uses_ctx = self.env_fn(var, name, layer, &after.env_steps);
             let ctx_arg = if uses_ctx { "ctx, " } else { "" };
             let _ = writeln!(out, "        {var}_env({ctx_arg}&{var})?;");
         }
+    }
+
+    /// A `uv sync` step inside a layer's `is_new` block, and its function.
+    fn uv_sync_step(
+        &mut self,
+        out: &mut String,
+        step: &Step,
+        args: &[String],
+        env: &[(String, String)],
+        scope: &LayerScope<'_>,
+    ) {
+        let LayerScope {
+            name,
+            var,
+            key_type,
+            layer,
+        } = *scope;
+        let call_dir = call_dir(step);
+        let f = self.names.unique("uv_sync", step.line);
+        Self::comment(
+            out,
+            "            ",
+            step,
+            &format!(
+                "`uv sync` with the pinned uv into `{name}`, only when the key changed; uv's download cache lives in the uv layer."
+            ),
+        );
+        let _ = writeln!(
+            out,
+            "            ctx.run(&mut {f}(uv.path(), {var}.path()){call_dir}).map_err(failed({}, {}))?;",
+            step.line,
+            lit(&label(&step.text))
+        );
+        self.uv_sync_fn(&f, step, args, env, name, key_type, layer);
+    }
+
+    /// A `pip install` (or `uv pip install`) step inside a layer's `is_new` block, and its function.
+    fn pip_install_step(
+        &mut self,
+        out: &mut String,
+        step: &Step,
+        (files, packages, flags): (&[String], &[String], &[String]),
+        via_uv: bool,
+        scope: &LayerScope<'_>,
+    ) {
+        let LayerScope {
+            name,
+            var,
+            key_type,
+            layer,
+        } = *scope;
+        let call_dir = call_dir(step);
+        self.needs.python = true;
+        let f = self.names.unique("pip_install", step.line);
+        Self::comment(
+            out,
+            "            ",
+            step,
+            &format!(
+                "A venv in `{name}` and {} into it, only when the key changed.",
+                if via_uv {
+                    "`uv pip install`"
+                } else {
+                    "`pip install`"
+                }
+            ),
+        );
+        let uv_arg = if via_uv { "uv.path(), " } else { "" };
+        let _ = writeln!(
+            out,
+            "            ctx.run(Command::new(\"python3\").args([\"-m\", \"venv\"]).arg({var}.path())).map_err(failed({}, {}))?;",
+            step.line,
+            lit(&label(&step.text))
+        );
+        let _ = writeln!(
+            out,
+            "            ctx.run(&mut {f}({uv_arg}{var}.path()){call_dir}).map_err(failed({}, {}))?;",
+            step.line,
+            lit(&label(&step.text))
+        );
+        self.pip_fn(
+            &f, step, files, packages, flags, via_uv, name, key_type, layer,
+        );
+    }
+
+    /// A node install step inside a layer's `is_new` block, and its function; the link to its `node_modules`
+    /// comes after the block.
+    fn node_install_step(
+        &mut self,
+        out: &mut String,
+        step: &Step,
+        argv: &[String],
+        lock: &str,
+        scope: &LayerScope<'_>,
+        after: &mut LayerAfter,
+    ) {
+        let LayerScope {
+            name,
+            var,
+            key_type,
+            layer,
+        } = *scope;
+        self.needs.node = true;
+        self.needs.copy = true;
+        self.needs.link = true;
+        let f = self.names.unique("node_install", step.line);
+        Self::comment(
+            out,
+            "            ",
+            step,
+            &format!(
+                "`{}` in `{name}` (from copies of package.json and {lock}), only when the key changed; the app's `node_modules` links to it.",
+                argv.join(" ")
+            ),
+        );
+        let dir = step.cwd.clone().unwrap_or_default();
+        let lock_name = lock.rsplit('/').next().unwrap_or(lock);
+        let app_dir = if dir.is_empty() {
+            "ctx.app_dir().to_owned()".to_owned()
+        } else {
+            format!("ctx.app_dir().join({})", lit(&dir))
+        };
+        let _ = writeln!(
+            out,
+            "            inputs::copy_into(&{app_dir}, &[\"package.json\", {}], {var}.path())?;",
+            lit(lock_name)
+        );
+        let _ = writeln!(
+            out,
+            "            ctx.run(&mut {f}({var}.path())).map_err(failed({}, {}))?;",
+            step.line,
+            lit(&label(&step.text))
+        );
+        after.node_link = Some(app_dir);
+        self.node_fn(&f, step, argv, lock_name, name, key_type, layer);
     }
 
     fn key_type(&mut self, layer: &LayerPlan, key_type: &str) {
@@ -857,14 +972,7 @@ impl Generator<'_> {
             var = ident(layer),
             args = args_list.join(", "),
         );
-        let files: Vec<&String> = plan
-            .key
-            .iter()
-            .filter_map(|k| match k {
-                KeyField::File(f) => Some(f),
-                _ => None,
-            })
-            .collect();
+        let files = key_files(plan);
         self.key_follows_files_test(layer, key_type, plan, &files, step.line);
         let _ = write!(
             self.tests,
@@ -1040,14 +1148,7 @@ impl Generator<'_> {
             text = short(&step.text).replace('`', "'"),
             args = arg_list.join(", "),
         );
-        let files: Vec<&String> = plan
-            .key
-            .iter()
-            .filter_map(|k| match k {
-                KeyField::File(f) => Some(f),
-                _ => None,
-            })
-            .collect();
+        let files = key_files(plan);
         self.key_follows_files_test(layer, key_type, plan, &files, step.line);
         let _ = write!(
             self.tests,
@@ -1278,16 +1379,7 @@ impl Generator<'_> {
             lines.join("\n"),
             if uses_ctx { "ctx: &BuildContext, " } else { "" },
         );
-        let mut chain = format!("ctx.layer({})", lit(layer));
-        if plan.launch {
-            chain.push_str(".launch()");
-        }
-        if plan.build {
-            chain.push_str(".build()");
-        }
-        if plan.cache {
-            chain.push_str(".cache()");
-        }
+        let chain = layer_chain(layer, plan);
         let mut asserts = String::new();
         for check in checks {
             let (file, value) = check.split_once('\0').unwrap_or((&check, ""));
@@ -1370,88 +1462,10 @@ impl Generator<'_> {
         let mut any_ctx = false;
         let mut checks = String::new();
         for (index, (line, _, process)) in processes.iter().enumerate() {
-            let mut uses_ctx = false;
-            let part = |parts: &Vec<Part>, uses_ctx: &mut bool, needs: &mut Needs| -> String {
-                if matches!(parts.as_slice(), [Part::Lit(t)] if t == "./uv") {
-                    needs.uv_launch = true;
-                    *uses_ctx = true;
-                    return "ctx.layers_dir().join(\"uv/bin/uv\").display().to_string()".to_owned();
-                }
-                value_expr(parts, uses_ctx).map_or_else(
-                    || lit(&super::parse::parts_text(parts)) + ".to_owned()",
-                    Expr::owned,
-                )
-            };
-            let command: Vec<String> = process
-                .command
-                .iter()
-                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
-                .collect();
-            let args: Vec<String> = process
-                .args
-                .iter()
-                .map(|p| part(p, &mut uses_ctx, &mut self.needs))
-                .collect();
+            let (item, uses_ctx) = self.process_item(*line, process);
             any_ctx |= uses_ctx;
-            if uses_ctx {
-                self.needs.env_value |= process
-                    .command
-                    .iter()
-                    .chain(&process.args)
-                    .flatten()
-                    .any(|p| matches!(p, Part::Var(n) if !matches!(n.as_str(), "CNB_LAYERS_DIR" | "1" | "CNB_PLATFORM_DIR" | "2")));
-            }
-            let all_lit = command
-                .iter()
-                .chain(&args)
-                .all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
-            let list = |items: &[String]| {
-                if all_lit {
-                    items
-                        .iter()
-                        .map(|i| i.trim_end_matches(".to_owned()").to_owned())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                } else {
-                    items.join(", ")
-                }
-            };
-            let mut item = format!(
-                "        // line {line}\n        Process::new(process_type!({}), [{}])",
-                lit(&process.kind),
-                list(&command)
-            );
-            if !args.is_empty() {
-                let _ = write!(item, "\n            .args([{}])", list(&args));
-            }
-            if process.default {
-                item.push_str("\n            .default(true)");
-            }
-            if let Some(dir) = &process.working_dir {
-                let _ = write!(item, "\n            .working_dir({})", lit(dir));
-            }
             items.push(item);
-            let _ = writeln!(
-                checks,
-                "        assert_eq!(launch.processes[{index}].kind.as_str(), {});",
-                lit(&process.kind)
-            );
-            if process.default {
-                let _ = writeln!(
-                    checks,
-                    "        assert!(launch.processes[{index}].default);"
-                );
-            }
-            if let Some(first) = process.command.first().and_then(|p| match p.as_slice() {
-                [Part::Lit(text)] => Some(text.clone()),
-                _ => None,
-            }) {
-                let _ = writeln!(
-                    checks,
-                    "        assert_eq!(launch.processes[{index}].command[0], {});",
-                    lit(&first)
-                );
-            }
+            checks.push_str(&process_checks(index, process));
         }
         let _ = write!(
             self.helpers,
@@ -1485,6 +1499,112 @@ impl Generator<'_> {
         self.needs_only();
         Some(call.to_owned())
     }
+
+    /// One `Process::new(..)` of the generated `processes()`, and whether it needs `ctx`.
+    fn process_item(&mut self, line: usize, process: &ProcessPlan) -> (String, bool) {
+        let mut uses_ctx = false;
+        let part = |parts: &Vec<Part>, uses_ctx: &mut bool, needs: &mut Needs| -> String {
+            if matches!(parts.as_slice(), [Part::Lit(t)] if t == "./uv") {
+                needs.uv_launch = true;
+                *uses_ctx = true;
+                return "ctx.layers_dir().join(\"uv/bin/uv\").display().to_string()".to_owned();
+            }
+            value_expr(parts, uses_ctx).map_or_else(
+                || lit(&super::parse::parts_text(parts)) + ".to_owned()",
+                Expr::owned,
+            )
+        };
+        let command: Vec<String> = process
+            .command
+            .iter()
+            .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+            .collect();
+        let args: Vec<String> = process
+            .args
+            .iter()
+            .map(|p| part(p, &mut uses_ctx, &mut self.needs))
+            .collect();
+        if uses_ctx {
+            self.needs.env_value |= process
+                .command
+                .iter()
+                .chain(&process.args)
+                .flatten()
+                .any(|p| matches!(p, Part::Var(n) if !matches!(n.as_str(), "CNB_LAYERS_DIR" | "1" | "CNB_PLATFORM_DIR" | "2")));
+        }
+        let all_lit = command
+            .iter()
+            .chain(&args)
+            .all(|c| c.ends_with(".to_owned()") && !c.contains("format!"));
+        let list = |items: &[String]| {
+            if all_lit {
+                items
+                    .iter()
+                    .map(|i| i.trim_end_matches(".to_owned()").to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                items.join(", ")
+            }
+        };
+        let mut item = format!(
+            "        // line {line}\n        Process::new(process_type!({}), [{}])",
+            lit(&process.kind),
+            list(&command)
+        );
+        if !args.is_empty() {
+            let _ = write!(item, "\n            .args([{}])", list(&args));
+        }
+        if process.default {
+            item.push_str("\n            .default(true)");
+        }
+        if let Some(dir) = &process.working_dir {
+            let _ = write!(item, "\n            .working_dir({})", lit(dir));
+        }
+        (item, uses_ctx)
+    }
+}
+
+/// The generated test's checks of the process at `index`.
+fn process_checks(index: usize, process: &ProcessPlan) -> String {
+    let mut checks = String::new();
+    let _ = writeln!(
+        checks,
+        "        assert_eq!(launch.processes[{index}].kind.as_str(), {});",
+        lit(&process.kind)
+    );
+    if process.default {
+        let _ = writeln!(
+            checks,
+            "        assert!(launch.processes[{index}].default);"
+        );
+    }
+    if let Some(first) = process.command.first().and_then(|p| match p.as_slice() {
+        [Part::Lit(text)] => Some(text.clone()),
+        _ => None,
+    }) {
+        let _ = writeln!(
+            checks,
+            "        assert_eq!(launch.processes[{index}].command[0], {});",
+            lit(&first)
+        );
+    }
+    checks
+}
+
+/// `ctx.layer("name")` with the layer's types: `.launch()`, `.build()`, `.cache()`.
+fn layer_chain(name: &str, layer: &LayerPlan) -> String {
+    let mut chain = format!("ctx.layer({})", lit(name));
+    if layer.launch {
+        chain.push_str(".launch()");
+    }
+    if layer.build {
+        chain.push_str(".build()");
+    }
+    if layer.cache {
+        chain.push_str(".cache()");
+    }
+    chain
 }
 
 /// `ctx.run`'s argument for a step kept as shell.
@@ -1540,7 +1660,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// The files of the crate: (relative path, text).
 #[must_use]
-#[allow(clippy::too_many_lines, reason = "file templates")]
 pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     let type_name = camel(&source.name);
     let mut generator = Generator {
@@ -1557,23 +1676,164 @@ pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     };
     let body = generator.build_body();
     let processes = generator.processes_fn();
-    let uses_uv = generator.uses_uv() || generator.needs.uv;
-    if uses_uv {
-        generator.needs.uv = true;
-        generator.needs.python = true;
-        let _ = write!(
-            generator.tests,
-            "\n    #[test]\n    \
-             fn uv_is_pinned_and_hash_checked() {{\n        \
-             // The script's uv install is the pinned uv {version}, checked by pip against the wheel's sha256.\n        \
-             let requirement = uv::requirement(\"amd64\").unwrap();\n        \
-             assert!(requirement.starts_with(\"uv=={version} --hash=sha256:\"), \"{{requirement}}\");\n        \
-             assert!(uv::requirement(\"s390x\").is_err());\n    \
-             }}\n",
-            version = uv_pin::VERSION,
+    if generator.uses_uv() || generator.needs.uv {
+        generator.pin_uv();
+    }
+    let detect = detect_body(&plan.detect_files(), &type_name, &mut generator.tests);
+    let needs = &generator.needs;
+
+    let table = steps_table(plan);
+    let mut main = main_head(
+        source,
+        needs,
+        &generator.key_types,
+        &generator.helpers,
+        &table,
+    );
+    main.push_str(&buildpack_impl(
+        source,
+        &detect,
+        &body,
+        processes.as_deref(),
+    ));
+    main.push_str(&generator.helpers);
+    if needs.script {
+        main.push_str(&script_helper(plan));
+    }
+    main.push_str(&tests_module(
+        &generator.tests,
+        main.contains("use std::path::Path;"),
+    ));
+
+    let mut out = vec![
+        ("src/main.rs".to_owned(), main),
+        ("Cargo.toml".to_owned(), cargo_toml(source, needs)),
+        (
+            "buildpack.toml".to_owned(),
+            buildpack_toml(source, &type_name),
+        ),
+        (
+            "integration/Cargo.toml".to_owned(),
+            integration_cargo_toml(source),
+        ),
+        (
+            "integration/tests/rebuild.rs".to_owned(),
+            integration_test(plan, source, needs.uv),
+        ),
+        (".gitignore".to_owned(), "/target\n".to_owned()),
+        ("README.md".to_owned(), readme(plan, source)),
+    ];
+    if main_needs_inputs(needs) {
+        out.push(("src/inputs.rs".to_owned(), inputs_rs(needs)));
+    }
+    if needs.uv {
+        out.push(("src/uv.rs".to_owned(), uv_rs(needs.uv_launch)));
+    }
+    out
+}
+
+/// The generated `impl Buildpack` and `buildpack_main!`: `detect` and `build` bodies, and the processes call
+/// (if any) whose result `build` returns.
+fn buildpack_impl(source: &Source, detect: &str, body: &str, processes: Option<&str>) -> String {
+    let type_name = camel(&source.name);
+    let ending = match processes {
+        Some(call) => {
+            format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n")
+        }
+        None => "        Ok(Build::new())\n".to_owned(),
+    };
+    format!(
+        "\nimpl Buildpack for {type_name} {{\n    \
+         type Metadata = NoMetadata;\n    \
+         type Error = {type_name}Error;\n\n    \
+         fn detect(&self, ctx: &DetectContext) -> Result<Detect, Self::Error> {{\n{detect}    }}\n\n    \
+         fn build(&self, ctx: &mut BuildContext) -> Result<Build, Self::Error> {{\n        \
+         ctx.output().section({});\n{body}{ending}    }}\n}}\n\nbuildpack_main!({type_name});\n",
+        lit(&format!("{} (converted from the inline script)", source.id)),
+    )
+}
+
+/// The generated `main.rs` up to the `Buildpack` impl: the crate docs with the table of steps, the modules and
+/// imports, the buildpack and its error type, and the helper that makes a step's error.
+fn main_head(
+    source: &Source,
+    needs: &Needs,
+    key_types: &str,
+    helpers: &str,
+    table: &str,
+) -> String {
+    let type_name = camel(&source.name);
+    let mut main = String::new();
+    let _ = write!(
+        main,
+        "//! The `{id}` buildpack: the inline buildpack `{inline}` of\n\
+         //! `{project}`,\n\
+         //! converted by `rpack buildpack new --from-inline`.\n\
+         //!\n\
+         //! `build()` follows the script step by step, each step with its line: recognised steps are SDK calls whose\n\
+         //! layers say what they depend on, so a build with nothing changed reuses them all; the others run as the\n\
+         //! script ran them.\n\
+         //!\n\
+         //! | line | script | here |\n\
+         //! |---|---|---|\n{table}\n",
+        id = source.id,
+        inline = source.inline_id,
+        project = source.project_toml,
+    );
+    if needs.uv
+        || needs.sha256
+        || needs.env_value
+        || needs.python
+        || needs.node
+        || needs.link
+        || needs.copy
+    {
+        main.push_str("mod inputs;\n");
+    }
+    if needs.uv {
+        main.push_str("mod uv;\n");
+    }
+    main.push('\n');
+    if key_types.contains("Path") || helpers.contains("Path") {
+        main.push_str("use std::path::Path;\n\n");
+    }
+    main.push_str("use libbuildpack::prelude::*;\n");
+    let _ = write!(
+        main,
+        "\n/// The buildpack.\npub struct {type_name};\n{key_types}"
+    );
+    let _ = write!(
+        main,
+        "\n/// Why the build failed.\n\
+         #[derive(Debug, thiserror::Error)]\n\
+         pub enum {type_name}Error {{\n    \
+         /// A layer could not be made.\n    \
+         #[error(transparent)]\n    \
+         Layer(#[from] LayerError),\n"
+    );
+    if main.contains("mod inputs") {
+        main.push_str(
+            "    /// An input of a layer's key could not be read, or a file put in place.\n    #[error(transparent)]\n    Input(#[from] inputs::InputError),\n",
         );
     }
-    let detect_files = plan.detect_files();
+    if needs.uv {
+        main.push_str("    /// uv could not be installed.\n    #[error(transparent)]\n    InstallUv(#[from] uv::InstallUvError),\n");
+    }
+    main.push_str(
+        "    /// A step of the script failed.\n    #[error(\"`{command}` (line {line} of the inline script) failed\")]\n    Step {\n        /// Its line.\n        line: usize,\n        /// The command.\n        command: &'static str,\n        /// Why.\n        #[source]\n        source: CommandError,\n    },\n}\n",
+    );
+    let _ = write!(
+        main,
+        "\n/// The error of the step on `line`.\n\
+         fn failed(line: usize, command: &'static str) -> impl FnOnce(CommandError) -> {type_name}Error {{\n    \
+         move |source| {type_name}Error::Step {{ line, command, source }}\n}}\n"
+    );
+    main
+}
+
+/// The body of the generated `detect`: pass when the app has the files the steps read, with a test of it
+/// appended to `tests`.
+fn detect_body(detect_files: &[String], type_name: &str, tests: &mut String) -> String {
     let mut detect = String::new();
     if detect_files.is_empty() {
         detect.push_str("        // The inline buildpack always passed detection; so does this one.\n        let _ = ctx;\n        Ok(Detect::pass())\n");
@@ -1594,11 +1854,11 @@ pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
                 .join(", ")
         );
         let mut setup = String::new();
-        for file in &detect_files {
+        for file in detect_files {
             let _ = writeln!(setup, "        ctx.app_file({}, \"\").unwrap();", lit(file));
         }
         let _ = write!(
-            generator.tests,
+            tests,
             "\n    #[test]\n    \
              fn detects_apps_with_the_files_the_steps_read() {{\n        \
              let ctx = TestContext::new(env!(\"CARGO_MANIFEST_DIR\")).unwrap();\n        \
@@ -1608,9 +1868,11 @@ pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
              }}\n"
         );
     }
-    let needs = &generator.needs;
+    detect
+}
 
-    // The table of steps in the crate docs.
+/// The table of steps in the crate docs: each line of the script and what it became.
+fn steps_table(plan: &Plan) -> String {
     let mut table = String::new();
     for step in &plan.steps {
         let became = match &step.kind {
@@ -1647,168 +1909,63 @@ pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
             short(&step.text).replace('|', "\\|").replace('`', "'")
         );
     }
+    table
+}
 
-    let mut main = String::new();
-    let _ = write!(
-        main,
-        "//! The `{id}` buildpack: the inline buildpack `{inline}` of\n\
-         //! `{project}`,\n\
-         //! converted by `rpack buildpack new --from-inline`.\n\
-         //!\n\
-         //! `build()` follows the script step by step, each step with its line: recognised steps are SDK calls whose\n\
-         //! layers say what they depend on, so a build with nothing changed reuses them all; the others run as the\n\
-         //! script ran them.\n\
-         //!\n\
-         //! | line | script | here |\n\
-         //! |---|---|---|\n{table}\n",
-        id = source.id,
-        inline = source.inline_id,
-        project = source.project_toml,
+/// The generated `script` helper that runs a command as the inline buildpack ran it, with its constants.
+fn script_helper(plan: &Plan) -> String {
+    let set = lines(&plan.set_options);
+    let variables = lines(
+        &plan
+            .variables
+            .iter()
+            .map(|(_, text)| text)
+            .collect::<Vec<_>>(),
     );
-    if needs.uv
-        || needs.sha256
-        || needs.env_value
-        || needs.python
-        || needs.node
-        || needs.link
-        || needs.copy
-    {
-        main.push_str("mod inputs;\n");
-    }
-    if needs.uv {
-        main.push_str("mod uv;\n");
-    }
-    main.push('\n');
-    if generator.key_types.contains("Path") || generator.helpers.contains("Path") {
-        main.push_str("use std::path::Path;\n\n");
-    }
-    main.push_str("use libbuildpack::prelude::*;\n");
-    let _ = write!(
-        main,
-        "\n/// The buildpack.\npub struct {type_name};\n{}",
-        generator.key_types
-    );
-    let _ = write!(
-        main,
-        "\n/// Why the build failed.\n\
-         #[derive(Debug, thiserror::Error)]\n\
-         pub enum {type_name}Error {{\n    \
-         /// A layer could not be made.\n    \
-         #[error(transparent)]\n    \
-         Layer(#[from] LayerError),\n"
-    );
-    if main.contains("mod inputs") {
-        main.push_str(
-            "    /// An input of a layer's key could not be read, or a file put in place.\n    #[error(transparent)]\n    Input(#[from] inputs::InputError),\n",
-        );
-    }
-    if needs.uv {
-        main.push_str("    /// uv could not be installed.\n    #[error(transparent)]\n    InstallUv(#[from] uv::InstallUvError),\n");
-    }
-    main.push_str(
-        "    /// A step of the script failed.\n    #[error(\"`{command}` (line {line} of the inline script) failed\")]\n    Step {\n        /// Its line.\n        line: usize,\n        /// The command.\n        command: &'static str,\n        /// Why.\n        #[source]\n        source: CommandError,\n    },\n}\n",
-    );
-    let _ = write!(
-        main,
-        "\n/// The error of the step on `line`.\n\
-         fn failed(line: usize, command: &'static str) -> impl FnOnce(CommandError) -> {type_name}Error {{\n    \
-         move |source| {type_name}Error::Step {{ line, command, source }}\n}}\n"
-    );
-    let ending = match &processes {
-        Some(call) => {
-            format!("        Ok({call}.into_iter().fold(Build::new(), Build::process))\n")
-        }
-        None => "        Ok(Build::new())\n".to_owned(),
-    };
-    let _ = write!(
-        main,
-        "\nimpl Buildpack for {type_name} {{\n    \
-         type Metadata = NoMetadata;\n    \
-         type Error = {type_name}Error;\n\n    \
-         fn detect(&self, ctx: &DetectContext) -> Result<Detect, Self::Error> {{\n{detect}    }}\n\n    \
-         fn build(&self, ctx: &mut BuildContext) -> Result<Build, Self::Error> {{\n        \
-         ctx.output().section({});\n{body}{ending}    }}\n}}\n\nbuildpack_main!({type_name});\n",
-        lit(&format!("{} (converted from the inline script)", source.id)),
-    );
-    main.push_str(&generator.helpers);
-    if needs.script {
-        let set = lines(&plan.set_options);
-        let variables = lines(
-            &plan
-                .variables
-                .iter()
-                .map(|(_, text)| text)
-                .collect::<Vec<_>>(),
-        );
-        let _ = write!(
-            main,
-            "\n/// The script's shell.\nconst SHELL: &str = {};\n\n\
-             /// What every command that runs as shell starts with: the script's `set` options and variables.\n\
-             const PRELUDE: &str = {};\n\n\
-             /// `text` run as the inline buildpack ran it: with the script's shell, options and variables, and this\n\
-             /// buildpack's layers dir as `$CNB_LAYERS_DIR` and `$1`, its platform dir as `$CNB_PLATFORM_DIR` and `$2`.\n\
-             fn script(ctx: &BuildContext, text: &str) -> Command {{\n    \
-             let mut command = Command::new(SHELL);\n    \
-             command\n        \
-             .arg(\"-c\")\n        \
-             .arg(format!(\"{{PRELUDE}}{{text}}\"))\n        \
-             .arg(SHELL)\n        \
-             .arg(ctx.layers_dir())\n        \
-             .arg(ctx.platform_dir())\n        \
-             .env(\"CNB_LAYERS_DIR\", ctx.layers_dir())\n        \
-             .env(\"CNB_PLATFORM_DIR\", ctx.platform_dir());\n    \
-             command\n}}\n",
-            lit(&plan.shell),
-            lit(&(set + &variables)),
-        );
-    }
+    format!(
+        "\n/// The script's shell.\nconst SHELL: &str = {};\n\n\
+         /// What every command that runs as shell starts with: the script's `set` options and variables.\n\
+         const PRELUDE: &str = {};\n\n\
+         /// `text` run as the inline buildpack ran it: with the script's shell, options and variables, and this\n\
+         /// buildpack's layers dir as `$CNB_LAYERS_DIR` and `$1`, its platform dir as `$CNB_PLATFORM_DIR` and `$2`.\n\
+         fn script(ctx: &BuildContext, text: &str) -> Command {{\n    \
+         let mut command = Command::new(SHELL);\n    \
+         command\n        \
+         .arg(\"-c\")\n        \
+         .arg(format!(\"{{PRELUDE}}{{text}}\"))\n        \
+         .arg(SHELL)\n        \
+         .arg(ctx.layers_dir())\n        \
+         .arg(ctx.platform_dir())\n        \
+         .env(\"CNB_LAYERS_DIR\", ctx.layers_dir())\n        \
+         .env(\"CNB_PLATFORM_DIR\", ctx.platform_dir());\n    \
+         command\n}}\n",
+        lit(&plan.shell),
+        lit(&(set + &variables)),
+    )
+}
+
+/// The generated crate's test module around `tests` (one test per recognised step).
+fn tests_module(tests: &str, main_uses_path: bool) -> String {
     let mut test_uses = vec!["use super::*;".to_owned()];
-    if generator.tests.contains("TestContext") {
+    if tests.contains("TestContext") {
         test_uses.push("use libbuildpack::testing::TestContext;".to_owned());
     }
-    if generator.tests.contains("OsStr::") {
+    if tests.contains("OsStr::") {
         test_uses.push("use std::ffi::OsStr;".to_owned());
     }
-    let write_helper = if generator.tests.contains("write(app.path()") {
+    let write_helper = if tests.contains("write(app.path()") {
         "\n    fn write(dir: &Path, file: &str, text: &str) {\n        let path = dir.join(file);\n        std::fs::create_dir_all(path.parent().unwrap()).unwrap();\n        std::fs::write(path, text).unwrap();\n    }\n"
     } else {
         ""
     };
-    if generator.tests.contains("write(app.path()") && !main.contains("use std::path::Path;") {
+    if tests.contains("write(app.path()") && !main_uses_path {
         test_uses.push("use std::path::Path;".to_owned());
     }
-    let _ = write!(
-        main,
+    format!(
         "\n/// One test per recognised step.\n#[cfg(test)]\nmod tests {{\n    {}\n{write_helper}{}}}\n",
         test_uses.join("\n    "),
-        generator.tests
-    );
-
-    let mut out = vec![
-        ("src/main.rs".to_owned(), main),
-        ("Cargo.toml".to_owned(), cargo_toml(source, needs)),
-        (
-            "buildpack.toml".to_owned(),
-            buildpack_toml(source, &type_name),
-        ),
-        (
-            "integration/Cargo.toml".to_owned(),
-            integration_cargo_toml(source),
-        ),
-        (
-            "integration/tests/rebuild.rs".to_owned(),
-            integration_test(plan, source, needs.uv),
-        ),
-        (".gitignore".to_owned(), "/target\n".to_owned()),
-        ("README.md".to_owned(), readme(plan, source)),
-    ];
-    if main_needs_inputs(needs) {
-        out.push(("src/inputs.rs".to_owned(), inputs_rs(needs)));
-    }
-    if needs.uv {
-        out.push(("src/uv.rs".to_owned(), uv_rs(needs.uv_launch)));
-    }
-    out
+        tests
+    )
 }
 
 /// The `.rs` files formatted by rustfmt (edition 2024), as `cargo fmt` would; left as they are when rustfmt is
@@ -1860,31 +2017,31 @@ fn main_needs_inputs(needs: &Needs) -> bool {
         || needs.copy
 }
 
+/// The files among a layer plan's key fields.
+fn key_files(plan: &LayerPlan) -> Vec<&String> {
+    plan.key
+        .iter()
+        .filter_map(|k| match k {
+            KeyField::File(f) => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
 fn cargo_toml(source: &Source, needs: &Needs) -> String {
     let sha2 = if needs.sha256 {
         "sha2 = \"0.11\"\n"
     } else {
         ""
     };
+    let head = crate::buildpack::scaffold::manifest_head(
+        &source.name,
+        &source.libbuildpack,
+        sha2,
+        &source.libbuildpack_testing,
+    );
     format!(
-        r#"[package]
-name = "{name}"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[[bin]]
-name = "{name}"
-path = "src/main.rs"
-
-[dependencies]
-libbuildpack = {libbuildpack}
-serde = {{ version = "1", features = ["derive"] }}
-{sha2}thiserror = "2"
-
-[dev-dependencies]
-libbuildpack = {testing}
-tempfile = "3"
+        r#"{head}tempfile = "3"
 
 # The real-build test is a crate of its own (`integration/`), so `cargo test` here runs the unit tests without
 # compiling its harness (libbuildpack-test, which links rpack); `cargo test --workspace` runs both, sharing
@@ -1892,9 +2049,6 @@ tempfile = "3"
 [workspace]
 members = ["integration"]
 {profiles}"#,
-        name = source.name,
-        libbuildpack = source.libbuildpack,
-        testing = source.libbuildpack_testing,
         profiles = if source.dev_profiles.is_empty() {
             String::new()
         } else {
@@ -1940,21 +2094,11 @@ pub(crate) fn dev_profiles(root: &std::path::Path) -> String {
 
 fn integration_cargo_toml(source: &Source) -> String {
     format!(
-        r#"# A real build of the app next to {project} with the {name} buildpack: `cargo test --workspace`.
-[package]
-name = "{name}-integration"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[dev-dependencies]
-libbuildpack-test = {harness}
-tempfile = "3"
-toml = "1"
-"#,
+        "# A real build of the app next to {project} with the {name} buildpack: `cargo test --workspace`.\n\
+         {head}tempfile = \"3\"\ntoml = \"1\"\n",
         project = source.project_toml,
         name = source.name,
-        harness = source.harness,
+        head = crate::buildpack::scaffold::integration_manifest_head(&source.name, &source.harness),
     )
 }
 
@@ -2098,22 +2242,8 @@ fn a_rebuild_with_nothing_changed_reuses_every_layer() -> Result<(), TestError> 
     )
 }
 
-#[allow(clippy::too_many_lines, reason = "the helpers, each only when needed")]
-fn inputs_rs(needs: &Needs) -> String {
-    let mut out =
-        String::from("//! What the layers are keyed on and the files the steps put in place.\n\n");
-    let mut uses = vec!["use std::path::{Path, PathBuf};".to_owned()];
-    if needs.env_value {
-        uses.push("use libbuildpack::PlatformEnv;".to_owned());
-    }
-    if needs.sha256 {
-        uses.insert(0, "use std::io::Read as _;".to_owned());
-        uses.insert(0, "use std::fmt::Write as _;".to_owned());
-        uses.push("use sha2::{Digest, Sha256};".to_owned());
-    }
-    out.push_str(&uses.join("\n"));
-    out.push_str(
-        "\n\n/// An input could not be read, or a file could not be put in place.\n\
+/// The generated `inputs.rs`: its error type and the `io` helper.
+const INPUTS_ERROR: &str = "\n\n/// An input could not be read, or a file could not be put in place.\n\
          #[derive(Debug, thiserror::Error)]\n\
          pub enum InputError {\n    \
          /// A file or dir could not be read or written.\n    \
@@ -2136,11 +2266,10 @@ fn inputs_rs(needs: &Needs) -> String {
          why: String,\n    \
          },\n}\n\n\
          fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> InputError + 'a {\n    \
-         move |source| InputError::Io { action, path: path.to_owned(), source }\n}\n",
-    );
-    if needs.sha256 {
-        out.push_str(
-            "\n/// sha256 of a file, or of every file under a dir (their paths and contents, in order); `absent` when\n\
+         move |source| InputError::Io { action, path: path.to_owned(), source }\n}\n";
+
+/// The generated `inputs.rs`: `sha256_of` a file, streamed.
+const INPUTS_SHA256: &str = "\n/// sha256 of a file, or of every file under a dir (their paths and contents, in order); `absent` when\n\
              /// there is nothing at `path`. Files are streamed, never read whole.\n\
              ///\n\
              /// # Errors\n\
@@ -2177,8 +2306,50 @@ fn inputs_rs(needs: &Needs) -> String {
              Ok(hasher.finalize().iter().fold(String::new(), |mut hex, b| {\n        \
              let _ = write!(hex, \"{b:02x}\");\n        \
              hex\n    \
-             }))\n}\n",
-        );
+             }))\n}\n";
+
+/// The generated `inputs.rs`: `copy_into` for files a step puts in place.
+const INPUTS_COPY: &str = "\n/// Copies `files` of `from` (those that exist) into `to`.\n\
+             ///\n\
+             /// # Errors\n\
+             /// When a file cannot be copied.\n\
+             pub fn copy_into(from: &Path, files: &[&str], to: &Path) -> Result<(), InputError> {\n    \
+             for file in files {\n        \
+             let source = from.join(file);\n        \
+             if source.is_file() {\n            \
+             std::fs::copy(&source, to.join(file)).map_err(io(\"copy\", &source))?;\n        \
+             }\n    \
+             }\n    \
+             Ok(())\n}\n";
+
+/// The generated `inputs.rs`: `link` from the app to a layer.
+const INPUTS_LINK: &str = "\n/// Makes `link` a symlink to `target` (the app's `node_modules` to the layer's), unless the app has one.\n\
+             ///\n\
+             /// # Errors\n\
+             /// When the link cannot be made.\n\
+             pub fn link(link: &Path, target: &Path) -> Result<(), InputError> {\n    \
+             if link.symlink_metadata().is_ok() {\n        \
+             return Ok(());\n    \
+             }\n    \
+             std::os::unix::fs::symlink(target, link).map_err(io(\"link\", link))\n}\n";
+
+#[allow(clippy::too_many_lines, reason = "the helpers, each only when needed")]
+fn inputs_rs(needs: &Needs) -> String {
+    let mut out =
+        String::from("//! What the layers are keyed on and the files the steps put in place.\n\n");
+    let mut uses = vec!["use std::path::{Path, PathBuf};".to_owned()];
+    if needs.env_value {
+        uses.push("use libbuildpack::PlatformEnv;".to_owned());
+    }
+    if needs.sha256 {
+        uses.insert(0, "use std::io::Read as _;".to_owned());
+        uses.insert(0, "use std::fmt::Write as _;".to_owned());
+        uses.push("use sha2::{Digest, Sha256};".to_owned());
+    }
+    out.push_str(&uses.join("\n"));
+    out.push_str(INPUTS_ERROR);
+    if needs.sha256 {
+        out.push_str(INPUTS_SHA256);
     }
     if needs.env_value {
         out.push_str(
@@ -2229,33 +2400,10 @@ fn inputs_rs(needs: &Needs) -> String {
         ));
     }
     if needs.copy {
-        out.push_str(
-            "\n/// Copies `files` of `from` (those that exist) into `to`.\n\
-             ///\n\
-             /// # Errors\n\
-             /// When a file cannot be copied.\n\
-             pub fn copy_into(from: &Path, files: &[&str], to: &Path) -> Result<(), InputError> {\n    \
-             for file in files {\n        \
-             let source = from.join(file);\n        \
-             if source.is_file() {\n            \
-             std::fs::copy(&source, to.join(file)).map_err(io(\"copy\", &source))?;\n        \
-             }\n    \
-             }\n    \
-             Ok(())\n}\n",
-        );
+        out.push_str(INPUTS_COPY);
     }
     if needs.link {
-        out.push_str(
-            "\n/// Makes `link` a symlink to `target` (the app's `node_modules` to the layer's), unless the app has one.\n\
-             ///\n\
-             /// # Errors\n\
-             /// When the link cannot be made.\n\
-             pub fn link(link: &Path, target: &Path) -> Result<(), InputError> {\n    \
-             if link.symlink_metadata().is_ok() {\n        \
-             return Ok(());\n    \
-             }\n    \
-             std::os::unix::fs::symlink(target, link).map_err(io(\"link\", link))\n}\n",
-        );
+        out.push_str(INPUTS_LINK);
     }
     out
 }

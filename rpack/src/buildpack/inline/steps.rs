@@ -422,6 +422,25 @@ struct Classifier<'a> {
     plan: Plan,
 }
 
+impl<'a> Classifier<'a> {
+    /// A classifier that has seen nothing yet, filling `plan`.
+    fn new(app_dir: &'a Path, plan: Plan) -> Self {
+        Self {
+            app_dir,
+            vars: BTreeMap::new(),
+            var_text: Vec::new(),
+            declared: BTreeMap::new(),
+            uv_layers: BTreeSet::new(),
+            uv_aliases: Vec::new(),
+            uv_downloads: Vec::new(),
+            venvs: BTreeSet::new(),
+            uv_installed: false,
+            cwd: None,
+            plan,
+        }
+    }
+}
+
 impl Classifier<'_> {
     fn resolve(&self, parts: &[Part]) -> Vec<Part> {
         let mut out: Vec<Part> = Vec::new();
@@ -740,7 +759,6 @@ impl Classifier<'_> {
         })
     }
 
-    #[allow(clippy::too_many_lines, reason = "one arm per command family")]
     fn simple(&mut self, command: &Command, simple: &Simple) -> Option<StepKind> {
         if simple.words.is_empty() {
             // `name=value` alone: a script variable.
@@ -759,10 +777,64 @@ impl Classifier<'_> {
         let literal_args: Vec<Option<String>> = args.iter().map(|w| w.literal()).collect();
         let arg = |i: usize| literal_args.get(i).cloned().flatten();
 
-        match name.as_str() {
+        if let Some(decided) = self.builtin(command, simple, &name, &args, &arg) {
+            return decided;
+        }
+
+        // Writes of launch.toml, <layer>.toml and env files.
+        if let Some(kind) = self.write(simple, &name, &args) {
+            return Some(kind);
+        }
+
+        // Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv.
+        if let Some(kind) = self.uv_file_step(&name, &args) {
+            return Some(kind);
+        }
+
+        // A download of a uv release.
+        if matches!(name.as_str(), "curl" | "wget") {
+            return self.uv_download(&literal_args);
+        }
+
+        if let Some(kind) = self.venv_step(&name, &args, &arg) {
+            return Some(kind);
+        }
+
+        if let Some(decided) = self.pip_command(simple, &name, &arg) {
+            return decided;
+        }
+
+        if self.is_uv(&simple.words[0]) {
+            if arg(0).as_deref() == Some("sync") {
+                return self.uv_sync(simple, &literal_args);
+            }
+            return None;
+        }
+
+        if let Some(kind) = self.node_install(&name, &literal_args) {
+            return Some(kind);
+        }
+        None
+    }
+
+    /// `set`, `cd`, `export` and `source`: `Some` with what the step is (`Some(None)`: not recognised) when
+    /// `name` is one of them, `None` to look further.
+    #[allow(
+        clippy::option_option,
+        reason = "decided (maybe unrecognised) or not one of these"
+    )]
+    fn builtin(
+        &mut self,
+        command: &Command,
+        simple: &Simple,
+        name: &str,
+        args: &[&Word],
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<Option<StepKind>> {
+        match name {
             "set" if simple.redirects.is_empty() => {
                 self.plan.set_options.push(command.text.clone());
-                return Some(StepKind::ShellOptions);
+                return Some(Some(StepKind::ShellOptions));
             }
             "cd" if args.len() == 1 => {
                 if let Some(dir) = arg(0)
@@ -772,33 +844,33 @@ impl Classifier<'_> {
                     let dir = join_cwd(self.cwd.as_deref(), dir.trim_start_matches("./"));
                     let dir = dir.trim_end_matches('/').to_owned();
                     self.cwd = (!dir.is_empty() && dir != ".").then(|| dir.clone());
-                    return Some(StepKind::ChangeDir { dir });
+                    return Some(Some(StepKind::ChangeDir { dir }));
                 }
-                return None;
+                return Some(None);
             }
-            "export" => return self.export(simple),
+            "export" => return Some(self.export(simple)),
             "source" | "." if args.len() == 1 => {
                 let target = self.resolve(&args[0].parts);
                 if matches!(
                     target.as_slice(),
                     [Part::Var(h), Part::Lit(rest)] if h == "HOME" && (rest == "/.local/bin/env" || rest == "/.cargo/env")
                 ) {
-                    return Some(StepKind::UvPlumbing {
+                    return Some(Some(StepKind::UvPlumbing {
                         why: "uv's installer env file only puts uv on PATH; the pinned uv's layer is on PATH".into(),
-                    });
+                    }));
                 }
-                return None;
+                return Some(None);
             }
             _ => {}
         }
+        None
+    }
 
-        // Writes of launch.toml, <layer>.toml and env files.
-        if let Some(kind) = self.write(command, simple, &name, &args) {
-            return Some(kind);
-        }
-
+    /// Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv: uv plumbing the pinned uv makes
+    /// unneeded.
+    fn uv_file_step(&mut self, name: &str, args: &[&Word]) -> Option<StepKind> {
         // Copies and links of uv, `chmod +x uv`, unpacking the downloaded uv.
-        if matches!(name.as_str(), "cp" | "mv" | "ln" | "install") && args.len() >= 2 {
+        if matches!(name, "cp" | "mv" | "ln" | "install") && args.len() >= 2 {
             let sources = &args[..args.len() - 1];
             let dest = args[args.len() - 1];
             let uv_sources = sources
@@ -843,28 +915,38 @@ impl Classifier<'_> {
                         .into(),
             });
         }
+        None
+    }
 
-        // A download of a uv release.
-        if matches!(name.as_str(), "curl" | "wget") {
-            let url = literal_args.iter().flatten().find(|a| a.contains("://"))?;
-            if is_uv_release_url(url) {
-                let output = literal_args
-                    .iter()
-                    .position(|a| matches!(a.as_deref(), Some("-o" | "-O" | "--output")))
-                    .and_then(|i| arg(i + 1))
-                    .unwrap_or_else(|| url.rsplit('/').next().unwrap_or_default().to_owned());
-                self.uv_downloads.push(output);
-                self.uv_installed = true;
-                return Some(StepKind::InstallUv {
-                    source: UvSource::Download { url: url.clone() },
-                    asked: version_in(url),
-                });
-            }
-            return None;
+    /// `curl` or `wget` of a uv release: the pinned uv instead; anything else they fetch is not recognised.
+    fn uv_download(&mut self, literal_args: &[Option<String>]) -> Option<StepKind> {
+        let arg = |i: usize| literal_args.get(i).cloned().flatten();
+        let url = literal_args.iter().flatten().find(|a| a.contains("://"))?;
+        if is_uv_release_url(url) {
+            let output = literal_args
+                .iter()
+                .position(|a| matches!(a.as_deref(), Some("-o" | "-O" | "--output")))
+                .and_then(|i| arg(i + 1))
+                .unwrap_or_else(|| url.rsplit('/').next().unwrap_or_default().to_owned());
+            self.uv_downloads.push(output);
+            self.uv_installed = true;
+            return Some(StepKind::InstallUv {
+                source: UvSource::Download { url: url.clone() },
+                asked: version_in(url),
+            });
         }
+        None
+    }
 
+    /// `python3 -m venv DIR`: for uv (plumbing), for a later `pip install` (part of it), else `None`.
+    fn venv_step(
+        &mut self,
+        name: &str,
+        args: &[&Word],
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<StepKind> {
         // `python3 -m venv DIR`: for uv (plumbing), for a later `pip install` (part of it), else unrecognised.
-        if matches!(name.as_str(), "python" | "python3")
+        if matches!(name, "python" | "python3")
             && arg(0).as_deref() == Some("-m")
             && arg(1).as_deref() == Some("venv")
             && let Some(dir) = args
@@ -884,11 +966,25 @@ impl Classifier<'_> {
                 why: format!("the venv in `{layer}` is made where its packages are installed"),
             });
         }
+        None
+    }
 
+    /// pip, `python3 -m pip`, a venv's pip or `uv pip`: `Some` with the install step it is (`Some(None)`: not an
+    /// install), `None` when the command is not pip.
+    #[allow(
+        clippy::option_option,
+        reason = "decided (maybe unrecognised) or not pip"
+    )]
+    fn pip_command(
+        &mut self,
+        simple: &Simple,
+        name: &str,
+        arg: &dyn Fn(usize) -> Option<String>,
+    ) -> Option<Option<StepKind>> {
         // pip: `pip install uv`, `pip install -r FILE`, `pip install PKG...`.
-        let pip_at = if matches!(name.as_str(), "pip" | "pip3" | "pipx") {
+        let pip_at = if matches!(name, "pip" | "pip3" | "pipx") {
             Some((1, name == "pipx", None))
-        } else if matches!(name.as_str(), "python" | "python3")
+        } else if matches!(name, "python" | "python3")
             && arg(0).as_deref() == Some("-m")
             && matches!(arg(1).as_deref(), Some("pip" | "pipx"))
         {
@@ -908,20 +1004,9 @@ impl Classifier<'_> {
             if rest.first().and_then(|w| w.literal()).as_deref() != Some("install")
                 && !(pipx && rest.is_empty())
             {
-                return None;
+                return Some(None);
             }
-            return self.pip_install(&rest[1..], venv_layer, via_uv, pipx);
-        }
-
-        if self.is_uv(&simple.words[0]) {
-            if arg(0).as_deref() == Some("sync") {
-                return self.uv_sync(simple, &literal_args);
-            }
-            return None;
-        }
-
-        if let Some(kind) = self.node_install(&name, &literal_args) {
-            return Some(kind);
+            return Some(self.pip_install(&rest[1..], venv_layer, via_uv, pipx));
         }
         None
     }
@@ -1096,120 +1181,40 @@ impl Classifier<'_> {
 
     /// `cat > FILE <<EOF`, `echo ... > FILE`, `printf ... > FILE` of launch.toml, `<layer>.toml` and env files.
     #[allow(clippy::too_many_lines, reason = "one arm per file kind")]
-    fn write(
-        &mut self,
-        command: &Command,
-        simple: &Simple,
-        name: &str,
-        args: &[&Word],
-    ) -> Option<StepKind> {
+    fn write(&mut self, simple: &Simple, name: &str, args: &[&Word]) -> Option<StepKind> {
         let out = simple.redirects.iter().find(|r| {
             matches!(r.op, RedirectOp::Write | RedirectOp::Append) && r.fd.is_none_or(|fd| fd == 1)
         })?;
-        let content: Vec<Part> = match name {
-            "cat" if args.is_empty() => simple
-                .redirects
-                .iter()
-                .find(|r| r.op == RedirectOp::Heredoc)?
-                .target
-                .parts
-                .clone(),
-            "echo" => {
-                let mut words = args.to_vec();
-                let mut newline = true;
-                if words.first().and_then(|w| w.literal()).as_deref() == Some("-n") {
-                    newline = false;
-                    words.remove(0);
-                }
-                if words
-                    .first()
-                    .and_then(|w| w.literal())
-                    .is_some_and(|l| l.starts_with('-'))
-                {
-                    return None;
-                }
-                let mut parts = Vec::new();
-                for (i, word) in words.iter().enumerate() {
-                    if i > 0 {
-                        parts.push(Part::Lit(" ".to_owned()));
-                    }
-                    parts.extend(word.parts.iter().cloned());
-                }
-                if newline {
-                    parts.push(Part::Lit("\n".to_owned()));
-                }
-                parts
-            }
-            "printf" => match args {
-                [format] => unescape_printf(&format.literal()?)?
-                    .into_iter()
-                    .map(Part::Lit)
-                    .collect(),
-                [format, value] if format.literal().as_deref() == Some("%s") => value.parts.clone(),
-                _ => return None,
-            },
-            _ => return None,
-        };
+        let content = written_content(simple, name, args)?;
         let content = self.resolve(&content);
         match self.classify_path(&out.target.parts) {
             PathRef::LaunchToml => {
                 let processes = processes_of(&content)?;
                 Some(StepKind::Processes { processes })
             }
-            PathRef::LayerToml(layer) => {
-                let text = lit_text(&content)?;
-                let table: toml::Table = toml::from_str(&text).ok()?;
-                let types = table.get("types").and_then(toml::Value::as_table);
-                let flag = |key: &str| {
-                    types
-                        .and_then(|t| t.get(key))
-                        .or_else(|| table.get(key))
-                        .and_then(toml::Value::as_bool)
-                        .unwrap_or(false)
-                };
-                self.declared.insert(
-                    layer.clone(),
-                    (flag("launch"), flag("build"), flag("cache")),
-                );
-                Some(StepKind::LayerTypes { layer })
-            }
-            PathRef::Layer(layer, rest) => {
-                let (dir, file) = rest.rsplit_once('/')?;
-                let scope = match dir {
-                    "env" => EnvScope::All,
-                    "env.build" => EnvScope::Build,
-                    "env.launch" => EnvScope::Launch,
-                    other => EnvScope::Process(other.strip_prefix("env.launch/")?.to_owned()),
-                };
-                let (var, action) = match file.rsplit_once('.') {
-                    Some((var, "override")) => (var, EnvAction::Override),
-                    Some((var, "default")) => (var, EnvAction::Default),
-                    Some((var, "prepend")) => (var, EnvAction::Prepend),
-                    Some((var, "append")) => (var, EnvAction::Append),
-                    Some(_) => return None,
-                    None => (file, EnvAction::Override),
-                };
-                let _ = command;
-                let mut value = content;
-                // `echo` adds a newline the env file would keep; the SDK writes values without one.
-                if let Some(Part::Lit(last)) = value.last_mut() {
-                    while last.ends_with('\n') {
-                        last.pop();
-                    }
-                    if last.is_empty() {
-                        value.pop();
-                    }
-                }
-                Some(StepKind::LayerEnv {
-                    layer,
-                    scope,
-                    name: var.to_owned(),
-                    action,
-                    value,
-                })
-            }
+            PathRef::LayerToml(layer) => self.layer_toml(&content, layer),
+            PathRef::Layer(layer, rest) => env_file(content, layer, &rest),
             _ => None,
         }
+    }
+
+    /// A `<layer>.toml` the script writes: the layer's types.
+    fn layer_toml(&mut self, content: &[Part], layer: String) -> Option<StepKind> {
+        let text = lit_text(content)?;
+        let table: toml::Table = toml::from_str(&text).ok()?;
+        let types = table.get("types").and_then(toml::Value::as_table);
+        let flag = |key: &str| {
+            types
+                .and_then(|t| t.get(key))
+                .or_else(|| table.get(key))
+                .and_then(toml::Value::as_bool)
+                .unwrap_or(false)
+        };
+        self.declared.insert(
+            layer.clone(),
+            (flag("launch"), flag("build"), flag("cache")),
+        );
+        Some(StepKind::LayerTypes { layer })
     }
 
     fn fresh_layer(&self, base: &str) -> String {
@@ -1397,42 +1402,106 @@ fn processes_of(content: &[Part]) -> Option<Vec<ProcessPlan>> {
     Some(out)
 }
 
+/// What `cat <<EOF`, `echo` or `printf` with stdout sent to a file writes into it, as written (unresolved).
+fn written_content(simple: &Simple, name: &str, args: &[&Word]) -> Option<Vec<Part>> {
+    let content = match name {
+        "cat" if args.is_empty() => simple
+            .redirects
+            .iter()
+            .find(|r| r.op == RedirectOp::Heredoc)?
+            .target
+            .parts
+            .clone(),
+        "echo" => {
+            let mut words = args.to_vec();
+            let mut newline = true;
+            if words.first().and_then(|w| w.literal()).as_deref() == Some("-n") {
+                newline = false;
+                words.remove(0);
+            }
+            if words
+                .first()
+                .and_then(|w| w.literal())
+                .is_some_and(|l| l.starts_with('-'))
+            {
+                return None;
+            }
+            let mut parts = Vec::new();
+            for (i, word) in words.iter().enumerate() {
+                if i > 0 {
+                    parts.push(Part::Lit(" ".to_owned()));
+                }
+                parts.extend(word.parts.iter().cloned());
+            }
+            if newline {
+                parts.push(Part::Lit("\n".to_owned()));
+            }
+            parts
+        }
+        "printf" => match args {
+            [format] => unescape_printf(&format.literal()?)?
+                .into_iter()
+                .map(Part::Lit)
+                .collect(),
+            [format, value] if format.literal().as_deref() == Some("%s") => value.parts.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(content)
+}
+
+/// A file the script writes under a layer's `env*` dir (`rest` is its path in the layer): the env modifier.
+fn env_file(content: Vec<Part>, layer: String, rest: &str) -> Option<StepKind> {
+    let (dir, file) = rest.rsplit_once('/')?;
+    let scope = match dir {
+        "env" => EnvScope::All,
+        "env.build" => EnvScope::Build,
+        "env.launch" => EnvScope::Launch,
+        other => EnvScope::Process(other.strip_prefix("env.launch/")?.to_owned()),
+    };
+    let (var, action) = match file.rsplit_once('.') {
+        Some((var, "override")) => (var, EnvAction::Override),
+        Some((var, "default")) => (var, EnvAction::Default),
+        Some((var, "prepend")) => (var, EnvAction::Prepend),
+        Some((var, "append")) => (var, EnvAction::Append),
+        Some(_) => return None,
+        None => (file, EnvAction::Override),
+    };
+    let mut value = content;
+    // `echo` adds a newline the env file would keep; the SDK writes values without one.
+    if let Some(Part::Lit(last)) = value.last_mut() {
+        while last.ends_with('\n') {
+            last.pop();
+        }
+        if last.is_empty() {
+            value.pop();
+        }
+    }
+    Some(StepKind::LayerEnv {
+        layer,
+        scope,
+        name: var.to_owned(),
+        action,
+        value,
+    })
+}
+
 /// Reads `script` (run with `shell`) into a plan. `app_dir` is where project.toml is: a word that names a file
 /// there is an input of its step.
 #[must_use]
 pub(crate) fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
-    let mut classifier = Classifier {
+    let mut classifier = Classifier::new(
         app_dir,
-        vars: BTreeMap::new(),
-        var_text: Vec::new(),
-        declared: BTreeMap::new(),
-        uv_layers: BTreeSet::new(),
-        uv_aliases: Vec::new(),
-        uv_downloads: Vec::new(),
-        venvs: BTreeSet::new(),
-        uv_installed: false,
-        cwd: None,
-        plan: Plan {
+        Plan {
             shell: shell.to_owned(),
             ..Plan::default()
         },
-    };
+    );
     // A first pass finds the dirs that only hold uv (`python3 -m venv $tools; $tools/bin/pip install uv`), so
     // the venv made for it is known as plumbing when it is met.
     {
-        let mut scout = Classifier {
-            app_dir,
-            vars: BTreeMap::new(),
-            var_text: Vec::new(),
-            declared: BTreeMap::new(),
-            uv_layers: BTreeSet::new(),
-            uv_aliases: Vec::new(),
-            uv_downloads: Vec::new(),
-            venvs: BTreeSet::new(),
-            uv_installed: false,
-            cwd: None,
-            plan: Plan::default(),
-        };
+        let mut scout = Classifier::new(app_dir, Plan::default());
         for command in &script.commands {
             scout.classify(command);
         }
@@ -1464,94 +1533,113 @@ fn layers(
     uv_layers: &BTreeSet<String>,
 ) -> Vec<LayerPlan> {
     let mut layers: Vec<LayerPlan> = Vec::new();
-    let add = |name: &str, fields: &[KeyField], recognised: bool, layers: &mut Vec<LayerPlan>| {
+    for step in &plan.steps {
+        let Some((name, fields, recognised)) = layer_key(step) else {
+            continue;
+        };
         if uv_layers.contains(name) {
-            return;
+            continue;
         }
         if let Some(layer) = layers.iter_mut().find(|l| l.name == name) {
             for field in fields {
-                if !layer.key.contains(field) {
-                    layer.key.push(field.clone());
+                if !layer.key.contains(&field) {
+                    layer.key.push(field);
                 }
             }
-            return;
+        } else {
+            layers.push(new_layer(name, fields, recognised, declared));
         }
-        let (launch, build, cache, why) = match declared.get(name) {
-            Some(&(launch, build, cache)) => (
-                launch,
-                build,
-                cache,
-                format!("the types the script gave `{name}.toml`"),
-            ),
-            None if recognised => (true, false, false, "the app needs it at launch".to_owned()),
-            None => (
-                false,
-                false,
-                true,
-                format!(
-                    "the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"
-                ),
-            ),
-        };
-        layers.push(LayerPlan {
-            name: name.to_owned(),
+    }
+    cache_for_later_steps(plan, &mut layers);
+    layers
+}
+
+/// The layer a step works in, what its key holds for the step, and whether the step is one rpack recognises.
+fn layer_key(step: &Step) -> Option<(&str, Vec<KeyField>, bool)> {
+    let cwd = step.cwd.as_deref();
+    match &step.kind {
+        StepKind::UvSync { layer, .. } => Some((
+            layer,
+            vec![
+                KeyField::File(join_cwd(cwd, "uv.lock")),
+                KeyField::File(join_cwd(cwd, "pyproject.toml")),
+                KeyField::Python,
+                KeyField::Uv,
+            ],
+            true,
+        )),
+        StepKind::PipInstall {
+            layer,
+            files,
+            packages,
+            via_uv,
+            ..
+        } => {
+            let mut fields: Vec<KeyField> =
+                files.iter().map(|f| KeyField::File(f.clone())).collect();
+            fields.push(KeyField::Python);
+            if !packages.is_empty() {
+                fields.push(KeyField::Packages(packages.clone()));
+            }
+            if *via_uv {
+                fields.push(KeyField::Uv);
+            }
+            Some((layer, fields, true))
+        }
+        StepKind::NodeInstall { layer, lock, .. } => Some((
+            layer,
+            vec![
+                KeyField::File(lock.clone()),
+                KeyField::File(join_cwd(cwd, "package.json")),
+                KeyField::Node,
+            ],
+            true,
+        )),
+        StepKind::LayerCommand { layer, inputs } => Some((layer, inputs.clone(), false)),
+        StepKind::LayerEnv { layer, .. } | StepKind::LayerTypes { layer } => {
+            Some((layer, Vec::new(), false))
+        }
+        _ => None,
+    }
+}
+
+/// A layer first met in a step, with the types the script declared for it or, without a `<layer>.toml`, the
+/// types that keep its files where the script's steps need them.
+fn new_layer(
+    name: &str,
+    key: Vec<KeyField>,
+    recognised: bool,
+    declared: &BTreeMap<String, (bool, bool, bool)>,
+) -> LayerPlan {
+    let (launch, build, cache, why) = match declared.get(name) {
+        Some(&(launch, build, cache)) => (
             launch,
             build,
             cache,
-            key: fields.to_vec(),
-            why,
-        });
+            format!("the types the script gave `{name}.toml`"),
+        ),
+        None if recognised => (true, false, false, "the app needs it at launch".to_owned()),
+        None => (
+            false,
+            false,
+            true,
+            format!(
+                "the script wrote no `{name}.toml`, so its `{name}` dir was thrown away after each build; here it is a cached build-time layer"
+            ),
+        ),
     };
-    for step in &plan.steps {
-        let cwd = step.cwd.as_deref();
-        match &step.kind {
-            StepKind::UvSync { layer, .. } => add(
-                layer,
-                &[
-                    KeyField::File(join_cwd(cwd, "uv.lock")),
-                    KeyField::File(join_cwd(cwd, "pyproject.toml")),
-                    KeyField::Python,
-                    KeyField::Uv,
-                ],
-                true,
-                &mut layers,
-            ),
-            StepKind::PipInstall {
-                layer,
-                files,
-                packages,
-                via_uv,
-                ..
-            } => {
-                let mut fields: Vec<KeyField> =
-                    files.iter().map(|f| KeyField::File(f.clone())).collect();
-                fields.push(KeyField::Python);
-                if !packages.is_empty() {
-                    fields.push(KeyField::Packages(packages.clone()));
-                }
-                if *via_uv {
-                    fields.push(KeyField::Uv);
-                }
-                add(layer, &fields, true, &mut layers);
-            }
-            StepKind::NodeInstall { layer, lock, .. } => add(
-                layer,
-                &[
-                    KeyField::File(lock.clone()),
-                    KeyField::File(join_cwd(cwd, "package.json")),
-                    KeyField::Node,
-                ],
-                true,
-                &mut layers,
-            ),
-            StepKind::LayerCommand { layer, inputs } => add(layer, inputs, false, &mut layers),
-            StepKind::LayerEnv { layer, .. } | StepKind::LayerTypes { layer } => {
-                add(layer, &[], false, &mut layers);
-            }
-            _ => {}
-        }
+    LayerPlan {
+        name: name.to_owned(),
+        launch,
+        build,
+        cache,
+        key,
+        why,
     }
-    // A layer whose files a later unrecognised step may read must be restored for it: cache it too.
+}
+
+/// A layer whose files a later unrecognised step may read must be restored for it: cache it too.
+fn cache_for_later_steps(plan: &Plan, layers: &mut [LayerPlan]) {
     for (index, step) in plan.steps.iter().enumerate() {
         if let Some(layer) = step_layer(&step.kind) {
             let later_commands = plan.steps[index + 1..].iter().any(|s| match &s.kind {
@@ -1570,7 +1658,6 @@ fn layers(
             }
         }
     }
-    layers
 }
 
 /// The layer a step works in.

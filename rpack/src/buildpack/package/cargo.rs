@@ -56,6 +56,49 @@ pub(crate) fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
         manifest: manifest.to_owned(),
         why,
     };
+    let metadata = cargo_metadata(manifest)?;
+    let wanted = fs_err::canonicalize(manifest).map_err(io_err("resolve", manifest))?;
+    let package = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["manifest_path"]
+                .as_str()
+                .is_some_and(|m| Path::new(m) == wanted)
+        })
+        .ok_or_else(|| metadata_err("cargo metadata does not list it".to_owned()))?;
+    let bins = bin_targets(package);
+    let rpack = &package["metadata"]["rpack"];
+    let extra_binaries = rpack_strings(rpack, "extra-binaries").map_err(&metadata_err)?;
+    let include = rpack_strings(rpack, "include").map_err(&metadata_err)?;
+    for extra in &extra_binaries {
+        if !bins.contains(&extra.as_str()) {
+            return Err(metadata_err(format!(
+                "package.metadata.rpack.extra-binaries names {extra:?}, which is not a binary of the crate"
+            )));
+        }
+    }
+    let name = package["name"].as_str().unwrap_or_default();
+    let binary = main_binary(&bins, &extra_binaries, name).map_err(&metadata_err)?;
+    let target_dir = metadata["target_directory"]
+        .as_str()
+        .ok_or_else(|| metadata_err("no target_directory".to_owned()))?;
+    Ok(CrateInfo {
+        manifest: manifest.to_owned(),
+        binary,
+        extra_binaries,
+        include,
+        target_dir: PathBuf::from(target_dir),
+    })
+}
+
+/// `cargo metadata --no-deps` of the crate at `manifest`, parsed.
+fn cargo_metadata(manifest: &Path) -> Result<serde_json::Value, PackageError> {
+    let metadata_err = |why: String| PackageError::Metadata {
+        manifest: manifest.to_owned(),
+        why,
+    };
     let output = cargo()
         .args([
             "metadata",
@@ -72,20 +115,13 @@ pub(crate) fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
             String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         ));
     }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| metadata_err(format!("unreadable output: {e}")))?;
-    let wanted = fs_err::canonicalize(manifest).map_err(io_err("resolve", manifest))?;
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| {
-            p["manifest_path"]
-                .as_str()
-                .is_some_and(|m| Path::new(m) == wanted)
-        })
-        .ok_or_else(|| metadata_err("cargo metadata does not list it".to_owned()))?;
-    let bins: Vec<&str> = package["targets"]
+    serde_json::from_slice(&output.stdout)
+        .map_err(|e| metadata_err(format!("unreadable output: {e}")))
+}
+
+/// The names of a package's binary targets, from its `cargo metadata` entry.
+fn bin_targets(package: &serde_json::Value) -> Vec<&str> {
+    package["targets"]
         .as_array()
         .into_iter()
         .flatten()
@@ -95,61 +131,38 @@ pub(crate) fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
                 .is_some_and(|k| k.iter().any(|k| k == "bin"))
         })
         .filter_map(|t| t["name"].as_str())
-        .collect();
-    let rpack = &package["metadata"]["rpack"];
-    let strings = |key: &str| -> Result<Vec<String>, PackageError> {
-        match &rpack[key] {
-            serde_json::Value::Null => Ok(Vec::new()),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .map(|i| {
-                    i.as_str().map(str::to_owned).ok_or_else(|| {
-                        metadata_err(format!(
-                            "package.metadata.rpack.{key} must be a list of strings"
-                        ))
-                    })
-                })
-                .collect(),
-            _ => Err(metadata_err(format!(
-                "package.metadata.rpack.{key} must be a list of strings"
-            ))),
-        }
-    };
-    let extra_binaries = strings("extra-binaries")?;
-    let include = strings("include")?;
-    for extra in &extra_binaries {
-        if !bins.contains(&extra.as_str()) {
-            return Err(metadata_err(format!(
-                "package.metadata.rpack.extra-binaries names {extra:?}, which is not a binary of the crate"
-            )));
-        }
+        .collect()
+}
+
+/// The list of strings `key` of `[package.metadata.rpack]` (empty when absent), or why it is not one.
+fn rpack_strings(rpack: &serde_json::Value, key: &str) -> Result<Vec<String>, String> {
+    let not_strings = || format!("package.metadata.rpack.{key} must be a list of strings");
+    match &rpack[key] {
+        serde_json::Value::Null => Ok(Vec::new()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(not_strings))
+            .collect(),
+        _ => Err(not_strings()),
     }
-    let name = package["name"].as_str().unwrap_or_default();
+}
+
+/// The buildpack's binary among `bins`: the one that is not an extra binary, or the one named like the package
+/// `name`; else why there is none.
+fn main_binary(bins: &[&str], extra_binaries: &[String], name: &str) -> Result<String, String> {
     let main: Vec<&str> = bins
         .iter()
         .copied()
         .filter(|b| !extra_binaries.iter().any(|e| e == b))
         .collect();
-    let binary = match main.as_slice() {
-        [one] => (*one).to_owned(),
-        many if many.contains(&name) => name.to_owned(),
-        many => {
-            return Err(metadata_err(format!(
-                "expected one binary target (or one named like the package), found {}",
-                many.len()
-            )));
-        }
-    };
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .ok_or_else(|| metadata_err("no target_directory".to_owned()))?;
-    Ok(CrateInfo {
-        manifest: manifest.to_owned(),
-        binary,
-        extra_binaries,
-        include,
-        target_dir: PathBuf::from(target_dir),
-    })
+    match main.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        many if many.contains(&name) => Ok(name.to_owned()),
+        many => Err(format!(
+            "expected one binary target (or one named like the package), found {}",
+            many.len()
+        )),
+    }
 }
 
 /// Finds the crate called `name` in the workspace around `dir`; returns its dir.
@@ -356,6 +369,32 @@ fn missing_c_tool(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_buildpack_binary_is_the_one_that_is_not_extra_or_the_one_named_like_the_package() {
+        let extra = vec!["helper".to_owned()];
+        assert_eq!(
+            main_binary(&["bp", "helper"], &extra, "x"),
+            Ok("bp".to_owned())
+        );
+        assert_eq!(main_binary(&["a", "bp"], &[], "bp"), Ok("bp".to_owned()));
+        let err = main_binary(&["a", "b"], &[], "bp").unwrap_err();
+        assert!(err.contains("found 2"), "{err}");
+    }
+
+    #[test]
+    fn rpack_metadata_lists_must_be_strings() {
+        let rpack = serde_json::json!({ "include": ["resources"], "extra-binaries": [1] });
+        assert_eq!(
+            rpack_strings(&rpack, "include"),
+            Ok(vec!["resources".to_owned()])
+        );
+        assert_eq!(rpack_strings(&rpack, "missing"), Ok(Vec::new()));
+        assert_eq!(
+            rpack_strings(&rpack, "extra-binaries"),
+            Err("package.metadata.rpack.extra-binaries must be a list of strings".to_owned())
+        );
+    }
 
     #[test]
     fn finds_the_compiler_cc_could_not_run() {

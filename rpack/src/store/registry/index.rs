@@ -7,7 +7,8 @@ use std::time::Instant;
 use oci_spec::image::MediaType;
 
 use super::{
-    Access, Pulled, Pushed, RegistryError, io_err, run_copy, skopeo, with_uniform_media_types,
+    Access, Pulled, Pushed, RegistryError, install_pulled, platform_list, pulled_digest, run_copy,
+    skopeo, with_uniform_media_types,
 };
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, ImageError, Layout, canonical_json, index};
@@ -31,11 +32,7 @@ pub(super) fn push_index(
     let platforms = layout.platforms()?;
     ui.section(&format!(
         "Pushing {image} to {remote} ({})",
-        platforms
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        platform_list(&platforms)
     ));
     let work = store.scratch_dir("push-")?;
     let mut parts = Vec::new();
@@ -147,28 +144,11 @@ pub fn pull_all(
         .collect();
     crate::oci::write_index_of(&layout, &manifests)?;
     let loaded = Image::load(layout.clone()).map_err(|e| unreadable(e.into()))?;
-    let digest = loaded
-        .manifest_digest()
-        .cloned()
-        .ok_or_else(|| RegistryError::Copy {
-            action: "pull",
-            image: remote.to_string(),
-            stderr: "no manifest was written".to_owned(),
-        })?;
+    let digest = pulled_digest(&loaded, remote)?;
     let platforms = layout.platforms().unwrap_or_default();
-    let _lock = store.lock(&image.to_string())?;
-    let current = store.image_layout(image);
-    crate::store::replace_dir(&staged, current.root())
-        .map_err(io_err("move into place", current.root()))?;
+    install_pulled(store, image, &staged)?;
     ui.done(
-        &format!(
-            "Pulled {remote} as {image} ({})",
-            platforms
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        &format!("Pulled {remote} as {image} ({})", platform_list(&platforms)),
         started.elapsed(),
     );
     Ok(Pulled {

@@ -1,9 +1,9 @@
 //! `rpack images`.
 
 use clap::Args;
+use libbuildpack::toolbox::style::format_size;
 use rpack::Error;
 use rpack::store::Store;
-use rpack::toolbox::format::human_size;
 
 /// `rpack images`.
 #[derive(Args)]
@@ -30,7 +30,7 @@ pub fn run(args: &ImagesArgs) -> Result<(), Error> {
                 image.reference,
                 image.kind,
                 &id[..12.min(id.len())],
-                human_size(image.size)
+                format_size(image.size)
             );
         }
     }

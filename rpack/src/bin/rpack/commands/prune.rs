@@ -1,8 +1,8 @@
 //! `rpack prune`.
 
+use libbuildpack::toolbox::style::format_size;
 use rpack::Error;
 use rpack::store::Store;
-use rpack::toolbox::format::human_size;
 
 pub fn run() -> Result<(), Error> {
     let store = Store::from_env()?;
@@ -11,7 +11,7 @@ pub fn run() -> Result<(), Error> {
         "removed {} unreferenced blobs and {} stale temp entries, {} freed",
         pruned.blobs,
         pruned.temp,
-        human_size(pruned.bytes)
+        format_size(pruned.bytes)
     );
     Ok(())
 }

@@ -58,5 +58,5 @@ pub fn run(args: RunArgs, ui: &Ui) -> Result<(), Error> {
     // Become podman, so Ctrl-C and SIGTERM stop the container rather than only rpack. `exec` returns only when it
     // could not start podman.
     let error = std::os::unix::process::CommandExt::exec(&mut podman);
-    Err(PodmanError::Spawn(error).into())
+    Err(PodmanError::spawn(rpack::build::engine::selected(), error).into())
 }
