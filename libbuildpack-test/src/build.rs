@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use libbuildpack::data::labels::{LifecycleMetadata, PlatformLabel};
 use rpack::build::platform::{BuildOptions, Built};
 use rpack::build::run::{self, RunOptions};
 use rpack::oci::{Digest, Image};
@@ -118,18 +119,21 @@ impl TestBuild {
     /// # Errors
     /// When the image cannot be read; `Ok(None)` when it has no such layer.
     pub fn layer_digest(&self, buildpack: &str, layer: &str) -> Result<Option<String>, TestError> {
-        let metadata: serde_json::Value = self
-            .image()?
-            .label("io.buildpacks.lifecycle.metadata")
-            .and_then(|l| serde_json::from_str(&l).ok())
-            .unwrap_or_default();
-        Ok(metadata["buildpacks"]
-            .as_array()
+        let Some(text) = self.image()?.label(LifecycleMetadata::NAME) else {
+            return Ok(None);
+        };
+        let buildpacks = LifecycleMetadata::from_label(&text)
+            .and_then(|metadata| metadata.buildpacks())
+            .map_err(|source| TestError::Label {
+                image: self.options.image.to_string(),
+                source,
+            })?;
+        Ok(buildpacks
             .into_iter()
-            .flatten()
-            .find(|bp| bp["key"] == buildpack)
-            .and_then(|bp| bp["layers"][layer]["sha"].as_str())
-            .map(str::to_owned))
+            .find(|bp| bp.key == buildpack)
+            .and_then(|mut bp| bp.layers.remove(layer))
+            .map(|layer| layer.sha)
+            .filter(|sha| !sha.is_empty()))
     }
 
     /// The SBOM of a buildpack's launch layer in the image, as the lifecycle placed it

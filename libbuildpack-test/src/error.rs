@@ -138,6 +138,15 @@ pub enum TestError {
         /// The container's logs.
         logs: String,
     },
+    /// A platform label of the image the build wrote is malformed.
+    #[error("could not read the labels of {image}")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
+    },
     /// A file operation of a test failed (the harness's own have their own variants).
     #[error("could not {action}")]
     Io {

@@ -111,7 +111,7 @@ impl Store {
 
     /// The layout repository: the lifecycle's `CNB_LAYOUT_DIR` during builds.
     #[must_use]
-    pub fn images_dir(&self) -> PathBuf {
+    pub(crate) fn images_dir(&self) -> PathBuf {
         self.home.join("images")
     }
 
@@ -129,7 +129,7 @@ impl Store {
 
     /// Where stack recipes record what they built.
     #[must_use]
-    pub fn stacks_dir(&self) -> PathBuf {
+    pub(crate) fn stacks_dir(&self) -> PathBuf {
         self.home.join("stacks")
     }
 
@@ -184,7 +184,7 @@ impl Store {
 
     /// Scratch space for builds; kept inside the store so renames stay on one file system.
     #[must_use]
-    pub fn tmp_dir(&self) -> PathBuf {
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.home.join("tmp")
     }
 
@@ -195,7 +195,7 @@ impl Store {
     ///
     /// # Errors
     /// When the dir cannot be created or locked.
-    pub fn scratch_dir(&self, prefix: &str) -> Result<ScratchDir, StoreError> {
+    pub(crate) fn scratch_dir(&self, prefix: &str) -> Result<ScratchDir, StoreError> {
         let tmp = self.tmp_dir();
         let create = |source| StoreError::Create {
             path: tmp.clone(),
@@ -232,7 +232,7 @@ impl Store {
     /// holds (see [`Store::scratch_dir`]). Returns how many were removed and the bytes freed. Best effort: a
     /// dir that cannot be removed now is tried again by the next sweep. Other entries (made by rpack versions
     /// before scratch dirs were locked) are left to `rpack prune`, which removes them when they are old.
-    pub fn sweep_tmp(&self) -> (usize, u64) {
+    pub(crate) fn sweep_tmp(&self) -> (usize, u64) {
         let mut removed = (0, 0);
         let Ok(_sweeping) = self.tmp_lock(true) else {
             return removed;
@@ -306,11 +306,11 @@ impl Store {
 }
 
 /// How scratch dirs' names end: only those are swept while young, as only those are locked while in use.
-pub const SCRATCH_SUFFIX: &str = ".scratch";
+pub(crate) const SCRATCH_SUFFIX: &str = ".scratch";
 
 /// A locked scratch dir in the store (see [`Store::scratch_dir`]); removed on drop.
 #[derive(Debug)]
-pub struct ScratchDir {
+pub(crate) struct ScratchDir {
     // Dropped in this order: the dir is removed before its lock and registration go.
     dir: tempfile::TempDir,
     _lock: std::fs::File,
@@ -320,7 +320,7 @@ pub struct ScratchDir {
 impl ScratchDir {
     /// Its path.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -363,7 +363,7 @@ pub(crate) fn disk_usage(path: &Path) -> u64 {
 ///
 /// # Errors
 /// When the rename fails.
-pub fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
+pub(crate) fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
     if dest.exists() {
         return Ok(false);
     }
@@ -391,7 +391,7 @@ pub fn restore_replaced(dest: &Path) -> std::io::Result<bool> {
 ///
 /// # Errors
 /// On rename or removal errors.
-pub fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
+pub(crate) fn replace_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
     if let Some(parent) = dest.parent() {
         fs_err::create_dir_all(parent)?;
     }

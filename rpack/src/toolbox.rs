@@ -1,9 +1,10 @@
 //! The small tools every other folder uses: the build log's output style, checks on paths rpack writes to,
-//! and temp files that an interruption removes.
+//! temp files that an interruption removes, and the pinned lifecycle's version and Buildpack APIs.
 
 pub(crate) mod folder_error;
-pub mod format;
+pub(crate) mod format;
+pub(crate) mod lifecycle_pin;
 pub(crate) mod output;
-pub mod probe;
+pub(crate) mod probe;
 pub mod scratch;
 pub mod ui;

@@ -24,6 +24,8 @@ pub const BUILDPACK_ORDER: &str = "io.buildpacks.buildpack.order";
 pub const BUILD_METADATA: &str = "io.buildpacks.build.metadata";
 /// An app image's run image, layers and SBOM (JSON written by the lifecycle's exporter, [`LifecycleMetadata`]).
 pub const LIFECYCLE_METADATA: &str = "io.buildpacks.lifecycle.metadata";
+/// The mixins a stack image provides or an app image needs (JSON, [`StackMixins`]; Platform APIs before 0.12).
+pub const STACK_MIXINS: &str = "io.buildpacks.stack.mixins";
 /// The Python version of an rpack stack image (plain text, e.g. `3.11`); rebase refuses to move an app to a run
 /// image with another one.
 pub const PYTHON_VERSION: &str = "io.rpack.python.version";
@@ -287,23 +289,138 @@ pub struct CreatedBy {
     pub version: String,
 }
 
-/// `io.buildpacks.lifecycle.metadata`, the parts a platform reads: the run image and the SBOM layer. Every other
-/// field the lifecycle writes is kept in `rest`, so a label read and written again (rebase) keeps them.
+/// `io.buildpacks.lifecycle.metadata`, the parts a platform reads and writes: the run image (rebase rewrites it),
+/// the SBOM layer and the buildpacks' layers. Every other field the lifecycle writes is kept in `rest`, so a
+/// label read and written again (rebase) keeps them.
+///
+/// ```
+/// use libbuildpack::data::labels::{LifecycleMetadata, PlatformLabel};
+/// let text = r#"{"runImage":{"image":"run","reference":"r@sha256:1","topLayer":"sha256:2"},"sbom":{"sha":"sha256:3"}}"#;
+/// let metadata = LifecycleMetadata::from_label(text)?;
+/// assert_eq!(metadata.run_image_name(), Some("run"));
+/// assert_eq!(metadata.sbom_diff_id(), Some("sha256:3"));
+/// assert_eq!(metadata.to_label()?, text);
+/// # Ok::<(), libbuildpack::data::labels::LabelError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LifecycleMetadata {
     /// The run image the app was built or rebased on.
     #[serde(rename = "runImage", default, skip_serializing_if = "Option::is_none")]
-    pub run_image: Option<serde_json::Value>,
+    pub run_image: Option<LifecycleRunImage>,
+    /// The run image as older lifecycles (and rebases) record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<LifecycleStack>,
     /// The layer holding the SBOM files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sbom: Option<LayerRef>,
-    /// Other fields, kept as they are.
+    /// Other fields (`app`, `buildpacks`, `config`, `launcher`...), kept as they are: a rebase writes the label
+    /// again byte for byte but for the run image. [`LifecycleMetadata::buildpacks`] reads `buildpacks`.
     #[serde(flatten)]
     pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl PlatformLabel for LifecycleMetadata {
     const NAME: &'static str = LIFECYCLE_METADATA;
+}
+
+impl LifecycleMetadata {
+    /// The run image's name: `runImage.image`, else the older `stack.runImage.image`; `None` when neither names
+    /// one (or names the empty string).
+    #[must_use]
+    pub fn run_image_name(&self) -> Option<&str> {
+        let current = self.run_image.as_ref().and_then(|r| r.image.as_deref());
+        let older = self
+            .stack
+            .as_ref()
+            .and_then(|s| s.run_image.image.as_deref());
+        [current, older]
+            .into_iter()
+            .flatten()
+            .find(|name| !name.is_empty())
+    }
+
+    /// The diff id of the layer holding the SBOM files, when the label names one.
+    #[must_use]
+    pub fn sbom_diff_id(&self) -> Option<&str> {
+        self.sbom
+            .as_ref()
+            .map(|sbom| sbom.sha.as_str())
+            .filter(|sha| !sha.is_empty())
+    }
+
+    /// The layers of each buildpack that took part (`buildpacks`), in the order they ran; none when the label
+    /// has no `buildpacks`.
+    ///
+    /// # Errors
+    /// [`LabelError::Read`], naming the label, when `buildpacks` is not a list of them.
+    pub fn buildpacks(&self) -> Result<Vec<ExportedBuildpack>, LabelError> {
+        let Some(buildpacks) = self.rest.get("buildpacks") else {
+            return Ok(Vec::new());
+        };
+        Option::<Vec<ExportedBuildpack>>::deserialize(buildpacks)
+            .map(Option::unwrap_or_default)
+            .map_err(|source| LabelError::Read {
+                label: Self::NAME,
+                source,
+            })
+    }
+}
+
+/// `runImage` of [`LifecycleMetadata`]: the run image's top layer and reference (what rebase replaces), and
+/// its name and mirrors. A field the label leaves out stays out when written again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleRunImage {
+    /// The diff id of the run image's top layer: the layers up to it are the run image's.
+    #[serde(rename = "topLayer", default, skip_serializing_if = "Option::is_none")]
+    pub top_layer: Option<String>,
+    /// The run image as the exporter found it (a digest reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The run image's name, as the builder or `--run-image` gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Mirrors of the same image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirrors: Option<Vec<String>>,
+    /// Other fields, kept as they are.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `stack` of [`LifecycleMetadata`]: the run image as Platform APIs before 0.12 record it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleStack {
+    /// The run image (`image` and `mirrors`).
+    #[serde(rename = "runImage", default)]
+    pub run_image: LifecycleRunImage,
+    /// Other fields, kept as they are.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One buildpack of [`LifecycleMetadata::buildpacks`]: its id (`key`) and the layers it exported. Read only:
+/// the label keeps `buildpacks` as the lifecycle wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ExportedBuildpack {
+    /// The buildpack's id.
+    pub key: String,
+    /// Its version.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub version: String,
+    /// Its layers by name (`null` when it exported none).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub layers: BTreeMap<String, ExportedLayer>,
+}
+
+/// One exported layer: its diff id and the `[metadata]` of its `layer.toml` (`data`, the buildpack's own).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ExportedLayer {
+    /// The layer's diff id.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub sha: String,
+    /// The layer's metadata, as the buildpack wrote it (any JSON; `null` when it wrote none).
+    #[serde(default)]
+    pub data: serde_json::Value,
 }
 
 /// A layer by its diff id (`{"sha": "sha256:..."}`).
@@ -314,20 +431,156 @@ pub struct LayerRef {
     pub sha: String,
 }
 
-/// `io.buildpacks.build.metadata`, the parts a platform reads: the buildpacks that took part. Every other field
-/// is kept in `rest`.
+/// `io.buildpacks.build.metadata`, the parts a platform reads: the buildpacks that took part and the processes.
+/// Every other field is kept in `rest`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BuildMetadata {
     /// The buildpacks that took part in the build.
     #[serde(default, deserialize_with = "null_as_default")]
     pub buildpacks: Vec<BuilderMetadataBuildpack>,
-    /// Other fields (processes, launcher, bom...), kept as they are.
+    /// The processes the image can run; absent (not `[]`) when the label has none, so it is written again as
+    /// it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<Vec<LaunchProcess>>,
+    /// Other fields (launcher, bom...), kept as they are.
     #[serde(flatten)]
     pub rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl PlatformLabel for BuildMetadata {
     const NAME: &'static str = BUILD_METADATA;
+}
+
+/// One process of [`BuildMetadata`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchProcess {
+    /// The process type, e.g. `web`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The command: a list (Platform API 0.10 and later) or one string.
+    pub command: ProcessCommand,
+    /// Its arguments (`null` when it has none, as the lifecycle writes it).
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Other fields (`direct`, `default`, `buildpackID`, `working-dir`...), kept as they are.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A process's command: one string (older Platform APIs) or the command and its first arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProcessCommand {
+    /// One string.
+    One(String),
+    /// A list.
+    List(Vec<String>),
+}
+
+impl ProcessCommand {
+    /// The command's words.
+    #[must_use]
+    pub fn words(&self) -> Vec<&str> {
+        match self {
+            Self::One(command) => vec![command.as_str()],
+            Self::List(words) => words.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// `io.buildpacks.buildpack.order`: a builder's detection order, as `order.toml`'s `[[order]]` in JSON.
+///
+/// ```
+/// use libbuildpack::data::labels::{BuildpackOrder, PlatformLabel};
+/// let text = r#"[{"group":[{"id":"a/b","optional":true,"version":"1.0.0"}]}]"#;
+/// let order = BuildpackOrder::from_label(text)?;
+/// assert!(order.0[0].group[0].optional);
+/// assert_eq!(order.to_label()?, text);
+/// # Ok::<(), libbuildpack::data::labels::LabelError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BuildpackOrder(#[serde(deserialize_with = "null_as_default")] pub Vec<OrderGroup>);
+
+impl PlatformLabel for BuildpackOrder {
+    const NAME: &'static str = BUILDPACK_ORDER;
+}
+
+/// `io.buildpacks.stack.mixins`: package names, each maybe prefixed `build:` or `run:` (the stage it is for).
+///
+/// ```
+/// use libbuildpack::data::labels::{PlatformLabel, StackMixins};
+/// let mixins = StackMixins::from_label(r#"["curl","run:libxml2"]"#)?;
+/// assert_eq!(mixins.names().collect::<Vec<_>>(), ["curl", "libxml2"]);
+/// # Ok::<(), libbuildpack::data::labels::LabelError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StackMixins(#[serde(deserialize_with = "null_as_default")] pub Vec<String>);
+
+impl PlatformLabel for StackMixins {
+    const NAME: &'static str = STACK_MIXINS;
+}
+
+impl StackMixins {
+    /// The mixins without their `build:` or `run:` stage prefix.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|mixin| {
+            mixin
+                .strip_prefix("run:")
+                .or_else(|| mixin.strip_prefix("build:"))
+                .unwrap_or(mixin)
+        })
+    }
+}
+
+/// `io.buildpacks.buildpack.layers` as rpack writes it on builders: like [`BuildpackLayers`] (which reads it),
+/// but every key is written, `null` or `[]` when empty, as rpack's builders have always carried it (their
+/// digests depend on these bytes).
+///
+/// ```
+/// use libbuildpack::data::labels::{BuilderBuildpackLayer, BuilderBuildpackLayers, BuildpackLayers, PlatformLabel};
+/// let mut layers = BuilderBuildpackLayers::default();
+/// layers.0.entry("a/b".into()).or_default().insert(
+///     "0.1.0".into(),
+///     BuilderBuildpackLayer { api: "0.10".into(), layer_diff_id: "sha256:00".into(), ..Default::default() },
+/// );
+/// let text = layers.to_label()?;
+/// assert_eq!(
+///     text,
+///     r#"{"a/b":{"0.1.0":{"api":"0.10","homepage":null,"layerDiffID":"sha256:00","name":null,"order":[],"targets":[]}}}"#
+/// );
+/// assert_eq!(BuildpackLayers::from_label(&text)?.0["a/b"]["0.1.0"].api, "0.10");
+/// # Ok::<(), libbuildpack::data::labels::LabelError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BuilderBuildpackLayers(pub BTreeMap<String, BTreeMap<String, BuilderBuildpackLayer>>);
+
+impl PlatformLabel for BuilderBuildpackLayers {
+    const NAME: &'static str = BUILDPACK_LAYERS;
+}
+
+/// One buildpack of [`BuilderBuildpackLayers`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuilderBuildpackLayer {
+    /// The Buildpack API it implements.
+    pub api: String,
+    /// `[[targets]]` (`[]` when none).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub targets: Vec<Target>,
+    /// `[[order]]` of a composite buildpack (`[]` for a component).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub order: Vec<OrderGroup>,
+    /// The diff id of the layer that holds it.
+    #[serde(rename = "layerDiffID")]
+    pub layer_diff_id: String,
+    /// Its homepage (`null` when none).
+    #[serde(default)]
+    pub homepage: Option<String>,
+    /// Its human-readable name (`null` when none).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[cfg(test)]
@@ -392,6 +645,148 @@ mod tests {
     }
 
     #[test]
+    fn lifecycle_metadata_reads_the_run_image_and_layers_and_writes_them_back_as_they_were() {
+        // What lifecycle 0.21 writes (trimmed), with fields rpack does not name at every level, and the nulls it
+        // writes (a layer without metadata, a buildpack without layers).
+        let text = r#"{"app":[{"sha":"sha256:aa"}],"buildpacks":[{"key":"acme/apt","layers":{"libs":{"data":{"target":{"distro-name":"debian","distro-version":"12"}},"launch":true,"sha":"sha256:cc"},"plain":{"build":false,"cache":false,"data":null,"launch":true,"sha":"sha256:c1"}},"store":null,"version":"1.0.0"},{"key":"acme/none","layers":null,"version":"1"}],"config":{"sha":"sha256:dd"},"launcher":{"sha":"sha256:ee"},"process-types":{"sha":"sha256:ff"},"runImage":{"image":"localhost/run:1","mirrors":["127.0.0.1:5000/run:1"],"reference":"r@sha256:11","topLayer":"sha256:22"},"sbom":{"sha":"sha256:bb"},"stack":{"runImage":{"image":"localhost/run:1"}}}"#;
+        let metadata = LifecycleMetadata::from_label(text).unwrap();
+        assert_eq!(metadata.run_image_name(), Some("localhost/run:1"));
+        assert_eq!(metadata.sbom_diff_id(), Some("sha256:bb"));
+        let buildpacks = metadata.buildpacks().unwrap();
+        let layer = &buildpacks[0].layers["libs"];
+        assert_eq!(layer.sha, "sha256:cc");
+        assert_eq!(layer.data["target"]["distro-version"], "12");
+        assert!(buildpacks[0].layers["plain"].data.is_null());
+        assert_eq!(
+            (buildpacks[1].key.as_str(), buildpacks[1].layers.len()),
+            ("acme/none", 0)
+        );
+        assert_eq!(metadata.to_label().unwrap(), text);
+        // The older `stack.runImage` names the run image when `runImage` does not.
+        let older = LifecycleMetadata::from_label(
+            r#"{"runImage":{"image":""},"stack":{"runImage":{"image":"run"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(older.run_image_name(), Some("run"));
+        assert_eq!(
+            LifecycleMetadata::from_label("{}")
+                .unwrap()
+                .run_image_name(),
+            None
+        );
+        assert_eq!(
+            LifecycleMetadata::from_label(r#"{"sbom":{"sha":""}}"#)
+                .unwrap()
+                .sbom_diff_id(),
+            None
+        );
+    }
+
+    #[test]
+    fn build_metadata_reads_processes_of_either_command_form() {
+        let text = r#"{"buildpacks":[],"processes":[{"args":null,"buildpackID":"a/b","command":["python","app.py"],"direct":true,"type":"web"},{"args":["-c"],"command":"bash","type":"shell"}]}"#;
+        let metadata = BuildMetadata::from_label(text).unwrap();
+        let processes = metadata.processes.as_deref().unwrap();
+        assert_eq!(processes[0].command.words(), ["python", "app.py"]);
+        assert_eq!(
+            (processes[1].kind.as_str(), processes[1].command.words()),
+            ("shell", vec!["bash"])
+        );
+        assert_eq!(metadata.to_label().unwrap(), text);
+        assert_eq!(
+            BuildMetadata::from_label("{}").unwrap().to_label().unwrap(),
+            r#"{"buildpacks":[]}"#
+        );
+    }
+
+    #[test]
+    fn stack_mixins_round_trip_and_drop_their_stage() {
+        let text = r#"["build:gcc","curl","run:libxml2"]"#;
+        let mixins = StackMixins::from_label(text).unwrap();
+        assert_eq!(
+            mixins.names().collect::<Vec<_>>(),
+            ["gcc", "curl", "libxml2"]
+        );
+        assert_eq!(mixins.to_label().unwrap(), text);
+        assert!(StackMixins::from_label("null").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn buildpack_order_round_trips_and_reads_packs_null_as_empty() {
+        let text = r#"[{"group":[{"id":"a/b","version":"0.1.0"},{"id":"c/d","optional":true}]},{"group":[{"id":"e/f","version":"1.0.0"}]}]"#;
+        let order = BuildpackOrder::from_label(text).unwrap();
+        assert_eq!(order.0.len(), 2);
+        assert_eq!(order.0[0].group[1].id.as_str(), "c/d");
+        assert_eq!(order.to_label().unwrap(), text);
+        assert!(BuildpackOrder::from_label("null").unwrap().0.is_empty());
+    }
+
+    /// rpack's builders carry `io.buildpacks.buildpack.layers` and `io.buildpacks.buildpack.order` as they
+    /// were written with `json!` before these types: the typed writers must produce the same bytes, or every
+    /// builder's digest would change.
+    #[test]
+    fn builder_layers_and_order_labels_are_written_as_before_the_types() {
+        type Case<'a> = (
+            Vec<Target>,
+            Vec<OrderGroup>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        use crate::data::{BuildpackId, BuildpackVersion, GroupEntry};
+        let targets = vec![Target::new("linux", "amd64")];
+        let order = vec![OrderGroup::new([GroupEntry::new(
+            "a/b".parse::<BuildpackId>().unwrap(),
+            "0.1.0".parse::<BuildpackVersion>().unwrap(),
+        )
+        .optional()])];
+        let cases: [Case<'_>; 3] = [
+            (Vec::new(), Vec::new(), None, None),
+            (
+                targets.clone(),
+                Vec::new(),
+                Some("https://example.com"),
+                Some("B"),
+            ),
+            (Vec::new(), order.clone(), None, Some("Meta")),
+        ];
+        for (targets, order, homepage, name) in cases {
+            let before = serde_json::json!({ "x/y": { "1.0.0": serde_json::json!({
+                "api": "0.10",
+                "targets": targets,
+                "order": order,
+                "layerDiffID": "sha256:00",
+                "homepage": homepage,
+                "name": name,
+            })}})
+            .to_string();
+            let mut typed = BuilderBuildpackLayers::default();
+            typed.0.entry("x/y".to_owned()).or_default().insert(
+                "1.0.0".to_owned(),
+                BuilderBuildpackLayer {
+                    api: "0.10".to_owned(),
+                    targets: targets.clone(),
+                    order: order.clone(),
+                    layer_diff_id: "sha256:00".to_owned(),
+                    homepage: homepage.map(str::to_owned),
+                    name: name.map(str::to_owned),
+                },
+            );
+            assert_eq!(typed.to_label().unwrap(), before);
+            assert_eq!(BuilderBuildpackLayers::from_label(&before).unwrap(), typed);
+            // What reads a builder's label (pack's and rpack's alike) reads it too.
+            let read = BuildpackLayers::from_label(&before).unwrap();
+            assert_eq!(read.0["x/y"]["1.0.0"].targets, targets);
+            assert_eq!(read.0["x/y"]["1.0.0"].name.as_deref(), name);
+        }
+        for order in [Vec::new(), order] {
+            assert_eq!(
+                BuildpackOrder(order.clone()).to_label().unwrap(),
+                serde_json::json!(order).to_string()
+            );
+        }
+    }
+
+    #[test]
     fn a_malformed_label_is_an_error_naming_it() {
         for (error, label) in [
             (
@@ -413,6 +808,33 @@ mod tests {
             (
                 BuildMetadata::from_label(r#"{"buildpacks":3}"#).unwrap_err(),
                 BUILD_METADATA,
+            ),
+            (
+                BuildMetadata::from_label(r#"{"processes":[{"type":"web"}]}"#).unwrap_err(),
+                BUILD_METADATA,
+            ),
+            (
+                LifecycleMetadata::from_label(r#"{"runImage":{"topLayer":7}}"#).unwrap_err(),
+                LIFECYCLE_METADATA,
+            ),
+            (
+                LifecycleMetadata::from_label(r#"{"buildpacks":[{"key":"a","layers":[]}]}"#)
+                    .unwrap()
+                    .buildpacks()
+                    .unwrap_err(),
+                LIFECYCLE_METADATA,
+            ),
+            (
+                StackMixins::from_label(r#"{"curl":true}"#).unwrap_err(),
+                STACK_MIXINS,
+            ),
+            (
+                BuildpackOrder::from_label(r#"[{"group":[{"id":"not an id"}]}]"#).unwrap_err(),
+                BUILDPACK_ORDER,
+            ),
+            (
+                BuilderBuildpackLayers::from_label(r#"{"a/b":{"1":{"api":"0.10"}}}"#).unwrap_err(),
+                BUILDPACK_LAYERS,
             ),
         ] {
             assert_eq!(

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 /// The env var that names the engine.
-pub const ENGINE_ENV: &str = "RPACK_ENGINE";
+pub(crate) const ENGINE_ENV: &str = "RPACK_ENGINE";
 
 /// A container engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,7 +30,7 @@ impl Engine {
 
     /// `podman` or `docker`, as `RPACK_ENGINE` and `--engine` spell them.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "podman" => Some(Self::Podman),
             "docker" => Some(Self::Docker),
@@ -87,7 +87,7 @@ fn docker_cli_installed() -> bool {
 /// `args` of a podman command as the docker CLI takes them: docker's `rm` has no `--time` (it stops with
 /// SIGKILL at once) and no `--ignore` (callers ignore its result where podman was told to).
 #[must_use]
-pub fn docker_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+pub(crate) fn docker_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
     if args.first() != Some(&"rm") {
         return args.to_vec();
     }

@@ -21,7 +21,7 @@ mod arch;
 mod sparse;
 
 /// The Platform API rpack speaks to the lifecycle.
-pub const PLATFORM_API: &str = "0.15";
+pub(crate) const PLATFORM_API: &str = "0.15";
 
 /// Where a project.toml group's order is mounted in the build container.
 const PROJECT_ORDER: &str = "/cnb/project-order.toml";
@@ -138,6 +138,15 @@ pub enum BuildError {
         /// What is missing.
         what: String,
     },
+    /// The lifecycle metadata of the previous image (or the run image) is malformed.
+    #[error("could not read the image at {}", layout.display())]
+    ImageLabel {
+        /// The image's layout.
+        layout: PathBuf,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: libbuildpack::data::labels::LabelError,
+    },
     /// The container could not be started or was killed.
     #[error("the build container ended without an exit code (killed?)")]
     Killed,
@@ -167,6 +176,13 @@ impl BuildError {
     /// What the user can do about it.
     #[must_use]
     pub fn hint(&self) -> Option<String> {
+        if let Self::ImageLabel { .. } = self {
+            return Some(
+                "a lifecycle did not write this label: remove the image (`rpack image rm`) or build under \
+                 another name"
+                    .to_owned(),
+            );
+        }
         if let Self::ContainerKilled { .. } = self {
             return Some(
                 "something outside the build stopped it (podman kill or rm, or the kernel when memory ran out: \

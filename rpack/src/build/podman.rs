@@ -149,7 +149,7 @@ impl Podman {
 
     /// The engine this runs containers with.
     #[must_use]
-    pub fn engine(&self) -> Engine {
+    pub(crate) fn engine(&self) -> Engine {
         self.engine
     }
 
@@ -179,7 +179,7 @@ impl Podman {
     ///
     /// # Errors
     /// When podman cannot start or exits non-zero.
-    pub fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
+    pub(crate) fn output(&self, args: &[&str]) -> Result<Output, PodmanError> {
         let translated;
         let args = if self.engine == Engine::Docker {
             translated = engine::docker_args(args);
@@ -205,7 +205,7 @@ impl Podman {
 
     /// Whether podman's storage has an image with this id (config digest hex).
     #[must_use]
-    pub fn has_image(&self, id: &str) -> bool {
+    pub(crate) fn has_image(&self, id: &str) -> bool {
         if self.engine == Engine::Docker {
             return self.docker_image_id(id).is_some();
         }

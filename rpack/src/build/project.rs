@@ -19,18 +19,18 @@ use crate::provision::builder::Builder;
 use crate::toolbox::ui::Ui;
 
 /// The file name pack and rpack look for in the app dir.
-pub const FILE_NAME: &str = "project.toml";
+pub(crate) const FILE_NAME: &str = "project.toml";
 
 /// A project descriptor found in an app dir.
 #[derive(Clone, Debug)]
-pub struct Project {
+pub(crate) struct Project {
     path: PathBuf,
     toml: ProjectToml,
 }
 
 /// A buildpack group that replaces the builder's order: the order file and the buildpack dirs to mount.
 #[derive(Clone, Debug)]
-pub struct GroupOverride {
+pub(crate) struct GroupOverride {
     /// The `order.toml` to give the lifecycle.
     pub order: PathBuf,
     /// Buildpack dirs and where they go in the build container (`/cnb/buildpacks/<id>/<version>`).
@@ -103,7 +103,7 @@ impl Project {
     ///
     /// # Errors
     /// When it exists but is invalid (the error names file, field and line).
-    pub fn find(app_dir: &Path) -> Result<Option<Self>, ProjectError> {
+    pub(crate) fn find(app_dir: &Path) -> Result<Option<Self>, ProjectError> {
         let path = app_dir.join(FILE_NAME);
         if !path.is_file() {
             return Ok(None);
@@ -115,7 +115,7 @@ impl Project {
 
     /// `[io.buildpacks] builder`.
     #[must_use]
-    pub fn builder(&self) -> Option<&str> {
+    pub(crate) fn builder(&self) -> Option<&str> {
         self.toml
             .io_buildpacks
             .as_ref()
@@ -124,7 +124,7 @@ impl Project {
 
     /// `[[io.buildpacks.build.env]]` as (name, value).
     #[must_use]
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         let io = self.toml.io_buildpacks.as_ref();
         io.and_then(|io| io.build.as_ref())
             .map(|b| {
@@ -141,7 +141,7 @@ impl Project {
     ///
     /// # Errors
     /// When a pattern is invalid.
-    pub fn file_filter(&self) -> Result<FileFilter, ProjectError> {
+    pub(crate) fn file_filter(&self) -> Result<FileFilter, ProjectError> {
         let Some(io) = &self.toml.io_buildpacks else {
             return Ok(FileFilter::All);
         };
@@ -179,7 +179,7 @@ impl Project {
     ///
     /// # Errors
     /// When an entry is invalid, names a buildpack the builder lacks, or a buildpack cannot be prepared.
-    pub fn group(
+    pub(crate) fn group(
         &self,
         builder: &Builder,
         work: &Path,
@@ -296,7 +296,7 @@ fn write_inline(
 
 /// Which app files a build gets.
 #[derive(Clone, Debug)]
-pub enum FileFilter {
+pub(crate) enum FileFilter {
     /// Every file.
     All,
     /// Only files matching these patterns (and the dirs that hold them).
@@ -308,7 +308,7 @@ pub enum FileFilter {
 impl FileFilter {
     /// Whether `path` (inside the app dir) goes into the build.
     #[must_use]
-    pub fn keeps(&self, path: &Path, is_dir: bool) -> bool {
+    pub(crate) fn keeps(&self, path: &Path, is_dir: bool) -> bool {
         if path.file_name().is_some_and(|n| n == FILE_NAME) {
             return true;
         }

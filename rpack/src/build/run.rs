@@ -1,10 +1,10 @@
 //! Running an app image from the store with podman (host network), in the foreground or as a container that
 //! tests can talk to and that is removed when dropped.
 
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
 use crate::build::Error;
-use crate::build::podman::{Podman, PodmanError};
+use crate::build::podman::Podman;
 use crate::oci::reference::ImageRef;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
@@ -60,22 +60,6 @@ fn podman_args(image_id: &str, name: &str, options: &RunOptions) -> Vec<String> 
     args.push(image_id.to_owned());
     args.extend(options.args.iter().cloned());
     args
-}
-
-/// Runs `image` in the foreground, its output going straight to the terminal, until it exits.
-///
-/// # Errors
-/// When the image is not in the store or podman fails to start.
-pub fn run(
-    store: &Store,
-    image: &ImageRef,
-    options: &RunOptions,
-    ui: &Ui,
-) -> Result<ExitStatus, Error> {
-    let status = foreground_command(store, image, options, ui)?
-        .status()
-        .map_err(|source| PodmanError::spawn(crate::build::engine::selected(), source))?;
-    Ok(status)
 }
 
 /// The `podman run --rm` command that runs `image` in the foreground, after importing the image into podman
@@ -156,7 +140,7 @@ impl RunError {
 }
 
 /// The label on the containers [`detach`] starts, by which [`detached`] and [`stop`] find them.
-pub const DETACHED_LABEL: &str = "io.rpack.run.detached";
+pub(crate) const DETACHED_LABEL: &str = "io.rpack.run.detached";
 
 /// A container [`detach`] started: it runs until [`stop`] (`rpack stop NAME`) or
 /// `podman rm --force NAME` removes it.
@@ -263,12 +247,6 @@ pub fn stop(store: &Store, names: &[String]) -> Result<Vec<String>, Error> {
 }
 
 impl Container {
-    /// The container name.
-    #[must_use]
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Everything the app has printed so far (stdout and stderr).
     ///
     /// # Errors

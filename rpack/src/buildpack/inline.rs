@@ -6,8 +6,8 @@
 //! writes the crate, [`rewrite`] edits project.toml. (The app's build times before and after are measured by
 //! [`crate::ops::measure`], which builds.)
 
-pub mod generate;
-pub mod parse;
+pub(crate) mod generate;
+pub(crate) mod parse;
 pub mod rewrite;
 pub mod steps;
 

@@ -16,7 +16,7 @@
 
 mod cargo;
 pub mod cnb;
-pub mod cross;
+pub(crate) mod cross;
 mod multi;
 
 use std::io;
@@ -25,14 +25,14 @@ use std::time::Instant;
 
 use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
 
-pub use self::cargo::{MUSL_C_COMPILERS, find_musl_c_compiler, target_installed};
+pub(crate) use self::cargo::{MUSL_C_COMPILERS, find_musl_c_compiler, target_installed};
 use crate::buildpack::Error;
 use crate::oci::extract::{AbsolutePaths, ArchiveError, TreeError, entry_path};
 use crate::toolbox::output::OutputKind;
 use crate::toolbox::ui::Ui;
 
 /// The target buildpack binaries are built for: static, so they run on any Linux base image.
-pub const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
+pub(crate) const MUSL_TARGET: &str = "x86_64-unknown-linux-musl";
 
 /// A buildpack dir ready to be put into an image.
 #[derive(Clone, Debug)]
@@ -295,7 +295,7 @@ pub(crate) fn io_err<'a>(
 ///
 /// # Errors
 /// When `buildpack.toml` is invalid, the crate does not build, or files cannot be written.
-pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, PackageError> {
+pub(crate) fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, PackageError> {
     prepare_for(src, work, MUSL_TARGET, ui)
 }
 
@@ -305,7 +305,7 @@ pub fn prepare(src: &Path, work: &Path, ui: &Ui) -> Result<BuildpackDir, Package
 /// # Errors
 /// When `buildpack.toml` is invalid, the target is missing, the crate does not build, or files cannot be
 /// written.
-pub fn prepare_for(
+pub(crate) fn prepare_for(
     src: &Path,
     work: &Path,
     target: &str,
@@ -369,7 +369,7 @@ pub fn prepare_for(
 ///
 /// # Errors
 /// When the uri is remote or unsupported, or preparing what it names fails.
-pub fn resolve_uri(
+pub(crate) fn resolve_uri(
     config: &Path,
     field: &str,
     uri: &str,
@@ -896,7 +896,7 @@ fn check_targets(
 
 /// The warning for a buildpack whose Buildpack API the default lifecycle does not run, if it is one.
 fn unsupported_api_warning(bp: &BuildpackDir) -> Option<String> {
-    use crate::provision::lifecycle::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
+    use crate::toolbox::lifecycle_pin::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
     let api = bp.descriptor.api.to_string();
     if DEFAULT_BUILDPACK_APIS.contains(&api.as_str()) {
         return None;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use libbuildpack::data::BuildpackId;
 
 /// The checkout rpack was built from: the default place of the SDK.
-pub const CHECKOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+pub(crate) const CHECKOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// Where the new crate gets libbuildpack and libbuildpack-test from.
 #[derive(Clone, Debug, PartialEq, Eq)]

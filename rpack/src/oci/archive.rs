@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The mtime of every entry: `SOURCE_DATE_EPOCH` when set, else 1980-01-01T00:00:01Z.
 #[must_use]
-pub fn mtime() -> u64 {
+pub(crate) fn mtime() -> u64 {
     std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -26,7 +26,7 @@ pub fn write_archive(root: &Path, out: impl Write) -> io::Result<()> {
 ///
 /// # Errors
 /// On read or write errors.
-pub fn write_archive_of(
+pub(crate) fn write_archive_of(
     root: &Path,
     keep: impl Fn(&str) -> bool,
     out: impl Write,

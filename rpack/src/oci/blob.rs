@@ -14,7 +14,7 @@ use super::digest::Digest;
 
 /// The most rpack reads of a JSON document (`index.json`, a manifest, a config). Real ones are a few kB; a
 /// builder config with every label is well under 1 MiB.
-pub const MAX_JSON_SIZE: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_JSON_SIZE: u64 = 16 * 1024 * 1024;
 
 /// What is wrong with a blob or `index.json` file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub(crate) fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, OpenError> {
 /// A blob opened for streaming: reads end at the declared size, and reaching the end checks the byte count
 /// and the digest, failing the read (with an [`io::ErrorKind::InvalidData`] error holding a [`BlobProblem`])
 /// when either is wrong. Call [`BlobReader::finish`] to check a blob whose reader stopped early.
-pub struct BlobReader {
+pub(crate) struct BlobReader {
     file: File,
     hasher: Sha256,
     read: u64,
@@ -260,7 +260,7 @@ impl BlobReader {
     ///
     /// # Errors
     /// On read errors, or an [`io::ErrorKind::InvalidData`] error holding the [`BlobProblem`].
-    pub fn finish(mut self) -> io::Result<()> {
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         io::copy(&mut self, &mut io::sink())?;
         self.check()
     }
@@ -294,7 +294,7 @@ impl Read for BlobReader {
 
 /// The [`BlobProblem`] inside an error from a [`BlobReader`], if that is what it is.
 #[must_use]
-pub fn problem_of(err: &io::Error) -> Option<&BlobProblem> {
+pub(crate) fn problem_of(err: &io::Error) -> Option<&BlobProblem> {
     err.get_ref().and_then(|inner| inner.downcast_ref())
 }
 

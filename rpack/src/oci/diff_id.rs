@@ -28,7 +28,7 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// The most bytes one layer may unpack to when rpack checks it outside an extraction: the cap of an OCI
 /// archive (see [`super::extract::Kind::OciArchive`]), or `RPACK_MAX_ARCHIVE_BYTES` when set.
 #[must_use]
-pub fn max_layer_bytes() -> u64 {
+pub(crate) fn max_layer_bytes() -> u64 {
     std::env::var(super::extract::MAX_BYTES_VAR)
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -43,7 +43,7 @@ pub fn max_layer_bytes() -> u64 {
 /// The read that reaches the end of the tar fails (with an [`io::ErrorKind::InvalidData`] error holding a
 /// [`BlobProblem::DiffId`]) when the tar does not hash to the diff id listed for the layer; a reader that stops
 /// early (a tar reader stops at the end-of-archive blocks) is checked by [`LayerTar::finish`].
-pub struct LayerTar<R: Read> {
+pub(crate) struct LayerTar<R: Read> {
     inner: Source<R>,
     hasher: Sha256,
     read: u64,
@@ -65,7 +65,7 @@ impl<R: Read> LayerTar<R> {
     ///
     /// # Errors
     /// When the blob cannot be read, or is zstd.
-    pub fn new(blob: R, listed: &str, layer: usize, max: u64) -> io::Result<Self> {
+    pub(crate) fn new(blob: R, listed: &str, layer: usize, max: u64) -> io::Result<Self> {
         let mut buffered = BufReader::new(blob);
         let head = buffered.fill_buf()?;
         let inner = if head.starts_with(&GZIP_MAGIC) {
@@ -107,7 +107,7 @@ impl<R: Read> LayerTar<R> {
 
     /// What the check found wrong, when it failed already (at the end of the tar, or past the cap).
     #[must_use]
-    pub fn problem(&self) -> Option<BlobProblem> {
+    pub(crate) fn problem(&self) -> Option<BlobProblem> {
         self.verdict.clone()?.err()
     }
 
@@ -117,7 +117,7 @@ impl<R: Read> LayerTar<R> {
     /// # Errors
     /// On read errors (the blob's own problems included), or an [`io::ErrorKind::InvalidData`] error holding
     /// the [`BlobProblem`].
-    pub fn finish(mut self) -> io::Result<R> {
+    pub(crate) fn finish(mut self) -> io::Result<R> {
         io::copy(&mut self, &mut io::sink())?;
         self.check()?;
         Ok(match self.inner {
@@ -164,7 +164,7 @@ fn problem(problem: BlobProblem) -> io::Error {
 /// # Errors
 /// When a layer is missing, a symlink or special file, not what the manifest says, unpacks to more than
 /// [`max_layer_bytes`], or unpacks to another tar than its diff id says.
-pub fn verify_layers(
+pub(crate) fn verify_layers(
     image: &Image,
     known: impl Fn(&Descriptor, &str) -> bool,
 ) -> Result<(), ImageError> {
@@ -190,7 +190,7 @@ pub fn verify_layers(
 /// The (blob digest, diff id) pairs of the image in `layout`, when it has one rpack can read: layers rpack
 /// already holds with that diff id need no check again.
 #[must_use]
-pub fn known_layers(layout: &Layout) -> HashSet<(String, String)> {
+pub(crate) fn known_layers(layout: &Layout) -> HashSet<(String, String)> {
     let Ok(image) = Image::load(layout.clone()) else {
         return HashSet::new();
     };

@@ -27,7 +27,7 @@ impl Digest {
 
     /// The first 12 hex characters, for messages.
     #[must_use]
-    pub fn short(&self) -> &str {
+    pub(crate) fn short(&self) -> &str {
         &self.hex()[..12.min(self.hex().len())]
     }
 
@@ -77,7 +77,7 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     /// Wraps `inner`.
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         Self {
             inner,
             hasher: Sha256::new(),
@@ -86,7 +86,7 @@ impl<W: Write> HashingWriter<W> {
     }
 
     /// Returns the inner writer, the digest and the byte count of everything written.
-    pub fn finish(self) -> (W, Digest, u64) {
+    pub(crate) fn finish(self) -> (W, Digest, u64) {
         (
             self.inner,
             Digest::from_sha256(self.hasher.finalize().as_slice()),

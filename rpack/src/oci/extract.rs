@@ -5,17 +5,17 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use libbuildpack::archive::{AbsolutePaths, ArchiveError, entry_path};
+pub(crate) use libbuildpack::archive::{AbsolutePaths, ArchiveError, entry_path};
 use libbuildpack::archive::{Cap, Extract};
 
 /// The env var that overrides how many bytes one archive may expand to.
-pub const MAX_BYTES_VAR: &str = "RPACK_MAX_ARCHIVE_BYTES";
+pub(crate) const MAX_BYTES_VAR: &str = "RPACK_MAX_ARCHIVE_BYTES";
 /// The env var that overrides how many entries one archive may hold.
-pub const MAX_ENTRIES_VAR: &str = "RPACK_MAX_ARCHIVE_ENTRIES";
+pub(crate) const MAX_ENTRIES_VAR: &str = "RPACK_MAX_ARCHIVE_ENTRIES";
 
 /// What an archive holds, which sets its default caps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A `.cnb` file and its layers: buildpacks, so 4 GiB.
     Buildpackage,
     /// An image's SBOM layer: JSON files, so 1 GiB.
@@ -27,7 +27,7 @@ pub enum Kind {
 impl Kind {
     /// The default cap on bytes.
     #[must_use]
-    pub fn max_bytes(self) -> u64 {
+    pub(crate) fn max_bytes(self) -> u64 {
         match self {
             Self::Buildpackage => 4 << 30,
             Self::SbomLayer => 1 << 30,
@@ -38,7 +38,7 @@ impl Kind {
 
 /// An extractor into `dest` (the image root: absolute names and link targets are read relative to it) with
 /// the caps of `kind`, or those of [`MAX_BYTES_VAR`] and [`MAX_ENTRIES_VAR`] when set to a number.
-pub fn extractor(dest: &Path, kind: Kind) -> Extract {
+pub(crate) fn extractor(dest: &Path, kind: Kind) -> Extract {
     let from_env = |var: &str| std::env::var(var).ok().and_then(|v| v.trim().parse().ok());
     Extract::new(dest)
         .absolute_paths(AbsolutePaths::RootRelative)
@@ -80,7 +80,7 @@ pub enum TreeError {
 /// # Errors
 /// [`TreeError::Outside`] when the resolved path is not below `root`; [`TreeError::Io`] when `path` does not
 /// exist or cannot be read.
-pub fn inside(root: &Path, path: &Path) -> Result<PathBuf, TreeError> {
+pub(crate) fn inside(root: &Path, path: &Path) -> Result<PathBuf, TreeError> {
     let canonical = |p: &Path| {
         // std's error, not fs_err's: TreeError::Io names the path once.
         std::fs::canonicalize(p).map_err(|source| TreeError::Io {

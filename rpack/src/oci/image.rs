@@ -135,7 +135,7 @@ impl Image {
     ///
     /// # Errors
     /// When a layer is missing, a symlink or special file, or not what the manifest and config say.
-    pub fn verify_layers(&self) -> Result<(), ImageError> {
+    pub(crate) fn verify_layers(&self) -> Result<(), ImageError> {
         super::verify_layers(self, |_, _| false)
     }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 ///
 /// # Errors
 /// When `value` cannot be represented as JSON.
-pub fn canonical_json<T: Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
+pub(crate) fn canonical_json<T: Serialize>(value: &T) -> serde_json::Result<Vec<u8>> {
     let value = sort_keys(serde_json::to_value(value)?);
     serde_json::to_vec(&value)
 }

@@ -28,7 +28,7 @@ pub enum ImageKind {
 impl ImageKind {
     /// The kind of `image`: the first of builder, buildpackage and app whose label holds JSON, else `Image`.
     #[must_use]
-    pub fn of(image: &Image) -> Self {
+    pub(crate) fn of(image: &Image) -> Self {
         let has = |key: &str| {
             image
                 .label(key)
@@ -48,7 +48,7 @@ impl ImageKind {
 
     /// Its name, as `rpack images` and `rpack inspect --json` show it.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Buildpackage => "buildpackage",
             Self::Builder => "builder",

@@ -58,22 +58,23 @@ impl LayerWriter {
     }
 
     /// Sets the owner of entries added from now on.
+    #[cfg(test)]
     #[must_use]
-    pub fn owner(mut self, uid: u64, gid: u64) -> Self {
+    pub(crate) fn owner(mut self, uid: u64, gid: u64) -> Self {
         self.uid = uid;
         self.gid = gid;
         self
     }
 
     /// Sets the owner of entries added from now on, without consuming the writer.
-    pub fn set_owner(&mut self, uid: u64, gid: u64) {
+    pub(crate) fn set_owner(&mut self, uid: u64, gid: u64) {
         self.uid = uid;
         self.gid = gid;
     }
 
     /// Sets the mtime of entries added from now on (default [`NORMALIZED_MTIME`]; packaging honours
     /// `SOURCE_DATE_EPOCH`).
-    pub fn set_mtime(&mut self, mtime: u64) {
+    pub(crate) fn set_mtime(&mut self, mtime: u64) {
         self.mtime = mtime;
     }
 
@@ -114,7 +115,7 @@ impl LayerWriter {
     ///
     /// # Errors
     /// When `src` cannot be read, or on write errors.
-    pub fn file_from(&mut self, path: &str, src: &Path) -> io::Result<()> {
+    pub(crate) fn file_from(&mut self, path: &str, src: &Path) -> io::Result<()> {
         let file = fs_err::File::open(src)?;
         let meta = file.metadata()?;
         let mode = if meta.permissions().mode() & 0o111 == 0 {
@@ -138,7 +139,12 @@ impl LayerWriter {
     ///
     /// # Errors
     /// On write errors.
-    pub fn symlink_with_mode(&mut self, path: &str, target: &str, mode: u32) -> io::Result<()> {
+    pub(crate) fn symlink_with_mode(
+        &mut self,
+        path: &str,
+        target: &str,
+        mode: u32,
+    ) -> io::Result<()> {
         let mut header = self.header(tar::EntryType::Symlink, mode, 0);
         self.tar.append_link(&mut header, path, target)
     }
@@ -157,7 +163,7 @@ impl LayerWriter {
     ///
     /// # Errors
     /// When a file cannot be read, or on write errors.
-    pub fn tree_with_link_mode(
+    pub(crate) fn tree_with_link_mode(
         &mut self,
         dest: &str,
         src: &Path,
@@ -209,7 +215,10 @@ impl LayerWriter {
     ///
     /// # Errors
     /// When `tar` cannot be read, or on write errors.
-    pub fn from_tar_stream(layout: &Layout, mut tar: impl Read) -> Result<Layer, LayoutError> {
+    pub(crate) fn from_tar_stream(
+        layout: &Layout,
+        mut tar: impl Read,
+    ) -> Result<Layer, LayoutError> {
         let temp = layout.temp_blob()?;
         let gz = GzEncoder::new(HashingWriter::new(temp), Compression::new(6));
         let mut sink = HashingWriter::new(gz);

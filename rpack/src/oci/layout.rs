@@ -6,8 +6,8 @@ use oci_spec::image::{Descriptor, ImageIndex, ImageManifest, MediaType};
 
 use super::blob::{self, BlobProblem, BlobReader, MAX_JSON_SIZE, OpenError};
 use super::digest::Digest;
-use super::index::Platform;
 use super::json::canonical_json;
+use super::platform::Platform;
 
 /// An OCI image layout directory holding one image (the lifecycle's layout convention: one image per dir).
 #[derive(Clone, Debug)]
@@ -143,7 +143,7 @@ impl Layout {
     }
 
     /// Opens the layout at `root`, extracted from the archive `archive`, which errors name instead of `root`.
-    pub fn of_archive(root: impl Into<PathBuf>, archive: &Path) -> Self {
+    pub(crate) fn of_archive(root: impl Into<PathBuf>, archive: &Path) -> Self {
         Self {
             root: root.into(),
             shown: archive.to_owned(),
@@ -161,7 +161,7 @@ impl Layout {
 
     /// The platform given with [`Layout::for_platform`].
     #[must_use]
-    pub fn platform(&self) -> Option<&Platform> {
+    pub(crate) fn platform(&self) -> Option<&Platform> {
         self.platform.as_ref()
     }
 
@@ -191,7 +191,7 @@ impl Layout {
 
     /// What errors call the layout: its dir, or the archive it was extracted from.
     #[must_use]
-    pub fn shown(&self) -> &Path {
+    pub(crate) fn shown(&self) -> &Path {
         &self.shown
     }
 
@@ -228,7 +228,7 @@ impl Layout {
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_blob(
+    pub(crate) fn write_blob(
         &self,
         media_type: MediaType,
         bytes: &[u8],
@@ -248,7 +248,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing, unreadable, not a regular file, or of another size.
-    pub fn open_blob(&self, digest: &Digest, size: u64) -> Result<BlobReader, LayoutError> {
+    pub(crate) fn open_blob(&self, digest: &Digest, size: u64) -> Result<BlobReader, LayoutError> {
         self.check_blob_dirs(digest)?;
         BlobReader::open(&self.blob_path(digest), digest, size)
             .map_err(|err| self.blob_error(digest, err.into()))
@@ -259,7 +259,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing, unreadable, too big, or not what its descriptor says.
-    pub fn read_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, LayoutError> {
+    pub(crate) fn read_blob(&self, digest: &Digest, size: u64) -> Result<Vec<u8>, LayoutError> {
         if size > MAX_JSON_SIZE {
             return Err(LayoutError::BadBlob {
                 layout: self.shown.clone(),
@@ -277,21 +277,11 @@ impl Layout {
         Ok(bytes)
     }
 
-    /// Reads the blob of `descriptor` to its end, checking its size and digest, without keeping it.
-    ///
-    /// # Errors
-    /// When the blob is missing, unreadable, or not what the descriptor says.
-    pub fn verify_blob(&self, descriptor: &Descriptor) -> Result<(), LayoutError> {
-        let digest = self.digest_of(descriptor)?;
-        let reader = self.open_blob(&digest, descriptor.size())?;
-        reader.finish().map_err(|e| self.blob_error(&digest, e))
-    }
-
     /// The digest of `descriptor`, which must be sha256.
     ///
     /// # Errors
     /// [`LayoutError::UnsupportedDigest`] for other algorithms.
-    pub fn digest_of(&self, descriptor: &Descriptor) -> Result<Digest, LayoutError> {
+    pub(crate) fn digest_of(&self, descriptor: &Descriptor) -> Result<Digest, LayoutError> {
         descriptor
             .digest()
             .to_string()
@@ -346,7 +336,7 @@ impl Layout {
     ///
     /// # Errors
     /// When the blob is missing in `other` or cannot be linked or copied.
-    pub fn import_blob(&self, other: &Layout, digest: &Digest) -> Result<(), LayoutError> {
+    pub(crate) fn import_blob(&self, other: &Layout, digest: &Digest) -> Result<(), LayoutError> {
         let dest = self.blob_path(digest);
         if is_regular(&dest) {
             return Ok(());
@@ -370,7 +360,7 @@ impl Layout {
     ///
     /// # Errors
     /// When it is missing, unreadable, a symlink or special file, too big, or not an image index.
-    pub fn read_index(&self) -> Result<ImageIndex, LayoutError> {
+    pub(crate) fn read_index(&self) -> Result<ImageIndex, LayoutError> {
         let path = self.shown.join("index.json");
         let bytes = blob::read_capped(&self.root.join("index.json"), MAX_JSON_SIZE).map_err(
             |err| match err {
@@ -392,15 +382,19 @@ impl Layout {
     ///
     /// # Errors
     /// When the index is unreadable, lists no manifest, or none for the platform.
-    pub fn image_descriptor(&self) -> Result<Descriptor, LayoutError> {
-        super::index::select(self, &self.manifests()?, self.platform.as_ref())
+    pub(crate) fn image_descriptor(&self) -> Result<Descriptor, LayoutError> {
+        select(self, &self.manifests()?, self.platform.as_ref())
     }
 
     /// Reads, checks and parses the manifest blob `digest` of `size` bytes.
     ///
     /// # Errors
     /// When it is missing, not what its descriptor says, or not a manifest.
-    pub fn read_manifest(&self, digest: &Digest, size: u64) -> Result<ImageManifest, LayoutError> {
+    pub(crate) fn read_manifest(
+        &self,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<ImageManifest, LayoutError> {
         let bytes = self.read_blob(digest, size)?;
         serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidBlob {
             layout: self.shown.clone(),
@@ -415,7 +409,7 @@ impl Layout {
     ///
     /// # Errors
     /// On write errors.
-    pub fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
+    pub(crate) fn write_index(&self, manifest: &Descriptor) -> Result<(), LayoutError> {
         if let Some(platform) = &self.platform
             && let Ok(index) = self.read_index()
             && index.manifests().len() > 1
@@ -428,7 +422,7 @@ impl Layout {
                 .collect();
             manifests.push(manifest.clone());
             manifests.sort_by_key(Platform::of);
-            return super::index::write_index_of(self, &manifests);
+            return write_index_of(self, &manifests);
         }
         let path = self.root.join("index.json");
         let index = serde_json::json!({
@@ -483,6 +477,112 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Temp files are created 0600; what rpack writes is read by other users too (the build user in containers).
 pub(crate) fn make_readable(file: &std::fs::File) -> io::Result<()> {
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+}
+
+fn is_index(descriptor: &Descriptor) -> bool {
+    matches!(descriptor.media_type(), MediaType::ImageIndex)
+        || descriptor.media_type().to_string()
+            == "application/vnd.docker.distribution.manifest.list.v2+json"
+}
+
+impl Layout {
+    /// The image manifests the layout lists: those of `index.json`, or of the one nested index it points at.
+    ///
+    /// # Errors
+    /// When `index.json` or a nested index is unreadable.
+    pub(crate) fn manifests(&self) -> Result<Vec<Descriptor>, LayoutError> {
+        let index = self.read_index()?;
+        if let [one] = index.manifests().as_slice()
+            && is_index(one)
+        {
+            let digest = self.digest_of(one)?;
+            let bytes = self.read_blob(&digest, one.size())?;
+            let nested: ImageIndex =
+                serde_json::from_slice(&bytes).map_err(|source| LayoutError::InvalidBlob {
+                    layout: self.shown().to_owned(),
+                    digest,
+                    kind: "image index",
+                    source,
+                })?;
+            return Ok(nested.manifests().clone());
+        }
+        Ok(index.manifests().clone())
+    }
+
+    /// The platforms the layout has images for, in index order (none for an image that declares none).
+    ///
+    /// # Errors
+    /// As [`Layout::manifests`].
+    pub(crate) fn platforms(&self) -> Result<Vec<Platform>, LayoutError> {
+        Ok(self.manifests()?.iter().filter_map(Platform::of).collect())
+    }
+
+    /// The layout for `platform` when one is given (see [`Layout::for_platform`]), else as it is.
+    #[must_use]
+    pub(crate) fn scoped(self, platform: Option<&Platform>) -> Self {
+        match platform {
+            Some(platform) => self.for_platform(platform.clone()),
+            None => self,
+        }
+    }
+
+    /// Whether the layout lists images for more than one platform.
+    #[must_use]
+    pub(crate) fn is_multi_platform(&self) -> bool {
+        self.manifests().is_ok_and(|m| m.len() > 1)
+    }
+}
+
+/// Picks the manifest for `wanted` (else the host's) out of `manifests`: the only one when there is one and
+/// it declares no other platform.
+pub(super) fn select(
+    layout: &Layout,
+    manifests: &[Descriptor],
+    wanted: Option<&Platform>,
+) -> Result<Descriptor, LayoutError> {
+    let host = Platform::host();
+    let platform = wanted.unwrap_or(&host);
+    let not_found = |manifests: &[Descriptor]| LayoutError::NoImageForPlatform {
+        layout: layout.shown().to_owned(),
+        platform: platform.to_string(),
+        available: manifests
+            .iter()
+            .map(|d| Platform::of(d).map_or_else(|| "unknown".to_owned(), |p| p.to_string()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    match manifests {
+        [] => Err(LayoutError::NotOneImage {
+            path: layout.shown().join("index.json"),
+            count: 0,
+        }),
+        [one] if wanted.is_none() || Platform::of(one).is_none() || platform.matches(one) => {
+            Ok(one.clone())
+        }
+        many => many
+            .iter()
+            .find(|d| platform.matches(d))
+            .cloned()
+            .ok_or_else(|| not_found(many)),
+    }
+}
+
+/// Replaces `index.json` of `layout` atomically with one listing `manifests`.
+///
+/// # Errors
+/// On write errors.
+pub(crate) fn write_index_of(layout: &Layout, manifests: &[Descriptor]) -> Result<(), LayoutError> {
+    let path = layout.root().join("index.json");
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    let bytes = canonical_json(&index).map_err(|e| LayoutError::WriteIndex {
+        path: path.clone(),
+        source: e.into(),
+    })?;
+    write_atomic(&path, &bytes).map_err(|source| LayoutError::WriteIndex { path, source })
 }
 
 #[cfg(test)]

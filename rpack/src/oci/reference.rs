@@ -79,7 +79,7 @@ pub struct Shown(String);
 impl Shown {
     /// Wraps `text`.
     #[must_use]
-    pub fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Self(text.to_owned())
     }
 }
@@ -93,7 +93,7 @@ impl fmt::Display for Shown {
 /// `text` with control characters (C0, DEL, C1) written as `\u{..}` escapes, and `\` doubled so an escape
 /// cannot be faked. Printable text, non-ASCII letters included, is kept as it is.
 #[must_use]
-pub fn escape_controls(text: &str) -> String {
+pub(crate) fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -110,13 +110,13 @@ pub fn escape_controls(text: &str) -> String {
 impl ImageRef {
     /// The registry host (`localhost`, `index.docker.io`, `127.0.0.1:5000`).
     #[must_use]
-    pub fn registry(&self) -> &str {
+    pub(crate) fn registry(&self) -> &str {
         &self.registry
     }
 
     /// The repository path (`library/app`).
     #[must_use]
-    pub fn repository(&self) -> &str {
+    pub(crate) fn repository(&self) -> &str {
         &self.repository
     }
 

@@ -20,7 +20,7 @@ use crate::store::Store;
 use crate::toolbox::probe::Probe;
 
 /// Free space below which builds are likely to fail.
-pub const MIN_FREE_BYTES: u64 = 5 * 1000 * 1000 * 1000;
+pub(crate) const MIN_FREE_BYTES: u64 = 5 * 1000 * 1000 * 1000;
 
 /// One check.
 #[derive(Clone, Debug, Serialize)]
@@ -115,7 +115,7 @@ fn programs(probe: &Probe, name: &'static str, programs: &[&str], fix: &str) -> 
 /// The C compiler for the musl target: crates with C code (`ring`, which libbuildpack's `download` feature
 /// uses for TLS) need it to build a buildpack.
 #[must_use]
-pub fn musl_c_compiler(probe: &Probe) -> Check {
+pub(crate) fn musl_c_compiler(probe: &Probe) -> Check {
     let name = "musl C compiler";
     match find_musl_c_compiler(probe) {
         Some(found) => Check::pass(name, found),
@@ -175,7 +175,7 @@ pub fn run(store: &Store) -> Vec<Check> {
 
 /// Runs every check, finding programs with `probe`.
 #[must_use]
-pub fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
+pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
     let mut checks = vec![
         tool(probe, "podman", "--version", "apt-get install podman"),
         tool(probe, "runc", "--version", "apt-get install runc"),

@@ -5,11 +5,15 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use libbuildpack::data::labels::{
+    BuildMetadata, BuilderMetadata, BuildpackLayers, BuildpackOrder, BuildpackageMetadata,
+    LabelError, LifecycleMetadata, PlatformLabel,
+};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::buildpack::package::cnb;
-use crate::oci::labels::{self, ImageKind};
+use crate::oci::labels::ImageKind;
 use crate::oci::reference::{ImageRef, InvalidImageRef, Shown};
 use crate::oci::{Image, Layout, Platform};
 use crate::ops::Error;
@@ -97,6 +101,15 @@ pub enum InspectError {
         /// The image reference it stands for.
         image: String,
     },
+    /// One of the image's platform labels is malformed.
+    #[error("{image} is not a readable image")]
+    Label {
+        /// The image or file.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: LabelError,
+    },
     /// No file has that name, and it is not an image reference either.
     #[error("there is no file {target}, and it is not an image reference either")]
     NoSuchFile {
@@ -116,6 +129,7 @@ impl InspectError {
             Self::NotAFile { .. } => {
                 Some("give the path of a .cnb file (rpack buildpack package writes one)".to_owned())
             }
+            Self::Label { .. } => None,
             Self::NotFound { .. } | Self::NoSuchFile { .. } => Some(
                 "check the file's path, or list the images rpack has with `rpack images`"
                     .to_owned(),
@@ -217,10 +231,22 @@ fn with_app_apis(mut report: Report, image: &Image) -> Report {
     report
 }
 
-fn json_label(image: &Image, key: &str) -> Value {
+/// The platform label `T` of the image, when it has it.
+fn typed_label<T: PlatformLabel>(source: &str, image: &Image) -> Result<Option<T>, InspectError> {
     image
-        .label(key)
-        .and_then(|l| serde_json::from_str(&l).ok())
+        .label(T::NAME)
+        .map(|text| T::from_label(&text))
+        .transpose()
+        .map_err(|e| InspectError::Label {
+            image: source.to_owned(),
+            source: e,
+        })
+}
+
+/// `value` as JSON, `null` when it is `None`.
+fn json(value: Option<&impl Serialize>) -> Value {
+    value
+        .and_then(|v| serde_json::to_value(v).ok())
         .unwrap_or(Value::Null)
 }
 
@@ -228,49 +254,91 @@ fn text(value: &Value) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
+/// The image's platform labels, typed.
+struct Labels {
+    builder: Option<BuilderMetadata>,
+    package: Option<BuildpackageMetadata>,
+    build: Option<BuildMetadata>,
+    layers: Option<BuildpackLayers>,
+    order: Option<BuildpackOrder>,
+    lifecycle: Option<LifecycleMetadata>,
+}
+
+impl Labels {
+    fn read(source: &str, image: &Image) -> Result<Self, InspectError> {
+        Ok(Self {
+            builder: typed_label(source, image)?,
+            package: typed_label(source, image)?,
+            build: typed_label(source, image)?,
+            layers: typed_label(source, image)?,
+            order: typed_label(source, image)?,
+            lifecycle: typed_label(source, image)?,
+        })
+    }
+
+    /// The buildpacks: from the layers label (builders and buildpackages), else from the build metadata (app
+    /// images). Of a buildpackage without an order label, its main buildpack's order too.
+    fn buildpacks(&self, kind: ImageKind) -> (Vec<BuildpackSummary>, Value) {
+        let mut buildpacks = Vec::new();
+        let mut order = json(self.order.as_ref());
+        if let Some(layers) = &self.layers {
+            for (id, versions) in &layers.0 {
+                for (version, info) in versions {
+                    buildpacks.push(BuildpackSummary {
+                        id: id.clone(),
+                        version: version.clone(),
+                        api: Some(info.api.clone()),
+                        homepage: info.homepage.clone(),
+                    });
+                    let is_main = self
+                        .package
+                        .as_ref()
+                        .is_some_and(|main| main.id == *id && main.version == *version);
+                    if kind == ImageKind::Buildpackage
+                        && is_main
+                        && order.is_null()
+                        && !info.order.is_empty()
+                    {
+                        order = json(Some(&info.order));
+                    }
+                }
+            }
+        } else if let Some(build) = &self.build {
+            buildpacks.extend(build.buildpacks.iter().map(|bp| BuildpackSummary {
+                id: bp.id.clone(),
+                version: bp.version.clone(),
+                api: None,
+                homepage: bp.homepage.clone(),
+            }));
+        }
+        (buildpacks, order)
+    }
+}
+
 /// Builds the report of a loaded image.
 ///
 /// # Errors
-/// When the config digest cannot be computed.
+/// When the config digest cannot be computed, or a platform label is malformed.
 pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
     let labels: BTreeMap<String, String> = image.labels().into_iter().collect();
-    let builder = json_label(image, labels::BUILDER_METADATA);
-    let package = json_label(image, labels::BUILDPACKAGE_METADATA);
-    let build = json_label(image, labels::BUILD_METADATA);
-    let layers_label = json_label(image, labels::BUILDPACK_LAYERS);
+    let typed = Labels::read(source, image)?;
     let kind = ImageKind::of(image);
-    let mut buildpacks = Vec::new();
-    let mut order = json_label(image, labels::BUILDPACK_ORDER);
-    if let Some(map) = layers_label.as_object() {
-        for (id, versions) in map {
-            for (version, info) in versions.as_object().into_iter().flatten() {
-                buildpacks.push(BuildpackSummary {
-                    id: id.clone(),
-                    version: version.clone(),
-                    api: text(&info["api"]),
-                    homepage: text(&info["homepage"]),
-                });
-                let is_main =
-                    package["id"] == id.as_str() && package["version"] == version.as_str();
-                if kind == ImageKind::Buildpackage && is_main && order.is_null() {
-                    order = info["order"].clone();
-                }
-            }
-        }
-    } else if let Some(list) = build["buildpacks"].as_array() {
-        for bp in list {
-            buildpacks.push(BuildpackSummary {
-                id: text(&bp["id"]).unwrap_or_default(),
-                version: text(&bp["version"]).unwrap_or_default(),
-                api: text(&bp["api"]),
-                homepage: text(&bp["homepage"]),
-            });
-        }
-    }
+    let (buildpacks, order) = typed.buildpacks(kind);
     let run_image = if kind == ImageKind::App {
-        json_label(image, labels::LIFECYCLE_METADATA)["runImage"].clone()
+        json(
+            typed
+                .lifecycle
+                .as_ref()
+                .and_then(|metadata| metadata.run_image.as_ref()),
+        )
     } else {
-        builder["stack"]["runImage"].clone()
+        json(
+            typed
+                .builder
+                .as_ref()
+                .and_then(|metadata| metadata.stack.as_ref())
+                .map(|stack| &stack.run_image),
+        )
     };
     let history: Vec<String> = image
         .config()
@@ -299,8 +367,8 @@ pub fn report(source: &str, image: &Image) -> Result<Report, Error> {
         id: image.config_digest()?.to_string(),
         buildpacks,
         order,
-        lifecycle: builder["lifecycle"].clone(),
-        processes: build["processes"].clone(),
+        lifecycle: json(typed.builder.as_ref().and_then(|b| b.lifecycle.as_ref())),
+        processes: json(typed.build.as_ref().and_then(|b| b.processes.as_ref())),
         run_image,
         labels,
         layers,
@@ -456,7 +524,28 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oci::labels;
     use crate::oci::{LayerWriter, Layout};
+
+    #[test]
+    fn a_malformed_platform_label_is_an_error_naming_the_label_and_the_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path().join("builder")).unwrap();
+        let mut image = Image::scratch(layout, "linux", "amd64").unwrap();
+        image.set_label(labels::BUILDER_METADATA, "{}");
+        image.set_label(labels::BUILDPACK_ORDER, r#"[{"group":"a/b"}]"#);
+        let Err(Error::Inspect(err)) = report("localhost/builder:1", &image) else {
+            panic!("a malformed order label was read");
+        };
+        assert_eq!(
+            err.to_string(),
+            "localhost/builder:1 is not a readable image"
+        );
+        assert_eq!(
+            std::error::Error::source(&err).unwrap().to_string(),
+            format!("the image's {} label is malformed", labels::BUILDPACK_ORDER)
+        );
+    }
 
     #[test]
     fn app_images_show_each_buildpacks_api_from_the_lifecycle_metadata() {

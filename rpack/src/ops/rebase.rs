@@ -22,8 +22,10 @@ use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use libbuildpack::data::labels::{
+    LabelError, LifecycleMetadata, LifecycleRunImage, LifecycleStack, PlatformLabel, StackMixins,
+};
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
-use serde_json::Value;
 
 use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::reference::ImageRef;
@@ -35,10 +37,9 @@ use crate::toolbox::ui::Ui;
 mod distro_layers;
 
 /// The label an image carries when it must not be rebased (`"false"`).
-pub const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
+pub(crate) const REBASABLE_LABEL: &str = "io.buildpacks.rebasable";
 
 const STACK_ID_LABEL: &str = "io.buildpacks.stack.id";
-const MIXINS_LABEL: &str = "io.buildpacks.stack.mixins";
 const DISTRO_NAME_LABEL: &str = "io.buildpacks.base.distro.name";
 const DISTRO_VERSION_LABEL: &str = "io.buildpacks.base.distro.version";
 
@@ -61,13 +62,22 @@ pub enum RebaseError {
         /// Where it was looked for.
         path: PathBuf,
     },
-    /// The image has no (readable) lifecycle metadata: it was not built by a CNB lifecycle.
+    /// The image has no lifecycle metadata: it was not built by a CNB lifecycle.
     #[error(
-        "{image} has no readable {LIFECYCLE_METADATA} label, so it is not an app image a lifecycle built"
+        "{image} has no {LIFECYCLE_METADATA} label, so it is not an app image a lifecycle built"
     )]
     NotAnAppImage {
         /// The image.
         image: String,
+    },
+    /// A platform label of the app image or the run image (its lifecycle metadata, its mixins) is malformed.
+    #[error("could not read the labels of {image}")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: LabelError,
     },
     /// No run image was given and the image's metadata names none.
     #[error("{image} does not say which run image it was built on; pass --run-image")]
@@ -195,7 +205,9 @@ impl RebaseError {
                 Self::NoRunImage { .. } => {
                     "make it with `rpack stack create`, pull it with `rpack pull`, or import it with `rpack image import`"
                 }
-                Self::NotAnAppImage { .. } => "only images built by `rpack build` (or pack) can be rebased",
+                Self::NotAnAppImage { .. } | Self::Label { .. } => {
+                    "only images built by `rpack build` (or pack) can be rebased; rebuild the app"
+                }
                 Self::NotRebasable { .. } => {
                     "an image extension changed the run image's file system; rebuild the app, or pass --force if you know the change survives a rebase"
                 }
@@ -272,13 +284,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
         .into());
     }
     let app = Image::load(layout.scoped(options.platform.as_ref()))?;
-    let mut metadata: Value = app
-        .label(LIFECYCLE_METADATA)
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .filter(Value::is_object)
-        .ok_or_else(|| RebaseError::NotAnAppImage {
-            image: name.clone(),
-        })?;
+    let mut metadata = lifecycle_metadata(&name, &app)?;
     let run_ref = match &options.run_image {
         Some(r) => r.clone(),
         None => run_image_from_metadata(&name, &metadata)?,
@@ -296,10 +302,11 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
 
     let mut warnings = run_checks(&name, &app, &run_ref, &run, options.force)?;
 
-    let top_layer = metadata["runImage"]["topLayer"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let top_layer = metadata
+        .run_image
+        .as_ref()
+        .and_then(|r| r.top_layer.clone())
+        .unwrap_or_default();
     let old_base = app
         .diff_ids()
         .iter()
@@ -334,7 +341,11 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     for warning in &warnings {
         ui.warn(&format!("{warning} (--force)"));
     }
-    warnings.extend(distro_layers::warn(&name, &run_ref, &metadata, &run, ui));
+    let buildpacks = metadata.buildpacks().map_err(|source| RebaseError::Label {
+        image: name.clone(),
+        source,
+    })?;
+    warnings.extend(distro_layers::warn(&name, &run_ref, &buildpacks, &run, ui));
 
     let config = rebased_config(&app, &run, old_base, &metadata)?;
     let layers: Vec<Descriptor> = run
@@ -404,16 +415,30 @@ struct RunTarget<'a> {
     top_layer: String,
 }
 
+/// The app image's `io.buildpacks.lifecycle.metadata`.
+fn lifecycle_metadata(name: &str, app: &Image) -> Result<LifecycleMetadata, RebaseError> {
+    let text = app
+        .label(LIFECYCLE_METADATA)
+        .ok_or_else(|| RebaseError::NotAnAppImage {
+            image: name.to_owned(),
+        })?;
+    LifecycleMetadata::from_label(&text).map_err(|source| RebaseError::Label {
+        image: name.to_owned(),
+        source,
+    })
+}
+
 /// Updates `runImage` as the lifecycle does: the new top layer and reference, and with `--force` the new run
 /// image's name when the metadata named another one (returned as a warning).
 fn update_metadata(
-    metadata: &mut Value,
+    metadata: &mut LifecycleMetadata,
     name: &str,
     run: &RunTarget<'_>,
     force: bool,
 ) -> Result<Option<String>, RebaseError> {
-    metadata["runImage"]["topLayer"] = Value::String(run.top_layer.clone());
-    metadata["runImage"]["reference"] = Value::String(format!(
+    let run_image = metadata.run_image.get_or_insert_default();
+    run_image.top_layer = Some(run.top_layer.clone());
+    run_image.reference = Some(format!(
         "{}/{}@{}",
         crate::store::LAYOUT_MOUNT,
         run.image.layout_path().display(),
@@ -430,57 +455,59 @@ fn update_metadata(
     if !force {
         return Err(err);
     }
-    let image = Value::String(run.image.to_string());
-    metadata["runImage"]["image"] = image.clone();
-    if let Some(run_image) = metadata["runImage"].as_object_mut() {
-        run_image.remove("mirrors");
-    }
-    metadata["stack"] = serde_json::json!({ "runImage": { "image": image } });
+    let image = run.image.to_string();
+    let run_image = metadata.run_image.get_or_insert_default();
+    run_image.image = Some(image.clone());
+    run_image.mirrors = None;
+    metadata.stack = Some(LifecycleStack {
+        run_image: LifecycleRunImage {
+            image: Some(image),
+            ..LifecycleRunImage::default()
+        },
+        rest: serde_json::Map::new(),
+    });
     Ok(Some(err.to_string()))
 }
 
 /// The run image the metadata names (`runImage.image`, else the older `stack.runImage.image`).
-fn run_image_from_metadata(image: &str, metadata: &Value) -> Result<ImageRef, RebaseError> {
-    let value = [
-        &metadata["runImage"]["image"],
-        &metadata["stack"]["runImage"]["image"],
-    ]
-    .into_iter()
-    .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
-    .ok_or_else(|| RebaseError::RunImageRequired {
-        image: image.to_owned(),
-    })?;
+fn run_image_from_metadata(
+    image: &str,
+    metadata: &LifecycleMetadata,
+) -> Result<ImageRef, RebaseError> {
+    let value = metadata
+        .run_image_name()
+        .ok_or_else(|| RebaseError::RunImageRequired {
+            image: image.to_owned(),
+        })?;
     value.parse().map_err(|_| RebaseError::BadRunImageRef {
         image: image.to_owned(),
         value: value.to_owned(),
     })
 }
 
-/// Whether the metadata names `run` as the run image or a mirror (tags count, digests do not).
-fn names_run_image(metadata: &Value, run: &ImageRef) -> bool {
-    let same = |v: &Value| {
-        v.as_str()
-            .map(|s| s.split('@').next().unwrap_or(s))
-            .and_then(|s| s.parse::<ImageRef>().ok())
-            .is_some_and(|r| r == *run)
-    };
-    [&metadata["runImage"], &metadata["stack"]["runImage"]]
-        .into_iter()
-        .any(|section| {
-            same(&section["image"])
-                || section["mirrors"]
-                    .as_array()
-                    .is_some_and(|mirrors| mirrors.iter().any(same))
-        })
+/// `runImage` and `stack.runImage` of the metadata, those it has.
+fn run_image_sections(metadata: &LifecycleMetadata) -> impl Iterator<Item = &LifecycleRunImage> {
+    let older = metadata.stack.as_ref().map(|stack| &stack.run_image);
+    metadata.run_image.iter().chain(older)
 }
 
-fn existing_run_image(metadata: &Value) -> String {
-    for section in [&metadata["runImage"], &metadata["stack"]["runImage"]] {
-        if section["image"].as_str().is_some_and(|s| !s.is_empty()) {
-            return section.to_string();
-        }
-    }
-    "none recorded".to_owned()
+/// Whether the metadata names `run` as the run image or a mirror (tags count, digests do not).
+fn names_run_image(metadata: &LifecycleMetadata, run: &ImageRef) -> bool {
+    let same = |v: &str| {
+        let name = v.split('@').next().unwrap_or(v);
+        name.parse::<ImageRef>().is_ok_and(|r| r == *run)
+    };
+    run_image_sections(metadata).any(|section| {
+        section.image.as_deref().is_some_and(same)
+            || section.mirrors.iter().flatten().any(|mirror| same(mirror))
+    })
+}
+
+fn existing_run_image(metadata: &LifecycleMetadata) -> String {
+    run_image_sections(metadata)
+        .find(|section| section.image.as_deref().is_some_and(|s| !s.is_empty()))
+        .and_then(|section| serde_json::to_value(section).ok())
+        .map_or_else(|| "none recorded".to_owned(), |section| section.to_string())
 }
 
 /// `major.minor` at least `want`; an empty or unparsable version is taken as older.
@@ -601,24 +628,21 @@ fn check_mixins(
     run_ref: &ImageRef,
     run: &Image,
 ) -> Result<(), RebaseError> {
-    let mixins = |image: &Image| -> Vec<String> {
-        image
-            .label(MIXINS_LABEL)
-            .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| {
-                m.strip_prefix("run:")
-                    .or_else(|| m.strip_prefix("build:"))
-                    .unwrap_or(&m)
-                    .to_owned()
-            })
-            .collect()
+    let mixins = |image: &Image, image_name: &str| -> Result<StackMixins, RebaseError> {
+        let Some(text) = image.label(StackMixins::NAME) else {
+            return Ok(StackMixins::default());
+        };
+        StackMixins::from_label(&text).map_err(|source| RebaseError::Label {
+            image: image_name.to_owned(),
+            source,
+        })
     };
-    let have = mixins(run);
-    let mut missing: Vec<String> = mixins(app)
-        .into_iter()
+    let run_mixins = mixins(run, &run_ref.to_string())?;
+    let have: Vec<&str> = run_mixins.names().collect();
+    let mut missing: Vec<String> = mixins(app, name)?
+        .names()
         .filter(|m| !have.contains(m))
+        .map(str::to_owned)
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -663,7 +687,7 @@ fn rebased_config(
     app: &Image,
     run: &Image,
     old_base: usize,
-    metadata: &Value,
+    metadata: &LifecycleMetadata,
 ) -> Result<ImageConfiguration, Error> {
     let mut config = app.config().clone();
     config.set_os(run.config().os().clone());
@@ -688,7 +712,10 @@ fn rebased_config(
     }
     config.set_history(Some(history));
 
-    let metadata_text = serde_json::to_string(metadata).map_err(ImageError::Serialize)?;
+    let metadata_text = metadata.to_label().map_err(|source| RebaseError::Label {
+        image: app.layout().root().display().to_string(),
+        source,
+    })?;
     let run_labels = run.labels();
     let mut runtime = config.config().clone().unwrap_or_default();
     let mut labels = runtime.labels().clone().unwrap_or_default();
@@ -794,18 +821,77 @@ mod tests {
 
     #[test]
     fn run_image_names_match_with_or_without_digest_and_mirrors() {
-        let metadata = serde_json::json!({
-            "runImage": { "image": "localhost/run:latest", "mirrors": ["127.0.0.1:5000/run:latest"] },
-        });
+        let metadata = LifecycleMetadata::from_label(
+            r#"{"runImage":{"image":"localhost/run:latest","mirrors":["127.0.0.1:5000/run:latest"]}}"#,
+        )
+        .unwrap();
         let named = |s: &str| names_run_image(&metadata, &s.parse().unwrap());
         assert!(named("localhost/run:latest"));
         assert!(named("127.0.0.1:5000/run"));
         assert!(!named("localhost/run:patched"));
-        let stack_only = serde_json::json!({ "stack": { "runImage": { "image": "run" } } });
+        let stack_only =
+            LifecycleMetadata::from_label(r#"{"stack":{"runImage":{"image":"run"}}}"#).unwrap();
         assert!(names_run_image(
             &stack_only,
             &"index.docker.io/library/run:latest".parse().unwrap()
         ));
+    }
+
+    /// The label a rebase writes is the one the `serde_json::Value` edits before the typed label wrote: the new
+    /// top layer and reference, with `--force` the new name in `runImage` (without mirrors) and `stack`, and
+    /// every other field byte for byte.
+    #[test]
+    fn the_rebased_label_is_written_as_before_the_types() {
+        let text = r#"{"app":[{"sha":"sha256:aa"}],"buildpacks":[{"key":"a/b","layers":{"l":{"data":{"x":1},"launch":true,"sha":"sha256:cc"}},"store":null,"version":"1"}],"config":{"sha":"sha256:dd"},"launcher":{"sha":"sha256:ee"},"process-types":{"sha":"sha256:ff"},"runImage":{"image":"localhost/run:1","mirrors":["127.0.0.1:5000/run:1"],"reference":"old","topLayer":"sha256:01"},"sbom":{"sha":"sha256:bb"},"stack":{"runImage":{"image":"localhost/run:1"}}}"#;
+        let digest: Digest = format!("sha256:{}", "2".repeat(64)).parse().unwrap();
+        for (run, force) in [("localhost/run:1", false), ("localhost/other:2", true)] {
+            let image: ImageRef = run.parse().unwrap();
+            let target = RunTarget {
+                image: &image,
+                digest: &digest,
+                top_layer: "sha256:03".to_owned(),
+            };
+            let mut typed = LifecycleMetadata::from_label(text).unwrap();
+            let warned = update_metadata(&mut typed, "app", &target, force).unwrap();
+            assert_eq!(warned.is_some(), force);
+
+            let mut before: serde_json::Value = serde_json::from_str(text).unwrap();
+            before["runImage"]["topLayer"] = "sha256:03".into();
+            before["runImage"]["reference"] = format!(
+                "{}/{}@{digest}",
+                crate::store::LAYOUT_MOUNT,
+                image.layout_path().display()
+            )
+            .into();
+            if force {
+                before["runImage"]["image"] = image.to_string().into();
+                before["runImage"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("mirrors");
+                before["stack"] = serde_json::json!({ "runImage": { "image": image.to_string() } });
+            }
+            assert_eq!(typed.to_label().unwrap(), before.to_string());
+        }
+    }
+
+    #[test]
+    fn a_malformed_lifecycle_label_names_the_label_and_the_image() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app =
+            Image::scratch(Layout::create(dir.path()).unwrap(), "linux", "amd64").unwrap();
+        let err = lifecycle_metadata("localhost/app:1", &app).unwrap_err();
+        assert!(matches!(err, RebaseError::NotAnAppImage { .. }), "{err}");
+        app.set_label(LIFECYCLE_METADATA, r#"{"runImage":{"topLayer":1}}"#);
+        let err = lifecycle_metadata("localhost/app:1", &app).unwrap_err();
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(
+            (err.to_string(), source),
+            (
+                "could not read the labels of localhost/app:1".to_owned(),
+                format!("the image's {LIFECYCLE_METADATA} label is malformed")
+            )
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ops::Error;
 use libbuildpack::archive::EntryName;
+use libbuildpack::data::labels::{LabelError, LifecycleMetadata, PlatformLabel};
 
 use crate::oci::extract::{self, ArchiveError, Kind};
 use crate::oci::labels::LIFECYCLE_METADATA;
@@ -35,6 +36,15 @@ pub enum SbomError {
     NoSbom {
         /// The image.
         image: String,
+    },
+    /// The image's lifecycle metadata is malformed.
+    #[error("{image} is not a readable app image")]
+    Label {
+        /// The image.
+        image: String,
+        /// Which label, and what is wrong with it.
+        #[source]
+        source: LabelError,
     },
     /// The metadata names a layer the image does not have.
     #[error("{image}: its SBOM layer {diff_id} is not one of its layers")]
@@ -114,11 +124,18 @@ pub fn download(store: &Store, image: &ImageRef, output_dir: &Path) -> Result<Ve
         .into());
     }
     let loaded = Image::load(layout.clone())?;
-    let diff_id = loaded
+    let metadata = loaded
         .label(LIFECYCLE_METADATA)
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|m| m["sbom"]["sha"].as_str().map(str::to_owned))
-        .filter(|s| !s.is_empty())
+        .map(|text| LifecycleMetadata::from_label(&text))
+        .transpose()
+        .map_err(|source| SbomError::Label {
+            image: name.clone(),
+            source,
+        })?;
+    let diff_id = metadata
+        .as_ref()
+        .and_then(LifecycleMetadata::sbom_diff_id)
+        .map(str::to_owned)
         .ok_or_else(|| SbomError::NoSbom {
             image: name.clone(),
         })?;

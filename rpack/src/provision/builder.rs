@@ -2,17 +2,16 @@
 //! `/cnb/buildpacks/<id>/<version>`, `/cnb/order.toml`, `/cnb/run.toml`, `/cnb/build-config/env`, and the labels
 //! pack writes.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use libbuildpack::data::labels::{
-    BuilderMetadata, BuilderMetadataBuildpack, BuilderMetadataLifecycle, BuilderMetadataStack,
-    CreatedBy, PlatformLabel, RunImageEntry,
+    BuilderBuildpackLayer, BuilderBuildpackLayers, BuilderMetadata, BuilderMetadataBuildpack,
+    BuilderMetadataLifecycle, BuilderMetadataStack, BuildpackOrder, CreatedBy, PlatformLabel,
+    RunImageEntry,
 };
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
-use serde_json::json;
 
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
@@ -161,7 +160,7 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 
 /// The label recording a digest of everything a builder was made from: when it is unchanged, making the builder
 /// again would give the same image, so rpack reuses it.
-pub const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
+pub(crate) const INPUTS_LABEL: &str = "io.rpack.builder.inputs";
 
 /// A digest of the builder's inputs: rpack's version, builder.toml, the lifecycle's files, the build image's
 /// manifest, and every prepared buildpack dir (after building crates, so a changed binary changes it).
@@ -459,16 +458,14 @@ fn buildpacks_at_uri(
     )?)
 }
 
-type LayersLabel = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
-
 /// One layer per buildpack at `/cnb/buildpacks/<escaped id>/<version>`, as pack lays them out; returns the
 /// `io.buildpacks.buildpack.layers` label.
 fn add_buildpack_layers(
     image: &mut Image,
     staging: &Layout,
     buildpacks: &[BuildpackDir],
-) -> Result<LayersLabel, Error> {
-    let mut label = LayersLabel::new();
+) -> Result<BuilderBuildpackLayers, Error> {
+    let mut label = BuilderBuildpackLayers::default();
     for bp in buildpacks {
         let info = &bp.descriptor.buildpack;
         let escaped = info.id.escaped();
@@ -490,18 +487,19 @@ fn add_buildpack_layers(
             &format!("rpack: buildpack {} {}", info.id.as_str(), info.version),
         )?;
         label
+            .0
             .entry(info.id.as_str().to_owned())
             .or_default()
             .insert(
                 info.version.to_string(),
-                json!({
-                    "api": bp.descriptor.api.to_string(),
-                    "targets": bp.descriptor.targets,
-                    "order": bp.descriptor.order,
-                    "layerDiffID": written.diff_id.to_string(),
-                    "homepage": info.homepage,
-                    "name": info.name,
-                }),
+                BuilderBuildpackLayer {
+                    api: bp.descriptor.api.to_string(),
+                    targets: bp.descriptor.targets.clone(),
+                    order: bp.descriptor.order.clone(),
+                    layer_diff_id: written.diff_id.to_string(),
+                    homepage: info.homepage.clone(),
+                    name: info.name.clone(),
+                },
             );
     }
     Ok(label)
@@ -579,7 +577,11 @@ fn add_config_layer(
 }
 
 /// The labels pack writes on builders.
-fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) -> Result<(), Error> {
+fn set_labels(
+    image: &mut Image,
+    inputs: &Inputs,
+    layers_label: &BuilderBuildpackLayers,
+) -> Result<(), Error> {
     let descriptor_path = inputs.lifecycle.descriptor_path();
     let descriptor =
         fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
@@ -634,13 +636,26 @@ fn set_labels(image: &mut Image, inputs: &Inputs, layers_label: &LayersLabel) ->
         }),
         rest: serde_json::Map::new(),
     };
-    let label = metadata.to_label().map_err(|source| BuilderError::Label {
+    let label_error = |source| BuilderError::Label {
         image: image.layout().root().display().to_string(),
         source,
-    })?;
-    image.set_label(BUILDER_METADATA, &label);
-    image.set_label(BUILDPACK_LAYERS, &json!(layers_label).to_string());
-    image.set_label(BUILDPACK_ORDER, &json!(inputs.order.order).to_string());
+    };
+    let labels = [
+        (BUILDER_METADATA, metadata.to_label().map_err(label_error)?),
+        (
+            BUILDPACK_LAYERS,
+            layers_label.to_label().map_err(label_error)?,
+        ),
+        (
+            BUILDPACK_ORDER,
+            BuildpackOrder(inputs.order.order.clone())
+                .to_label()
+                .map_err(label_error)?,
+        ),
+    ];
+    for (name, text) in labels {
+        image.set_label(name, &text);
+    }
     image.set_label(
         "io.buildpacks.lifecycle.version",
         inputs.lifecycle.version(),
@@ -653,7 +668,7 @@ impl Builder {
     ///
     /// # Errors
     /// When the image is missing or is not a builder.
-    pub fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
+    pub(crate) fn load(store: &Store, name: &ImageRef) -> Result<Self, Error> {
         let image = Image::load(store.image_layout(name))?;
         let metadata = image
             .label(BUILDER_METADATA)
@@ -761,7 +776,7 @@ fn find_lifecycle(
 ///
 /// # Errors
 /// When it is missing and rpack cannot make or pull it, or making it fails.
-pub fn ensure_stack_image(
+pub(crate) fn ensure_stack_image(
     store: &Store,
     role: &'static str,
     image: &ImageRef,
@@ -774,7 +789,7 @@ pub fn ensure_stack_image(
 ///
 /// # Errors
 /// As [`ensure_stack_image`].
-pub fn ensure_stack_image_for(
+pub(crate) fn ensure_stack_image_for(
     store: &Store,
     role: &'static str,
     image: &ImageRef,

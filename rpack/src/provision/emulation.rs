@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 
 /// Where the kernel's `binfmt_misc` file system is mounted.
-pub const BINFMT_MISC: &str = "/proc/sys/fs/binfmt_misc";
+pub(crate) const BINFMT_MISC: &str = "/proc/sys/fs/binfmt_misc";
 
 /// What makes arm64 binaries run here (`scripts/setup` runs it).
-pub const SETUP_ARM64: &str = "apt-get install qemu-user-static binfmt-support && mount -t binfmt_misc binfmt_misc \
+pub(crate) const SETUP_ARM64: &str = "apt-get install qemu-user-static binfmt-support && mount -t binfmt_misc binfmt_misc \
      /proc/sys/fs/binfmt_misc (if not mounted) && update-binfmts --enable qemu-aarch64";
 
 /// How binaries of an architecture run here.
@@ -95,7 +95,7 @@ impl EmulationError {
     }
 }
 
-pub use crate::oci::index::{host_arch, oci_arch};
+pub(crate) use crate::oci::platform::host_arch;
 
 /// The ELF `e_machine` of an OCI architecture.
 fn elf_machine(arch: &str) -> Option<u16> {
@@ -144,7 +144,7 @@ pub fn check(arch: &str) -> Result<Runs, EmulationError> {
 ///
 /// # Errors
 /// As [`check`].
-pub fn check_in(dir: &Path, arch: &str) -> Result<Runs, EmulationError> {
+pub(crate) fn check_in(dir: &Path, arch: &str) -> Result<Runs, EmulationError> {
     let machine = elf_machine(arch).ok_or_else(|| EmulationError::UnknownArch {
         arch: arch.to_owned(),
     })?;

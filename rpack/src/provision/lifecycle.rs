@@ -11,12 +11,7 @@ use std::time::Instant;
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
-/// The lifecycle version rpack is tested with and uses by default.
-pub const DEFAULT_VERSION: &str = "0.21.17";
-
-/// The Buildpack APIs the lifecycle [`DEFAULT_VERSION`] supports (its `lifecycle.toml`); packaging warns about
-/// buildpacks written for others.
-pub const DEFAULT_BUILDPACK_APIS: &[&str] = &["0.7", "0.8", "0.9", "0.10", "0.11", "0.12"];
+pub use crate::toolbox::lifecycle_pin::{DEFAULT_BUILDPACK_APIS, DEFAULT_VERSION};
 
 /// The Go module the lifecycle is built from.
 const MODULE: &str = "github.com/buildpacks/lifecycle";
@@ -27,7 +22,7 @@ const PHASES: [&str; 8] = [
 ];
 
 /// Env var naming an installed lifecycle dir to use instead of the store's.
-pub const LIFECYCLE_ENV: &str = "RPACK_LIFECYCLE";
+pub(crate) const LIFECYCLE_ENV: &str = "RPACK_LIFECYCLE";
 
 /// An installed lifecycle.
 #[derive(Clone, Debug)]
@@ -159,7 +154,11 @@ impl Lifecycle {
     ///
     /// # Errors
     /// When it is not installed.
-    pub fn locate_for(store: &Store, version: &str, arch: &str) -> Result<Self, LifecycleError> {
+    pub(crate) fn locate_for(
+        store: &Store,
+        version: &str,
+        arch: &str,
+    ) -> Result<Self, LifecycleError> {
         let host = arch == crate::provision::emulation::host_arch();
         if host && let Some(dir) = std::env::var_os(LIFECYCLE_ENV).filter(|v| !v.is_empty()) {
             return Self::at(Path::new(&dir));
@@ -184,7 +183,7 @@ impl Lifecycle {
     ///
     /// # Errors
     /// When `dir` is not an installed lifecycle.
-    pub fn at(dir: &Path) -> Result<Self, LifecycleError> {
+    pub(crate) fn at(dir: &Path) -> Result<Self, LifecycleError> {
         let lifecycle = Self {
             version: read_version(dir).unwrap_or_else(|| DEFAULT_VERSION.to_owned()),
             root: dir.to_owned(),
@@ -309,13 +308,13 @@ impl Lifecycle {
 
     /// The version, `X.Y.Z`.
     #[must_use]
-    pub fn version(&self) -> &str {
+    pub(crate) fn version(&self) -> &str {
         &self.version
     }
 
     /// The dir holding `lifecycle.toml` and `lifecycle/`.
     #[must_use]
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
@@ -327,7 +326,7 @@ impl Lifecycle {
 
     /// The `lifecycle.toml` descriptor.
     #[must_use]
-    pub fn descriptor_path(&self) -> PathBuf {
+    pub(crate) fn descriptor_path(&self) -> PathBuf {
         self.root.join("lifecycle.toml")
     }
 }

@@ -17,7 +17,7 @@ use crate::toolbox::ui::Ui;
 mod confine;
 mod run_status;
 
-pub use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
+pub(crate) use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
 
 /// The host CA bundle that goes into every stack, so builds can reach package indexes through TLS-inspecting
 /// proxies.
@@ -63,7 +63,7 @@ pub struct RebaseKeep {
 
 /// Every label a rebase must keep, over all recipes, each once.
 #[must_use]
-pub fn rebase_keeps() -> Vec<&'static RebaseKeep> {
+pub(crate) fn rebase_keeps() -> Vec<&'static RebaseKeep> {
     let mut keeps: Vec<&'static RebaseKeep> = Vec::new();
     for keep in RECIPES.iter().flat_map(|r| r.rebase_keeps) {
         if !keeps.iter().any(|k| k.label == keep.label) {
@@ -75,7 +75,7 @@ pub fn rebase_keeps() -> Vec<&'static RebaseKeep> {
 
 /// The recipes rpack knows: `tiny` for SDK and harness tests (no Python: small and quick to make), `python` for
 /// the shipped Python buildpacks.
-pub const RECIPES: &[StackRecipe] = &[
+pub(crate) const RECIPES: &[StackRecipe] = &[
     StackRecipe {
         name: "tiny",
         stack_id: "io.rpack.stacks.bookworm.tiny",
@@ -231,7 +231,7 @@ impl StackRecipe {
 
     /// The recipe whose build or run image is `image`, if any: lets commands make a missing stack on demand.
     #[must_use]
-    pub fn for_image(image: &ImageRef) -> Option<&'static Self> {
+    pub(crate) fn for_image(image: &ImageRef) -> Option<&'static Self> {
         RECIPES
             .iter()
             .find(|r| &r.build_image() == image || &r.run_image() == image)
@@ -239,13 +239,13 @@ impl StackRecipe {
 
     /// `localhost/rpack/<name>-build:latest`.
     #[must_use]
-    pub fn build_image(&self) -> ImageRef {
+    pub(crate) fn build_image(&self) -> ImageRef {
         image_ref(&format!("localhost/rpack/{}-build:latest", self.name))
     }
 
     /// `localhost/rpack/<name>-run:latest`.
     #[must_use]
-    pub fn run_image(&self) -> ImageRef {
+    pub(crate) fn run_image(&self) -> ImageRef {
         image_ref(&format!("localhost/rpack/{}-run:latest", self.name))
     }
 

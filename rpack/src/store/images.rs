@@ -18,7 +18,7 @@ use crate::store::Store;
 use crate::toolbox::output::OutputKind;
 
 /// Temp dirs and files older than this are taken as left behind by an interrupted command.
-pub const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
 
 /// What failed while taking care of the store.
 #[derive(Debug, thiserror::Error)]

@@ -127,7 +127,7 @@ fn io_err<'a>(
 
 /// Whether `registry` (`host` or `host:port`) is on the loopback interface, where TLS is not expected.
 #[must_use]
-pub fn is_loopback(registry: &str) -> bool {
+pub(crate) fn is_loopback(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or_default()
     } else {
@@ -216,10 +216,10 @@ pub fn push(
 ///
 /// # Errors
 /// As [`push`].
-pub fn push_platform(
+pub(crate) fn push_platform(
     store: &Store,
     image: &ImageRef,
-    platform: &crate::oci::index::Platform,
+    platform: &crate::oci::Platform,
     remote: &ImageRef,
     access: Access,
     ui: &Ui,
@@ -293,7 +293,7 @@ fn install_pulled(store: &Store, image: &ImageRef, staged: &Path) -> Result<(), 
 }
 
 /// `linux/amd64, linux/arm64`, for messages.
-fn platform_list(platforms: &[crate::oci::index::Platform]) -> String {
+fn platform_list(platforms: &[crate::oci::Platform]) -> String {
     platforms
         .iter()
         .map(ToString::to_string)

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// What an output is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputKind {
+pub(crate) enum OutputKind {
     /// A file, written over only a regular file.
     File,
     /// A directory, written over only a directory.
@@ -58,7 +58,7 @@ impl OutputError {
 ///
 /// # Errors
 /// [`OutputError::NotReplaceable`] when something else is there.
-pub fn check(path: &Path, kind: OutputKind) -> Result<(), OutputError> {
+pub(crate) fn check(path: &Path, kind: OutputKind) -> Result<(), OutputError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),

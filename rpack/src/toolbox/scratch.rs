@@ -25,14 +25,14 @@ fn live() -> MutexGuard<'static, Vec<PathBuf>> {
 
 /// A registered temp path; dropping it unregisters the path (it does not remove it).
 #[derive(Debug)]
-pub struct Registration {
+pub(crate) struct Registration {
     path: PathBuf,
 }
 
 impl Registration {
     /// Registers `path` for removal when the process is interrupted, until the registration drops.
     #[must_use]
-    pub fn new(path: &Path) -> Self {
+    pub(crate) fn new(path: &Path) -> Self {
         live().push(path.to_owned());
         Self {
             path: path.to_owned(),
@@ -51,14 +51,14 @@ impl Drop for Registration {
 
 /// Runs `rename`, which moves a temp path into place, so that an interruption cannot remove the temp path
 /// while it is being moved: the cleanup waits until `rename` returns.
-pub fn commit<T>(rename: impl FnOnce() -> T) -> T {
+pub(crate) fn commit<T>(rename: impl FnOnce() -> T) -> T {
     let _held = live();
     rename()
 }
 
 /// A temp dir, removed on drop and when the process is interrupted.
 #[derive(Debug)]
-pub struct ScratchDir {
+pub(crate) struct ScratchDir {
     // Dropped first: the dir is gone before the registration is.
     dir: TempDir,
     _registration: Registration,
@@ -75,7 +75,7 @@ impl Deref for ScratchDir {
 /// A temp file, removed on drop and when the process is interrupted, until [`ScratchFile::persist`] moves it
 /// into place.
 #[derive(Debug)]
-pub struct ScratchFile {
+pub(crate) struct ScratchFile {
     file: NamedTempFile,
     registration: Registration,
 }
@@ -85,7 +85,7 @@ impl ScratchFile {
     ///
     /// # Errors
     /// When the rename fails; the temp file is then removed.
-    pub fn persist(self, dest: &Path) -> Result<std::fs::File, PersistError> {
+    pub(crate) fn persist(self, dest: &Path) -> Result<std::fs::File, PersistError> {
         let Self { file, registration } = self;
         let persisted = commit(|| file.persist(dest));
         drop(registration);
@@ -121,7 +121,7 @@ impl Write for ScratchFile {
 ///
 /// # Errors
 /// When it cannot be created.
-pub fn dir_in(parent: &Path, prefix: &str) -> io::Result<ScratchDir> {
+pub(crate) fn dir_in(parent: &Path, prefix: &str) -> io::Result<ScratchDir> {
     let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
     let registration = Registration::new(dir.path());
     Ok(ScratchDir {
@@ -134,7 +134,7 @@ pub fn dir_in(parent: &Path, prefix: &str) -> io::Result<ScratchDir> {
 ///
 /// # Errors
 /// When it cannot be created.
-pub fn dir() -> io::Result<ScratchDir> {
+pub(crate) fn dir() -> io::Result<ScratchDir> {
     dir_in(&std::env::temp_dir(), ".tmp")
 }
 
@@ -142,7 +142,7 @@ pub fn dir() -> io::Result<ScratchDir> {
 ///
 /// # Errors
 /// When it cannot be created.
-pub fn file_in(parent: &Path, prefix: &str) -> io::Result<ScratchFile> {
+pub(crate) fn file_in(parent: &Path, prefix: &str) -> io::Result<ScratchFile> {
     let file = tempfile::Builder::new()
         .prefix(prefix)
         .tempfile_in(parent)?;

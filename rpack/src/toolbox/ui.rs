@@ -87,7 +87,7 @@ impl Ui {
     }
 
     /// A section header: `## Building localhost/app:latest`, after an empty line.
-    pub fn section(&self, title: &str) {
+    pub(crate) fn section(&self, title: &str) {
         let plain = style::section(title);
         self.line("");
         self.own_line(&plain, &self.paint(BOLD, &plain));
@@ -100,7 +100,7 @@ impl Ui {
     }
 
     /// A step that finished, with its duration: `- Built app (1.2s)`.
-    pub fn done(&self, text: &str, elapsed: Duration) {
+    pub(crate) fn done(&self, text: &str, elapsed: Duration) {
         let plain = style::done(text, elapsed);
         let took = format!("({})", style::format_duration(elapsed));
         let painted = format!("{} {}", style::step(text), self.paint(DIM, &took));
@@ -123,7 +123,7 @@ impl Ui {
     ///
     /// # Errors
     /// When the command cannot be started.
-    pub fn run_streamed(&self, command: &mut Command) -> io::Result<Finished> {
+    pub(crate) fn run_streamed(&self, command: &mut Command) -> io::Result<Finished> {
         self.run_observed(command, |_| {})
     }
 
@@ -132,7 +132,7 @@ impl Ui {
     ///
     /// # Errors
     /// When the command cannot be started.
-    pub fn run_observed(
+    pub(crate) fn run_observed(
         &self,
         command: &mut Command,
         observe: impl Fn(&str) + Send + Sync,
@@ -164,7 +164,7 @@ impl Finished {
     /// The tail for the end of an error message: `; its last output was:` and the lines indented under it
     /// (empty without output), as the SDK's command errors show it.
     #[must_use]
-    pub fn tail_text(&self) -> String {
+    pub(crate) fn tail_text(&self) -> String {
         style::tail(&self.tail)
     }
 }

@@ -16,6 +16,8 @@
 
 use std::path::Path;
 
+use libbuildpack::data::labels::{LabelError, LifecycleMetadata, PlatformLabel};
+
 use crate::build::Error;
 use crate::oci::labels::LIFECYCLE_METADATA;
 use crate::oci::{Digest, Image, Layout};
@@ -39,7 +41,11 @@ pub(super) fn copy(src: &Layout, dest: &Path) -> Result<Layout, Error> {
         })?;
     dest.import_blob(src, &manifest)?;
     dest.import_blob(src, &image.config_digest()?)?;
-    if let Some(sbom) = sbom_layer(&image) {
+    let sbom = sbom_layer(&image).map_err(|source| BuildError::ImageLabel {
+        layout: src.root().to_owned(),
+        source,
+    })?;
+    if let Some(sbom) = sbom {
         dest.import_blob(src, &sbom)?;
     }
     if src.platform().is_some() || src.is_multi_platform() {
@@ -59,12 +65,24 @@ pub(super) fn copy(src: &Layout, dest: &Path) -> Result<Layout, Error> {
 }
 
 /// The blob digest of the image's SBOM layer, when its lifecycle metadata names one that the image has.
-fn sbom_layer(image: &Image) -> Option<Digest> {
-    let label = image.label(LIFECYCLE_METADATA)?;
-    let metadata: serde_json::Value = serde_json::from_str(&label).ok()?;
-    let diff_id = metadata["sbom"]["sha"].as_str()?;
-    let index = image.diff_ids().iter().position(|d| d == diff_id)?;
-    image.layers().get(index)?.digest().to_string().parse().ok()
+///
+/// # Errors
+/// When the metadata label is malformed.
+fn sbom_layer(image: &Image) -> Result<Option<Digest>, LabelError> {
+    let Some(label) = image.label(LIFECYCLE_METADATA) else {
+        return Ok(None);
+    };
+    let metadata = LifecycleMetadata::from_label(&label)?;
+    let Some(diff_id) = metadata.sbom_diff_id() else {
+        return Ok(None);
+    };
+    let Some(index) = image.diff_ids().iter().position(|d| d == diff_id) else {
+        return Ok(None);
+    };
+    Ok(image
+        .layers()
+        .get(index)
+        .and_then(|layer| layer.digest().to_string().parse().ok()))
 }
 
 /// Links into `output` every blob of its image that the exporter left out, from the first of `sources` that
@@ -155,9 +173,13 @@ mod tests {
                 .add_layer(&written, name)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
+        let metadata = LifecycleMetadata {
+            sbom: Some(libbuildpack::data::labels::LayerRef { sha: sbom_diff_id }),
+            ..LifecycleMetadata::default()
+        };
         image.set_label(
             LIFECYCLE_METADATA,
-            &serde_json::json!({ "sbom": { "sha": sbom_diff_id } }).to_string(),
+            &metadata.to_label().unwrap_or_else(|e| panic!("{e}")),
         );
         image.save("latest").unwrap_or_else(|e| panic!("{e}"));
         (layout, digests)

@@ -15,7 +15,7 @@ use super::uv_pin;
 
 /// What the generated crate is made from, besides the plan.
 #[derive(Clone, Debug)]
-pub struct Source {
+pub(crate) struct Source {
     /// The crate's name.
     pub name: String,
     /// The buildpack id.
@@ -1660,7 +1660,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// The files of the crate: (relative path, text).
 #[must_use]
-pub fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
+pub(crate) fn files(plan: &Plan, source: &Source) -> Vec<(String, String)> {
     let type_name = camel(&source.name);
     let mut generator = Generator {
         plan,
@@ -1971,7 +1971,7 @@ fn tests_module(tests: &str, main_uses_path: bool) -> String {
 /// The `.rs` files formatted by rustfmt (edition 2024), as `cargo fmt` would; left as they are when rustfmt is
 /// missing or fails.
 #[must_use]
-pub fn formatted(files: Vec<(String, String)>) -> Vec<(String, String)> {
+pub(crate) fn formatted(files: Vec<(String, String)>) -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|(path, text)| {
@@ -2064,7 +2064,7 @@ members = ["integration"]
 /// The `[profile.dev.package.*]` tables of the cargo workspace at `root`, as TOML text (empty when there are
 /// none or the file cannot be read).
 #[must_use]
-pub fn dev_profiles(root: &std::path::Path) -> String {
+pub(crate) fn dev_profiles(root: &std::path::Path) -> String {
     let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else {
         return String::new();
     };

@@ -19,7 +19,7 @@ pub enum Part {
 
 /// A word: its source text and its parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// As written, quotes included.
     pub raw: String,
     /// After quote removal.
@@ -31,7 +31,7 @@ pub struct Word {
 impl Word {
     /// The word's text when it is literal (no parameters or substitutions).
     #[must_use]
-    pub fn literal(&self) -> Option<String> {
+    pub(crate) fn literal(&self) -> Option<String> {
         let mut text = String::new();
         for part in &self.parts {
             match part {
@@ -44,7 +44,7 @@ impl Word {
 
     /// The parameters the word reads (`$NAME`), in order.
     #[must_use]
-    pub fn vars(&self) -> Vec<&str> {
+    pub(crate) fn vars(&self) -> Vec<&str> {
         self.parts
             .iter()
             .filter_map(|p| match p {
@@ -57,7 +57,7 @@ impl Word {
 
 /// What a redirection does.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RedirectOp {
+pub(crate) enum RedirectOp {
     /// `>`: writes the file.
     Write,
     /// `>>`: appends to the file.
@@ -72,7 +72,7 @@ pub enum RedirectOp {
 
 /// A redirection and its target.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Redirect {
+pub(crate) struct Redirect {
     /// The descriptor written before the operator (`2>`).
     pub fd: Option<u32>,
     /// The operator.
@@ -83,7 +83,7 @@ pub struct Redirect {
 
 /// A simple command: assignments, words and redirections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Simple {
+pub(crate) struct Simple {
     /// `NAME=value` before the command name.
     pub assignments: Vec<(String, Word)>,
     /// The command name and its arguments.
@@ -95,14 +95,14 @@ pub struct Simple {
 impl Simple {
     /// The command name when it is literal.
     #[must_use]
-    pub fn name(&self) -> Option<String> {
+    pub(crate) fn name(&self) -> Option<String> {
         self.words.first().and_then(Word::literal)
     }
 }
 
 /// What a command is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Body {
+pub(crate) enum Body {
     /// One simple command.
     Simple(Simple),
     /// `a | b | ...`.
@@ -113,7 +113,7 @@ pub enum Body {
 
 /// One command of the script.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Command {
+pub(crate) struct Command {
     /// The line it starts on (1-based, in the inline script).
     pub line: usize,
     /// Where its text starts in the script (byte offset; word spans count from the script's start).
@@ -126,7 +126,7 @@ pub struct Command {
 
 /// A script, read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Script {
+pub(crate) struct Script {
     /// `#!...` when the script starts with one.
     pub shebang: Option<String>,
     /// The commands in order.
@@ -867,7 +867,7 @@ fn split_assignment(word: &Word) -> Option<(String, Word)> {
 ///
 /// # Errors
 /// [`ParseError`] when a quote, `$(`, heredoc or compound command is not closed.
-pub fn parse(script: &str) -> Result<Script, ParseError> {
+pub(crate) fn parse(script: &str) -> Result<Script, ParseError> {
     // The shebang is a comment to the shell too; it is kept to say which shell the script was written for.
     let shebang = script.starts_with("#!").then(|| {
         script
@@ -889,8 +889,9 @@ pub fn parse(script: &str) -> Result<Script, ParseError> {
 }
 
 /// Shell-quotes `text` for a script (single quotes unless it is plainly safe).
+#[cfg(test)]
 #[must_use]
-pub fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     if !text.is_empty()
         && text
             .chars()
@@ -912,7 +913,7 @@ pub fn quote(text: &str) -> String {
 
 /// The parts as shell text that expands the same (for messages and comments).
 #[must_use]
-pub fn parts_text(parts: &[Part]) -> String {
+pub(crate) fn parts_text(parts: &[Part]) -> String {
     let mut out = String::new();
     for part in parts {
         match part {

@@ -257,7 +257,7 @@ fn check(path: &Path, old: &str, new: &str, index: usize, uri: &str) -> Result<(
 /// `to` relative to the dir `from` (both made absolute first), with `/` separators; `to` itself when the two
 /// share nothing but `/`.
 #[must_use]
-pub fn relative(from: &Path, to: &Path) -> String {
+pub(crate) fn relative(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| {
         let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
         p.canonicalize().unwrap_or(p)

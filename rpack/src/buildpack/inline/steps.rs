@@ -244,13 +244,13 @@ pub struct Plan {
 impl Plan {
     /// The layer named `name`.
     #[must_use]
-    pub fn layer(&self, name: &str) -> Option<&LayerPlan> {
+    pub(crate) fn layer(&self, name: &str) -> Option<&LayerPlan> {
         self.layers.iter().find(|l| l.name == name)
     }
 
     /// The files detection needs (the inputs of recognised steps).
     #[must_use]
-    pub fn detect_files(&self) -> Vec<String> {
+    pub(crate) fn detect_files(&self) -> Vec<String> {
         let mut files = Vec::new();
         for step in &self.steps {
             let wanted: Vec<String> = match &step.kind {
@@ -1490,7 +1490,7 @@ fn env_file(content: Vec<Part>, layer: String, rest: &str) -> Option<StepKind> {
 /// Reads `script` (run with `shell`) into a plan. `app_dir` is where project.toml is: a word that names a file
 /// there is an input of its step.
 #[must_use]
-pub fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
+pub(crate) fn plan(script: &Script, shell: &str, app_dir: &Path) -> Plan {
     let mut classifier = Classifier::new(
         app_dir,
         Plan {
@@ -1662,7 +1662,7 @@ fn cache_for_later_steps(plan: &Plan, layers: &mut [LayerPlan]) {
 
 /// The layer a step works in.
 #[must_use]
-pub fn step_layer(kind: &StepKind) -> Option<&str> {
+pub(crate) fn step_layer(kind: &StepKind) -> Option<&str> {
     match kind {
         StepKind::UvSync { layer, .. }
         | StepKind::PipInstall { layer, .. }

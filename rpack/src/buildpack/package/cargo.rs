@@ -11,7 +11,7 @@ use crate::toolbox::ui::Ui;
 
 /// What rpack needs to know about a buildpack crate.
 #[derive(Clone, Debug)]
-pub struct CrateInfo {
+pub(crate) struct CrateInfo {
     /// The crate's `Cargo.toml`.
     pub manifest: PathBuf,
     /// The binary that becomes `bin/build` and `bin/detect`.
@@ -30,7 +30,7 @@ fn cargo() -> Command {
 
 /// Whether the standard library for `target` is installed (rustup puts it under the sysroot).
 #[must_use]
-pub fn target_installed(target: &str) -> bool {
+pub(crate) fn target_installed(target: &str) -> bool {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let Ok(output) = Command::new(rustc)
         .args(["--print", "target-libdir", "--target", target])
@@ -51,7 +51,7 @@ pub fn target_installed(target: &str) -> bool {
 ///
 /// # Errors
 /// When cargo fails, the crate has no binary to use, or `[package.metadata.rpack]` is malformed.
-pub fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
+pub(crate) fn crate_info(manifest: &Path) -> Result<CrateInfo, PackageError> {
     let metadata_err = |why: String| PackageError::Metadata {
         manifest: manifest.to_owned(),
         why,
@@ -169,7 +169,7 @@ fn main_binary(bins: &[&str], extra_binaries: &[String], name: &str) -> Result<S
 ///
 /// # Errors
 /// When cargo fails or no package of the workspace has that name.
-pub fn workspace_crate(dir: &Path, name: &str) -> Result<PathBuf, PackageError> {
+pub(crate) fn workspace_crate(dir: &Path, name: &str) -> Result<PathBuf, PackageError> {
     let output = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .current_dir(dir)
@@ -201,7 +201,7 @@ pub fn workspace_crate(dir: &Path, name: &str) -> Result<PathBuf, PackageError> 
 ///
 /// # Errors
 /// When cargo fails.
-pub fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
+pub(crate) fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
     let output = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .current_dir(dir)
@@ -234,12 +234,12 @@ pub fn workspace_members(dir: &Path) -> Result<Vec<PathBuf>, PackageError> {
 
 /// The names cc (the C compiler driver Rust crates such as `ring` build with) tries for the musl target, in
 /// its order.
-pub const MUSL_C_COMPILERS: &[&str] = &["x86_64-linux-musl-gcc", "musl-gcc"];
+pub(crate) const MUSL_C_COMPILERS: &[&str] = &["x86_64-linux-musl-gcc", "musl-gcc"];
 
 /// The C compiler cc would use for the musl target: `CC_x86_64_unknown_linux_musl` when set, else the first of
 /// [`MUSL_C_COMPILERS`] on `PATH`.
 #[must_use]
-pub fn find_musl_c_compiler(probe: &Probe) -> Option<String> {
+pub(crate) fn find_musl_c_compiler(probe: &Probe) -> Option<String> {
     if let Some(cc) = std::env::var_os("CC_x86_64_unknown_linux_musl") {
         return Some(format!(
             "CC_x86_64_unknown_linux_musl={}",
@@ -260,7 +260,7 @@ pub fn find_musl_c_compiler(probe: &Probe) -> Option<String> {
 ///
 /// # Errors
 /// When the target is not installed or the build fails.
-pub fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, PackageError> {
+pub(crate) fn build(info: &CrateInfo, target: &str, ui: &Ui) -> Result<PathBuf, PackageError> {
     if !target_installed(target) {
         return Err(PackageError::MissingTarget {
             target: target.to_owned(),

@@ -24,7 +24,7 @@ use crate::oci::{Image, LayerTar, LayerWriter, Layout, Platform};
 ///
 /// # Errors
 /// When the triple's arch or OS has no OCI name rpack knows.
-pub fn platform_of(triple: &str) -> Result<(String, String, Option<String>), PackageError> {
+pub(crate) fn platform_of(triple: &str) -> Result<(String, String, Option<String>), PackageError> {
     let unknown = || PackageError::UnknownTarget {
         target: triple.to_owned(),
     };
@@ -54,7 +54,11 @@ pub fn platform_of(triple: &str) -> Result<(String, String, Option<String>), Pac
 ///
 /// # Errors
 /// When rpack knows no musl target for the platform.
-pub fn triple_of(os: &str, arch: &str, variant: Option<&str>) -> Result<String, PackageError> {
+pub(crate) fn triple_of(
+    os: &str,
+    arch: &str,
+    variant: Option<&str>,
+) -> Result<String, PackageError> {
     let triple = match (os, arch, variant) {
         ("linux", "amd64", _) => "x86_64-unknown-linux-musl",
         ("linux", "arm64", _) => "aarch64-unknown-linux-musl",
@@ -82,7 +86,7 @@ pub fn triple_of(os: &str, arch: &str, variant: Option<&str>) -> Result<String, 
 ///
 /// # Errors
 /// When a buildpack dir cannot be read or the layout cannot be written.
-pub fn write_image(
+pub(crate) fn write_image(
     layout: &Layout,
     main: &BuildpackDescriptor,
     all: &[BuildpackDir],
@@ -183,19 +187,16 @@ fn write_tree(layer: &mut LayerWriter, base: &str, src: &Path) -> io::Result<()>
 
 /// Opens the `.cnb` (or any OCI archive of one image) at `file` by extracting it, safely, under `work`. The
 /// manifest and config are checked against their descriptors; layers are not read (see
-/// [`Image::verify_layers`]).
+/// [`Image::verify_layers`]). Of a multi-platform `.cnb`, reads the image for `platform` (else the host's).
 ///
 /// # Errors
-/// When the file cannot be read, is unsafe, or holds no single image.
-pub fn open(file: &Path, work: &Path) -> Result<Image, Error> {
-    open_for(file, work, None)
-}
-
-/// [`open`], reading the image for `platform` (else the host's) of a multi-platform `.cnb`.
-///
-/// # Errors
-/// As [`open`], and when a multi-platform file has no image for the platform.
-pub fn open_for(file: &Path, work: &Path, platform: Option<&Platform>) -> Result<Image, Error> {
+/// When the file cannot be read, is unsafe, holds no single image, or (multi-platform) has no image for the
+/// platform.
+pub(crate) fn open_for(
+    file: &Path,
+    work: &Path,
+    platform: Option<&Platform>,
+) -> Result<Image, Error> {
     let (reader, _) = crate::oci::open_user_file(file).map_err(io_err("open", file))?;
     let dir = work.join("layout");
     extract::extractor(&dir, Kind::Buildpackage)
@@ -225,7 +226,7 @@ pub fn unpack(file: &Path, work: &Path) -> Result<Vec<BuildpackDir>, Error> {
 ///
 /// # Errors
 /// As [`unpack`], and when a multi-platform file has no image for the platform.
-pub fn unpack_for(
+pub(crate) fn unpack_for(
     file: &Path,
     work: &Path,
     platform: Option<&Platform>,

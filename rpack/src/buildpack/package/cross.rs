@@ -8,10 +8,10 @@ use std::process::Command;
 use crate::toolbox::probe::Probe;
 
 /// The musl target for arm64 buildpack binaries.
-pub const ARM64_MUSL_TARGET: &str = "aarch64-unknown-linux-musl";
+pub(crate) const ARM64_MUSL_TARGET: &str = "aarch64-unknown-linux-musl";
 
 /// The linker rpack uses for musl targets of another architecture, unless the user names one.
-pub const CROSS_LINKER: &str = "rust-lld";
+pub(crate) const CROSS_LINKER: &str = "rust-lld";
 
 /// The Rust arch of a target triple (`aarch64` of `aarch64-unknown-linux-musl`).
 fn arch_of(target: &str) -> &str {
@@ -20,7 +20,7 @@ fn arch_of(target: &str) -> &str {
 
 /// Whether `target` builds for another architecture than this machine's.
 #[must_use]
-pub fn is_cross(target: &str) -> bool {
+pub(crate) fn is_cross(target: &str) -> bool {
     arch_of(target) != std::env::consts::ARCH
 }
 
@@ -35,7 +35,7 @@ fn cargo_env(target: &str, key: &str) -> String {
 /// The env var cargo takes the linker of `target` from, and the linker rpack sets there: `rust-lld` for a
 /// musl target of another architecture, unless the variable is already set (the user's choice wins).
 #[must_use]
-pub fn linker_env(target: &str) -> Option<(String, &'static str)> {
+pub(crate) fn linker_env(target: &str) -> Option<(String, &'static str)> {
     let var = cargo_env(target, "LINKER");
     (is_cross(target) && target.contains("musl") && std::env::var_os(&var).is_none())
         .then_some((var, CROSS_LINKER))
@@ -43,7 +43,7 @@ pub fn linker_env(target: &str) -> Option<(String, &'static str)> {
 
 /// The `CC_<triple>` variable cc (the C compiler driver of `ring` and others) reads for `target`.
 #[must_use]
-pub fn cc_env(target: &str) -> String {
+pub(crate) fn cc_env(target: &str) -> String {
     format!("CC_{}", target.replace('-', "_"))
 }
 
@@ -52,7 +52,7 @@ pub fn cc_env(target: &str) -> String {
 /// compiler `<arch>-linux-gnu-gcc` (rpack names it to cc, see [`cc_override`]: with `libc6-dev-<arch>-cross`
 /// its headers compile ring, and the objects link against Rust's own musl).
 #[must_use]
-pub fn c_compilers(target: &str) -> Vec<String> {
+pub(crate) fn c_compilers(target: &str) -> Vec<String> {
     let arch = arch_of(target);
     let mut names = vec![format!("{arch}-linux-musl-gcc")];
     if is_cross(target) {
@@ -66,7 +66,7 @@ pub fn c_compilers(target: &str) -> Vec<String> {
 /// The `CC_<triple>` rpack sets for a cross `target` when the user set none and cc would not find a compiler
 /// itself but Debian's cross compiler (`aarch64-linux-gnu-gcc`) is on the probe's `PATH`.
 #[must_use]
-pub fn cc_override(probe: &Probe, target: &str) -> Option<(String, PathBuf)> {
+pub(crate) fn cc_override(probe: &Probe, target: &str) -> Option<(String, PathBuf)> {
     let var = cc_env(target);
     let names = c_compilers(target);
     if !is_cross(target) || std::env::var_os(&var).is_some() || probe.find(&names[0]).is_some() {
@@ -81,7 +81,7 @@ pub fn cc_override(probe: &Probe, target: &str) -> Option<(String, PathBuf)> {
 /// The C compiler cc would use for `target`: `CC_<triple>` when set, else the first of [`c_compilers`] on
 /// the probe's `PATH`.
 #[must_use]
-pub fn find_c_compiler(probe: &Probe, target: &str) -> Option<String> {
+pub(crate) fn find_c_compiler(probe: &Probe, target: &str) -> Option<String> {
     let var = cc_env(target);
     if let Some(cc) = std::env::var_os(&var) {
         return Some(format!("{var}={}", Path::new(&cc).display()));
@@ -94,7 +94,7 @@ pub fn find_c_compiler(probe: &Probe, target: &str) -> Option<String> {
 
 /// What to do when crates with C code cannot be compiled for `target`.
 #[must_use]
-pub fn c_compiler_fix(target: &str) -> String {
+pub(crate) fn c_compiler_fix(target: &str) -> String {
     if is_cross(target) {
         format!(
             "only crates with C code (ring, used by libbuildpack's `download` feature) need it: apt-get install \
@@ -102,7 +102,7 @@ pub fn c_compiler_fix(target: &str) -> String {
              for {target} in {}",
             cc_env(target),
             arch = arch_of(target),
-            deb = crate::oci::index::oci_arch(arch_of(target)),
+            deb = crate::oci::platform::oci_arch(arch_of(target)),
         )
     } else {
         "apt-get install musl-tools".to_owned()
@@ -111,7 +111,7 @@ pub fn c_compiler_fix(target: &str) -> String {
 
 /// The `rust-lld` of the active Rust toolchain (`<sysroot>/lib/rustlib/<host>/bin/rust-lld`), if it has one.
 #[must_use]
-pub fn find_rust_lld() -> Option<PathBuf> {
+pub(crate) fn find_rust_lld() -> Option<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = Command::new(rustc).arg("-vV").output().ok()?;
     let text = String::from_utf8_lossy(&output.stdout);

@@ -4,7 +4,8 @@
 //! another distro version deserves a warning even when the image's own labels (which a forced rebase already
 //! rewrote) say it matches.
 
-use serde_json::Value;
+use libbuildpack::data::labels::{ExportedBuildpack, ExportedLayer};
+use serde::Deserialize;
 
 use crate::oci::Image;
 use crate::oci::reference::ImageRef;
@@ -16,37 +17,33 @@ use super::{DISTRO_NAME_LABEL, DISTRO_VERSION_LABEL};
 pub(super) fn warn(
     image: &str,
     run_image: &ImageRef,
-    metadata: &Value,
+    buildpacks: &[ExportedBuildpack],
     run: &Image,
     ui: &Ui,
 ) -> Option<String> {
-    let warning = warning(image, &run_image.to_string(), metadata, run)?;
+    let warning = warning(image, &run_image.to_string(), buildpacks, run)?;
     ui.warn(&warning);
     Some(warning)
 }
 
-/// The warning for the layers in the lifecycle `metadata` built for another distro than `run`'s, or `None`
+/// The warning for the layers of `buildpacks` (the lifecycle metadata's) built for another distro than `run`'s, or `None`
 /// when there are none (or `run` does not name its distro).
 pub(super) fn warning(
     image: &str,
     run_image: &str,
-    metadata: &Value,
+    buildpacks: &[ExportedBuildpack],
     run: &Image,
 ) -> Option<String> {
     let name = run.label(DISTRO_NAME_LABEL)?;
     let version = run.label(DISTRO_VERSION_LABEL)?;
     let mut found = Vec::new();
-    for buildpack in metadata["buildpacks"].as_array().into_iter().flatten() {
-        let id = buildpack["key"].as_str().unwrap_or_default();
-        for (layer, layer_metadata) in buildpack["layers"].as_object().into_iter().flatten() {
-            let target = &layer_metadata["data"]["target"];
-            let (Some(built_name), Some(built_version)) = (
-                target["distro-name"].as_str(),
-                target["distro-version"].as_str(),
-            ) else {
+    for buildpack in buildpacks {
+        for (layer, exported) in &buildpack.layers {
+            let Some((built_name, built_version)) = built_for(exported) else {
                 continue;
             };
             if built_name != name || built_version != version {
+                let id = &buildpack.key;
                 found.push(format!("{id}:{layer} ({built_name} {built_version})"));
             }
         }
@@ -60,6 +57,27 @@ pub(super) fn warning(
          {name} {version}",
         found.join(", ")
     ))
+}
+
+/// The `target` a layer's metadata records (libbuildpack's layer keys and the apt buildpack write one).
+#[derive(Deserialize)]
+struct Keyed {
+    target: BuiltFor,
+}
+
+#[derive(Deserialize)]
+struct BuiltFor {
+    #[serde(rename = "distro-name")]
+    name: String,
+    #[serde(rename = "distro-version")]
+    version: String,
+}
+
+/// The distro name and version `layer` was built for, when its metadata (the buildpack's own, any JSON)
+/// records them; a layer whose metadata has no such `target` has none.
+fn built_for(layer: &ExportedLayer) -> Option<(String, String)> {
+    let keyed = Keyed::deserialize(&layer.data).ok()?;
+    Some((keyed.target.name, keyed.target.version))
 }
 
 #[cfg(test)]
@@ -76,8 +94,8 @@ mod tests {
         image
     }
 
-    fn metadata() -> Value {
-        serde_json::json!({
+    fn metadata() -> Vec<ExportedBuildpack> {
+        let metadata: libbuildpack::data::labels::LifecycleMetadata = serde_json::from_value(serde_json::json!({
             "buildpacks": [
                 { "key": "libbuildpack/apt", "layers": { "packages": { "data": {
                     "packages": ["libmagic1"],
@@ -85,7 +103,9 @@ mod tests {
                 }, "launch": true } } },
                 { "key": "examples/hello", "layers": { "hello": { "data": { "greeting": "hi" } } } },
             ]
-        })
+        }))
+        .unwrap();
+        metadata.buildpacks().unwrap()
     }
 
     #[test]
@@ -103,6 +123,6 @@ mod tests {
         assert_eq!(warning("app", "run:12", &metadata(), &twelve), None);
         let unnamed = run_image(&dir.path().join("none"), None);
         assert_eq!(warning("app", "run", &metadata(), &unnamed), None);
-        assert_eq!(warning("app", "run:13", &Value::Null, &thirteen), None);
+        assert_eq!(warning("app", "run:13", &[], &thirteen), None);
     }
 }

@@ -20,7 +20,7 @@ use crate::toolbox::ui::Ui;
 
 /// Stack images and the names they were published under: `localhost/rpack/tiny-run:latest` to
 /// `127.0.0.1:5000/my/tiny-run:latest`.
-pub type Renamed = BTreeMap<String, ImageRef>;
+pub(crate) type Renamed = BTreeMap<String, ImageRef>;
 
 /// A published builder.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ pub(super) fn rename(run_images: Vec<RunImage>, renamed: &Renamed) -> Vec<RunIma
 ///
 /// # Errors
 /// When the name that gives is not a valid reference (it always is for valid inputs).
-pub fn destination(builder: &ImageRef, image: &ImageRef) -> Result<ImageRef, Error> {
+pub(crate) fn destination(builder: &ImageRef, image: &ImageRef) -> Result<ImageRef, Error> {
     let namespace = builder
         .repository()
         .rsplit_once('/')
@@ -115,7 +115,7 @@ pub fn create_and_publish(
         registry::push_platform(
             store,
             &image,
-            &crate::oci::index::Platform::host(),
+            &crate::oci::Platform::host(),
             &dest,
             access,
             ui,

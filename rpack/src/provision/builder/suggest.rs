@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 /// A builder worth trying, and what it builds.
 #[derive(Clone, Copy, Debug)]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     /// Who makes it.
     pub vendor: &'static str,
     /// Its image reference, or for ours the builder.toml to make it from.
@@ -18,7 +18,7 @@ pub struct Suggestion {
 }
 
 /// The builders rpack knows: ours first.
-pub const SUGGESTED: &[Suggestion] = &[
+pub(crate) const SUGGESTED: &[Suggestion] = &[
     Suggestion {
         vendor: "libbuildpack (this checkout)",
         image: "builder/builder.toml",

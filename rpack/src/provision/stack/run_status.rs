@@ -18,7 +18,7 @@ use crate::store::Store;
 use super::{StackError, StackRecipe};
 
 /// Where the build image has the run image's dpkg status (a path in the image).
-pub const RUN_IMAGE_DPKG_STATUS: &str = "/usr/share/rpack/run-image/dpkg-status";
+pub(crate) const RUN_IMAGE_DPKG_STATUS: &str = "/usr/share/rpack/run-image/dpkg-status";
 
 /// What goes into the stack's key besides its recipe and packages: bumped when the images rpack writes
 /// change shape, so stacks made by an older rpack are made again.
@@ -75,7 +75,7 @@ pub(super) fn layer(layout: &Layout, status: &[u8]) -> Result<Layer, StackError>
 /// image for `platform`, of a stack made for several); always true for other images (rpack does not make
 /// them).
 #[must_use]
-pub fn is_current(store: &Store, image: &ImageRef, platform: &crate::oci::Platform) -> bool {
+pub(crate) fn is_current(store: &Store, image: &ImageRef, platform: &crate::oci::Platform) -> bool {
     let Some(recipe) = StackRecipe::for_image(image) else {
         return true;
     };

@@ -63,7 +63,7 @@ pub(super) fn push_index(
         REF_NAME.to_owned(),
         image.tag().to_owned(),
     )])));
-    index::write_index_of(&staged, &[descriptor])?;
+    crate::oci::write_index_of(&staged, &[descriptor])?;
     let digest_file = work.path().join("digest");
     let mut cmd = skopeo();
     // OCI media types, as staged: skopeo cannot convert an index and its images to Docker types in one copy
@@ -142,7 +142,7 @@ pub fn pull_all(
             d
         })
         .collect();
-    index::write_index_of(&layout, &manifests)?;
+    crate::oci::write_index_of(&layout, &manifests)?;
     let loaded = Image::load(layout.clone()).map_err(|e| unreadable(e.into()))?;
     let digest = pulled_digest(&loaded, remote)?;
     let platforms = layout.platforms().unwrap_or_default();
