@@ -42,28 +42,14 @@ pub fn copy_app(from: impl AsRef<Path>, exclude: &[&str]) -> Result<tempfile::Te
         .prefix(&format!("{}-", name.trim_matches('-')))
         .tempdir()
         .map_err(error(&std::env::temp_dir()))?;
-    copy_tree(from, dir.path(), exclude).map_err(error(dir.path()))?;
+    libbuildpack::toolbox::copy::TreeCopy::new()
+        .filter(|path, _| {
+            path.file_name()
+                .is_none_or(|name| !exclude.iter().any(|excluded| name == *excluded))
+        })
+        .run(from, dir.path())
+        .map_err(|e| error(dir.path())(e.into()))?;
     Ok(dir)
-}
-
-fn copy_tree(from: &Path, to: &Path, exclude: &[&str]) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if exclude.iter().any(|name| entry.file_name() == **name) {
-            continue;
-        }
-        let (source, target) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            std::fs::create_dir(&target)?;
-            copy_tree(&source, &target, exclude)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(&source)?, &target)?;
-        } else {
-            std::fs::copy(&source, &target)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

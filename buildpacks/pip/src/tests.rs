@@ -96,6 +96,17 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
 
 /// Writes `probe-1.0-py3-none-any.whl` (a module and a console script `probe`) into `dir`, made
 /// with the host's python3; returns the requirement line that installs it.
+/// The `lib/pythonX.Y/site-packages` of the venv at `venv`.
+fn site_packages(venv: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages")
+}
+
 fn probe_wheel(dir: &Path) -> String {
     wheel(dir, "probe", 0)
 }
@@ -155,13 +166,7 @@ fn a_big_new_venv_is_split_in_two_layers_that_stay_together_while_packages_are_a
     );
     let venv = ctx.layers_dir().join("venv");
     let part2 = ctx.layers_dir().join(python_sbom::venv::SPLIT_LAYER);
-    let site = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
+    let site = site_packages(&venv);
     let part2_site = part2.join(site.strip_prefix(&venv).unwrap());
     assert!(part2_site.join("bigpkg/data.bin").is_file());
     assert!(part2_site.join("bigpkg-1.0.dist-info/RECORD").is_file());
@@ -220,13 +225,7 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     assert!(seed.join("venv.toml").is_file());
     assert!(seed.join("venv.base-files").is_file());
     let venv = ctx.layers_dir().join("venv");
-    let site = std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
+    let site = site_packages(&venv);
     let hook = std::fs::read_to_string(site.join(python_sbom::venv::HOOK)).unwrap();
     assert!(hook.contains("venv-delta/lib/python3."), "{hook}");
     let base_key = first.layer("venv").unwrap().metadata.clone().unwrap();
