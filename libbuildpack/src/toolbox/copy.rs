@@ -120,7 +120,14 @@ impl<'f> TreeCopy<'f> {
     fn entry(&self, src: &Path, meta: &Metadata, dest: &Path) -> Result<(), CopyError> {
         let kind = meta.file_type();
         if kind.is_dir() {
-            fs::create_dir_all(dest).map_err(write(dest))?;
+            // Not `create_dir_all`: when the copy's root is removed under it (an interrupted command's
+            // cleanup), making a child fails instead of making the root again.
+            match fs::create_dir(dest) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                    return Err(write(dest)(e));
+                }
+                _ => {}
+            }
             self.children(src, dest)
         } else if kind.is_symlink() {
             let target = fs::read_link(src).map_err(read(src))?;

@@ -150,14 +150,24 @@ pub(crate) fn file_in(parent: &Path, prefix: &str) -> io::Result<ScratchFile> {
     Ok(ScratchFile { file, registration })
 }
 
-/// Removes every registered path, newest first.
+/// Removes every registered path, newest first. The command's other threads keep running meanwhile (a copy
+/// into a temp dir, say): each path is first renamed aside, so what they write next fails instead of landing in
+/// a dir that is being removed, and then removed.
 fn remove_all(live: &[PathBuf]) {
     for path in live.iter().rev() {
-        let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
-        let _ = if is_dir {
-            std::fs::remove_dir_all(path)
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(".removing");
+        let aside = PathBuf::from(aside);
+        let doomed = if std::fs::rename(path, &aside).is_ok() {
+            aside
         } else {
-            std::fs::remove_file(path)
+            path.clone()
+        };
+        let is_dir = std::fs::symlink_metadata(&doomed).is_ok_and(|m| m.is_dir());
+        let _ = if is_dir {
+            std::fs::remove_dir_all(&doomed)
+        } else {
+            std::fs::remove_file(&doomed)
         };
     }
 }
