@@ -256,12 +256,7 @@ impl Store {
                 continue; // a live command holds it
             }
             let bytes = disk_usage(&path);
-            let gone = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                fs_err::remove_dir_all(&path)
-            } else {
-                fs_err::remove_file(&path)
-            };
-            if gone.is_ok() {
+            if crate::toolbox::scratch::remove_path(&path).is_ok() {
                 removed.0 += 1;
                 removed.1 += bytes;
             }

@@ -313,14 +313,7 @@ where
         files.write(seed.base_files()).map_err(VenvError::from)?;
         seed.copy_from(layer.path()).map_err(VenvError::from)?;
     }
-    write_full_sbom(ctx, &layer)?;
-    let part2 = split_off(ctx, &layer, &key)?;
-    Ok(Venv {
-        layer,
-        delta: None,
-        part2,
-        outcome: Outcome::Folded(Fold::Fresh),
-    })
+    Ok(new_base(ctx, layer, &key, Fold::Fresh)?)
 }
 
 /// Installs into the last venv, in the build cache volume, then keeps the base layer with a delta or
@@ -456,8 +449,22 @@ where
     let layer = ctx.layer(LAYER).launch().keyed_by(&key)?;
     seed.copy_to(layer.path())?;
     after.write(seed.base_files())?;
+    new_base(ctx, layer, &key, reason)
+}
+
+/// The last steps of a new base layer, made fresh or folded for `reason`: the SBOM of the whole venv,
+/// then a big one split in two (see [`split`]).
+fn new_base<M, K>(
+    ctx: &BuildContext<M>,
+    layer: Layer,
+    key: &BaseKey<K>,
+    reason: Fold,
+) -> Result<Venv, VenvError>
+where
+    K: Serialize + DeserializeOwned + PartialEq,
+{
     write_full_sbom(ctx, &layer)?;
-    let part2 = split_off(ctx, &layer, &key)?;
+    let part2 = split_off(ctx, &layer, key)?;
     Ok(Venv {
         layer,
         delta: None,

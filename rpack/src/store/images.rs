@@ -245,12 +245,7 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut pruned = Pruned::default();
     let remove = |path: &Path, pruned: &mut Pruned, blob: bool| {
         let bytes = crate::store::disk_usage(path);
-        let removed = if fs_err::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-            fs_err::remove_dir_all(path).is_ok()
-        } else {
-            fs_err::remove_file(path).is_ok()
-        };
-        if removed {
+        if crate::toolbox::scratch::remove_path(path).is_ok() {
             pruned.bytes += bytes;
             if blob {
                 pruned.blobs += 1;

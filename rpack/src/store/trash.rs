@@ -41,7 +41,7 @@ pub(crate) fn dispose(home: &Path, path: &Path) -> io::Result<()> {
     let moved = target.join("tree");
     if std::fs::rename(path, &moved).is_err() {
         let _ = fs_err::remove_dir(&target);
-        return remove_now(path);
+        return crate::toolbox::scratch::remove_path(path);
     }
     let mut doomed = vec![target];
     doomed.extend(abandoned(&trash));
@@ -58,7 +58,7 @@ pub(crate) fn sweep(home: &Path) -> (usize, u64) {
     };
     for entry in entries.filter_map(Result::ok) {
         let bytes = crate::store::disk_usage(&entry.path());
-        if remove_now(&entry.path()).is_ok() {
+        if crate::toolbox::scratch::remove_path(&entry.path()).is_ok() {
             removed.0 += 1;
             removed.1 += bytes;
         }
@@ -108,18 +108,10 @@ fn remove_in_background(paths: Vec<PathBuf>) {
             }
             Err(_) => {
                 for path in &paths {
-                    let _ = remove_now(path);
+                    let _ = crate::toolbox::scratch::remove_path(path);
                 }
             }
         });
-}
-
-fn remove_now(path: &Path) -> io::Result<()> {
-    match fs_err::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => fs_err::remove_dir_all(path),
-        Ok(_) => fs_err::remove_file(path),
-        Err(_) => Ok(()),
-    }
 }
 
 #[cfg(test)]

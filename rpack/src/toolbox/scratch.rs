@@ -163,12 +163,19 @@ fn remove_all(live: &[PathBuf]) {
         } else {
             path.clone()
         };
-        let is_dir = std::fs::symlink_metadata(&doomed).is_ok_and(|m| m.is_dir());
-        let _ = if is_dir {
-            std::fs::remove_dir_all(&doomed)
-        } else {
-            std::fs::remove_file(&doomed)
-        };
+        let _ = remove_path(&doomed);
+    }
+}
+
+/// Removes `path`: a dir with all it holds, or a file or link (never followed).
+///
+/// # Errors
+/// When `path` is missing or cannot be removed.
+pub(crate) fn remove_path(path: &Path) -> io::Result<()> {
+    if std::fs::symlink_metadata(path)?.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
     }
 }
 
