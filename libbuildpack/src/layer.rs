@@ -445,6 +445,14 @@ pub enum LayerState {
     },
 }
 
+impl LayerState {
+    /// Whether the layer (or kept dir) is new and empty, so the buildpack must fill it.
+    #[must_use]
+    pub fn is_new(&self) -> bool {
+        matches!(self, Self::Created | Self::Rebuilt { .. })
+    }
+}
+
 /// A layer made by [`LayerBuilder`].
 #[derive(Debug, Clone)]
 pub struct Layer {
@@ -483,7 +491,7 @@ impl Layer {
     /// Whether the layer is new and empty, so the buildpack must fill it.
     #[must_use]
     pub fn is_new(&self) -> bool {
-        matches!(self.state, LayerState::Created | LayerState::Rebuilt { .. })
+        self.state.is_new()
     }
 
     /// The key the kept files were made for, when it reads as `K`: for a
@@ -491,8 +499,7 @@ impl Layer {
     /// for a new layer.
     #[must_use]
     pub fn previous_key<K: DeserializeOwned>(&self) -> Option<K> {
-        let table = whole_floats_as_integers(self.previous.clone()?);
-        K::deserialize(toml::Value::Table(table)).ok()
+        describe::key_from(self.previous.as_ref())
     }
 
     /// Replaces the key stored for a layer this build made (created, rebuilt or updated), for keys that

@@ -124,6 +124,13 @@ fn item_label(item: &toml::Value, index: usize) -> String {
 /// The lifecycle keeps layer metadata as JSON between builds, so integers come back as floats (`1` as `1.0`) and
 /// would never match a key with integer fields. Whole floats become integers again; float fields still accept
 /// them (serde reads an integer into an `f64`).
+/// A restored key table read as `K` (whole floats read as integers); `None` when there is none or it
+/// does not read as `K`.
+pub(super) fn key_from<K: serde::de::DeserializeOwned>(table: Option<&toml::Table>) -> Option<K> {
+    let table = whole_floats_as_integers(table?.clone());
+    K::deserialize(toml::Value::Table(table)).ok()
+}
+
 pub(super) fn whole_floats_as_integers(table: toml::Table) -> toml::Table {
     fn fix(value: toml::Value) -> toml::Value {
         match value {

@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::decide::{Decision, Policy, Restored, decide};
-use super::describe::whole_floats_as_integers;
 use super::{InPlace, LayerState};
 
 /// Declares a directory kept in the build cache volume. Made by
@@ -162,14 +161,13 @@ impl KeptDir {
     /// Whether the dir is empty and must be filled from scratch.
     #[must_use]
     pub fn is_new(&self) -> bool {
-        matches!(self.state, LayerState::Created | LayerState::Rebuilt { .. })
+        self.state.is_new()
     }
 
     /// The key the kept files were made for (reused or stale), when it reads as `K`.
     #[must_use]
     pub fn previous_key<K: DeserializeOwned>(&self) -> Option<K> {
-        let table = whole_floats_as_integers(self.previous.clone()?);
-        K::deserialize(toml::Value::Table(table)).ok()
+        super::describe::key_from(self.previous.as_ref())
     }
 
     /// Records that the dir now holds what the key passed to
