@@ -104,6 +104,13 @@ fn interrupted_build(
             assert!(status.success(), "kill -KILL {pid} failed");
             continue;
         }
+        // The phases are fast (analyzing takes milliseconds): the creator is stopped first, at once, so
+        // the podman call, which takes a tenth of a second to start, lands in the phase it aims at.
+        if let Some(pid) = creator_pid(image) {
+            let _ = std::process::Command::new("kill")
+                .args(["-STOP", &pid])
+                .status();
+        }
         let args: &[&str] = if fault == Fault::PodmanKill {
             &["kill", "--signal", "KILL"]
         } else {
