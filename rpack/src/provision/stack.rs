@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
 mod confine;
+mod extend;
 mod run_status;
 
 pub(crate) use run_status::{RUN_IMAGE_DPKG_STATUS, is_current};
@@ -286,18 +287,35 @@ impl StackRecipe {
     }
 
     /// The mmdebstrap arguments of the recipe, added to `cmd` (mmdebstrap, or a command that runs it).
-    fn mmdebstrap_as(&self, mut cmd: Command, role: Role, arch: &str) -> Command {
-        if arch != crate::provision::emulation::host_arch() {
-            // Another architecture's packages, configured under emulation (binfmt_misc and qemu-user-static).
-            cmd.arg(format!("--arch={arch}"));
-        }
-        cmd.arg(format!("--variant={}", self.variant))
-            .arg(format!("--include={}", self.packages(role).join(",")));
-        // Clamp file times so the same packages give the same tar.
-        cmd.env("SOURCE_DATE_EPOCH", "315532801");
+    ///
+    /// /usr is merged as debootstrap merges it (mmdebstrap's `merged-usr` hooks: the symlinks first, then the
+    /// `usr-is-merged` package), not by the `usrmerge` package, which apt otherwise picks for
+    /// `init-system-helpers` and which brings perl and a conversion script that walks the whole tree (two
+    /// minutes of CPU per image under emulation, for no change: the tree is merged already).
+    fn mmdebstrap_as(&self, cmd: Command, role: Role, arch: &str) -> Command {
+        let mut packages = self.packages(role);
+        packages.push("usr-is-merged");
+        let mut cmd = mmdebstrap_args(cmd, arch, self.variant, &packages);
+        cmd.arg(format!("--hook-dir={MERGED_USR_HOOKS}"));
         cmd
     }
 }
+
+/// mmdebstrap's arguments for a root file system of `arch` (another than the host's is configured under
+/// emulation: binfmt_misc and qemu-user-static), of the `variant` with the packages `include`.
+fn mmdebstrap_args(mut cmd: Command, arch: &str, variant: &str, include: &[&str]) -> Command {
+    if arch != crate::provision::emulation::host_arch() {
+        cmd.arg(format!("--arch={arch}"));
+    }
+    cmd.arg(format!("--variant={variant}"))
+        .arg(format!("--include={}", include.join(",")));
+    // Clamp file times so the same packages give the same tar.
+    cmd.env("SOURCE_DATE_EPOCH", "315532801");
+    cmd
+}
+
+/// mmdebstrap's hooks that set up a merged /usr without the `usrmerge` package (Debian's mmdebstrap package).
+const MERGED_USR_HOOKS: &str = "/usr/share/mmdebstrap/hooks/merged-usr";
 
 fn image_ref(s: &str) -> ImageRef {
     match s.parse() {
@@ -412,7 +430,14 @@ pub fn create_for(
     }
     let work = store.scratch_dir("stack-")?;
     let step = Instant::now();
-    let (build_tar, run_tar) = bootstrap_both(recipe, ca_bundle, work.path(), arch, ui)?;
+    let (build_tar, run_tar) = bootstrap_both(
+        recipe,
+        ca_bundle,
+        work.path(),
+        arch,
+        [&build_packages, &run_packages],
+        ui,
+    )?;
     ui.done("Root file systems ready", step.elapsed());
     let step = Instant::now();
     write_images(
@@ -459,39 +484,47 @@ fn resolve_both(
     Ok((build_packages?, run_packages?))
 }
 
-/// Makes the build and run root file systems, in parallel when they differ, as tars under `work`.
+/// Makes the run root file system, then the build one on top of it, as tars under `work`.
+///
+/// The build image is the run image plus the build packages: mmdebstrap unpacks the run image's tar and installs
+/// only what the build image adds. The run packages' maintainer scripts so run once, not once per image, which
+/// under emulation is most of a stack's time (see docs/platforms.md).
 fn bootstrap_both(
     recipe: &StackRecipe,
     ca_bundle: &Path,
     work: &Path,
     arch: &str,
+    [build_packages, run_packages]: [&[String]; 2],
     ui: &Ui,
 ) -> Result<(PathBuf, PathBuf), StackError> {
-    let shared = recipe.build_packages.is_empty();
-    let build_tar = work.join("build.tar");
-    let run_tar = if shared {
-        build_tar.clone()
-    } else {
-        work.join("run.tar")
-    };
+    let run_tar = work.join("run.tar");
     ui.step(&format!(
         "mmdebstrap {}: {}",
         recipe.suite,
-        recipe.packages(Role::Build).join(", ")
+        recipe.packages(Role::Run).join(", ")
     ));
-    let crashed = |doing| StackError::Mmdebstrap {
-        doing,
-        output: String::new(),
-    };
-    std::thread::scope(|s| {
-        let run = (!shared)
-            .then(|| s.spawn(|| bootstrap(recipe, Role::Run, ca_bundle, &run_tar, arch, ui)));
-        bootstrap(recipe, Role::Build, ca_bundle, &build_tar, arch, ui)?;
-        run.map_or(Ok(()), |r| {
-            r.join()
-                .unwrap_or_else(|_| Err(crashed("building the run image")))
-        })
-    })?;
+    bootstrap(recipe, Base::Debian, ca_bundle, &run_tar, arch, ui)?;
+    if recipe.build_packages.is_empty() {
+        return Ok((run_tar.clone(), run_tar));
+    }
+    let build_tar = work.join("build.tar");
+    ui.step(&format!(
+        "mmdebstrap {} on the run image: {}",
+        recipe.suite,
+        recipe.build_packages.join(", ")
+    ));
+    let auto = extend::auto_installed(recipe, build_packages, run_packages);
+    bootstrap(
+        recipe,
+        Base::RunImage {
+            tar: &run_tar,
+            auto: &auto,
+        },
+        ca_bundle,
+        &build_tar,
+        arch,
+        ui,
+    )?;
     Ok((build_tar, run_tar))
 }
 
@@ -641,27 +674,38 @@ fn stack_key(recipe: &StackRecipe, build: &[String], run: &[String], ca: &[u8]) 
     hex::encode(hasher.finalize())
 }
 
+/// What a root file system starts from.
+#[derive(Clone, Copy, Debug)]
+enum Base<'a> {
+    /// Debian's minimal base (mmdebstrap's variant) with the run packages, and the users.
+    Debian,
+    /// The run image's root file system (a tar), to which the build packages are added; `auto` are the
+    /// packages they pull in, which apt marks as installed automatically.
+    RunImage { tar: &'a Path, auto: &'a [String] },
+}
+
 fn bootstrap(
     recipe: &StackRecipe,
-    role: Role,
+    base: Base<'_>,
     ca_bundle: &Path,
     out: &Path,
     arch: &str,
     ui: &Ui,
 ) -> Result<(), StackError> {
-    let (bu, bg) = recipe.build_user;
-    let (ru, rg) = recipe.run_user;
-    let users = format!(
-        "chroot \"$1\" sh -ec 'groupadd -g {bg} cnb; useradd -u {bu} -g {bg} -m -s /bin/bash cnb; \
-         groupadd -g {rg} app; useradd -u {ru} -g {rg} -m -s /bin/bash app'"
-    );
     // Each root file system has its own dir for mmdebstrap's temp root.
     let work = out.with_extension("work");
     fs_err::create_dir_all(&work).map_err(io_err("create", &work))?;
-    let mut cmd = recipe.mmdebstrap_as(confine::private_mounts(&work), role, arch);
+    let cmd = confine::private_mounts(&work);
+    let mut cmd = match base {
+        Base::Debian => {
+            let mut cmd = recipe.mmdebstrap_as(cmd, Role::Run, arch);
+            cmd.arg(format!("--customize-hook={}", extend::users_hook(recipe)));
+            cmd
+        }
+        Base::RunImage { tar, auto } => extend::on_run_image(recipe, cmd, arch, tar, auto),
+    };
     cmd.arg("--mode=auto")
         .arg("--format=tar")
-        .arg(format!("--customize-hook={users}"))
         .arg(format!(
             "--customize-hook=upload {} /etc/ssl/certs/ca-certificates.crt",
             ca_bundle.display()

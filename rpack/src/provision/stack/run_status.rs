@@ -21,8 +21,9 @@ use super::{StackError, StackRecipe};
 pub(crate) const RUN_IMAGE_DPKG_STATUS: &str = "/usr/share/rpack/run-image/dpkg-status";
 
 /// What goes into the stack's key besides its recipe and packages: bumped when the images rpack writes
-/// change shape, so stacks made by an older rpack are made again.
-pub(super) const FORMAT: &str = "2: the build image has the run image's dpkg status";
+/// change shape, so stacks made by an older rpack are made again (3: the build image is made from the run
+/// image's root file system, see `extend`; same files, but `/var/lib/dpkg/status-old`).
+pub(super) const FORMAT: &str = "3: the build image is the run image plus the build packages";
 
 /// The dpkg status file of the root file system in the (uncompressed) tar at `rootfs`.
 pub(super) fn read_status(rootfs: &Path) -> Result<Vec<u8>, StackError> {
