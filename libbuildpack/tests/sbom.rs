@@ -185,12 +185,7 @@ fn writing_an_undeclared_format_fails_the_build_with_a_fix() {
     let ctx = TestContext::new(fixture("sbom-cdx-only")).unwrap();
     let run = ctx.build(&WritesUndeclared).unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(
-        run.output
-            .contains("add \"application/spdx+json\" to [buildpack] sbom-formats"),
-        "{}",
-        run.output
-    );
+    run.assert_output_contains("add \"application/spdx+json\" to [buildpack] sbom-formats");
     assert!(!ctx.layers_dir().join("launch.sbom.spdx.json").exists());
 }
 
@@ -203,7 +198,7 @@ fn no_declared_format_is_an_error() {
         })
         .unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(run.output.contains("sbom-formats"), "{}", run.output);
+    run.assert_output_contains("sbom-formats");
 }
 
 #[test]

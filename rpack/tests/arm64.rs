@@ -112,7 +112,7 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         "{inspected}"
     );
 
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     pack_reads_the_builder(dir, &registry, name);
 
     let image = "localhost/rpack-test/arm64-hello:latest";

@@ -67,7 +67,7 @@ struct Suite {
 
 impl Suite {
     fn start(dir: &Path) -> Self {
-        let registry = Registry::start();
+        let registry = Registry::start().unwrap();
         let namespace = format!("{}/interop", registry.host());
         let podman = Podman::new(registries_conf(dir, &registry.host()));
         let service = podman.service(dir);

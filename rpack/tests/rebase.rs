@@ -104,7 +104,7 @@ fn lifecycle_rebase(
 #[allow(clippy::too_many_lines)] // one story: build, patch, rebase twice, compare, run, SBOM
 fn rebase_gives_the_same_layers_as_the_lifecycle_rebaser() {
     let store = Store::from_env().unwrap();
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path(), "v1");

@@ -375,19 +375,9 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&apt).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    assert!(
-        again
-            .output
-            .contains("Packages, target and run image unchanged: nothing to download"),
-        "{}",
-        again.output
-    );
-    assert!(
-        again.output.contains("Reusing packages"),
-        "{}",
-        again.output
-    );
-    assert!(!again.output.contains("apt-get"), "{}", again.output);
+    again.assert_output_contains("Packages, target and run image unchanged: nothing to download");
+    again.assert_output_contains("Reusing packages");
+    again.assert_output_lacks("apt-get");
     assert_eq!(repo.server.requests().len(), requests, "nothing downloaded");
     assert!(
         layer
@@ -404,13 +394,7 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let changed = ctx.build(&apt).unwrap();
     assert!(changed.succeeded(), "{}", changed.output);
-    assert!(
-        changed
-            .output
-            .contains("Rebuilding packages (run_image_sha256 changed"),
-        "{}",
-        changed.output
-    );
+    changed.assert_output_contains("Rebuilding packages (run_image_sha256 changed");
     assert!(
         !repo.server.requests()[requests..]
             .iter()
@@ -445,17 +429,8 @@ fn a_stack_without_the_run_image_list_falls_back_to_the_build_image_with_a_warni
     ctx.app_file("Aptfile", "libbase\n").unwrap();
     let run = ctx.build(&Apt { system }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output
-            .contains("The stack does not say which packages its run image has"),
-        "{}",
-        run.output
-    );
-    assert!(
-        run.output.contains("Already in the run image: libbase"),
-        "{}",
-        run.output
-    );
+    run.assert_output_contains("The stack does not say which packages its run image has");
+    run.assert_output_contains("Already in the run image: libbase");
 }
 
 #[test]

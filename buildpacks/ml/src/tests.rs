@@ -70,11 +70,7 @@ fn unknown_accelerator_fails_detect_with_choices() {
     ctx.app_file("hardware.txt", "tpu\n").unwrap();
     let run = ctx.detect(&Ml).unwrap();
     assert!(!run.passed() && run.exit_code != 100, "{}", run.output);
-    assert!(
-        run.output.contains("use one of: cpu, cuda, rocm"),
-        "{}",
-        run.output
-    );
+    run.assert_output_contains("use one of: cpu, cuda, rocm");
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn detect_needs_pyproject_and_lock() {
     ctx.app_file("pyproject.toml", PYPROJECT).unwrap();
     let run = ctx.detect(&Uv).unwrap();
     assert_eq!(run.exit_code, 100);
-    assert!(run.output.contains("run `uv lock`"), "{}", run.output);
+    run.assert_output_contains("run `uv lock`");
     ctx.app_file("uv.lock", "version = 1\n").unwrap();
     let run = ctx.detect(&Uv).unwrap();
     assert!(run.passed(), "{}", run.output);
