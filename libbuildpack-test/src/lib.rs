@@ -51,28 +51,6 @@ pub use registry::Registry;
 pub use rpack::oci::reference::ImageRef;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
-/// Asserts that `haystack` contains `needle`, showing both when it does not.
-#[macro_export]
-macro_rules! assert_contains {
-    ($haystack:expr, $needle:expr $(,)?) => {{
-        let haystack: &str = &$haystack;
-        let needle: &str = &$needle;
-        assert!(
-            haystack.contains(needle),
-            "expected to find {needle:?} in:\n{haystack}"
-        );
-    }};
-}
-
-/// Asserts that `haystack` does not contain `needle`, showing both when it does.
-#[macro_export]
-macro_rules! assert_not_contains {
-    ($haystack:expr, $needle:expr $(,)?) => {{
-        let haystack: &str = &$haystack;
-        let needle: &str = &$needle;
-        assert!(
-            !haystack.contains(needle),
-            "expected not to find {needle:?} in:\n{haystack}"
-        );
-    }};
-}
+/// Assertions on a build's output that show the whole output when they fail (the SDK's, so in-process and
+/// real-lifecycle tests read alike).
+pub use libbuildpack::{assert_contains, assert_not_contains};

@@ -26,6 +26,8 @@
 
 mod errors;
 
+/// Assertions on a run's output that show the whole output when they fail.
+pub use crate::{assert_contains, assert_not_contains};
 pub use errors::{assert_causes_not_repeated, error_chain};
 
 use std::collections::BTreeMap;
@@ -109,36 +111,6 @@ impl DetectRun {
     pub fn passed(&self) -> bool {
         self.exit_code == crate::DETECT_PASS
     }
-
-    /// Asserts that the output holds `needle`, showing the whole output when it does not.
-    ///
-    /// # Panics
-    /// When the output does not hold `needle`.
-    #[track_caller]
-    pub fn assert_output_contains(&self, needle: &str) -> &Self {
-        assert_output(&self.output, needle, true);
-        self
-    }
-
-    /// Asserts that the output does not hold `needle`, showing the whole output when it does.
-    ///
-    /// # Panics
-    /// When the output holds `needle`.
-    #[track_caller]
-    pub fn assert_output_lacks(&self, needle: &str) -> &Self {
-        assert_output(&self.output, needle, false);
-        self
-    }
-}
-
-/// The check behind the `assert_output_*` methods of [`DetectRun`] and [`BuildRun`].
-#[track_caller]
-fn assert_output(output: &str, needle: &str, expected: bool) {
-    assert!(
-        output.contains(needle) == expected,
-        "expected {}to find {needle:?} in the output:\n{output}",
-        if expected { "" } else { "not " }
-    );
 }
 
 /// What a build run produced.
@@ -167,44 +139,6 @@ impl BuildRun {
     #[must_use]
     pub fn layer(&self, name: &str) -> Option<&LayerToml> {
         self.layers.get(name)
-    }
-
-    /// Asserts that the output holds `needle`, showing the whole output when it does not: the check most
-    /// buildpack tests make after a build.
-    ///
-    /// ```no_run
-    /// # struct Hello;
-    /// # impl libbuildpack::Buildpack for Hello {
-    /// #     type Metadata = libbuildpack::data::NoMetadata;
-    /// #     type Error = libbuildpack::LayerError;
-    /// #     fn detect(&self, _: &libbuildpack::DetectContext) -> Result<libbuildpack::Detect, Self::Error> { todo!() }
-    /// #     fn build(&self, _: &mut libbuildpack::BuildContext) -> Result<libbuildpack::Build, Self::Error> { todo!() }
-    /// # }
-    /// use libbuildpack::testing::TestContext;
-    ///
-    /// let ctx = TestContext::new(env!("CARGO_MANIFEST_DIR"))?;
-    /// ctx.build(&Hello)?
-    ///     .assert_output_contains("Installing hello")
-    ///     .assert_output_lacks("Reusing hello");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Panics
-    /// When the output does not hold `needle`.
-    #[track_caller]
-    pub fn assert_output_contains(&self, needle: &str) -> &Self {
-        assert_output(&self.output, needle, true);
-        self
-    }
-
-    /// Asserts that the output does not hold `needle`, showing the whole output when it does.
-    ///
-    /// # Panics
-    /// When the output holds `needle`.
-    #[track_caller]
-    pub fn assert_output_lacks(&self, needle: &str) -> &Self {
-        assert_output(&self.output, needle, false);
-        self
     }
 }
 

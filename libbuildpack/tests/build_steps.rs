@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -113,7 +113,7 @@ fn debug_lines_only_with_bp_log_level_debug() {
     );
     ctx.platform_env("BP_LOG_LEVEL", "DEBUG").unwrap();
     let run = ctx.detect(&Steps).unwrap();
-    run.assert_output_contains("[debug] looking for nothing");
+    assert_contains!(run.output, "[debug] looking for nothing");
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -179,7 +179,7 @@ fn older_metadata_is_migrated_and_the_layer_kept() {
     let ctx = with_old_metadata("3.12");
     let run = ctx.build(&Migrates { python: "3.12" }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    run.assert_output_contains("Migrating venv (older metadata migrated");
+    assert_contains!(run.output, "Migrating venv (older metadata migrated");
     assert_eq!(
         std::fs::read_to_string(ctx.layers_dir().join("venv/built")).unwrap(),
         "old"
@@ -194,7 +194,8 @@ fn migrated_metadata_that_differs_rebuilds() {
     let ctx = with_old_metadata("3.11");
     let run = ctx.build(&Migrates { python: "3.12" }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    run.assert_output_contains(
+    assert_contains!(
+        run.output,
         "Rebuilding venv (older metadata migrated, then python changed (3.11 → 3.12))",
     );
     assert_eq!(
@@ -252,8 +253,8 @@ fn only_buildpack_api_0_10_to_0_12_is_accepted() {
         let ctx = TestContext::new(fixture(bad)).unwrap();
         let run = ctx.detect(&Steps).unwrap();
         assert_eq!(run.exit_code, 1, "{bad}");
-        run.assert_output_contains("this SDK implements only 0.10, 0.11 and 0.12");
-        run.assert_output_contains("hint: set api = \"0.12\"");
+        assert_contains!(run.output, "this SDK implements only 0.10, 0.11 and 0.12");
+        assert_contains!(run.output, "hint: set api = \"0.12\"");
     }
 }
 

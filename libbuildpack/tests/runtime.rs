@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use libbuildpack::data::{BuildpackPlan, LayerTypes, PlanEntry};
 use libbuildpack::prelude::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 #[derive(Debug, Deserialize)]
 struct Meta {
@@ -213,8 +213,8 @@ fn rebuild_reuses_then_rebuilds_on_change() {
     assert!(!ctx.layers_dir().join("runtime").exists());
     let run = ctx.build(&TestBp).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    run.assert_output_contains("Reusing cached (version 1 unchanged)");
-    run.assert_output_contains("Reusing runtime (version 1 unchanged)");
+    assert_contains!(run.output, "Reusing cached (version 1 unchanged)");
+    assert_contains!(run.output, "Reusing runtime (version 1 unchanged)");
     // The launch-only layer stays absent: the lifecycle reuses the previous image's layer.
     assert!(!ctx.layers_dir().join("runtime").exists());
     assert!(run.layers["runtime"].types.unwrap().launch);
@@ -226,8 +226,8 @@ fn rebuild_reuses_then_rebuilds_on_change() {
     ctx.restore_for_next_build().unwrap();
     ctx.platform_env("VERSION", "2").unwrap();
     let run = ctx.build(&TestBp).unwrap();
-    run.assert_output_contains("Rebuilding cached (version changed (1 → 2))");
-    run.assert_output_contains("Rebuilding runtime (version changed (1 → 2))");
+    assert_contains!(run.output, "Rebuilding cached (version changed (1 → 2))");
+    assert_contains!(run.output, "Rebuilding runtime (version changed (1 → 2))");
     assert_eq!(
         std::fs::read_to_string(ctx.layers_dir().join("cached/data")).unwrap(),
         "2"
@@ -241,7 +241,10 @@ fn build_error_exits_1() {
     ctx.app_file("error", "").unwrap();
     let run = ctx.build(&TestBp).unwrap();
     assert_eq!(run.exit_code, 1);
-    run.assert_output_contains("ERROR: build failed\n  caused by: the app asked to fail\n");
+    assert_contains!(
+        run.output,
+        "ERROR: build failed\n  caused by: the app asked to fail\n"
+    );
     assert!(run.launch.is_none());
 }
 
@@ -252,7 +255,10 @@ fn build_runs_commands_in_app_dir() {
     ctx.app_file("run", "").unwrap();
     let run = ctx.build(&TestBp).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    run.assert_output_contains("      from-command\n      app-contents\n  Done (");
+    assert_contains!(
+        run.output,
+        "      from-command\n      app-contents\n  Done ("
+    );
 }
 
 #[test]
@@ -282,7 +288,7 @@ fn metadata_missing_is_an_error_for_required_fields() {
     ctx.app_file("app.txt", "x").unwrap();
     let run = ctx.detect(&TestBp).unwrap();
     assert_eq!(run.exit_code, 1);
-    run.assert_output_contains("has no [metadata] table");
+    assert_contains!(run.output, "has no [metadata] table");
 }
 
 struct TwoDefaults;
@@ -307,7 +313,7 @@ fn invalid_launch_toml_fails_the_build() {
     let ctx = context();
     let run = ctx.build(&TwoDefaults).unwrap();
     assert_eq!(run.exit_code, 1);
-    run.assert_output_contains("only one process may be the default");
+    assert_contains!(run.output, "only one process may be the default");
     assert!(run.launch.is_none());
 }
 

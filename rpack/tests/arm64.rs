@@ -12,11 +12,12 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use libbuildpack_test::Registry;
 use support::platforms::{
     Podman, free_port, http_get, pack_inspect_remote_builder, perl_hello_server_build,
     registries_conf, skopeo_inspect,
 };
-use support::{Registry, rpack_ok, write, write_executable};
+use support::{rpack_ok, write, write_executable};
 
 /// A builder.toml for linux/amd64 and linux/arm64 on the tiny stack: examples/hello, then the server.
 fn builder(dir: &Path) {

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use support::Registry;
+use libbuildpack_test::Registry;
 use support::private::{PrivateStore, Sleep, probe_app, probe_buildpack};
 
 /// `rpack build IMAGE --path APP --builder BUILDER`.

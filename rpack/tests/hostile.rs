@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::Registry;
+use libbuildpack_test::Registry;
 use support::scratch::{FIXTURES, Scratch as Env, TIMEOUT};
 
 /// One entry of a `.cnb` as read back: name, header and data.

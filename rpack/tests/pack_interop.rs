@@ -9,9 +9,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libbuildpack_test::Registry;
 use rpack::oci::{Image, LayerWriter, Layout};
 use support::platforms::{self, NO_DAEMON, pack_inspect_remote_builder, skopeo_inspect};
-use support::{Registry, rpack_home_ok, write, write_executable};
+use support::{rpack_home_ok, write, write_executable};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 

@@ -11,13 +11,12 @@ mod support;
 
 use std::path::Path;
 
+use libbuildpack_test::Registry;
 use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
 use rpack::store::Store;
 use serde_json::Value;
-use support::{
-    Registry, build, fixture, rpack_fails, rpack_home_fails, rpack_home_ok, rpack_ok, run_output,
-};
+use support::{build, fixture, rpack_fails, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
 
 const TINY_RUN: &str = "localhost/rpack/tiny-run:latest";
 

@@ -4,10 +4,11 @@
 
 mod support;
 
+use libbuildpack_test::Registry;
 use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
 use rpack::store::Store;
-use support::{Registry, fixture, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
+use support::{fixture, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
 
 fn image_ref(text: &str) -> ImageRef {
     text.parse().unwrap()

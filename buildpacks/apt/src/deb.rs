@@ -235,8 +235,8 @@ fn is_shell_scaffolding(line: &str, words: &[&str]) -> bool {
 ///
 /// [`DebError::File`] when it cannot be read.
 pub fn sha256(path: &Path) -> Result<String, DebError> {
-    libbuildpack::toolbox::hash::sha256_file(path)
-        .map_err(|e| FileError::on("read", path)(e.source))
+    Ok(libbuildpack::toolbox::hash::sha256_file(path)
+        .map_err(|e| FileError::on("read", path)(e.source))?)
 }
 
 /// Makes the unpacked tree at `root` work from there: drops documentation (keeping copyright files),
@@ -317,7 +317,7 @@ fn relink(root: &Path, link: &Path) -> Result<(), DebError> {
         return Ok(());
     }
     std::fs::remove_file(link).map_err(FileError::on("replace", link))?;
-    std::os::unix::fs::symlink(&moved, link).map_err(FileError::on("replace", link))
+    Ok(std::os::unix::fs::symlink(&moved, link).map_err(FileError::on("replace", link))?)
 }
 
 /// `prefix=/usr` (and other variables set to a `/usr` or `/lib` path) become the layer's paths.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains, assert_not_contains};
 use libbuildpack_test::FileServer;
 
 fn context() -> TestContext {
@@ -375,9 +375,12 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&apt).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    again.assert_output_contains("Packages, target and run image unchanged: nothing to download");
-    again.assert_output_contains("Reusing packages");
-    again.assert_output_lacks("apt-get");
+    assert_contains!(
+        again.output,
+        "Packages, target and run image unchanged: nothing to download"
+    );
+    assert_contains!(again.output, "Reusing packages");
+    assert_not_contains!(again.output, "apt-get");
     assert_eq!(repo.server.requests().len(), requests, "nothing downloaded");
     assert!(
         layer
@@ -394,7 +397,10 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let changed = ctx.build(&apt).unwrap();
     assert!(changed.succeeded(), "{}", changed.output);
-    changed.assert_output_contains("Rebuilding packages (run_image_sha256 changed");
+    assert_contains!(
+        changed.output,
+        "Rebuilding packages (run_image_sha256 changed"
+    );
     assert!(
         !repo.server.requests()[requests..]
             .iter()
@@ -429,8 +435,11 @@ fn a_stack_without_the_run_image_list_falls_back_to_the_build_image_with_a_warni
     ctx.app_file("Aptfile", "libbase\n").unwrap();
     let run = ctx.build(&Apt { system }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    run.assert_output_contains("The stack does not say which packages its run image has");
-    run.assert_output_contains("Already in the run image: libbase");
+    assert_contains!(
+        run.output,
+        "The stack does not say which packages its run image has"
+    );
+    assert_contains!(run.output, "Already in the run image: libbase");
 }
 
 #[test]

@@ -88,7 +88,7 @@ buildpack_main!(CachedLayer);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libbuildpack::testing::TestContext;
+    use libbuildpack::testing::{TestContext, assert_contains, assert_not_contains};
 
     fn context(lock: &str) -> TestContext {
         let ctx = TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap();
@@ -108,14 +108,14 @@ mod tests {
         let ctx = context("flask==3.0.3\n");
         let run = ctx.build(&CachedLayer).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        run.assert_output_contains("Creating deps");
+        assert_contains!(run.output, "Creating deps");
         let types = run.layer("deps").unwrap().types.unwrap();
         assert!(types.build && types.cache && !types.launch);
 
         ctx.restore_for_next_build().unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
-        run.assert_output_contains("Reusing deps (layout 2, lock_sha256 unchanged)");
-        run.assert_output_lacks("Installing");
+        assert_contains!(run.output, "Reusing deps (layout 2, lock_sha256 unchanged)");
+        assert_not_contains!(run.output, "Installing");
     }
 
     #[test]
@@ -125,8 +125,8 @@ mod tests {
         ctx.restore_for_next_build().unwrap();
         ctx.app_file("deps.lock", "flask==3.1.0\n").unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
-        run.assert_output_contains("Rebuilding deps (lock_sha256 changed)");
-        run.assert_output_contains("Installing");
+        assert_contains!(run.output, "Rebuilding deps (lock_sha256 changed)");
+        assert_contains!(run.output, "Installing");
     }
 
     #[test]
@@ -143,8 +143,8 @@ mod tests {
         .unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        run.assert_output_contains("Migrating deps");
-        run.assert_output_lacks("Installing");
+        assert_contains!(run.output, "Migrating deps");
+        assert_not_contains!(run.output, "Installing");
         let metadata = run.layer("deps").unwrap().metadata.clone().unwrap();
         assert_eq!(metadata["lock_sha256"].as_str(), Some(hash.as_str()));
         assert_eq!(metadata["layout"].as_integer(), Some(2));

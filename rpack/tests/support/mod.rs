@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: a real OCI distribution registry (Debian's `docker-registry`) on
-//! 127.0.0.1 (libbuildpack-test's [`Registry`]), and a shell buildpack fixture for builds on the tiny stack.
+//! Helpers shared by the integration tests: a shell buildpack fixture for builds on the tiny stack and running
+//! rpack. (The loopback registry the push and pull tests use is libbuildpack-test's `Registry`.)
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)] // each test crate uses part of it; failed steps stop the test
 
 use std::path::Path;
@@ -8,9 +8,6 @@ use std::process::Command;
 pub mod platforms;
 pub mod private;
 pub mod scratch;
-
-/// The loopback registry the push and pull tests use (the harness's, shared with the benchmarks).
-pub use libbuildpack_test::Registry;
 
 /// The `rpack` binary under test.
 pub fn rpack() -> Command {
