@@ -431,13 +431,12 @@ pub fn import(
         stage_checked(&archive, platform.as_ref(), &staged, image)?;
         parts.push(staged);
     }
-    let staged = match parts.as_slice() {
-        [one] => one.clone(),
-        _ => {
-            let merged = Layout::create(work.path().join("layout"))?;
-            crate::oci::index::write_multi(&merged, &parts, image.tag())?;
-            merged
-        }
+    let staged = if let [one] = parts.as_slice() {
+        one.clone()
+    } else {
+        let merged = Layout::create(work.path().join("layout"))?;
+        crate::oci::index::write_multi(&merged, &parts, image.tag())?;
+        merged
     };
     let _lock = store.lock(&image.to_string())?;
     if platform.is_some() {
