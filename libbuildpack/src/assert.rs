@@ -1,6 +1,6 @@
 //! Assertions on text that show the whole text when they fail: what a test of a buildpack's output checks
 //! most. Exported at the crate root (they need no feature: libbuildpack-test re-exports them) and from
-//! [`testing`](crate::testing).
+//! `libbuildpack::testing`.
 
 /// Asserts that `haystack` contains `needle`, showing both when it does not.
 ///
