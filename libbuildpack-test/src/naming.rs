@@ -3,9 +3,10 @@
 //!
 //! A test's app usually lives in a temp dir ([`crate::copy_app`]), and some tests write their builder.toml
 //! there too: names made from those paths would be new on every run. Inside a test the names come from the
-//! test instead: its crate, its test binary, its name (libtest runs each test on a thread named after it) and
-//! how many builds it started before this one. Outside a named test thread (a thread the test spawned), the app
-//! image is named from the app dir and the builder, and the builder from its path, as before.
+//! test instead: its crate's dir (so each checkout has its own), its test binary, its name (libtest runs each
+//! test on a thread named after it) and how many builds it started before this one. Outside a named test
+//! thread (a thread the test spawned), the app image is named from the app dir and the builder, and the
+//! builder from its path, as before.
 
 use std::cell::Cell;
 use std::path::Path;
@@ -44,11 +45,13 @@ fn test_binary() -> String {
     }
 }
 
-/// What makes the `n`th name of `kind` of `test` unique across every crate's tests.
+/// What makes the `n`th name of `kind` of `test` unique across every crate's tests and every checkout (the
+/// crate's dir, which cargo gives the tests: two checkouts testing at once against one store do not share an
+/// image), and the same on every run.
 fn test_key(kind: &str, test: &str, n: u32) -> String {
     format!(
         "{kind}\n{}\n{}\n{test}\n{n}",
-        std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default(),
         test_binary()
     )
 }
