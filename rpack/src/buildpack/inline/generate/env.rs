@@ -130,7 +130,7 @@ fn env_asserts(files: &[(String, Option<String>)]) -> String {
     asserts
 }
 
-/// The doc lines that list `steps`, one `/// - line N: `text`` each.
+/// The doc lines that list `steps`, one `/// - line N: 'text'` each (the step's text between backquotes).
 fn step_list<'s>(steps: impl Iterator<Item = &'s Step>) -> String {
     steps
         .map(|s| {

@@ -19,10 +19,10 @@ const IO_VARIANT: &str = r#"
     },"#;
 
 /// The generated `InputError` variant for files or dirs that cannot be hashed.
-const HASH_VARIANT: &str = r#"
+const HASH_VARIANT: &str = r"
     /// A file or dir could not be hashed.
     #[error(transparent)]
-    Hash(#[from] HashError),"#;
+    Hash(#[from] HashError),";
 
 /// The generated `InputError` variants for tools that do not say their version.
 const VERSION_VARIANTS: &str = r#"
@@ -45,11 +45,11 @@ const VERSION_VARIANTS: &str = r#"
     },"#;
 
 /// The generated `io` helper that makes an [`IO_VARIANT`] error.
-const IO_FN: &str = r#"
+const IO_FN: &str = r"
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> InputError + 'a {
     move |source| InputError::Io { action, path: path.to_owned(), source }
 }
-"#;
+";
 
 /// The generated `sha256_of`: libbuildpack's hashes of a file or a tree, `absent` for nothing.
 const SHA256_FN: &str = r#"
@@ -70,7 +70,7 @@ pub fn sha256_of(path: &Path) -> Result<String, InputError> {
 "#;
 
 /// The generated `env_value`.
-const ENV_VALUE_FN: &str = r#"
+const ENV_VALUE_FN: &str = r"
 /// The value of an env var the script read: project.toml's build env (the platform env), else the
 /// build's own env, else empty.
 #[must_use]
@@ -80,7 +80,7 @@ pub fn env_value(env: &PlatformEnv, name: &str) -> String {
         .or_else(|| std::env::var(name).ok())
         .unwrap_or_default()
 }
-"#;
+";
 
 /// The generated version of a tool: `@FN@` runs `@PROGRAM@ @ARGS@`.
 const VERSION_FN: &str = r#"

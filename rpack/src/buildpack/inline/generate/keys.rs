@@ -9,6 +9,7 @@ use super::layers::LayerScope;
 use super::text::{lit, snake};
 use crate::buildpack::inline::steps::{KeyField, LayerPlan};
 
+/// The name of a key field in the generated key struct.
 pub(super) fn field_name(field: &KeyField) -> String {
     match field {
         KeyField::File(file) => snake(file).trim_matches('_').to_owned(),
@@ -20,6 +21,7 @@ pub(super) fn field_name(field: &KeyField) -> String {
     }
 }
 
+/// The doc comment of a key field.
 pub(super) fn field_doc(field: &KeyField) -> String {
     match field {
         KeyField::File(file) => {
@@ -33,6 +35,7 @@ pub(super) fn field_doc(field: &KeyField) -> String {
     }
 }
 
+/// The code that reads a key field's value in the key's `of`.
 pub(super) fn field_value(field: &KeyField) -> String {
     match field {
         KeyField::File(file) => format!("inputs::sha256_of(&app.join({}))?", lit(file)),
@@ -51,6 +54,7 @@ pub(super) fn field_value(field: &KeyField) -> String {
     }
 }
 
+/// What a layer is keyed on, for comments and the README.
 pub(super) fn describe_key(layer: &LayerPlan) -> String {
     let names: Vec<String> = layer
         .key
@@ -71,17 +75,21 @@ pub(super) fn describe_key(layer: &LayerPlan) -> String {
     }
 }
 
+/// The layer's types, of `launch`, `build` and `cache`, in that order.
+fn layer_types(layer: &LayerPlan) -> Vec<&'static str> {
+    [
+        (layer.launch, "launch"),
+        (layer.build, "build"),
+        (layer.cache, "cache"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect()
+}
+
+/// The layer's types in a sentence: `a launch + cache`, `a build-only`.
 pub(super) fn types_text(layer: &LayerPlan) -> String {
-    let mut types = Vec::new();
-    if layer.launch {
-        types.push("launch");
-    }
-    if layer.build {
-        types.push("build");
-    }
-    if layer.cache {
-        types.push("cache");
-    }
+    let types = layer_types(layer);
     if types.is_empty() {
         "a build-only".to_owned()
     } else {
@@ -115,14 +123,8 @@ pub(super) fn key_files(plan: &LayerPlan) -> Vec<&String> {
 /// `ctx.layer("name")` with the layer's types: `.launch()`, `.build()`, `.cache()`.
 pub(super) fn layer_chain(name: &str, layer: &LayerPlan) -> String {
     let mut chain = format!("ctx.layer({})", lit(name));
-    if layer.launch {
-        chain.push_str(".launch()");
-    }
-    if layer.build {
-        chain.push_str(".build()");
-    }
-    if layer.cache {
-        chain.push_str(".cache()");
+    for t in layer_types(layer) {
+        let _ = write!(chain, ".{t}()");
     }
     chain
 }
