@@ -89,6 +89,7 @@ fn fresh(name: &str) -> PathBuf {
 fn lock(app: &Path) {
     let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("from-inline-uv");
     let started = Instant::now();
+    std::fs::create_dir_all(&tools).unwrap();
     uv::lock(app, &tools, &[]).unwrap();
     eprintln!("[from_inline] uv lock: {:.1?}", started.elapsed());
 }

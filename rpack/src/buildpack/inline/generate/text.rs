@@ -164,3 +164,21 @@ pub(super) fn fill(template: &str, values: &[(&str, &str)]) -> String {
 pub(super) fn table_cell(text: &str) -> String {
     short(text).replace('|', "\\|").replace('`', "'")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fill;
+
+    #[test]
+    fn a_template_gets_each_named_value_once_and_keeps_other_ats() {
+        let filled = fill(
+            "uv @VERSION@ for @ARCH@; mail me@example.com; @UNKNOWN@",
+            &[("VERSION", "\"@ARCH@\""), ("ARCH", "amd64")],
+        );
+        // A value is never read for names, and what names nothing stays as it is.
+        assert_eq!(
+            filled,
+            "uv \"@ARCH@\" for amd64; mail me@example.com; @UNKNOWN@"
+        );
+    }
+}
