@@ -28,7 +28,11 @@ pub(super) fn users_hook(recipe: &StackRecipe) -> String {
 /// The packages apt marks as installed automatically when it adds the recipe's build packages to the run
 /// image: what the build image has (`build`, resolved as `name version`) beyond the run image (`run`), but
 /// the build packages themselves, which were asked for.
-pub(super) fn auto_installed(recipe: &StackRecipe, build: &[String], run: &[String]) -> Vec<String> {
+pub(super) fn auto_installed(
+    recipe: &StackRecipe,
+    build: &[String],
+    run: &[String],
+) -> Vec<String> {
     let name = |p: &String| p.split_once(' ').map_or(p.as_str(), |(n, _)| n).to_owned();
     let run: BTreeSet<String> = run.iter().map(name).collect();
     build
