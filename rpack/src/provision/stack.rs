@@ -302,7 +302,7 @@ impl StackRecipe {
 }
 
 /// mmdebstrap's arguments for a root file system of `arch` (another than the host's is configured under
-/// emulation: binfmt_misc and qemu-user-static), of the `variant` with the packages `include`.
+/// emulation: `binfmt_misc` and qemu-user-static), of the `variant` with the packages `include`.
 fn mmdebstrap_args(mut cmd: Command, arch: &str, variant: &str, include: &[&str]) -> Command {
     if arch != crate::provision::emulation::host_arch() {
         cmd.arg(format!("--arch={arch}"));
