@@ -7,7 +7,7 @@ use std::time::Instant;
 use oci_spec::image::MediaType;
 
 use super::{
-    Access, Pulled, Pushed, RegistryError, install_pulled, platform_list, pulled_digest, run_copy,
+    Access, PullStaging, Pulled, Pushed, RegistryError, platform_list, pulled_digest, run_copy,
     skopeo, with_uniform_media_types,
 };
 use crate::oci::reference::ImageRef;
@@ -106,25 +106,11 @@ pub fn pull_all(
     access: Access,
     ui: &Ui,
 ) -> Result<Pulled, Error> {
-    let started = Instant::now();
     let image = image.unwrap_or(remote);
-    ui.section(&format!("Pulling {remote} (every platform) as {image}"));
-    let work = store.scratch_dir("pull-")?;
-    let staged = work.path().join("layout");
-    Layout::create(&staged)?;
-    let mut cmd = skopeo();
-    cmd.args([
-        "copy",
-        "--quiet",
-        "--multi-arch",
-        "all",
-        "--preserve-digests",
-    ])
-    .arg(format!("--src-tls-verify={}", access.tls_verify(remote)))
-    .arg(format!("docker://{remote}"))
-    .arg(format!("oci:{}:{}", staged.display(), image.tag()));
-    run_copy(cmd, "pull", remote)?;
-    let layout = Layout::open(&staged);
+    let what = format!("Pulling {remote} (every platform) as {image}");
+    let staging = PullStaging::start(store, &what, ui)?;
+    staging.copy_from(remote, image, access, true)?;
+    let layout = staging.layout.clone();
     let unreadable = |e: Error| RegistryError::Unreadable {
         image: remote.to_string(),
         source: Box::new(e),
@@ -146,14 +132,11 @@ pub fn pull_all(
     let loaded = Image::load(layout.clone()).map_err(|e| unreadable(e.into()))?;
     let digest = pulled_digest(&loaded, remote)?;
     let platforms = layout.platforms().unwrap_or_default();
-    install_pulled(store, image, &staged)?;
-    ui.done(
-        &format!("Pulled {remote} as {image} ({})", platform_list(&platforms)),
-        started.elapsed(),
-    );
-    Ok(Pulled {
-        image: image.clone(),
+    staging.finish(
+        store,
+        (remote, image),
         digest,
-        elapsed: started.elapsed(),
-    })
+        &platform_list(&platforms),
+        ui,
+    )
 }
