@@ -195,3 +195,60 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         started.elapsed()
     );
 }
+
+/// A build makes only the builder image of the platform it builds for: a builder.toml with an arm64 target
+/// costs an amd64 build nothing (no arm64 stack, lifecycle or emulation), is recognised as up to date on the
+/// next build without cargo, and a platform it has no target for is refused, naming the ones it has. Runs on
+/// the amd64 tiny stack only.
+#[test]
+fn a_build_makes_only_its_platforms_image_of_a_multi_target_builder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    builder(dir);
+    let config = dir.join("builder.toml");
+    let name = rpack::build::platform::builder_ref_for_config(&config).to_string();
+    let image = "localhost/rpack-test/one-platform-hello:latest";
+    let app = dir.join("app");
+    let build = [
+        "build",
+        image,
+        "--path",
+        app.to_str().unwrap(),
+        "--builder",
+        config.to_str().unwrap(),
+    ];
+    let (_, first) = rpack_ok(&build);
+    assert!(first.contains("for linux/amd64"), "{first}");
+    let (inspected, _) = rpack_ok(&["inspect", &name]);
+    assert!(
+        inspected.contains("(builder, linux/amd64)") && !inspected.contains("arm64"),
+        "only the amd64 image was made:\n{inspected}"
+    );
+    let (_, again) = rpack_ok(&build);
+    assert!(
+        again.contains("is up to date (its sources are unchanged)"),
+        "{again}"
+    );
+
+    let mut s390x = build.to_vec();
+    s390x.extend(["--platform", "linux/s390x"]);
+    let refused = support::rpack_fails(&s390x);
+    let dir_shown = config.display().to_string();
+    insta::assert_snapshot!(refused.replace(&dir_shown, "[dir]/builder.toml"));
+
+    // `builder create --platform` makes that platform's image and keeps the others.
+    rpack_ok(&[
+        "builder",
+        "create",
+        &name,
+        "--config",
+        config.to_str().unwrap(),
+        "--platform",
+        "linux/amd64",
+    ]);
+    let (inspected, _) = rpack_ok(&["inspect", &name]);
+    assert!(!inspected.contains("arm64"), "{inspected}");
+    for gone in [image, name.as_str()] {
+        rpack_ok(&["image", "rm", gone]);
+    }
+}

@@ -197,3 +197,51 @@ fn import_and_export_move_one_platform_of_an_index() {
     );
     assert!(!env.ok(&["images"]).contains("localhost/multi:2"));
 }
+
+#[test]
+fn import_without_a_platform_keeps_every_platform_of_the_archive() {
+    let env = Env::new();
+    multi_cnb(&env);
+    env.ok(&["image", "import", "multi.cnb", "localhost/multi:all"]);
+    let arm = env.ok(&[
+        "inspect",
+        "localhost/multi:all",
+        "--platform",
+        "linux/arm64",
+    ]);
+    assert_eq!(
+        head(&arm),
+        "localhost/multi:all (buildpackage, linux/arm64)",
+        "{arm}"
+    );
+    assert!(arm.contains("platforms: linux/amd64, linux/arm64"), "{arm}");
+    // The stored index is the archive's: exported again, it lists the same platforms, each with its own image.
+    env.ok(&["image", "export", "localhost/multi:all", "again.tar"]);
+    assert_eq!(
+        archive_platforms(&env.path("again.tar")),
+        archive_platforms(&env.path("multi.cnb"))
+    );
+    let id = |text: &str| text.lines().nth(1).unwrap().to_owned();
+    assert_eq!(
+        id(&arm),
+        id(&env.ok(&["inspect", "multi.cnb", "--platform", "linux/arm64"])),
+        "the arm64 image is the archive's, unchanged"
+    );
+    // A single-platform archive still replaces the name as a whole.
+    env.ok(&[
+        "image",
+        "export",
+        "localhost/multi:all",
+        "amd.tar",
+        "--platform",
+        "linux/amd64",
+    ]);
+    env.ok(&["image", "import", "amd.tar", "localhost/multi:all"]);
+    let amd = env.ok(&["inspect", "localhost/multi:all"]);
+    assert_eq!(
+        head(&amd),
+        "localhost/multi:all (buildpackage, linux/amd64)",
+        "{amd}"
+    );
+    assert!(!amd.contains("linux/arm64"), "{amd}");
+}

@@ -244,9 +244,13 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     }
     let builder = match &options.builder {
         BuilderSource::Image(name) => Builder::load(store, name)?,
-        BuilderSource::Config(path) => {
-            builder::ensure(store, path, &builder_ref_for_config(path), ui)?
-        }
+        BuilderSource::Config(path) => builder::ensure_for(
+            store,
+            path,
+            &builder_ref_for_config(path),
+            options.platform.as_ref(),
+            ui,
+        )?,
     };
     let platform = options.platform.as_ref();
     arch::ensure_run_image(store, &builder, platform, ui)?;

@@ -16,7 +16,7 @@ use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
 use crate::oci::reference::ImageRef;
-use crate::oci::{Image, LayerWriter, Layout};
+use crate::oci::{Image, LayerWriter, Layout, Platform};
 use crate::provision::Error;
 use crate::provision::lifecycle::{self, Lifecycle};
 use crate::provision::stack::{self, StackRecipe};
@@ -104,6 +104,16 @@ pub enum BuilderError {
         /// The image.
         image: String,
     },
+    /// A build or `--platform` asks for a platform builder.toml's `[[targets]]` do not name.
+    #[error("{path} makes no builder for {platform} (its [[targets]]: {available})")]
+    NoTarget {
+        /// builder.toml.
+        path: PathBuf,
+        /// The platform asked for.
+        platform: String,
+        /// The platforms its targets name (this machine's when it has none).
+        available: String,
+    },
     /// The image is not a builder.
     #[error("{image} is not a builder image (no {BUILDER_METADATA} label)")]
     NotABuilder {
@@ -145,6 +155,12 @@ impl BuilderError {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
+            Self::NoTarget { platform, .. } => {
+                let (os, arch) = platform.split_once('/').unwrap_or(("linux", platform));
+                Some(format!(
+                    "to build for it, add a [[targets]] entry with os = \"{os}\" and arch = \"{arch}\" to builder.toml"
+                ))
+            }
             _ => None,
         }
     }
@@ -262,40 +278,54 @@ struct Inputs {
 /// When builder.toml is invalid, an image or the lifecycle is missing, a buildpack does not build, or the image
 /// cannot be written.
 pub fn create(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
-    create_with(store, config, name, &publish::Renamed::new(), ui)
+    create_with(store, config, name, &publish::Renamed::new(), &[], ui)
 }
 
-/// [`create`], with the run images in `renamed` named by their new references in the builder's metadata,
+/// [`create`] for the platforms in `only` of the ones builder.toml's `[[targets]]` name (all of them when
+/// `only` is empty): the builder's images of its other platforms stay as they are in the store.
+///
+/// # Errors
+/// As [`create`], and [`BuilderError::NoTarget`] when builder.toml has no target for a platform of `only`.
+pub fn create_for(
+    store: &Store,
+    config: &Path,
+    name: &ImageRef,
+    only: &[Platform],
+    ui: &Ui,
+) -> Result<Builder, Error> {
+    create_with(store, config, name, &publish::Renamed::new(), only, ui)
+}
+
+/// [`create_for`], with the run images in `renamed` named by their new references in the builder's metadata,
 /// `run.toml` and `stack.toml`.
 fn create_with(
     store: &Store,
     config: &Path,
     name: &ImageRef,
     renamed: &publish::Renamed,
+    only: &[Platform],
     ui: &Ui,
 ) -> Result<Builder, Error> {
     let started = Instant::now();
     let _lock = store.lock(&name.to_string())?;
     let platforms = multi::platforms(config)?;
-    if platforms.len() > 1 || platforms.first() != Some(&crate::oci::Platform::host()) {
-        return multi::create(store, config, name, renamed, &platforms, ui);
+    for wanted in only {
+        targeted(config, &platforms, wanted)?;
+    }
+    let host = [Platform::host()];
+    if platforms != host {
+        let make = if only.is_empty() { &platforms } else { only };
+        return multi::create(store, config, name, renamed, &platforms, make, ui);
     }
     ui.section(&format!("Creating builder {name}"));
     let work = store.scratch_dir("builder-")?;
     // Hashed before cargo runs, so a source edited during the build is seen by the next one.
-    let sources = sources::fingerprint(store, config);
-    let inputs = gather_inputs(
-        store,
-        config,
-        work.path(),
-        renamed,
-        &crate::oci::Platform::host(),
-        ui,
-    )?;
+    let sources = sources::fingerprint(store, config, &host[0]);
+    let inputs = gather_inputs(store, config, work.path(), renamed, &host[0], ui)?;
     let fingerprint = fingerprint(store, &inputs)?;
     let record = |sources: Option<&str>| {
         if let Some(sources) = sources {
-            sources::Record::of(store, name).write(sources, &fingerprint);
+            sources::Record::of(store, name, &host[0]).write(sources, &fingerprint);
         }
     };
     if let Ok(existing) = Image::load(store.image_layout(name))
@@ -377,10 +407,27 @@ fn assemble(
 /// # Errors
 /// As [`create`].
 pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<Builder, Error> {
+    ensure_for(store, config, name, None, ui)
+}
+
+/// [`ensure`] for a build for `platform` (this machine's when `None`): only that platform's image of the
+/// builder is made or checked, so building for one platform never makes another platform's stack.
+///
+/// # Errors
+/// As [`create`], and [`BuilderError::NoTarget`] when builder.toml has no target for `platform`.
+pub fn ensure_for(
+    store: &Store,
+    config: &Path,
+    name: &ImageRef,
+    platform: Option<&Platform>,
+    ui: &Ui,
+) -> Result<Builder, Error> {
     let started = Instant::now();
-    if let Some(sources) = sources::fingerprint(store, config)
-        && let Ok(existing) = Image::load(store.image_layout(name))
-        && sources::Record::of(store, name)
+    let platform = platform.cloned().unwrap_or_else(Platform::host);
+    if let Some(sources) = sources::fingerprint(store, config, &platform)
+        && let Ok(existing) = Image::load(store.image_layout(name).for_platform(platform.clone()))
+        && existing.arch() == platform.arch
+        && sources::Record::of(store, name, &platform)
             .matches(&sources, existing.label(INPUTS_LABEL).as_deref())
     {
         ui.done(
@@ -389,7 +436,23 @@ pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
         );
         return Builder::load(store, name);
     }
-    create(store, config, name, ui)
+    create_for(store, config, name, &[platform], ui)
+}
+
+/// Checks that builder.toml at `config`, whose targets are `platforms`, makes a builder for `wanted`.
+fn targeted(config: &Path, platforms: &[Platform], wanted: &Platform) -> Result<(), BuilderError> {
+    if platforms.contains(wanted) {
+        return Ok(());
+    }
+    Err(BuilderError::NoTarget {
+        path: config.to_owned(),
+        platform: wanted.to_string(),
+        available: platforms
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// Reads builder.toml, finds the lifecycle and the stack images (making rpack's own on demand) and prepares

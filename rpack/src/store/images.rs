@@ -395,12 +395,13 @@ pub fn export(
     Ok(())
 }
 
-/// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir, its
-/// one image's manifest, config and layers checked against their descriptors (size and digest; symlinks and
-/// special files refused), then only those blobs linked into a fresh layout whose index points at the image
-/// with `image`'s tag, which is renamed into place. Of a multi-platform archive, the image of `platform` (else
-/// the host's) is the one read; with `platform`, it joins the stored `image` as that platform's image (the
-/// other platforms stay, as with `rpack build --platform`), else it replaces `image`.
+/// Reads the OCI archive (or `.cnb`) `file` into the store as `image`: extracted safely into a temp dir, each
+/// image's manifest, config and layers checked against their descriptors (size and digest; symlinks and
+/// special files refused), then only those blobs linked into a fresh layout whose index points at the images
+/// with `image`'s tag, which is renamed into place. With `platform`, only that platform's image of the archive
+/// is read, and it joins the stored `image` as that platform's image (the other platforms stay, as with
+/// `rpack build --platform`). Without, every image of the archive is read (one per platform of a
+/// multi-platform archive) and they replace `image`.
 ///
 /// # Errors
 /// When the archive is unsafe or damaged, holds no image (for `platform`), or the store cannot be written.
@@ -419,12 +420,63 @@ pub fn import(
             path: file.to_owned(),
             source,
         })?;
-    let source = Layout::of_archive(&extracted, file).scoped(platform);
+    let archive = Layout::of_archive(&extracted, file);
+    let platforms = match platform {
+        Some(platform) => vec![Some(platform.clone())],
+        None => archive_platforms(&archive)?,
+    };
+    let mut parts = Vec::new();
+    for (n, platform) in platforms.iter().enumerate() {
+        let staged = Layout::create(work.path().join(format!("layout-{n}")))?;
+        stage_checked(&archive, platform.as_ref(), &staged, image)?;
+        parts.push(staged);
+    }
+    let staged = if let [one] = parts.as_slice() {
+        one.clone()
+    } else {
+        let merged = Layout::create(work.path().join("layout"))?;
+        crate::oci::index::write_multi(&merged, &parts, image.tag())?;
+        merged
+    };
+    let _lock = store.lock(&image.to_string())?;
+    if platform.is_some() {
+        crate::store::platforms::put(store, image, &staged)?;
+        return Ok(());
+    }
+    let dest = store.image_layout(image);
+    crate::store::replace_dir(staged.root(), dest.root())
+        .map_err(io_err("move into place", dest.root()))?;
+    Ok(())
+}
+
+/// The platforms to import of an archive read without `--platform`: each platform its index lists when it
+/// lists several (an image index), else `None`: its one image, or the host's of an index that names none.
+fn archive_platforms(archive: &Layout) -> Result<Vec<Option<Platform>>, Error> {
+    let mut listed = Vec::new();
+    for platform in archive.platforms()? {
+        if !listed.contains(&platform) {
+            listed.push(platform);
+        }
+    }
+    if listed.len() < 2 {
+        return Ok(vec![None]);
+    }
+    Ok(listed.into_iter().map(Some).collect())
+}
+
+/// Checks the image of `platform` (else the host's, or the only one) in `archive` and links its manifest,
+/// config and layers into `staged`, whose index then lists it with `image`'s tag.
+fn stage_checked(
+    archive: &Layout,
+    platform: Option<&Platform>,
+    staged: &Layout,
+    image: &ImageRef,
+) -> Result<(), Error> {
+    let source = archive.clone().scoped(platform);
     let loaded = crate::store::platforms::load(source.clone(), platform)?;
     loaded.verify_layers()?;
     let mut descriptor = source.image_descriptor()?;
     // Only what was checked moves on: the blobs of this one image, into a layout rpack writes itself.
-    let staged = Layout::create(work.path().join("layout"))?;
     let manifest_digest = source.digest_of(&descriptor)?;
     staged.import_blob(&source, &manifest_digest)?;
     staged.import_blob(&source, &loaded.config_digest()?)?;
@@ -439,13 +491,5 @@ pub fn import(
     descriptor.set_annotations(Some(annotations));
     staged.write_index(&descriptor)?;
     crate::store::platforms::load(staged.clone(), platform)?;
-    let _lock = store.lock(&image.to_string())?;
-    if platform.is_some() {
-        crate::store::platforms::put(store, image, &staged)?;
-        return Ok(());
-    }
-    let dest = store.image_layout(image);
-    crate::store::replace_dir(staged.root(), dest.root())
-        .map_err(io_err("move into place", dest.root()))?;
     Ok(())
 }

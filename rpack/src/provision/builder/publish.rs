@@ -124,7 +124,7 @@ pub fn create_and_publish(
         renamed.insert(image.to_string(), dest.clone());
         stack.push((image, dest));
     }
-    let builder = create_with(store, config, name, &renamed, ui)?;
+    let builder = create_with(store, config, name, &renamed, &[], ui)?;
     let pushed = registry::push(store, name, None, access, ui)?;
     ui.done(
         &format!(

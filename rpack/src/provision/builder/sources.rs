@@ -57,18 +57,22 @@ impl Feed {
 
 /// The digest of a builder's sources, or `None` when one of them can only be found by asking cargo
 /// (`cargo:<package name>`) or cannot be read: the caller then runs the full check.
-pub(super) fn fingerprint(store: &Store, config: &Path) -> Option<String> {
+pub(super) fn fingerprint(
+    store: &Store,
+    config: &Path,
+    platform: &crate::oci::Platform,
+) -> Option<String> {
     let toml = libbuildpack::data::BuilderToml::read(config).ok()?;
     let base = config.parent().unwrap_or_else(|| Path::new("."));
     let mut feed = Feed::new();
     feed.bytes(env!("CARGO_PKG_VERSION").as_bytes());
+    feed.bytes(platform.to_string().as_bytes());
     feed.file(config).ok()?;
     for key in BUILD_ENV {
         feed.bytes(key.as_bytes());
         feed.bytes(std::env::var_os(key).unwrap_or_default().as_encoded_bytes());
     }
-    let lifecycle =
-        super::find_lifecycle(store, &toml, base, crate::provision::emulation::host_arch()).ok()?;
+    let lifecycle = super::find_lifecycle(store, &toml, base, &platform.arch).ok()?;
     // The lifecycle dir is written once by rpack and never changed in place: its files' sizes and times
     // identify it without reading tens of megabytes on every build.
     tree(&mut feed, lifecycle.root(), Hash::Metadata).ok()?;
@@ -257,9 +261,13 @@ pub(super) struct Record {
 }
 
 impl Record {
-    /// The record of the builder `name`.
-    pub(super) fn of(store: &Store, name: &crate::oci::reference::ImageRef) -> Self {
-        let key = hex::encode(Sha256::digest(name.to_string().as_bytes()));
+    /// The record of the builder `name`'s image for `platform`.
+    pub(super) fn of(
+        store: &Store,
+        name: &crate::oci::reference::ImageRef,
+        platform: &crate::oci::Platform,
+    ) -> Self {
+        let key = hex::encode(Sha256::digest(format!("{name} {platform}").as_bytes()));
         Self {
             path: store.home().join("builder-sources").join(&key[..32]),
         }

@@ -36,6 +36,10 @@ pub struct CreateArgs {
     /// With --publish: skip TLS verification for a registry not on loopback.
     #[arg(long, requires = "publish")]
     insecure: bool,
+    /// Make only this platform's image (like linux/arm64; repeat for several) of the ones builder.toml's
+    /// [[targets]] name; the builder's other platforms stay as they are. Default: every target.
+    #[arg(long, value_name = "OS/ARCH", conflicts_with = "publish")]
+    platform: Vec<rpack::oci::Platform>,
 }
 
 pub fn run(cmd: &BuilderCmd, ui: &Ui) -> Result<(), Error> {
@@ -49,7 +53,13 @@ pub fn run(cmd: &BuilderCmd, ui: &Ui) -> Result<(), Error> {
 fn create(args: &CreateArgs, ui: &Ui) -> Result<(), Error> {
     let store = Store::from_env()?;
     if !args.publish {
-        rpack::provision::builder::create(&store, &args.config, &args.image, ui)?;
+        rpack::provision::builder::create_for(
+            &store,
+            &args.config,
+            &args.image,
+            &args.platform,
+            ui,
+        )?;
         return Ok(());
     }
     let access = Access {

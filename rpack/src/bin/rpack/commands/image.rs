@@ -50,8 +50,8 @@ pub struct ImportArgs {
     #[arg(value_parser = ImageRefParser)]
     image: ImageRef,
     /// Read the image of this platform (like linux/arm64) of an archive with several, and store it as that
-    /// platform's image of the name: the name's other platforms stay. Default: this machine's image, or the
-    /// archive's only one, which replaces the name.
+    /// platform's image of the name: the name's other platforms stay. Default: every image of the archive
+    /// (one per platform of a multi-platform archive), which replace the name.
     #[arg(long, value_name = "OS/ARCH")]
     platform: Option<rpack::oci::Platform>,
 }
