@@ -242,23 +242,51 @@ fn push_layout(
     let work = store.scratch_dir("push-")?;
     let digest_file = work.path().join("digest");
     let normalized = with_uniform_media_types(layout, image.tag(), &work.path().join("layout"))?;
-    let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
     // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.
     // Layers are not recompressed, so their digests stay the same.
-    cmd.args(["copy", "--quiet", "--format", "v2s2", "--digestfile"])
-        .arg(&digest_file)
+    let digest = copy_to_registry(
+        &normalized,
+        remote,
+        access,
+        &["--format", "v2s2"],
+        &digest_file,
+    )?;
+    Ok(pushed(remote, digest, "", started, ui))
+}
+
+/// Copies the layout `staged` to `remote` with skopeo, with the `media_types` options (the types to send), and
+/// returns the manifest digest of what was pushed (which skopeo writes to `digest_file`).
+fn copy_to_registry(
+    staged: &Layout,
+    remote: &ImageRef,
+    access: Access,
+    media_types: &[&str],
+    digest_file: &Path,
+) -> Result<Digest, Error> {
+    let mut cmd = skopeo();
+    cmd.args(["copy", "--quiet"])
+        .args(media_types)
+        .arg("--digestfile")
+        .arg(digest_file)
         .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
-        .arg(format!("oci:{}", normalized.root().display()))
+        .arg(format!("oci:{}", staged.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let digest = pushed_digest(&digest_file, remote)?;
-    ui.done(&format!("Pushed {remote}@{digest}"), started.elapsed());
-    Ok(Pushed {
+    pushed_digest(digest_file, remote)
+}
+
+/// Says that `remote` was pushed as `digest` (with a `detail` such as how many platforms), and the push.
+fn pushed(remote: &ImageRef, digest: Digest, detail: &str, started: Instant, ui: &Ui) -> Pushed {
+    ui.done(
+        &format!("Pushed {remote}@{digest}{detail}"),
+        started.elapsed(),
+    );
+    Pushed {
         remote: remote.clone(),
         digest,
         elapsed: started.elapsed(),
-    })
+    }
 }
 
 /// The manifest digest skopeo wrote to `digest_file` after pushing `remote`.

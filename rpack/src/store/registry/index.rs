@@ -7,8 +7,8 @@ use std::time::Instant;
 use oci_spec::image::MediaType;
 
 use super::{
-    Access, PullStaging, Pulled, Pushed, RegistryError, platform_list, pulled_digest, run_copy,
-    skopeo, with_uniform_media_types,
+    Access, PullStaging, Pulled, Pushed, RegistryError, copy_to_registry, platform_list,
+    pulled_digest, pushed, with_uniform_media_types,
 };
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, ImageError, Layout, canonical_json, index};
@@ -65,32 +65,12 @@ pub(super) fn push_index(
     )])));
     crate::oci::write_index_of(&staged, &[descriptor])?;
     let digest_file = work.path().join("digest");
-    let mut cmd = skopeo();
     // OCI media types, as staged: skopeo cannot convert an index and its images to Docker types in one copy
     // that keeps the images' digests, and a pull of the index into an OCI layout needs no conversion then.
-    cmd.args([
-        "copy",
-        "--quiet",
-        "--multi-arch",
-        "all",
-        "--preserve-digests",
-        "--digestfile",
-    ])
-    .arg(&digest_file)
-    .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
-    .arg(format!("oci:{}", staged.root().display()))
-    .arg(format!("docker://{remote}"));
-    run_copy(cmd, "push", remote)?;
-    let digest = super::pushed_digest(&digest_file, remote)?;
-    ui.done(
-        &format!("Pushed {remote}@{digest} ({} platforms)", parts.len()),
-        started.elapsed(),
-    );
-    Ok(Pushed {
-        remote: remote.clone(),
-        digest,
-        elapsed: started.elapsed(),
-    })
+    let media_types = ["--multi-arch", "all", "--preserve-digests"];
+    let digest = copy_to_registry(&staged, remote, access, &media_types, &digest_file)?;
+    let detail = format!(" ({} platforms)", parts.len());
+    Ok(pushed(remote, digest, &detail, started, ui))
 }
 
 /// Pulls `remote` with every platform it has into the store as `image` (default: the same reference): the
