@@ -391,7 +391,10 @@ fn floor(ctx: &Ctx, reps: usize, md: &mut String) -> Res<f64> {
     let bp = base.join("noop-bp");
     buildpack_dir(&bp, NOOP_BUILDPACK_TOML, &sdk.join("noop"))?;
     let builder = base.join("builder.toml");
-    fs::write(&builder, builder_toml(&bp, "bench/noop", "0.0.1"))?;
+    fs::write(
+        &builder,
+        builder_toml("python", &bp, "bench/noop", "0.0.1")?,
+    )?;
     let app = base.join("app");
     fs::create_dir_all(&app)?;
     fs::write(app.join("hello.txt"), "hi\n")?;

@@ -7,8 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libbuildpack_test::Registry;
+
 use crate::stats::{Samples, bytes, ratio};
-use crate::util::{Ctx, Registry, Res, builder_toml, buildpack_dir, show};
+use crate::util::{Ctx, Res, builder_toml, buildpack_dir, show};
 
 /// Finds or builds pack with `scripts/pack --which` (pack v0.40.6 from its Go module source, cached under
 /// `~/.cache/libbuildpack`); returns its path.
@@ -162,7 +164,10 @@ pub fn run(ctx: &Ctx, reps: usize) -> Res<String> {
     // Builder create: a builder of the prebuilt hello dir (OCI writing only) and the repo's builder.toml (five
     // buildpacks built from their crates by cargo, fresh: cargo only checks them).
     let one = base.join("one-builder.toml");
-    fs::write(&one, builder_toml(&bp, "examples/hello", "0.1.0"))?;
+    fs::write(
+        &one,
+        builder_toml("python", &bp, "examples/hello", "0.1.0")?,
+    )?;
     let repo_builder = ctx.root.join("builder/builder.toml");
     let image = "localhost/bench/builder:latest";
     let create = |config: &Path| {
@@ -201,7 +206,7 @@ pub fn run(ctx: &Ctx, reps: usize) -> Res<String> {
 /// dir of rpack's store), cold and warm, pair by pair.
 #[allow(clippy::too_many_lines, reason = "one table")]
 fn builder_vs_pack(ctx: &Ctx, pack: &Path, base: &Path, bp: &Path, reps: usize) -> Res<String> {
-    let registry = Registry::start(base)?;
+    let registry = Registry::start_in(base)?;
     let host = registry.host();
     let (build, run) = (
         format!("{host}/rpack/tiny-build:latest"),

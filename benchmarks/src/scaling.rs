@@ -7,45 +7,18 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
-use crate::stats::{Samples, bytes, ratio, secs};
+use libbuildpack_test::Registry;
 use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
 use rpack::store::Store;
 
-use crate::util::{
-    Ctx, NOOP_BUILDPACK_TOML, Registry, Res, builder_toml, buildpack_dir, tree_size,
-};
+use crate::stats::{Samples, bytes, ratio, secs};
+use crate::util::{Ctx, NOOP_BUILDPACK_TOML, Res, builder_toml, buildpack_dir, tree_size};
 
 const MB: u64 = 1_000_000;
 const TINY_RUN: &str = "localhost/rpack/tiny-run:latest";
 const PATCHED_RUN: &str = "localhost/bench/tiny-run-patched:latest";
 const TINY_BUILDER: &str = "localhost/bench/scale-tiny-builder:latest";
-
-/// A builder.toml with one buildpack dir over the tiny stack.
-fn tiny_builder_toml(buildpack_dir: &Path) -> String {
-    format!(
-        r#"description = "benchmark builder (tiny stack)"
-
-[[buildpacks]]
-uri = "{}"
-
-[[order]]
-[[order.group]]
-id = "bench/noop"
-version = "0.0.1"
-
-[build]
-image = "localhost/rpack/tiny-build:latest"
-
-[[run.images]]
-image = "{TINY_RUN}"
-
-[lifecycle]
-version = "0.21.17"
-"#,
-        buildpack_dir.display()
-    )
-}
 
 /// A patched copy of the tiny run image, made with rpack's OCI API as rpack/tests/rebase.rs does: the run
 /// image plus one layer holding `/etc/rpack-patch`, saved in the store as [`PATCHED_RUN`].
@@ -135,7 +108,10 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
     let tiny_bp = base.join("tiny-bp");
     buildpack_dir(&tiny_bp, NOOP_BUILDPACK_TOML, &noop)?;
     let tiny_toml = base.join("tiny-builder.toml");
-    fs::write(&tiny_toml, tiny_builder_toml(&tiny_bp))?;
+    fs::write(
+        &tiny_toml,
+        builder_toml("tiny", &tiny_bp, "bench/noop", "0.0.1")?,
+    )?;
     ctx.run(
         ctx.rpack()
             .args(["builder", "create", TINY_BUILDER, "--config"])
@@ -160,7 +136,10 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
         make_data(&app.join("data"), mb)?;
         fs::write(app.join("hello.txt"), "hi\n")?;
         let builder = dir.join("builder.toml");
-        fs::write(&builder, builder_toml(&bp, "bench/noop", "0.0.1"))?;
+        fs::write(
+            &builder,
+            builder_toml("python", &bp, "bench/noop", "0.0.1")?,
+        )?;
         let builder_image = format!("localhost/bench/scale-builder-{mb}:latest");
         let app_image = format!("localhost/bench/scale-app-{mb}:latest");
         let (mut lim, mut pkg, mut bld, mut exp) = (
@@ -227,7 +206,7 @@ pub fn run(ctx: &Ctx, reps: usize, sizes_mb: &[u64]) -> Res<String> {
                 "--force",
             ]))?;
             // A new, empty registry per repetition: the first push uploads every blob.
-            let registry = Registry::start(&dir)?;
+            let registry = Registry::start_in(&dir)?;
             let remote = format!("{}/bench/app:latest", registry.host());
             push1.push(ctx.run(ctx.rpack().args(["push", &rebase_image, "--to", &remote]))?);
             let uploads = registry.blob_uploads("bench/app");

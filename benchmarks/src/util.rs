@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use libbuildpack::data::{BuilderLifecycle, BuilderToml};
+
 /// Errors are reported in the document, in place of the section that failed.
 pub type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -246,30 +248,24 @@ os = "linux"
 arch = "amd64"
 "#;
 
-/// A builder.toml with one buildpack dir over the python stack.
-pub fn builder_toml(buildpack_dir: &Path, id: &str, version: &str) -> String {
-    format!(
-        r#"description = "benchmark builder"
-
-[[buildpacks]]
-uri = "{}"
-
-[[order]]
-[[order.group]]
-id = "{id}"
-version = "{version}"
-
-[build]
-image = "localhost/rpack/python-build:latest"
-
-[[run.images]]
-image = "localhost/rpack/python-run:latest"
-
-[lifecycle]
-version = "0.21.17"
-"#,
-        buildpack_dir.display()
+/// A builder.toml with one buildpack dir (`id` at `version`) over rpack's `stack` (`tiny` or `python`), with the
+/// lifecycle the benchmarks pin.
+pub fn builder_toml(stack: &str, buildpack_dir: &Path, id: &str, version: &str) -> Res<String> {
+    let mut builder = BuilderToml::on_stack(
+        format!("localhost/rpack/{stack}-build:latest"),
+        format!("localhost/rpack/{stack}-run:latest"),
     )
+    .with_buildpack(
+        buildpack_dir.display().to_string(),
+        id.parse()?,
+        Some(version.parse()?),
+    );
+    builder.description = Some(format!("benchmark builder ({stack} stack)"));
+    builder.lifecycle = Some(BuilderLifecycle {
+        uri: None,
+        version: Some("0.21.17".to_owned()),
+    });
+    Ok(builder.to_toml_string()?)
 }
 
 /// Builds the SDK comparison workspace (no-op and libcnb hello) for musl; returns its release dir.
@@ -333,100 +329,4 @@ pub fn podman_size(ctx: &Ctx, image: &str) -> Res<u64> {
                 .args(["image", "inspect", "--format", "{{.Size}}", image]),
         )?
         .parse()?)
-}
-
-/// Where Debian's `docker-registry` package installs the registry.
-const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
-
-/// A distribution registry serving from a temp dir on a free 127.0.0.1 port (as rpack's tests start it);
-/// stopped and its storage removed on drop.
-pub struct Registry {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Registry {
-    /// Starts a registry with its storage under `parent` and waits (up to 10 s) until `/v2/` answers.
-    pub fn start(parent: &Path) -> Res<Self> {
-        if !Path::new(REGISTRY_BIN).is_file() {
-            return Err(
-                format!("{REGISTRY_BIN} is missing: apt-get install docker-registry").into(),
-            );
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("registry-")
-            .tempdir_in(parent)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let config = dir.path().join("config.yml");
-        fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
-                 delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )?;
-        let log = fs::File::create(dir.path().join("registry.log"))?;
-        let child = Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?;
-        let mut registry = Self { child, dir, port };
-        for _ in 0..100 {
-            if registry.answers() {
-                return Ok(registry);
-            }
-            if let Some(status) = registry.child.try_wait()? {
-                return Err(format!("docker-registry exited with {status}").into());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Err("docker-registry did not answer within 10 s".into())
-    }
-
-    fn answers(&self) -> bool {
-        use std::io::{Read, Write};
-        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        if stream
-            .write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .is_err()
-        {
-            return false;
-        }
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
-    }
-
-    /// `127.0.0.1:<port>`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// How many blob uploads (the final `PUT .../blobs/uploads/...` of each) the registry has completed for
-    /// `repo` so far, from its access log.
-    pub fn blob_uploads(&self, repo: &str) -> usize {
-        let needle = format!("\"PUT /v2/{repo}/blobs/uploads/");
-        fs::read_to_string(self.dir.path().join("registry.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains(&needle))
-            .count()
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use libbuildpack::data::labels::{LifecycleMetadata, PlatformLabel};
 use rpack::build::platform::{BuildOptions, Built};
 use rpack::build::run::{self, RunOptions};
+use rpack::oci::reference::ImageRef;
 use rpack::oci::{Digest, Image};
 use rpack::toolbox::ui::Ui;
 
@@ -80,6 +81,13 @@ impl TestBuild {
     #[must_use]
     pub fn participated(&self, id: &str) -> bool {
         self.participating().iter().any(|(found, _)| found == id)
+    }
+
+    /// The app image's name in rpack's store (`rpack images` lists it): the one given to
+    /// [`BuildConfig::image`], or one named after the test.
+    #[must_use]
+    pub fn image_ref(&self) -> &ImageRef {
+        &self.options.image
     }
 
     /// Whether the build passed.

@@ -147,6 +147,20 @@ pub enum TestError {
         #[source]
         source: libbuildpack::data::labels::LabelError,
     },
+    /// `docker-registry` (Debian's distribution registry) is not installed.
+    #[error("{} is missing: apt-get install docker-registry", path.display())]
+    RegistryMissing {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The loopback registry did not come up.
+    #[error("{problem}\n--- registry log ---\n{log}")]
+    RegistryStart {
+        /// What went wrong: it exited, or did not answer in time.
+        problem: String,
+        /// What it logged.
+        log: String,
+    },
     /// A file operation of a test failed (the harness's own have their own variants).
     #[error("could not {action}")]
     Io {

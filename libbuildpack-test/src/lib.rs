@@ -24,15 +24,18 @@
 //! output (a builder that is up to date stays quiet).
 //!
 //! A buildpack that downloads files can be tested against a [`FileServer`] on loopback (builds share the host
-//! network, so the build reaches it at [`FileServer::url`]); [`sha256`] gives the checksums to expect.
+//! network, so the build reaches it at [`FileServer::url`]); [`sha256`] gives the checksums to expect. Tests that
+//! push and pull images get a real distribution [`Registry`] on loopback.
 
 mod app_dir;
 mod build;
 mod container;
 mod error;
 mod file_server;
+mod naming;
 mod progress;
 mod redact;
+mod registry;
 mod runner;
 mod stack_builder;
 pub mod uv;
@@ -43,32 +46,11 @@ pub use container::{ContainerConfig, HttpResponse, TestContainer};
 pub use error::TestError;
 pub use file_server::{FileServer, sha256};
 pub use redact::redact;
+pub use registry::Registry;
 /// The image reference [`BuildConfig::image`] and [`BuildConfig::builder_image`] take (rpack's).
 pub use rpack::oci::reference::ImageRef;
 pub use runner::{BuildConfig, Outcome, TestRunner};
 
-/// Asserts that `haystack` contains `needle`, showing both when it does not.
-#[macro_export]
-macro_rules! assert_contains {
-    ($haystack:expr, $needle:expr $(,)?) => {{
-        let haystack: &str = &$haystack;
-        let needle: &str = &$needle;
-        assert!(
-            haystack.contains(needle),
-            "expected to find {needle:?} in:\n{haystack}"
-        );
-    }};
-}
-
-/// Asserts that `haystack` does not contain `needle`, showing both when it does.
-#[macro_export]
-macro_rules! assert_not_contains {
-    ($haystack:expr, $needle:expr $(,)?) => {{
-        let haystack: &str = &$haystack;
-        let needle: &str = &$needle;
-        assert!(
-            !haystack.contains(needle),
-            "expected not to find {needle:?} in:\n{haystack}"
-        );
-    }};
-}
+/// Assertions on a build's output that show the whole output when they fail (the SDK's, so in-process and
+/// real-lifecycle tests read alike).
+pub use libbuildpack::{assert_contains, assert_not_contains};

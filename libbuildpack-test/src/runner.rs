@@ -91,7 +91,8 @@ impl BuildConfig {
         self
     }
 
-    /// Names the app image (by default one is derived from the app dir and the builder).
+    /// Names the app image. By default a build in a test is named after the test (and how many builds it
+    /// started before), so running the test again replaces its image instead of adding one.
     ///
     /// ```
     /// use libbuildpack_test::{BuildConfig, ImageRef};
@@ -149,36 +150,11 @@ impl BuildConfig {
         self
     }
 
+    /// The app image: the one given, or one named after the test (see [`crate::naming`]).
     fn image_ref(&self) -> ImageRef {
-        if let Some(image) = &self.image {
-            return image.clone();
-        }
-        // sha256, not DefaultHasher: names must stay the same across Rust releases (stores outlive toolchains).
-        let digest =
-            crate::file_server::sha256(format!("{}\n{:?}", self.app_dir.display(), self.builder));
-        let name: String = self
-            .app_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_lowercase())
-            .unwrap_or_default()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let name = name.trim_matches('-');
-        let text = format!(
-            "localhost/libbuildpack-test/{}-{}:latest",
-            if name.is_empty() { "app" } else { name },
-            &digest[..12]
-        );
-        text.parse()
-            .unwrap_or_else(|_| ImageRef::clone(&default_image()))
-    }
-}
-
-fn default_image() -> ImageRef {
-    match "localhost/libbuildpack-test/app:latest".parse() {
-        Ok(r) => r,
-        Err(e) => unreachable!("fixed reference is valid: {e}"),
+        self.image
+            .clone()
+            .unwrap_or_else(|| crate::naming::app_image(&self.app_dir, self.builder.as_ref()))
     }
 }
 
@@ -279,7 +255,7 @@ impl TestRunner {
         if let Some(image) = made.get(config) {
             return Ok(BuilderSource::Image(image.clone()));
         }
-        let name = platform::builder_ref_for_config(config);
+        let name = crate::naming::builder_image(config);
         // Making a stack or building the buildpack crates can take minutes: show it as it happens.
         let (progress, _step) =
             crate::progress::start(std::io::stderr(), crate::progress::PROGRESS_AFTER);

@@ -3,10 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use libbuildpack::data::{
-    BuildConfigEnv, BuilderBuild, BuilderBuildpack, BuilderRun, BuilderToml, BuildpackDescriptor,
-    GroupEntry, OrderGroup, RunImage,
-};
+use libbuildpack::data::{BuildConfigEnv, BuilderToml, BuildpackDescriptor};
 
 use crate::error::TestError;
 
@@ -25,53 +22,33 @@ pub(crate) fn builder_toml(
     if buildpacks.is_empty() {
         return Err(TestError::NoBuildpack);
     }
-    let mut group = Vec::new();
+    let mut builder = BuilderToml::on_stack(
+        format!("localhost/rpack/{stack}-build:latest"),
+        format!("localhost/rpack/{stack}-run:latest"),
+    );
     for dir in buildpacks {
         let descriptor: BuildpackDescriptor = BuildpackDescriptor::read(dir.join("buildpack.toml"))
             .map_err(|source| TestError::ReadBuildpack {
                 path: dir.clone(),
                 source: Box::new(source),
             })?;
-        group.push(GroupEntry {
-            id: descriptor.buildpack.id,
-            version: None,
-            optional: false,
-            exec_env: Vec::new(),
-        });
+        builder = builder.with_buildpack(dir.display().to_string(), descriptor.buildpack.id, None);
     }
-    let env = std::iter::once(("SSL_CERT_FILE", STACK_CA_BUNDLE))
-        .chain(build_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map(|(name, value)| BuildConfigEnv {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            suffix: None,
-            delim: None,
-        })
-        .collect();
-    Ok(BuilderToml {
-        description: Some(format!(
-            "Made by libbuildpack-test for a BuildConfig::stack({stack:?}) build"
-        )),
-        buildpacks: buildpacks
-            .iter()
-            .map(|dir| BuilderBuildpack {
-                uri: Some(dir.display().to_string()),
-                ..BuilderBuildpack::default()
+    builder.description = Some(format!(
+        "Made by libbuildpack-test for a BuildConfig::stack({stack:?}) build"
+    ));
+    if let Some(build) = builder.build.as_mut() {
+        build.env = std::iter::once(("SSL_CERT_FILE", STACK_CA_BUNDLE))
+            .chain(build_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map(|(name, value)| BuildConfigEnv {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                suffix: None,
+                delim: None,
             })
-            .collect(),
-        order: vec![OrderGroup { group }],
-        build: Some(BuilderBuild {
-            image: Some(format!("localhost/rpack/{stack}-build:latest")),
-            env,
-        }),
-        run: Some(BuilderRun {
-            images: vec![RunImage {
-                image: format!("localhost/rpack/{stack}-run:latest"),
-                mirrors: Vec::new(),
-            }],
-        }),
-        ..BuilderToml::default()
-    })
+            .collect();
+    }
+    Ok(builder)
 }
 
 /// Writes `builder` under `root` at a path named by the sha256 of its text, so the same builder gets the same

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use libbuildpack::buildpack_id;
+use libbuildpack::data::BuilderToml;
 use libbuildpack_test::{BuildConfig, Outcome, TestError, TestRunner, assert_contains};
 
 /// Writes a builder with one shell buildpack (`api`, `detect`, `build` scripts) into a temp dir.
@@ -22,7 +24,7 @@ fn case(
         (bp.join("buildpack.toml"), descriptor.to_owned()),
         (bp.join("bin/detect"), format!("#!/bin/sh\n{detect}\n")),
         (bp.join("bin/build"), format!("#!/bin/sh\n{build}\n")),
-        (dir.path().join("builder.toml"), builder_toml()),
+        (dir.path().join("builder.toml"), builder_toml()?),
         (dir.path().join("app/README"), "app\n".to_owned()),
     ];
     for (path, text) in files {
@@ -41,18 +43,18 @@ fn case(
     Ok((dir, builder))
 }
 
-fn builder_toml() -> String {
-    r#"[[buildpacks]]
-uri = "bp"
-[[order]]
-[[order.group]]
-id = "failures/case"
-[build]
-image = "localhost/rpack/tiny-build:latest"
-[[run.images]]
-image = "localhost/rpack/tiny-run:latest"
-"#
-    .to_owned()
+/// A builder over the tiny stack with the one buildpack `failures/case` at `bp`.
+fn builder_toml() -> Result<String, TestError> {
+    BuilderToml::on_stack(
+        "localhost/rpack/tiny-build:latest",
+        "localhost/rpack/tiny-run:latest",
+    )
+    .with_buildpack("bp", buildpack_id!("failures/case"), None)
+    .to_toml_string()
+    .map_err(|e| TestError::Io {
+        action: "write builder.toml".to_owned(),
+        source: std::io::Error::other(e),
+    })
 }
 
 fn descriptor(api: &str) -> String {

@@ -68,6 +68,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod assert;
 pub mod data;
 
 /// The repository README's buildpack, compiled as a doctest so the README shows code that builds.

@@ -26,6 +26,8 @@
 
 mod errors;
 
+/// Assertions on a run's output that show the whole output when they fail.
+pub use crate::{assert_contains, assert_not_contains};
 pub use errors::{assert_causes_not_repeated, error_chain};
 
 use std::collections::BTreeMap;

@@ -6,6 +6,7 @@
 //!   the last lines for error messages.
 //! - [`capture`]: a writer that keeps what is written, for captured output.
 //! - [`copy`]: copying a file tree, with a filter that chooses what goes.
+//! - [`file`](mod@file): the error of a file operation, naming the action and the path.
 //! - [`hash`] (feature `hash`): the sha256 of a file, streamed.
 //!
 //! None of it needs the runtime: rpack uses it with `default-features = false`.
@@ -14,6 +15,7 @@ pub mod capture;
 pub mod command;
 #[cfg(unix)]
 pub mod copy;
+pub mod file;
 #[cfg(feature = "hash")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hash")))]
 pub mod hash;

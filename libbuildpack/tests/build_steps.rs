@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use libbuildpack::prelude::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -113,11 +113,7 @@ fn debug_lines_only_with_bp_log_level_debug() {
     );
     ctx.platform_env("BP_LOG_LEVEL", "DEBUG").unwrap();
     let run = ctx.detect(&Steps).unwrap();
-    assert!(
-        run.output.contains("[debug] looking for nothing"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "[debug] looking for nothing");
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -183,12 +179,7 @@ fn older_metadata_is_migrated_and_the_layer_kept() {
     let ctx = with_old_metadata("3.12");
     let run = ctx.build(&Migrates { python: "3.12" }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output
-            .contains("Migrating venv (older metadata migrated"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "Migrating venv (older metadata migrated");
     assert_eq!(
         std::fs::read_to_string(ctx.layers_dir().join("venv/built")).unwrap(),
         "old"
@@ -203,12 +194,9 @@ fn migrated_metadata_that_differs_rebuilds() {
     let ctx = with_old_metadata("3.11");
     let run = ctx.build(&Migrates { python: "3.12" }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output.contains(
-            "Rebuilding venv (older metadata migrated, then python changed (3.11 → 3.12))"
-        ),
-        "{}",
-        run.output
+    assert_contains!(
+        run.output,
+        "Rebuilding venv (older metadata migrated, then python changed (3.11 → 3.12))",
     );
     assert_eq!(
         std::fs::read_to_string(ctx.layers_dir().join("venv/built")).unwrap(),
@@ -265,17 +253,8 @@ fn only_buildpack_api_0_10_to_0_12_is_accepted() {
         let ctx = TestContext::new(fixture(bad)).unwrap();
         let run = ctx.detect(&Steps).unwrap();
         assert_eq!(run.exit_code, 1, "{bad}");
-        assert!(
-            run.output
-                .contains("this SDK implements only 0.10, 0.11 and 0.12"),
-            "{}",
-            run.output
-        );
-        assert!(
-            run.output.contains("hint: set api = \"0.12\""),
-            "{}",
-            run.output
-        );
+        assert_contains!(run.output, "this SDK implements only 0.10, 0.11 and 0.12");
+        assert_contains!(run.output, "hint: set api = \"0.12\"");
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use libbuildpack::data::{BuildpackPlan, LayerTypes, PlanEntry};
 use libbuildpack::prelude::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 #[derive(Debug, Deserialize)]
 struct Meta {
@@ -213,16 +213,8 @@ fn rebuild_reuses_then_rebuilds_on_change() {
     assert!(!ctx.layers_dir().join("runtime").exists());
     let run = ctx.build(&TestBp).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output.contains("Reusing cached (version 1 unchanged)"),
-        "{}",
-        run.output
-    );
-    assert!(
-        run.output.contains("Reusing runtime (version 1 unchanged)"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "Reusing cached (version 1 unchanged)");
+    assert_contains!(run.output, "Reusing runtime (version 1 unchanged)");
     // The launch-only layer stays absent: the lifecycle reuses the previous image's layer.
     assert!(!ctx.layers_dir().join("runtime").exists());
     assert!(run.layers["runtime"].types.unwrap().launch);
@@ -234,18 +226,8 @@ fn rebuild_reuses_then_rebuilds_on_change() {
     ctx.restore_for_next_build().unwrap();
     ctx.platform_env("VERSION", "2").unwrap();
     let run = ctx.build(&TestBp).unwrap();
-    assert!(
-        run.output
-            .contains("Rebuilding cached (version changed (1 → 2))"),
-        "{}",
-        run.output
-    );
-    assert!(
-        run.output
-            .contains("Rebuilding runtime (version changed (1 → 2))"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "Rebuilding cached (version changed (1 → 2))");
+    assert_contains!(run.output, "Rebuilding runtime (version changed (1 → 2))");
     assert_eq!(
         std::fs::read_to_string(ctx.layers_dir().join("cached/data")).unwrap(),
         "2"
@@ -259,11 +241,9 @@ fn build_error_exits_1() {
     ctx.app_file("error", "").unwrap();
     let run = ctx.build(&TestBp).unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(
-        run.output
-            .contains("ERROR: build failed\n  caused by: the app asked to fail\n"),
-        "{}",
-        run.output
+    assert_contains!(
+        run.output,
+        "ERROR: build failed\n  caused by: the app asked to fail\n"
     );
     assert!(run.launch.is_none());
 }
@@ -275,11 +255,9 @@ fn build_runs_commands_in_app_dir() {
     ctx.app_file("run", "").unwrap();
     let run = ctx.build(&TestBp).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output
-            .contains("      from-command\n      app-contents\n  Done ("),
-        "{}",
-        run.output
+    assert_contains!(
+        run.output,
+        "      from-command\n      app-contents\n  Done ("
     );
 }
 
@@ -310,11 +288,7 @@ fn metadata_missing_is_an_error_for_required_fields() {
     ctx.app_file("app.txt", "x").unwrap();
     let run = ctx.detect(&TestBp).unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(
-        run.output.contains("has no [metadata] table"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "has no [metadata] table");
 }
 
 struct TwoDefaults;
@@ -339,11 +313,7 @@ fn invalid_launch_toml_fails_the_build() {
     let ctx = context();
     let run = ctx.build(&TwoDefaults).unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(
-        run.output.contains("only one process may be the default"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "only one process may be the default");
     assert!(run.launch.is_none());
 }
 

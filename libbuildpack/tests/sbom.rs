@@ -14,7 +14,7 @@ use std::process::Command;
 use libbuildpack::data::SbomFormat;
 use libbuildpack::prelude::*;
 use libbuildpack::sbom::{Package, PackageKind, Sbom, SbomError, SbomOwner};
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 const LIB4SBOM: &str = "lib4sbom==0.10.4";
 
@@ -185,11 +185,9 @@ fn writing_an_undeclared_format_fails_the_build_with_a_fix() {
     let ctx = TestContext::new(fixture("sbom-cdx-only")).unwrap();
     let run = ctx.build(&WritesUndeclared).unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(
-        run.output
-            .contains("add \"application/spdx+json\" to [buildpack] sbom-formats"),
-        "{}",
-        run.output
+    assert_contains!(
+        run.output,
+        "add \"application/spdx+json\" to [buildpack] sbom-formats"
     );
     assert!(!ctx.layers_dir().join("launch.sbom.spdx.json").exists());
 }
@@ -203,7 +201,7 @@ fn no_declared_format_is_an_error() {
         })
         .unwrap();
     assert_eq!(run.exit_code, 1);
-    assert!(run.output.contains("sbom-formats"), "{}", run.output);
+    assert_contains!(run.output, "sbom-formats");
 }
 
 #[test]

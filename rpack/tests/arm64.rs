@@ -12,11 +12,12 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use libbuildpack_test::Registry;
 use support::platforms::{
     Podman, free_port, http_get, pack_inspect_remote_builder, perl_hello_server_build,
     registries_conf, skopeo_inspect,
 };
-use support::{Registry, rpack_ok, write, write_executable};
+use support::{rpack_ok, write, write_executable};
 
 /// A builder.toml for linux/amd64 and linux/arm64 on the tiny stack: examples/hello, then the server.
 fn builder(dir: &Path) {
@@ -112,7 +113,7 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
         "{inspected}"
     );
 
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     pack_reads_the_builder(dir, &registry, name);
 
     let image = "localhost/rpack-test/arm64-hello:latest";

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::Instant;
 
-use support::Registry;
+use libbuildpack_test::Registry;
 use support::private::{PrivateStore, Sleep, probe_app, probe_buildpack};
 
 /// `rpack build IMAGE --path APP --builder BUILDER`.
@@ -317,7 +317,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: u64, cuts: &AtomicUsize) 
 
 #[test]
 fn a_registry_connection_dropped_mid_push_or_mid_pull_loses_nothing() {
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let proxy = CuttingProxy::start(registry.host());
     let store = PrivateStore::new("tiny");
     let dir = tempfile::tempdir().unwrap();

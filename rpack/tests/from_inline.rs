@@ -17,7 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-use rpack::buildpack::inline::uv_pin;
+// The harness's pinned uv on the host, compiled in from its one source (as the pin itself is): rpack's tests
+// cannot depend on libbuildpack-test, which depends on rpack.
+#[path = "../../libbuildpack-test/src/uv.rs"]
+#[allow(dead_code, reason = "only `lock` is used here")]
+mod uv;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -84,43 +88,10 @@ fn fresh(name: &str) -> PathBuf {
 /// Makes `uv.lock` in `app` with the pinned uv (installed once under cargo's tmp dir with the host's pip).
 fn lock(app: &Path) {
     let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("from-inline-uv");
-    let uv = tools.join("bin/uv");
-    if !uv.is_file() {
-        std::fs::create_dir_all(&tools).unwrap();
-        let (_, sha) = uv_pin::WHEEL_SHA256
-            .iter()
-            .find(|(a, _)| *a == "amd64")
-            .unwrap();
-        let requirement = tools.join("uv.txt");
-        std::fs::write(
-            &requirement,
-            format!("uv=={} --hash=sha256:{sha}\n", uv_pin::VERSION),
-        )
-        .unwrap();
-        run(
-            "pip install the pinned uv",
-            Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "-q",
-                    "--no-deps",
-                    "--require-hashes",
-                    "--target",
-                ])
-                .arg(&tools)
-                .arg("-r")
-                .arg(&requirement),
-        );
-    }
-    run(
-        "uv lock",
-        Command::new(uv)
-            .arg("lock")
-            .current_dir(app)
-            .env("UV_PYTHON_DOWNLOADS", "never"),
-    );
+    let started = Instant::now();
+    std::fs::create_dir_all(&tools).unwrap();
+    uv::lock(app, &tools, &[]).unwrap();
+    eprintln!("[from_inline] uv lock: {:.1?}", started.elapsed());
 }
 
 /// Removes what the real build made: the app image and the test builder, from rpack's store and podman.

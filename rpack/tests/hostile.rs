@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::Registry;
+use libbuildpack_test::Registry;
 use support::scratch::{FIXTURES, Scratch as Env, TIMEOUT};
 
 /// One entry of a `.cnb` as read back: name, header and data.
@@ -638,7 +638,7 @@ fn a_layer_swapped_for_another_that_its_config_does_not_list_is_refused() {
     assert!(!env.path("out.cnb").exists());
 
     // Pulled from a registry (pushed there as is by skopeo, which checks no diff ids): refused, nothing stored.
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let remote = format!("{}/hostile/swapped:1", registry.host());
     let out = Command::new("skopeo")
         .args(["copy", "--quiet", "--dest-tls-verify=false"])

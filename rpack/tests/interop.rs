@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use libbuildpack_test::Registry;
 use rpack::oci::{Image, LayerWriter, Layout};
 use support::platforms::{
     Podman, Service, free_port, http_get, pack_ok, perl_hello_server_build, registries_conf,
     skopeo_inspect,
 };
-use support::{Registry, rpack_ok, write, write_executable};
+use support::{rpack_ok, write, write_executable};
 
 /// The doc whose recipes the cases run.
 const DOC: &str = include_str!("../../docs/platforms.md");
@@ -67,7 +68,7 @@ struct Suite {
 
 impl Suite {
     fn start(dir: &Path) -> Self {
-        let registry = Registry::start();
+        let registry = Registry::start().unwrap();
         let namespace = format!("{}/interop", registry.host());
         let podman = Podman::new(registries_conf(dir, &registry.host()));
         let service = podman.service(dir);

@@ -9,9 +9,10 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libbuildpack_test::Registry;
 use rpack::oci::{Image, LayerWriter, Layout};
 use support::platforms::{self, NO_DAEMON, pack_inspect_remote_builder, skopeo_inspect};
-use support::{Registry, rpack_home_ok, write, write_executable};
+use support::{rpack_home_ok, write, write_executable};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -226,7 +227,7 @@ fn lifecycle_dir(dir: &Path) {
 fn k7_pack_builder_create_publishes_a_builder_from_rpack_cnb_files() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
 
     base_image(&dir.join("base"));
@@ -329,7 +330,7 @@ fn tiny_stack_in(host: &str, home: Option<&Path>) -> (String, String) {
 fn rpack_builds_with_a_pack_made_builder_and_pack_reads_an_rpack_builder() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let home = std::env::var_os("RPACK_HOME").map(PathBuf::from);
     let rpack = |args: &[&str]| rpack_home_ok(home.as_deref(), args);

@@ -11,13 +11,12 @@ mod support;
 
 use std::path::Path;
 
+use libbuildpack_test::Registry;
 use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
 use rpack::store::Store;
 use serde_json::Value;
-use support::{
-    Registry, build, fixture, rpack_fails, rpack_home_fails, rpack_home_ok, rpack_ok, run_output,
-};
+use support::{build, fixture, rpack_fails, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
 
 const TINY_RUN: &str = "localhost/rpack/tiny-run:latest";
 
@@ -104,7 +103,7 @@ fn lifecycle_rebase(
 #[allow(clippy::too_many_lines)] // one story: build, patch, rebase twice, compare, run, SBOM
 fn rebase_gives_the_same_layers_as_the_lifecycle_rebaser() {
     let store = Store::from_env().unwrap();
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path(), "v1");

@@ -4,10 +4,11 @@
 
 mod support;
 
+use libbuildpack_test::Registry;
 use rpack::oci::reference::ImageRef;
 use rpack::oci::{Image, LayerWriter, Layout};
 use rpack::store::Store;
-use support::{Registry, fixture, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
+use support::{fixture, rpack_home_fails, rpack_home_ok, rpack_ok, run_output};
 
 fn image_ref(text: &str) -> ImageRef {
     text.parse().unwrap()
@@ -37,7 +38,7 @@ fn make_image(store: &Store, name: &str, files: &[(&str, &str)]) -> Image {
 
 #[test]
 fn push_uploads_only_missing_blobs_and_pull_brings_the_image_back() {
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let home = tempfile::tempdir().unwrap();
     let store = Store::at(home.path()).unwrap();
@@ -128,7 +129,7 @@ fn push_uploads_only_missing_blobs_and_pull_brings_the_image_back() {
 
 #[test]
 fn build_publish_with_a_builder_pulled_from_a_registry() {
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path(), "published");
@@ -184,7 +185,7 @@ fn build_publish_with_a_builder_pulled_from_a_registry() {
 /// back whole with `--all-platforms`; each platform's layers keep their digests.
 #[test]
 fn push_and_pull_move_a_multi_platform_index() {
-    let registry = Registry::start();
+    let registry = Registry::start().unwrap();
     let host = registry.host();
     let home = tempfile::tempdir().unwrap();
     let store = Store::at(home.path()).unwrap();

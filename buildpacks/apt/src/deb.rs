@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use libbuildpack::toolbox::file::FileError;
+
 /// Maintainer-script commands whose work a layer does not need: the dynamic loader cache
 /// (`LD_LIBRARY_PATH` replaces it), services (apps do not start them), byte-compiling, conffile moves,
 /// documentation indexes and triggers.
@@ -89,27 +91,8 @@ pub enum DebError {
         stderr: String,
     },
     /// A file could not be read or written.
-    #[error("could not {action} {}", path.display())]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-fn io_err<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(std::io::Error) -> DebError + 'a {
-    move |source| DebError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
 fn dpkg_deb(action: &'static str, deb: &Path, args: &[&std::ffi::OsStr]) -> Result<(), DebError> {
@@ -149,7 +132,7 @@ pub fn unpack(deb: &Path, dest: &Path) -> Result<(), DebError> {
 pub fn control(deb: &Path, scratch: &Path) -> Result<Control, DebError> {
     let dir = scratch.join("control");
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        std::fs::remove_dir_all(&dir).map_err(FileError::on("remove", &dir))?;
     }
     dpkg_deb(
         "read the control files of",
@@ -157,7 +140,8 @@ pub fn control(deb: &Path, scratch: &Path) -> Result<Control, DebError> {
         &["-e".as_ref(), deb.as_os_str(), dir.as_os_str()],
     )?;
     let control_file = dir.join("control");
-    let text = std::fs::read_to_string(&control_file).map_err(io_err("read", &control_file))?;
+    let text =
+        std::fs::read_to_string(&control_file).map_err(FileError::on("read", &control_file))?;
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
@@ -249,9 +233,10 @@ fn is_shell_scaffolding(line: &str, words: &[&str]) -> bool {
 ///
 /// # Errors
 ///
-/// [`DebError::Io`] when it cannot be read.
+/// [`DebError::File`] when it cannot be read.
 pub fn sha256(path: &Path) -> Result<String, DebError> {
-    libbuildpack::toolbox::hash::sha256_file(path).map_err(|e| io_err("read", path)(e.source))
+    Ok(libbuildpack::toolbox::hash::sha256_file(path)
+        .map_err(|e| FileError::on("read", path)(e.source))?)
 }
 
 /// Makes the unpacked tree at `root` work from there: drops documentation (keeping copyright files),
@@ -260,23 +245,23 @@ pub fn sha256(path: &Path) -> Result<String, DebError> {
 ///
 /// # Errors
 ///
-/// [`DebError::Io`] when the tree cannot be read or a file rewritten.
+/// [`DebError::File`] when the tree cannot be read or a file rewritten.
 pub fn settle(root: &Path) -> Result<(), DebError> {
     for dir in ["usr/share/man", "usr/share/info", "usr/share/lintian"] {
         let path = root.join(dir);
         if path.is_dir() {
-            std::fs::remove_dir_all(&path).map_err(io_err("remove", &path))?;
+            std::fs::remove_dir_all(&path).map_err(FileError::on("remove", &path))?;
         }
     }
     let doc = root.join("usr/share/doc");
     if doc.is_dir() {
-        for package in std::fs::read_dir(&doc).map_err(io_err("read", &doc))? {
-            let package = package.map_err(io_err("read", &doc))?.path();
+        for package in std::fs::read_dir(&doc).map_err(FileError::on("read", &doc))? {
+            let package = package.map_err(FileError::on("read", &doc))?.path();
             if package.is_symlink() || !package.is_dir() {
                 continue;
             }
-            for entry in std::fs::read_dir(&package).map_err(io_err("read", &package))? {
-                let path = entry.map_err(io_err("read", &package))?.path();
+            for entry in std::fs::read_dir(&package).map_err(FileError::on("read", &package))? {
+                let path = entry.map_err(FileError::on("read", &package))?.path();
                 if path.file_name().is_some_and(|n| n == "copyright") {
                     continue;
                 }
@@ -285,7 +270,7 @@ pub fn settle(root: &Path) -> Result<(), DebError> {
                 } else {
                     std::fs::remove_file(&path)
                 };
-                removed.map_err(io_err("remove", &path))?;
+                removed.map_err(FileError::on("remove", &path))?;
             }
         }
     }
@@ -306,10 +291,10 @@ pub fn settle(root: &Path) -> Result<(), DebError> {
 
 fn walk(dir: &Path, visit: &mut dyn FnMut(&Path) -> Result<(), DebError>) -> Result<(), DebError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io_err("read", dir))?
+        .map_err(FileError::on("read", dir))?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()
-        .map_err(io_err("read", dir))?;
+        .map_err(FileError::on("read", dir))?;
     entries.sort();
     for path in entries {
         visit(&path)?;
@@ -323,7 +308,7 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path) -> Result<(), DebError>) -> Res
 /// `/usr/lib/x86_64-linux-gnu/libfoo.so -> /lib/x86_64-linux-gnu/libfoo.so.1` points into the run image;
 /// when the layer has the target, it points into the layer instead.
 fn relink(root: &Path, link: &Path) -> Result<(), DebError> {
-    let target = std::fs::read_link(link).map_err(io_err("read", link))?;
+    let target = std::fs::read_link(link).map_err(FileError::on("read", link))?;
     let Ok(inside) = target.strip_prefix("/") else {
         return Ok(());
     };
@@ -331,13 +316,13 @@ fn relink(root: &Path, link: &Path) -> Result<(), DebError> {
     if std::fs::symlink_metadata(&moved).is_err() {
         return Ok(());
     }
-    std::fs::remove_file(link).map_err(io_err("replace", link))?;
-    std::os::unix::fs::symlink(&moved, link).map_err(io_err("replace", link))
+    std::fs::remove_file(link).map_err(FileError::on("replace", link))?;
+    Ok(std::os::unix::fs::symlink(&moved, link).map_err(FileError::on("replace", link))?)
 }
 
 /// `prefix=/usr` (and other variables set to a `/usr` or `/lib` path) become the layer's paths.
 fn rewrite_pkg_config(root: &Path, path: &Path) -> Result<(), DebError> {
-    let text = std::fs::read_to_string(path).map_err(io_err("read", path))?;
+    let text = std::fs::read_to_string(path).map_err(FileError::on("read", path))?;
     let root = root.display().to_string();
     let mut changed = false;
     let rewritten: String = text
@@ -356,7 +341,7 @@ fn rewrite_pkg_config(root: &Path, path: &Path) -> Result<(), DebError> {
         })
         .collect();
     if changed {
-        std::fs::write(path, rewritten).map_err(io_err("rewrite", path))?;
+        std::fs::write(path, rewritten).map_err(FileError::on("rewrite", path))?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains, assert_not_contains};
 use libbuildpack_test::FileServer;
 
 fn context() -> TestContext {
@@ -375,19 +375,12 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&apt).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    assert!(
-        again
-            .output
-            .contains("Packages, target and run image unchanged: nothing to download"),
-        "{}",
-        again.output
+    assert_contains!(
+        again.output,
+        "Packages, target and run image unchanged: nothing to download"
     );
-    assert!(
-        again.output.contains("Reusing packages"),
-        "{}",
-        again.output
-    );
-    assert!(!again.output.contains("apt-get"), "{}", again.output);
+    assert_contains!(again.output, "Reusing packages");
+    assert_not_contains!(again.output, "apt-get");
     assert_eq!(repo.server.requests().len(), requests, "nothing downloaded");
     assert!(
         layer
@@ -404,12 +397,9 @@ fn installs_what_the_run_image_lacks_into_a_layer_then_reuses_it_without_apt() {
     ctx.restore_for_next_build().unwrap();
     let changed = ctx.build(&apt).unwrap();
     assert!(changed.succeeded(), "{}", changed.output);
-    assert!(
-        changed
-            .output
-            .contains("Rebuilding packages (run_image_sha256 changed"),
-        "{}",
-        changed.output
+    assert_contains!(
+        changed.output,
+        "Rebuilding packages (run_image_sha256 changed"
     );
     assert!(
         !repo.server.requests()[requests..]
@@ -445,17 +435,11 @@ fn a_stack_without_the_run_image_list_falls_back_to_the_build_image_with_a_warni
     ctx.app_file("Aptfile", "libbase\n").unwrap();
     let run = ctx.build(&Apt { system }).unwrap();
     assert!(run.succeeded(), "{}", run.output);
-    assert!(
-        run.output
-            .contains("The stack does not say which packages its run image has"),
-        "{}",
-        run.output
+    assert_contains!(
+        run.output,
+        "The stack does not say which packages its run image has"
     );
-    assert!(
-        run.output.contains("Already in the run image: libbase"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "Already in the run image: libbase");
 }
 
 #[test]

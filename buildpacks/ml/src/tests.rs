@@ -1,7 +1,7 @@
 //! In-process detect and build tests.
 
 use super::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 fn context() -> TestContext {
     TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
@@ -70,11 +70,7 @@ fn unknown_accelerator_fails_detect_with_choices() {
     ctx.app_file("hardware.txt", "tpu\n").unwrap();
     let run = ctx.detect(&Ml).unwrap();
     assert!(!run.passed() && run.exit_code != 100, "{}", run.output);
-    assert!(
-        run.output.contains("use one of: cpu, cuda, rocm"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "use one of: cpu, cuda, rocm");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! except for the missing-package snapshot).
 
 use super::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains, assert_not_contains};
 
 fn context() -> TestContext {
     TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
@@ -39,11 +39,7 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
             .unwrap()
             .ends_with("venv/bin")
     );
-    assert!(
-        run.output.contains("Installing requirements"),
-        "{}",
-        run.output
-    );
+    assert_contains!(run.output, "Installing requirements");
     // The venv has no pip of its own (the stack's pip installs into it), and its SBOMs, in both
     // formats, list what is in it: nothing yet.
     assert!(!venv.join("bin/pip").exists());
@@ -58,15 +54,9 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&Pip).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    assert!(again.output.contains("Reusing venv"), "{}", again.output);
-    assert!(
-        again
-            .output
-            .contains("Requirements unchanged: nothing to install"),
-        "{}",
-        again.output
-    );
-    assert!(!again.output.contains("pip install"), "{}", again.output);
+    assert_contains!(again.output, "Reusing venv");
+    assert_contains!(again.output, "Requirements unchanged: nothing to install");
+    assert_not_contains!(again.output, "pip install");
     assert!(
         !venv.exists(),
         "a reused launch-only layer has no files here"
@@ -80,18 +70,11 @@ fn builds_a_launch_only_venv_then_reuses_it_without_its_files() {
     ctx.restore_for_next_build().unwrap();
     let changed = ctx.build(&Pip).unwrap();
     assert!(changed.succeeded(), "{}", changed.output);
-    assert!(
-        changed
-            .output
-            .contains("Rebuilding venv (installed.requirements_sha256 changed"),
-        "{}",
-        changed.output
+    assert_contains!(
+        changed.output,
+        "Rebuilding venv (installed.requirements_sha256 changed"
     );
-    assert!(
-        changed.output.contains("Installing requirements"),
-        "{}",
-        changed.output
-    );
+    assert_contains!(changed.output, "Installing requirements");
 }
 
 /// Writes `probe-1.0-py3-none-any.whl` (a module and a console script `probe`) into `dir`, made
@@ -159,11 +142,7 @@ fn a_big_new_venv_is_split_in_two_layers_that_stay_together_while_packages_are_a
     ctx.app_file("requirements.txt", &big).unwrap();
     let first = ctx.build(&Pip).unwrap();
     assert!(first.succeeded(), "{}", first.output);
-    assert!(
-        first.output.contains("go into the venv-part2 layer"),
-        "{}",
-        first.output
-    );
+    assert_contains!(first.output, "go into the venv-part2 layer");
     let venv = ctx.layers_dir().join("venv");
     let part2 = ctx.layers_dir().join(python_sbom::venv::SPLIT_LAYER);
     let site = site_packages(&venv);
@@ -192,11 +171,7 @@ fn a_big_new_venv_is_split_in_two_layers_that_stay_together_while_packages_are_a
     ctx.restore_for_next_build().unwrap();
     let added = ctx.build(&Pip).unwrap();
     assert!(added.succeeded(), "{}", added.output);
-    assert!(
-        added.output.contains("Only packages were added"),
-        "{}",
-        added.output
-    );
+    assert_contains!(added.output, "Only packages were added");
     assert!(
         !venv.exists() && !part2.exists(),
         "kept layers have no files here"
@@ -238,19 +213,12 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     ctx.restore_for_next_build().unwrap();
     let added = ctx.build(&Pip).unwrap();
     assert!(added.succeeded(), "{}", added.output);
-    assert!(
-        added
-            .output
-            .contains("Requirements changed: installing into the last venv"),
-        "{}",
-        added.output
+    assert_contains!(
+        added.output,
+        "Requirements changed: installing into the last venv"
     );
-    assert!(!added.output.contains("-m venv"), "{}", added.output);
-    assert!(
-        added.output.contains("Only packages were added"),
-        "{}",
-        added.output
-    );
+    assert_not_contains!(added.output, "-m venv");
+    assert_contains!(added.output, "Only packages were added");
     assert!(!venv.exists(), "the kept venv layer has no files here");
     assert_eq!(
         added.layer("venv").unwrap().metadata,
@@ -288,12 +256,8 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     ctx.restore_for_next_build().unwrap();
     let again = ctx.build(&Pip).unwrap();
     assert!(again.succeeded(), "{}", again.output);
-    assert!(
-        again.output.contains("Reusing venv-delta"),
-        "{}",
-        again.output
-    );
-    assert!(!again.output.contains("pip install"), "{}", again.output);
+    assert_contains!(again.output, "Reusing venv-delta");
+    assert_not_contains!(again.output, "pip install");
     assert!(!venv.exists() && !delta.exists());
 
     // Removed again: back to what the venv layer holds, no delta.
@@ -301,20 +265,8 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     ctx.restore_for_next_build().unwrap();
     let removed = ctx.build(&Pip).unwrap();
     assert!(removed.succeeded(), "{}", removed.output);
-    assert!(
-        removed
-            .output
-            .contains("Uninstalling removed requirements: probe"),
-        "{}",
-        removed.output
-    );
-    assert!(
-        removed
-            .output
-            .contains("Back to the packages of the venv layer"),
-        "{}",
-        removed.output
-    );
+    assert_contains!(removed.output, "Uninstalling removed requirements: probe");
+    assert_contains!(removed.output, "Back to the packages of the venv layer");
     assert!(!venv.exists());
     assert!(
         removed
@@ -329,12 +281,9 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     ctx.restore_for_next_build().unwrap();
     let folded = ctx.build(&Pip).unwrap();
     assert!(folded.succeeded(), "{}", folded.output);
-    assert!(
-        folded
-            .output
-            .contains("Making the venv one layer again: marker is outside bin/ and site-packages"),
-        "{}",
-        folded.output
+    assert_contains!(
+        folded.output,
+        "Making the venv one layer again: marker is outside bin/ and site-packages",
     );
     assert_eq!(
         std::fs::read_to_string(venv.join("marker")).unwrap(),
@@ -351,7 +300,7 @@ fn an_added_package_goes_into_a_delta_layer_over_the_kept_venv() {
     ctx.restore_for_next_build().unwrap();
     let other = ctx.build(&Pip).unwrap();
     assert!(other.succeeded(), "{}", other.output);
-    assert!(other.output.contains("-m venv"), "{}", other.output);
+    assert_contains!(other.output, "-m venv");
     assert!(!venv.join("marker").exists());
 }
 

@@ -93,7 +93,7 @@ buildpack_main!(Processes);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libbuildpack::testing::TestContext;
+    use libbuildpack::testing::{TestContext, assert_contains};
 
     fn context() -> TestContext {
         TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
@@ -143,12 +143,7 @@ mod tests {
             .unwrap();
         let run = ctx.build(&Processes).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        assert!(
-            run.output
-                .contains("No Procfile: serving main:app with uvicorn"),
-            "{}",
-            run.output
-        );
+        assert_contains!(run.output, "No Procfile: serving main:app with uvicorn");
         let web = &run.launch.unwrap().processes[0];
         assert_eq!(
             web.command[2],
@@ -162,7 +157,7 @@ mod tests {
         ctx.app_file("requirements.txt", "requests\n").unwrap();
         let run = ctx.build(&Processes).unwrap();
         assert!(!run.succeeded());
-        assert!(run.output.contains("Add a Procfile"), "{}", run.output);
+        assert_contains!(run.output, "Add a Procfile");
     }
 
     #[test]
@@ -171,6 +166,6 @@ mod tests {
         ctx.app_file("Procfile", "# hi\nweb gunicorn\n").unwrap();
         let run = ctx.build(&Processes).unwrap();
         assert!(!run.succeeded());
-        assert!(run.output.contains("Procfile line 2"), "{}", run.output);
+        assert_contains!(run.output, "Procfile line 2");
     }
 }

@@ -2,7 +2,7 @@
 //! the host's pip (its configured index) and locks a project without dependencies.
 
 use super::*;
-use libbuildpack::testing::TestContext;
+use libbuildpack::testing::{TestContext, assert_contains};
 
 fn context() -> TestContext {
     TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
@@ -42,7 +42,7 @@ fn detect_needs_pyproject_and_lock() {
     ctx.app_file("pyproject.toml", PYPROJECT).unwrap();
     let run = ctx.detect(&Uv).unwrap();
     assert_eq!(run.exit_code, 100);
-    assert!(run.output.contains("run `uv lock`"), "{}", run.output);
+    assert_contains!(run.output, "run `uv lock`");
     ctx.app_file("uv.lock", "version = 1\n").unwrap();
     let run = ctx.detect(&Uv).unwrap();
     assert!(run.passed(), "{}", run.output);

@@ -6,10 +6,9 @@
 //! the current one (`{ lock_sha256 = "<hex>", layout = 2 }`), so upgrading the buildpack
 //! does not throw away the cache.
 
-use std::path::PathBuf;
-
 use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
+use libbuildpack::toolbox::file::FileError;
 
 /// The buildpack.
 pub struct CachedLayer;
@@ -40,16 +39,8 @@ pub enum CachedLayerError {
     #[error(transparent)]
     Hash(#[from] HashError),
     /// A file could not be read or written.
-    #[error("could not {action} {}", path.display())]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
 impl Buildpack for CachedLayer {
@@ -85,11 +76,7 @@ impl Buildpack for CachedLayer {
         if deps.is_new() {
             ctx.output().step("Installing dependencies from deps.lock");
             let target = deps.path().join("installed.lock");
-            std::fs::copy(&lock, &target).map_err(|source| CachedLayerError::Io {
-                action: "write",
-                path: target,
-                source,
-            })?;
+            std::fs::copy(&lock, &target).map_err(FileError::on("write", &target))?;
         }
         deps.build_env().set("DEPS_HOME", deps.path())?;
         Ok(Build::new())
@@ -101,7 +88,7 @@ buildpack_main!(CachedLayer);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libbuildpack::testing::TestContext;
+    use libbuildpack::testing::{TestContext, assert_contains, assert_not_contains};
 
     fn context(lock: &str) -> TestContext {
         let ctx = TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap();
@@ -121,19 +108,14 @@ mod tests {
         let ctx = context("flask==3.0.3\n");
         let run = ctx.build(&CachedLayer).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        assert!(run.output.contains("Creating deps"), "{}", run.output);
+        assert_contains!(run.output, "Creating deps");
         let types = run.layer("deps").unwrap().types.unwrap();
         assert!(types.build && types.cache && !types.launch);
 
         ctx.restore_for_next_build().unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
-        assert!(
-            run.output
-                .contains("Reusing deps (layout 2, lock_sha256 unchanged)"),
-            "{}",
-            run.output
-        );
-        assert!(!run.output.contains("Installing"), "{}", run.output);
+        assert_contains!(run.output, "Reusing deps (layout 2, lock_sha256 unchanged)");
+        assert_not_contains!(run.output, "Installing");
     }
 
     #[test]
@@ -143,12 +125,8 @@ mod tests {
         ctx.restore_for_next_build().unwrap();
         ctx.app_file("deps.lock", "flask==3.1.0\n").unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
-        assert!(
-            run.output.contains("Rebuilding deps (lock_sha256 changed)"),
-            "{}",
-            run.output
-        );
-        assert!(run.output.contains("Installing"), "{}", run.output);
+        assert_contains!(run.output, "Rebuilding deps (lock_sha256 changed)");
+        assert_contains!(run.output, "Installing");
     }
 
     #[test]
@@ -165,8 +143,8 @@ mod tests {
         .unwrap();
         let run = ctx.build(&CachedLayer).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        assert!(run.output.contains("Migrating deps"), "{}", run.output);
-        assert!(!run.output.contains("Installing"), "{}", run.output);
+        assert_contains!(run.output, "Migrating deps");
+        assert_not_contains!(run.output, "Installing");
         let metadata = run.layer("deps").unwrap().metadata.clone().unwrap();
         assert_eq!(metadata["lock_sha256"].as_str(), Some(hash.as_str()));
         assert_eq!(metadata["layout"].as_integer(), Some(2));

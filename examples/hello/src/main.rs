@@ -75,7 +75,7 @@ buildpack_main!(Hello);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libbuildpack::testing::TestContext;
+    use libbuildpack::testing::{TestContext, assert_contains};
 
     fn context() -> TestContext {
         TestContext::new(env!("CARGO_MANIFEST_DIR")).unwrap()
@@ -93,7 +93,7 @@ mod tests {
     fn detect_fails_without_hello_txt() {
         let run = context().detect(&Hello).unwrap();
         assert_eq!(run.exit_code, 100);
-        assert!(run.output.contains("no hello.txt"), "{}", run.output);
+        assert_contains!(run.output, "no hello.txt");
     }
 
     #[test]
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(web.kind.as_str(), "web");
         assert!(web.default);
         assert_eq!(web.command[0], "bash");
-        assert!(run.output.contains("## Hello"), "{}", run.output);
+        assert_contains!(run.output, "## Hello");
     }
 
     #[test]
@@ -137,12 +137,7 @@ mod tests {
         ctx.restore_for_next_build().unwrap();
         let run = ctx.build(&Hello).unwrap();
         assert!(run.succeeded(), "{}", run.output);
-        assert!(
-            run.output
-                .contains("Reusing hello (version 0.1.0 unchanged)"),
-            "{}",
-            run.output
-        );
+        assert_contains!(run.output, "Reusing hello (version 0.1.0 unchanged)");
         assert!(!ctx.layers_dir().join("hello").exists());
         assert!(run.layer("hello").unwrap().types.unwrap().launch);
     }

@@ -8,7 +8,7 @@ use super::buildpack_toml::Target;
 use super::env_file::EnvAction;
 use super::error::TomlFileError;
 use super::ids::{BuildpackId, BuildpackVersion};
-use super::order_toml::OrderGroup;
+use super::order_toml::{GroupEntry, OrderGroup};
 use super::run_toml::RunImage;
 use super::toml_file;
 
@@ -144,6 +144,64 @@ pub struct BuilderLifecycle {
 }
 
 impl BuilderToml {
+    /// A builder over one stack: `build_image` to build on and `run_image` to run on, with no buildpacks yet
+    /// (add them with [`with_buildpack`](Self::with_buildpack)).
+    ///
+    /// ```
+    /// use libbuildpack::buildpack_id;
+    /// use libbuildpack::data::BuilderToml;
+    ///
+    /// let builder = BuilderToml::on_stack("localhost/tiny-build", "localhost/tiny-run")
+    ///     .with_buildpack("bp", buildpack_id!("examples/hello"), None);
+    /// let text = builder.to_toml_string()?;
+    /// assert_eq!(BuilderToml::from_toml_str(&text, "builder.toml")?, builder);
+    /// assert_eq!(builder.order[0].group[0].id.as_str(), "examples/hello");
+    /// # Ok::<(), libbuildpack::data::TomlFileError>(())
+    /// ```
+    #[must_use]
+    pub fn on_stack(build_image: impl Into<String>, run_image: impl Into<String>) -> Self {
+        Self {
+            build: Some(BuilderBuild {
+                image: Some(build_image.into()),
+                env: Vec::new(),
+            }),
+            run: Some(BuilderRun {
+                images: vec![RunImage {
+                    image: run_image.into(),
+                    mirrors: Vec::new(),
+                }],
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// Adds the buildpack at `uri` (a dir, an archive or an image) to `[[buildpacks]]`, and `id` (at `version`,
+    /// or any version when `None`) as a required entry to the builder's one order group (the first, made if
+    /// there is none).
+    #[must_use]
+    pub fn with_buildpack(
+        mut self,
+        uri: impl Into<String>,
+        id: BuildpackId,
+        version: Option<BuildpackVersion>,
+    ) -> Self {
+        self.buildpacks.push(BuilderBuildpack {
+            uri: Some(uri.into()),
+            ..BuilderBuildpack::default()
+        });
+        let entry = GroupEntry {
+            id,
+            version,
+            optional: false,
+            exec_env: Vec::new(),
+        };
+        match self.order.first_mut() {
+            Some(first) => first.group.push(entry),
+            None => self.order.push(OrderGroup { group: vec![entry] }),
+        }
+        self
+    }
+
     /// The build image: `[build] image`, or the deprecated `[stack] build-image`.
     #[must_use]
     pub fn build_image(&self) -> Option<&str> {

@@ -13,7 +13,7 @@ pub mod steps;
 
 // The uv pin of the shipped uv buildpack, compiled in from its one source: generated crates get its values.
 #[path = "../../../buildpacks/uv/src/uv/pin.rs"]
-pub mod uv_pin;
+pub(crate) mod uv_pin;
 
 use std::path::{Path, PathBuf};
 
@@ -220,75 +220,116 @@ fn crate_id(options: &Options, inline_id: &str) -> Result<String, InlineError> {
     Ok(id)
 }
 
-/// Reads the inline script of `options.project`, and writes the crate (through a temp dir and a rename).
-///
-/// # Errors
-/// When project.toml cannot be read or has no (single) inline script, the script cannot be read as shell, the
-/// name or id is invalid, the dir exists, or a file cannot be written.
-pub fn convert(options: &Options) -> Result<Converted, InlineError> {
-    let path = &options.project;
+/// The inline script to convert, as read.
+struct Inline {
+    /// project.toml's text.
+    project_text: String,
+    /// Its group entry.
+    index: usize,
+    /// The inline buildpack's id.
+    id: String,
+    /// The script's entry.
+    script: libbuildpack::data::project_toml::InlineScript,
+    /// The script, read as shell.
+    parsed: parse::Script,
+}
+
+/// Reads project.toml at `path` and the inline script `group` names (or its only one), as shell.
+fn read_script(path: &Path, group: Option<&str>) -> Result<Inline, InlineError> {
     let project_text = fs_err::read_to_string(path).map_err(|source| TomlFileError::Read {
-        path: path.clone(),
+        path: path.to_owned(),
         source,
     })?;
     let project = ProjectToml::from_toml_str(&project_text, path)?;
     project.validate(path)?;
-    let (index, inline_id, script) = pick(path, &project, options.group.as_deref())?;
+    let (index, inline_id, script) = pick(path, &project, group)?;
     let parsed = parse::parse(&script.inline).map_err(|source| InlineError::Parse {
-        path: path.clone(),
+        path: path.to_owned(),
         index,
         source,
     })?;
-    let app_dir = path
+    Ok(Inline {
+        project_text,
+        index,
+        id: inline_id,
+        script,
+        parsed,
+    })
+}
+
+/// The app dir: project.toml's dir, absolute and (where it can be) canonical.
+fn app_dir_of(project: &Path) -> PathBuf {
+    let app_dir = project
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     let app_dir = std::path::absolute(app_dir).unwrap_or_else(|_| app_dir.to_owned());
-    let app_dir = app_dir.canonicalize().unwrap_or(app_dir);
-    let plan = steps::plan(&parsed, script.shell(), &app_dir);
+    app_dir.canonicalize().unwrap_or(app_dir)
+}
 
-    let name = &options.name;
-    let id = crate_id(options, &inline_id)?;
-    let write_err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ScaffoldError::Write { path, source }
-    };
+/// The error of writing `path`.
+fn write_err(path: &Path) -> impl FnOnce(std::io::Error) -> ScaffoldError + use<> {
+    let path = path.to_owned();
+    move |source| ScaffoldError::Write { path, source }
+}
+
+/// The crate's parent dir (made, canonical) and its dir, which must not exist yet.
+fn destination(options: &Options) -> Result<(PathBuf, PathBuf), InlineError> {
     fs_err::create_dir_all(&options.parent).map_err(write_err(&options.parent))?;
     let parent = options
         .parent
         .canonicalize()
         .map_err(write_err(&options.parent))?;
-    let dest = parent.join(name);
+    let dest = parent.join(&options.name);
     if dest.exists() {
         return Err(ScaffoldError::Exists { path: dest }.into());
     }
+    Ok((parent, dest))
+}
+
+/// What the generated crate is made from, besides the plan: names, paths relative to the app, the SDK.
+fn source_for(
+    options: &Options,
+    id: String,
+    script: &Inline,
+    app_dir: &Path,
+    dest: &Path,
+) -> generate::Source {
     let crate_in_app = dest
-        .strip_prefix(&app_dir)
+        .strip_prefix(app_dir)
         .ok()
         .and_then(|rel| rel.components().next())
         .map(|c| c.as_os_str().to_string_lossy().into_owned());
-    let source = generate::Source {
-        name: name.clone(),
+    generate::Source {
+        name: options.name.clone(),
         id,
-        api: api_for(script.api.as_deref()),
-        project_toml: path.display().to_string(),
-        inline_id: inline_id.clone(),
-        app_from_integration: rewrite::relative(&dest.join("integration"), &app_dir),
+        api: api_for(script.script.api.as_deref()),
+        project_toml: options.project.display().to_string(),
+        inline_id: script.id.clone(),
+        app_from_integration: rewrite::relative(&dest.join("integration"), app_dir),
         crate_in_app,
         libbuildpack: options.sdk.dependency("libbuildpack", ""),
         libbuildpack_testing: options
             .sdk
             .dependency("libbuildpack", ", features = [\"testing\"]"),
         harness: options.sdk.dependency("libbuildpack-test", ""),
-        uri: rewrite::relative(&app_dir, &dest),
+        uri: rewrite::relative(app_dir, dest),
         dev_profiles: match &options.sdk {
             Sdk::Path(root) => generate::dev_profiles(root),
             _ => String::new(),
         },
-    };
-    let files = generate::files(&plan, &source);
-    let files = generate::formatted(files);
-    let temp = crate::toolbox::scratch::dir_in(&parent, ".tmp-").map_err(write_err(&parent))?;
+    }
+}
+
+/// Writes `files` into a temp dir in `parent` and renames it to `dest`; with the SDK's `Cargo.lock` when the SDK
+/// is a checkout.
+fn write_crate(
+    parent: &Path,
+    dest: &Path,
+    files: Vec<(String, String)>,
+    sdk: &Sdk,
+) -> Result<(), InlineError> {
+    let temp = crate::toolbox::scratch::dir_in(parent, ".tmp-").map_err(write_err(parent))?;
     for (rel, text) in files {
         let file = temp.path().join(rel);
         if let Some(dir) = file.parent() {
@@ -298,23 +339,39 @@ pub fn convert(options: &Options) -> Result<Converted, InlineError> {
     }
     // The SDK checkout's lock: the crate builds with the dependency versions the SDK is tested with (and reuses
     // what a shared target dir has compiled already).
-    if let Sdk::Path(root) = &options.sdk {
+    if let Sdk::Path(root) = sdk {
         let lock = root.join("Cargo.lock");
         if lock.is_file() {
             let into = temp.path().join("Cargo.lock");
             fs_err::copy(&lock, &into).map_err(write_err(&into))?;
         }
     }
-    crate::toolbox::scratch::commit(|| fs_err::rename(temp.path(), &dest))
-        .map_err(write_err(&dest))?;
-    let uri = source.uri.clone();
+    crate::toolbox::scratch::commit(|| fs_err::rename(temp.path(), dest))
+        .map_err(write_err(dest))?;
+    Ok(())
+}
+
+/// Reads the inline script of `options.project`, and writes the crate (through a temp dir and a rename).
+///
+/// # Errors
+/// When project.toml cannot be read or has no (single) inline script, the script cannot be read as shell, the
+/// name or id is invalid, the dir exists, or a file cannot be written.
+pub fn convert(options: &Options) -> Result<Converted, InlineError> {
+    let script = read_script(&options.project, options.group.as_deref())?;
+    let app_dir = app_dir_of(&options.project);
+    let plan = steps::plan(&script.parsed, script.script.shell(), &app_dir);
+    let id = crate_id(options, &script.id)?;
+    let (parent, dest) = destination(options)?;
+    let source = source_for(options, id, &script, &app_dir, &dest);
+    let files = generate::formatted(generate::files(&plan, &source));
+    write_crate(&parent, &dest, files, &options.sdk)?;
     Ok(Converted {
         dir: dest,
         plan,
-        index,
-        inline_id,
-        uri,
-        project_text,
+        index: script.index,
+        inline_id: script.id,
+        uri: source.uri,
+        project_text: script.project_text,
     })
 }
 

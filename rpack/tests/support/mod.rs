@@ -1,120 +1,13 @@
-//! Helpers shared by the integration tests: a real OCI distribution registry (Debian's `docker-registry`) on
-//! 127.0.0.1, and a shell buildpack fixture for builds on the tiny stack.
+//! Helpers shared by the integration tests: a shell buildpack fixture for builds on the tiny stack and running
+//! rpack. (The loopback registry the push and pull tests use is libbuildpack-test's `Registry`.)
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)] // each test crate uses part of it; failed steps stop the test
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
 pub mod platforms;
 pub mod private;
 pub mod scratch;
-
-/// Where Debian's `docker-registry` package installs the registry.
-const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
-
-/// A distribution registry 2.8 serving from a temp dir on 127.0.0.1; stopped on drop.
-pub struct Registry {
-    child: Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Registry {
-    /// Starts a registry on a free loopback port and waits (up to 10 s) until `/v2/` answers.
-    pub fn start() -> Self {
-        assert!(
-            Path::new(REGISTRY_BIN).is_file(),
-            "{REGISTRY_BIN} is missing: apt-get install docker-registry"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  \
-                 delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
-        let child = Command::new(REGISTRY_BIN)
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut registry = Self { child, dir, port };
-        for _ in 0..100 {
-            if registry.answers() {
-                return registry;
-            }
-            if let Some(status) = registry.child.try_wait().unwrap() {
-                panic!("docker-registry exited with {status}:\n{}", registry.log());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!(
-            "docker-registry did not answer within 10s:\n{}",
-            registry.log()
-        );
-    }
-
-    fn answers(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        if stream
-            .write_all(b"GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .is_err()
-        {
-            return false;
-        }
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
-    }
-
-    /// `127.0.0.1:<port>`.
-    pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// The registry's log, access log included.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
-    }
-
-    /// How many blob uploads (the final `PUT .../blobs/uploads/...` of each) the registry has completed for
-    /// `repo` so far, from its access log.
-    pub fn blob_uploads(&self, repo: &str) -> usize {
-        let needle = format!("\"PUT /v2/{repo}/blobs/uploads/");
-        self.log().lines().filter(|l| l.contains(&needle)).count()
-    }
-
-    /// The registry's storage dir.
-    pub fn storage(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The `rpack` binary under test.
 pub fn rpack() -> Command {
@@ -216,18 +109,13 @@ TOML
 
 /// The builder.toml of a builder (tiny stack) with the one buildpack `id` at `bp`.
 pub fn builder_toml(id: &str) -> String {
-    format!(
-        r#"[[buildpacks]]
-uri = "bp"
-[[order]]
-[[order.group]]
-id = "{id}"
-[build]
-image = "localhost/rpack/tiny-build:latest"
-[[run.images]]
-image = "localhost/rpack/tiny-run:latest"
-"#
+    libbuildpack::data::BuilderToml::on_stack(
+        "localhost/rpack/tiny-build:latest",
+        "localhost/rpack/tiny-run:latest",
     )
+    .with_buildpack("bp", id.parse().unwrap(), None)
+    .to_toml_string()
+    .unwrap()
 }
 
 /// Writes a shell buildpack `id` (`dir/bp`: `buildpack_toml`, a detect that passes and `build`) and the

@@ -9,8 +9,16 @@
 use libbuildpack::layer::{HashError, sha256_file};
 use libbuildpack::prelude::*;
 
+// The project's one uv pin (buildpacks/uv's, which the script's `uv==` matches), compiled in from its source.
+#[path = "../../../../buildpacks/uv/src/uv/pin.rs"]
+#[allow(
+    dead_code,
+    reason = "this example installs uv by version; the wheel hashes are for buildpacks/uv"
+)]
+mod uv_pin;
+
 /// The uv the script pins.
-const UV_VERSION: &str = "0.9.5";
+const UV_VERSION: &str = uv_pin::VERSION;
 
 /// The buildpack.
 pub struct InlineUv;
