@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod images;
+pub(crate) mod made_for;
 pub mod platforms;
 pub mod registry;
 pub(crate) mod trash;

@@ -377,3 +377,48 @@ fn a_registry_connection_dropped_mid_push_or_mid_pull_loses_nothing() {
     assert_eq!(store.run_output(pulled), "v2");
     store.assert_no_leftovers("after the next push and pull");
 }
+
+/// A builder `rpack build --builder builder.toml` made for a file that is gone (a temp dir, a deleted checkout)
+/// is removed by `rpack prune`; one whose builder.toml is still there stays, and so does its app image.
+#[test]
+fn prune_removes_the_builders_of_deleted_builder_toml_files() {
+    let store = PrivateStore::new("tiny");
+    let kept = tempfile::tempdir().unwrap();
+    let gone = tempfile::tempdir().unwrap();
+    for dir in [kept.path(), gone.path()] {
+        probe_buildpack(dir);
+    }
+    let builder_of = |dir: &Path| {
+        rpack::build::platform::builder_ref_for_config(&dir.join("builder.toml")).to_string()
+    };
+    let (kept_builder, gone_builder) = (builder_of(kept.path()), builder_of(gone.path()));
+    let image = "localhost/faults-test/orphan:latest";
+    for dir in [kept.path(), gone.path()] {
+        let app = app_dir(dir, "v1");
+        let out = build_cmd(&store, image, &app, &dir.join("builder.toml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (images, _) = store.ok(&["images"]);
+    for name in [&kept_builder, &gone_builder] {
+        assert!(images.contains(name.as_str()), "{name}:\n{images}");
+    }
+
+    drop(gone);
+    let (pruned, _) = store.ok(&["prune"]);
+    assert!(
+        pruned.contains(" 1 builders of deleted builder.toml files"),
+        "{pruned}"
+    );
+    let (images, _) = store.ok(&["images"]);
+    assert!(!images.contains(gone_builder.as_str()), "{images}");
+    assert!(images.contains(kept_builder.as_str()), "{images}");
+    assert_eq!(store.run_output(image), "v1", "the app built with it stays");
+    let (again, _) = store.ok(&["prune"]);
+    assert!(again.contains(" 0 builders"), "{again}");
+}

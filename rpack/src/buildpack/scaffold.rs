@@ -112,9 +112,10 @@ impl ScaffoldError {
     }
 }
 
-fn files(name: &str, id: &str, sdk: &Sdk) -> Vec<(&'static str, String)> {
-    let type_name: String = name
-        .split(['-', '_'])
+/// A Rust type name for the crate or layer `name`: `my-buildpack` → `MyBuildpack`, `node_modules` →
+/// `NodeModules` (every run of letters and digits, capitalised).
+pub(crate) fn camel(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
         .map(|part| {
             let mut chars = part.chars();
             chars
@@ -122,7 +123,11 @@ fn files(name: &str, id: &str, sdk: &Sdk) -> Vec<(&'static str, String)> {
                 .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
                 .unwrap_or_default()
         })
-        .collect();
+        .collect()
+}
+
+fn files(name: &str, id: &str, sdk: &Sdk) -> Vec<(&'static str, String)> {
+    let type_name = camel(name);
     let escaped = id.replace('/', "_");
     let libbuildpack = sdk.dependency("libbuildpack", "");
     let libbuildpack_testing = sdk.dependency("libbuildpack", ", features = [\"testing\"]");

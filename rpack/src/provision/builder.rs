@@ -411,7 +411,8 @@ pub fn ensure(store: &Store, config: &Path, name: &ImageRef, ui: &Ui) -> Result<
 }
 
 /// [`ensure`] for a build for `platform` (this machine's when `None`): only that platform's image of the
-/// builder is made or checked, so building for one platform never makes another platform's stack.
+/// builder is made or checked, so building for one platform never makes another platform's stack. The builder
+/// is recorded as made for `config`: `rpack prune` removes it once that file is gone.
 ///
 /// # Errors
 /// As [`create`], and [`BuilderError::NoTarget`] when builder.toml has no target for `platform`.
@@ -424,6 +425,7 @@ pub fn ensure_for(
 ) -> Result<Builder, Error> {
     let started = Instant::now();
     let platform = platform.cloned().unwrap_or_else(Platform::host);
+    crate::store::made_for::remember(store, name, config);
     if let Some(sources) = sources::fingerprint(store, config, &platform)
         && let Ok(existing) = Image::load(store.image_layout(name).for_platform(platform.clone()))
         && existing.arch() == platform.arch

@@ -223,6 +223,8 @@ pub struct Pruned {
     pub blobs: usize,
     /// Stale temp dirs and files.
     pub temp: usize,
+    /// Builders made on demand for a `builder.toml` that no longer exists (see `made_for`).
+    pub builders: usize,
     /// Bytes freed.
     pub bytes: u64,
 }
@@ -235,14 +237,28 @@ fn is_stale(path: &Path) -> bool {
         .is_some_and(|age| age > STALE_AFTER)
 }
 
-/// Removes blobs that no image references, scratch dirs in the store's tmp dir that no live command holds
-/// (see [`Store::sweep_tmp`]), and other temp entries, `.old-*` dirs and `.tmp-*` blobs older than
-/// [`STALE_AFTER`]. Each image is locked while its blobs are pruned.
+/// Removes the builders `rpack build --builder builder.toml` made for files that are gone, blobs that no image
+/// references, scratch dirs in the store's tmp dir that no live command holds (see [`Store::sweep_tmp`]), and
+/// other temp entries, `.old-*` dirs and `.tmp-*` blobs older than [`STALE_AFTER`]. Each image is locked while
+/// its blobs are pruned.
 ///
 /// # Errors
 /// When a lock cannot be taken.
 pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut pruned = Pruned::default();
+    for orphan in crate::store::made_for::orphans(store) {
+        let layout = store.image_layout(&orphan.name);
+        // One removed by hand leaves only its record.
+        if layout.exists() {
+            let bytes = crate::store::disk_usage(layout.root());
+            if remove(store, &orphan.name).is_err() {
+                continue;
+            }
+            pruned.builders += 1;
+            pruned.bytes += bytes;
+        }
+        let _ = fs_err::remove_file(&orphan.record);
+    }
     let remove = |path: &Path, pruned: &mut Pruned, blob: bool| {
         let bytes = crate::store::disk_usage(path);
         if crate::toolbox::scratch::remove_path(path).is_ok() {

@@ -8,9 +8,10 @@ pub fn run() -> Result<(), Error> {
     let store = Store::from_env()?;
     let pruned = rpack::store::images::prune(&store)?;
     println!(
-        "removed {} unreferenced blobs and {} stale temp entries, {} freed",
+        "removed {} unreferenced blobs, {} stale temp entries and {} builders of deleted builder.toml files, {} freed",
         pruned.blobs,
         pruned.temp,
+        pruned.builders,
         format_size(pruned.bytes)
     );
     Ok(())

@@ -69,18 +69,8 @@ pub(super) fn ident(name: &str) -> String {
     out
 }
 
-/// `node_modules` → `NodeModules`.
-pub(super) fn camel(name: &str) -> String {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
+/// `node_modules` → `NodeModules`: the scaffold's rule, so a generated crate's types are named as a new one's.
+pub(super) use crate::buildpack::scaffold::camel;
 
 /// A command as errors name it: its first line, up to 60 characters.
 pub(super) fn label(text: &str) -> String {
