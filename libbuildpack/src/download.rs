@@ -168,86 +168,116 @@ impl Download {
         path: &Path,
         output: &Output,
     ) -> Result<String, DownloadError> {
-        let url = self.url.clone();
+        let (mut reader, total) = self.request(agent)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error(path))?;
+        }
+        let tmp = temp_path(path);
+        let start = Instant::now();
+        let received = self.receive(&mut reader, &tmp, path, total, output);
+        let (hex, size) = received.inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })?;
+        self.keep(&tmp, path, hex.clone())?;
+        output.detail(format!(
+            "{} in {}",
+            progress(size, total),
+            crate::output::format_duration(start.elapsed())
+        ));
+        Ok(hex)
+    }
+
+    /// Sends the request: the body and its length when the server gives one, or the error for a failed
+    /// request or an HTTP error status.
+    fn request(
+        &self,
+        agent: &ureq::Agent,
+    ) -> Result<(ureq::BodyReader<'static>, Option<u64>), DownloadError> {
         let response = agent
             .get(&self.url)
             .call()
             .map_err(|e| DownloadError::Request {
-                url: url.clone(),
+                url: self.url.clone(),
                 source: Box::new(e),
             })?;
         let status = response.status().as_u16();
         if status >= 400 {
-            return Err(DownloadError::Status { url, status });
+            return Err(DownloadError::Status {
+                url: self.url.clone(),
+                status,
+            });
         }
         let total = response
             .headers()
             .get("content-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let mut reader = response.into_body().into_reader();
-        let tmp = temp_path(path);
-        let write_err = |source| DownloadError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(write_err)?;
-        }
-        let mut file = std::fs::File::create(&tmp).map_err(write_err)?;
+        Ok((response.into_body().into_reader(), total))
+    }
+
+    /// Streams the body into `tmp` (synced to disk), hashing it and printing how much arrived every 5 s;
+    /// returns its SHA-256 (hex) and size. Write errors name `path`, the download's destination.
+    fn receive(
+        &self,
+        reader: &mut impl Read,
+        tmp: &Path,
+        path: &Path,
+        total: Option<u64>,
+        output: &Output,
+    ) -> Result<(String, u64), DownloadError> {
+        let mut file = std::fs::File::create(tmp).map_err(write_error(path))?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut received: u64 = 0;
-        let start = Instant::now();
         let mut last_report = Instant::now();
-        let result = loop {
+        loop {
             let n = match reader.read(&mut buf) {
-                Ok(0) => break Ok(()),
+                Ok(0) => break,
                 Ok(n) => n,
                 Err(source) => {
-                    break Err(DownloadError::Read {
-                        url: url.clone(),
+                    return Err(DownloadError::Read {
+                        url: self.url.clone(),
                         source,
                     });
                 }
             };
             hasher.update(&buf[..n]);
-            if let Err(e) = file.write_all(&buf[..n]) {
-                break Err(write_err(e));
-            }
+            file.write_all(&buf[..n]).map_err(write_error(path))?;
             received += n as u64;
             if last_report.elapsed() >= Duration::from_secs(5) {
                 last_report = Instant::now();
                 output.detail(progress(received, total));
             }
-        };
-        let result = result.and_then(|()| file.sync_all().map_err(write_err));
-        drop(file);
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
         }
-        let hex = hex(&hasher.finalize());
+        file.sync_all().map_err(write_error(path))?;
+        Ok((hex(&hasher.finalize()), received))
+    }
+
+    /// Renames the body at `tmp` into place at `path` when its SHA-256 `hex` is the one expected; removes it
+    /// otherwise.
+    fn keep(&self, tmp: &Path, path: &Path, hex: String) -> Result<(), DownloadError> {
         if let Some(expected) = &self.sha256
             && *expected != hex
         {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(tmp);
             return Err(DownloadError::ChecksumMismatch {
-                url,
+                url: self.url.clone(),
                 expected: expected.clone(),
                 actual: hex,
             });
         }
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            write_err(e)
-        })?;
-        output.detail(format!(
-            "{} in {}",
-            progress(received, total),
-            crate::output::format_duration(start.elapsed())
-        ));
-        Ok(hex)
+        std::fs::rename(tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(tmp);
+            write_error(path)(e)
+        })
+    }
+}
+
+/// The error for a download that cannot be written to `path`.
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> DownloadError + '_ {
+    |source| DownloadError::Write {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

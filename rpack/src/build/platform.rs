@@ -253,25 +253,16 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         )?,
     };
     let platform = options.platform.as_ref();
-    let for_platform = |layout: Layout| arch::scoped(layout, platform);
     arch::ensure_run_image(store, &builder, platform, ui)?;
     let podman = Podman::new(store)?;
     let builder_id = podman.ensure_image(
-        &for_platform(store.image_layout(&builder.image)),
+        &arch::scoped(store.image_layout(&builder.image), platform),
         &builder.image,
         ui,
     )?;
 
     let _lock = store.lock(&options.image.to_string())?;
-    let previous = store.image_layout(&options.image);
-    if crate::store::restore_replaced(previous.root())
-        .map_err(io_err("restore", previous.root()))?
-    {
-        ui.warn(&format!(
-            "restored {} from where an interrupted command had moved it",
-            options.image
-        ));
-    }
+    restore_interrupted(store, &options.image, ui)?;
     remove_stale_containers(&podman, &options.image, ui);
     ui.section(&format!(
         "Building {} from {}",
@@ -279,29 +270,17 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         options.app_dir.display()
     ));
     let work = store.scratch_dir("build-")?;
-    let project = Project::find(&options.app_dir).map_err(Error::from)?;
-    let group = match &project {
-        Some(project) => project.group(&builder, work.path(), ui)?,
-        None => None,
-    };
-    let filter = project
-        .as_ref()
-        .map(Project::file_filter)
-        .transpose()?
-        .unwrap_or(FileFilter::All);
-    // project.toml's build env first, so `--env` given on the command line wins.
-    let mut env = project.as_ref().map(Project::env).unwrap_or_default();
-    env.extend(options.env.iter().cloned());
+    let settings = ProjectSettings::read(options, &builder, work.path(), ui)?;
     let dirs = BuildDirs::prepare(
         work.path(),
         store,
         options,
         builder.user,
-        &filter,
-        &env,
+        &settings.filter,
+        &settings.env,
         &builder.run_image,
     )?;
-    mask_project_passwords(&dirs.app, &env, ui)?;
+    mask_project_passwords(&dirs.app, &settings.env, ui)?;
 
     let name = format!("rpack-build-{}-{}", std::process::id(), unique_suffix());
     let container = Container {
@@ -310,20 +289,9 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
         builder: &builder,
         builder_id: &builder_id,
     };
-    let mut cmd = creator_command(&container, &dirs, options, group.as_ref());
+    let mut cmd = creator_command(&container, &dirs, options, settings.group.as_ref());
     run_creator(&mut cmd, &podman, &name, options.timeout, ui)?;
-    let dest = store.image_layout(&options.image);
-    sparse::complete(
-        &Layout::open(&dirs.output),
-        &[
-            for_platform(store.image_layout(&builder.run_image)),
-            for_platform(dest.clone()),
-        ],
-    )?;
-    arch::store_output(store, &options.image, &dirs.output, platform)?;
-    let dest = for_platform(dest);
-    let image = Image::load(dest.clone())?;
-    let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
+    let (layout, digest) = store_output(store, options, &builder, &dirs.output)?;
     // The work dir holds the layers the exporter read (a fresh venv, say): removed in the background.
     work.dispose(store);
     ui.done(
@@ -332,10 +300,80 @@ pub fn build(store: &Store, options: &BuildOptions, ui: &Ui) -> Result<Built, Er
     );
     Ok(Built {
         image: options.image.clone(),
-        layout: dest,
+        layout,
         digest,
         elapsed: started.elapsed(),
     })
+}
+
+/// Puts back the app image an interrupted command had moved aside to replace it, saying so.
+fn restore_interrupted(store: &Store, image: &ImageRef, ui: &Ui) -> Result<(), Error> {
+    let previous = store.image_layout(image);
+    if crate::store::restore_replaced(previous.root())
+        .map_err(io_err("restore", previous.root()))?
+    {
+        ui.warn(&format!(
+            "restored {image} from where an interrupted command had moved it"
+        ));
+    }
+    Ok(())
+}
+
+/// What the app's `project.toml` (when it has one) asks of the build.
+struct ProjectSettings {
+    /// The buildpack group it names, with the mounts of its inline buildpacks.
+    group: Option<GroupOverride>,
+    /// Which of the app's files the build sees.
+    filter: FileFilter,
+    /// The build env: project.toml's, then `--env`'s, so the command line wins.
+    env: Vec<(String, String)>,
+}
+
+impl ProjectSettings {
+    fn read(
+        options: &BuildOptions,
+        builder: &Builder,
+        work: &Path,
+        ui: &Ui,
+    ) -> Result<Self, Error> {
+        let project = Project::find(&options.app_dir).map_err(Error::from)?;
+        let group = match &project {
+            Some(project) => project.group(builder, work, ui)?,
+            None => None,
+        };
+        let filter = project
+            .as_ref()
+            .map(Project::file_filter)
+            .transpose()?
+            .unwrap_or(FileFilter::All);
+        let mut env = project.as_ref().map(Project::env).unwrap_or_default();
+        env.extend(options.env.iter().cloned());
+        Ok(Self { group, filter, env })
+    }
+}
+
+/// Completes the exported layout with what a sparse export left out, stores it as the app image (beside its
+/// other platforms) and returns the stored image's layout and manifest digest.
+fn store_output(
+    store: &Store,
+    options: &BuildOptions,
+    builder: &Builder,
+    output: &Path,
+) -> Result<(Layout, Digest), Error> {
+    let platform = options.platform.as_ref();
+    let dest = store.image_layout(&options.image);
+    sparse::complete(
+        &Layout::open(output),
+        &[
+            arch::scoped(store.image_layout(&builder.run_image), platform),
+            arch::scoped(dest.clone(), platform),
+        ],
+    )?;
+    arch::store_output(store, &options.image, output, platform)?;
+    let dest = arch::scoped(dest, platform);
+    let image = Image::load(dest.clone())?;
+    let digest = image.manifest_digest().cloned().ok_or(BuildError::Killed)?;
+    Ok((dest, digest))
 }
 
 /// The label on every build container of `image`: lets the next build find containers a killed rpack left.
@@ -381,10 +419,6 @@ fn unique_suffix() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// `podman run ... /cnb/lifecycle/creator`: the build container, as pack runs it (root in the container, the
-/// lifecycle dropping to the build user), with the run image mounted read-only and the app image's staging
-/// layout read-write at the paths the layout convention gives their references.
-///
 /// The build container's identity: podman, its name, and the builder it runs.
 struct Container<'a> {
     podman: &'a Podman,
@@ -393,6 +427,9 @@ struct Container<'a> {
     builder_id: &'a str,
 }
 
+/// `podman run ... /cnb/lifecycle/creator`: the build container, as pack runs it (root in the container, the
+/// lifecycle dropping to the build user), with the run image mounted read-only and the app image's staging
+/// layout read-write at the paths the layout convention gives their references.
 fn creator_command(
     container: &Container<'_>,
     dirs: &BuildDirs,
@@ -417,6 +454,27 @@ fn creator_command(
         "host",
     ])
     .args(["--user", "0:0", "--security-opt", "label=disable"]);
+    add_creator_env(&mut cmd, builder);
+    add_creator_mounts(&mut cmd, dirs, &builder.run_image, &options.image, group);
+    cmd.arg(builder_id).arg("/cnb/lifecycle/creator");
+    if group.is_some() {
+        cmd.args(["-order", PROJECT_ORDER]);
+    }
+    cmd.args([
+        "-run-image",
+        &builder.run_image.to_string(),
+        "-cache-dir",
+        "/cache",
+    ]);
+    if options.clear_cache {
+        cmd.arg("-skip-restore");
+    }
+    cmd.arg(options.image.to_string());
+    cmd
+}
+
+/// The lifecycle's platform env (layout export, the build user) and rpack's proxy settings.
+fn add_creator_env(cmd: &mut std::process::Command, builder: &Builder) {
     for (key, value) in [
         ("CNB_PLATFORM_API", PLATFORM_API.to_owned()),
         ("CNB_USE_LAYOUT", "true".to_owned()),
@@ -431,11 +489,19 @@ fn creator_command(
     for (key, value) in proxy_env(std::env::vars()) {
         cmd.arg("--env").arg(format!("{key}={value}"));
     }
-    let run_mount = format!(
-        "{LAYOUT_MOUNT}/{}",
-        builder.run_image.layout_path().display()
-    );
-    let out_mount = format!("{LAYOUT_MOUNT}/{}", options.image.layout_path().display());
+}
+
+/// The build's dirs, the run image and the output layout mounted where the creator looks for them, and a
+/// project.toml group's buildpacks and order.
+fn add_creator_mounts(
+    cmd: &mut std::process::Command,
+    dirs: &BuildDirs,
+    run_image: &ImageRef,
+    image: &ImageRef,
+    group: Option<&GroupOverride>,
+) {
+    let run_mount = format!("{LAYOUT_MOUNT}/{}", run_image.layout_path().display());
+    let out_mount = format!("{LAYOUT_MOUNT}/{}", image.layout_path().display());
     for (host, container, read_only) in [
         (dirs.app.as_path(), "/workspace", false),
         (&dirs.layers, "/layers", false),
@@ -460,21 +526,6 @@ fn creator_command(
         cmd.arg("--volume")
             .arg(format!("{}:{PROJECT_ORDER}:ro", group.order.display()));
     }
-    cmd.arg(builder_id).arg("/cnb/lifecycle/creator");
-    if group.is_some() {
-        cmd.args(["-order", PROJECT_ORDER]);
-    }
-    cmd.args([
-        "-run-image",
-        &builder.run_image.to_string(),
-        "-cache-dir",
-        "/cache",
-    ]);
-    if options.clear_cache {
-        cmd.arg("-skip-restore");
-    }
-    cmd.arg(options.image.to_string());
-    cmd
 }
 
 /// Runs the creator, streaming its output and following its phases, so a failure can say where it failed.

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use libbuildpack::data::{
-    BuildpackId, BuildpackVersion, GroupEntry, OrderGroup, OrderToml, ProjectToml, TomlFileError,
+    BuildpackId, BuildpackVersion, GroupEntry, OrderGroup, OrderToml, ProjectBuildpack,
+    ProjectToml, TomlFileError,
 };
 
 use crate::buildpack::package;
@@ -193,64 +194,19 @@ impl Project {
         else {
             return Ok(None);
         };
-        let base = self.path.parent().unwrap_or_else(|| Path::new("."));
         let mut entries = Vec::new();
         let mut mounts = Vec::new();
         for (index, entry) in io.group.iter().enumerate() {
+            let (id, version, dir) = self.group_entry(index, entry, builder, work, ui)?;
             let bad = |why: String| ProjectError::BadEntry {
                 path: self.path.clone(),
                 index,
                 why,
             };
-            let (id, version) = if let Some(script) = &entry.script {
-                let id = entry.id.clone().unwrap_or_default();
-                let version = entry.version.clone().unwrap_or_else(|| "0.0.0".to_owned());
-                let dir = work.join("inline").join(index.to_string());
-                write_inline(
-                    &dir,
-                    &id,
-                    &version,
-                    script.api.as_deref().unwrap_or_default(),
-                    script.shell(),
-                    &script.inline,
-                )?;
-                mounts.push((dir, String::new()));
-                (id, version)
-            } else if let Some(uri) = &entry.uri {
-                let prepared = package::prepare(&base.join(uri), &work.join("buildpacks"), ui)?;
-                let info = &prepared.descriptor.buildpack;
-                mounts.push((prepared.dir.clone(), String::new()));
-                (info.id.as_str().to_owned(), info.version.to_string())
-            } else {
-                let id = entry.id.clone().unwrap_or_default();
-                let found = builder.buildpacks.iter().find(|(bid, bversion)| {
-                    bid == &id && entry.version.as_ref().is_none_or(|v| v == bversion)
-                });
-                let Some((_, version)) = found else {
-                    return Err(ProjectError::NotInBuilder {
-                        path: self.path.clone(),
-                        index,
-                        version: entry
-                            .version
-                            .as_ref()
-                            .map(|v| format!(" {v}"))
-                            .unwrap_or_default(),
-                        id,
-                        available: builder
-                            .buildpacks
-                            .iter()
-                            .map(|(i, v)| format!("{i} {v}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    }
-                    .into());
-                };
-                (id, version.clone())
-            };
             let id: BuildpackId = id.parse().map_err(|e| bad(format!("{e}")))?;
             let version: BuildpackVersion = version.parse().map_err(|e| bad(format!("{e}")))?;
-            if let Some(mount) = mounts.last_mut().filter(|m| m.1.is_empty()) {
-                mount.1 = format!("/cnb/buildpacks/{}/{version}", id.escaped());
+            if let Some(dir) = dir {
+                mounts.push((dir, format!("/cnb/buildpacks/{}/{version}", id.escaped())));
             }
             entries.push(GroupEntry::new(id, version));
         }
@@ -264,6 +220,77 @@ impl Project {
             order: path,
             mounts,
         }))
+    }
+
+    /// The id and version of the group's entry `index`, and the dir to mount for it unless the builder has it:
+    /// an inline script written under `work`, or a buildpack by uri prepared under `work`.
+    fn group_entry(
+        &self,
+        index: usize,
+        entry: &ProjectBuildpack,
+        builder: &Builder,
+        work: &Path,
+        ui: &Ui,
+    ) -> Result<(String, String, Option<PathBuf>), crate::build::Error> {
+        if let Some(script) = &entry.script {
+            let id = entry.id.clone().unwrap_or_default();
+            let version = entry.version.clone().unwrap_or_else(|| "0.0.0".to_owned());
+            let dir = work.join("inline").join(index.to_string());
+            write_inline(
+                &dir,
+                &id,
+                &version,
+                script.api.as_deref().unwrap_or_default(),
+                script.shell(),
+                &script.inline,
+            )?;
+            return Ok((id, version, Some(dir)));
+        }
+        if let Some(uri) = &entry.uri {
+            let base = self.path.parent().unwrap_or_else(|| Path::new("."));
+            let prepared = package::prepare(&base.join(uri), &work.join("buildpacks"), ui)?;
+            let info = &prepared.descriptor.buildpack;
+            return Ok((
+                info.id.as_str().to_owned(),
+                info.version.to_string(),
+                Some(prepared.dir.clone()),
+            ));
+        }
+        let (id, version) = self.in_builder(index, entry, builder)?;
+        Ok((id, version, None))
+    }
+
+    /// The id and version of the builder's buildpack that the group's entry `index` names by id (and version,
+    /// when it gives one).
+    fn in_builder(
+        &self,
+        index: usize,
+        entry: &ProjectBuildpack,
+        builder: &Builder,
+    ) -> Result<(String, String), ProjectError> {
+        let id = entry.id.clone().unwrap_or_default();
+        let found = builder.buildpacks.iter().find(|(bid, bversion)| {
+            bid == &id && entry.version.as_ref().is_none_or(|v| v == bversion)
+        });
+        let Some((_, version)) = found else {
+            return Err(ProjectError::NotInBuilder {
+                path: self.path.clone(),
+                index,
+                version: entry
+                    .version
+                    .as_ref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default(),
+                id,
+                available: builder
+                    .buildpacks
+                    .iter()
+                    .map(|(i, v)| format!("{i} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        Ok((id, version.clone()))
     }
 }
 

@@ -193,8 +193,29 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             "--version",
             "apt-get install mmdebstrap",
         ),
+        containers_conf(store),
+        tool(
+            probe,
+            "cargo",
+            "--version",
+            "install Rust with rustup: curl --proto '=https' -sSf https://sh.rustup.rs | sh",
+        ),
+        musl_target(),
+        musl_c_compiler(probe),
     ];
-    checks.push(match crate::build::podman::Podman::new(store) {
+    checks.extend(cross::checks(
+        probe,
+        Path::new(crate::provision::emulation::BINFMT_MISC),
+    ));
+    checks.extend(go_and_lifecycle(store, probe));
+    checks.extend(RECIPES.iter().map(|recipe| stack(store, recipe)));
+    checks.push(free_disk(store));
+    checks
+}
+
+/// rpack's `containers.conf` for podman, written into the store.
+fn containers_conf(store: &Store) -> Check {
+    match crate::build::podman::Podman::new(store) {
         Ok(podman) => Check::pass(
             "containers.conf",
             format!(
@@ -207,15 +228,12 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             e.to_string(),
             format!("make {} writable", store.home().display()),
         ),
-    });
-    checks.push(tool(
-        probe,
-        "cargo",
-        "--version",
-        "install Rust with rustup: curl --proto '=https' -sSf https://sh.rustup.rs | sh",
-    ));
-    let musl = target_installed(MUSL_TARGET);
-    checks.push(if musl {
+    }
+}
+
+/// Rust's musl target, which buildpack binaries are built for.
+fn musl_target() -> Check {
+    if target_installed(MUSL_TARGET) {
         Check::pass("musl target", format!("{MUSL_TARGET} installed"))
     } else {
         Check::fail(
@@ -223,14 +241,13 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             format!("{MUSL_TARGET} is not installed"),
             format!("rustup target add {MUSL_TARGET}"),
         )
-    });
-    checks.push(musl_c_compiler(probe));
-    checks.extend(cross::checks(
-        probe,
-        Path::new(crate::provision::emulation::BINFMT_MISC),
-    ));
+    }
+}
+
+/// Go, then the pinned lifecycle: Go only builds the lifecycle, so once it is installed builds no longer need
+/// Go.
+fn go_and_lifecycle(store: &Store, probe: &Probe) -> [Check; 2] {
     let lifecycle = Lifecycle::locate(store, lifecycle::DEFAULT_VERSION);
-    // Go only builds the lifecycle: once it is installed, builds no longer need it.
     let mut go = tool(
         probe,
         "go",
@@ -238,8 +255,7 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
         "apt-get install golang-go (or a newer Go from https://go.dev/dl)",
     );
     go.optional = lifecycle.is_ok();
-    checks.push(go);
-    checks.push(match lifecycle {
+    let lifecycle = match lifecycle {
         Ok(found) => Check::pass(
             "lifecycle",
             format!("{} at {}", found.version(), found.root().display()),
@@ -252,8 +268,12 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
                 lifecycle::DEFAULT_VERSION
             ),
         ),
-    });
-    checks.extend(RECIPES.iter().map(|recipe| stack(store, recipe)));
+    };
+    [go, lifecycle]
+}
+
+/// Free space on the store's disk: a warning below [`MIN_FREE_BYTES`].
+fn free_disk(store: &Store) -> Check {
     let free = free_bytes(store.home());
     let enough = free.is_some_and(|f| f >= MIN_FREE_BYTES);
     let detail = free.map_or_else(
@@ -266,7 +286,7 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             )
         },
     );
-    checks.push(if enough {
+    if enough {
         Check::pass("free disk", detail)
     } else {
         // A warning, not a failure: small apps build in far less, and a big one fails with its own error.
@@ -276,8 +296,7 @@ pub(crate) fn run_with(store: &Store, probe: &Probe) -> Vec<Check> {
             "free some space: `rpack prune`, or point RPACK_HOME at a larger disk".to_owned(),
         )
         .optional()
-    });
-    checks
+    }
 }
 
 /// The small init `rpack run` and test containers start as PID 1 (`podman run --init`).

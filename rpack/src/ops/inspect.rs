@@ -418,6 +418,96 @@ fn order_text(order: &Value, out: &mut String) {
     }
 }
 
+/// The buildpacks, one a line: id, version and Buildpack API.
+fn buildpacks_text(buildpacks: &[BuildpackSummary], out: &mut String) {
+    out.push_str("\nBuildpacks:\n");
+    for bp in buildpacks {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:<10} api {}",
+            bp.id,
+            bp.version,
+            bp.api.as_deref().unwrap_or("?")
+        );
+    }
+}
+
+/// A builder's lifecycle: its version and the Buildpack and Platform APIs it supports.
+fn lifecycle_text(lifecycle: &Value, out: &mut String) {
+    let apis = |kind: &str| {
+        lifecycle["apis"][kind]["supported"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let _ = writeln!(
+        out,
+        "\nLifecycle: {}\n  buildpack APIs: {}\n  platform APIs: {}",
+        text(&lifecycle["version"]).unwrap_or_default(),
+        apis("buildpack"),
+        apis("platform")
+    );
+}
+
+/// An app's processes, one a line: type, command and arguments.
+fn processes_text(processes: &[Value], out: &mut String) {
+    out.push_str("\nProcesses:\n");
+    for p in processes {
+        let command: Vec<String> = match &p["command"] {
+            Value::Array(items) => items.iter().filter_map(text).collect(),
+            Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let args: Vec<String> = p["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(text)
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<12} {} {}",
+            text(&p["type"]).unwrap_or_default(),
+            command.join(" "),
+            args.join(" ")
+        );
+    }
+}
+
+/// The layers, one a line: size, short digest and the history entry that made it.
+fn layers_text(layers: &[LayerSummary], out: &mut String) {
+    out.push_str("\nLayers:\n");
+    for layer in layers {
+        let short = layer.digest.trim_start_matches("sha256:");
+        let _ = writeln!(
+            out,
+            "  {:>9}  {}  {}",
+            libbuildpack::toolbox::style::format_size(layer.size),
+            &short[..12.min(short.len())],
+            layer.created_by
+        );
+    }
+}
+
+/// The labels, one a line, each value cut at 100 characters.
+fn labels_text(labels: &BTreeMap<String, String>, out: &mut String) {
+    out.push_str("\nLabels:\n");
+    for (key, value) in labels {
+        let shown: String = value.chars().take(100).collect();
+        let more = if value.chars().count() > 100 {
+            "…"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "  {key} = {shown}{more}");
+    }
+}
+
 impl Report {
     /// The human-readable summary.
     #[must_use]
@@ -429,41 +519,14 @@ impl Report {
             .unwrap_or_default();
         head_text(self, &kind, &mut out);
         if !self.buildpacks.is_empty() {
-            out.push_str("\nBuildpacks:\n");
-            for bp in &self.buildpacks {
-                let _ = writeln!(
-                    out,
-                    "  {:<40} {:<10} api {}",
-                    bp.id,
-                    bp.version,
-                    bp.api.as_deref().unwrap_or("?")
-                );
-            }
+            buildpacks_text(&self.buildpacks, &mut out);
         }
         if self.order.as_array().is_some_and(|o| !o.is_empty()) {
             out.push_str("\nOrder:\n");
             order_text(&self.order, &mut out);
         }
         if !self.lifecycle.is_null() {
-            let l = &self.lifecycle;
-            let apis = |kind: &str| {
-                l["apis"][kind]["supported"]
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .unwrap_or_default()
-            };
-            let _ = writeln!(
-                out,
-                "\nLifecycle: {}\n  buildpack APIs: {}\n  platform APIs: {}",
-                text(&l["version"]).unwrap_or_default(),
-                apis("buildpack"),
-                apis("platform")
-            );
+            lifecycle_text(&self.lifecycle, &mut out);
         }
         if let Some(run) = self.run_image["image"]
             .as_str()
@@ -472,50 +535,11 @@ impl Report {
             let _ = writeln!(out, "\nRun image: {run}");
         }
         if let Some(processes) = self.processes.as_array().filter(|p| !p.is_empty()) {
-            out.push_str("\nProcesses:\n");
-            for p in processes {
-                let command: Vec<String> = match &p["command"] {
-                    Value::Array(items) => items.iter().filter_map(text).collect(),
-                    Value::String(s) => vec![s.clone()],
-                    _ => Vec::new(),
-                };
-                let args: Vec<String> = p["args"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(text)
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  {:<12} {} {}",
-                    text(&p["type"]).unwrap_or_default(),
-                    command.join(" "),
-                    args.join(" ")
-                );
-            }
+            processes_text(processes, &mut out);
         }
-        out.push_str("\nLayers:\n");
-        for layer in &self.layers {
-            let short = layer.digest.trim_start_matches("sha256:");
-            let _ = writeln!(
-                out,
-                "  {:>9}  {}  {}",
-                libbuildpack::toolbox::style::format_size(layer.size),
-                &short[..12.min(short.len())],
-                layer.created_by
-            );
-        }
+        layers_text(&self.layers, &mut out);
         if !self.labels.is_empty() {
-            out.push_str("\nLabels:\n");
-            for (key, value) in &self.labels {
-                let shown: String = value.chars().take(100).collect();
-                let more = if value.chars().count() > 100 {
-                    "…"
-                } else {
-                    ""
-                };
-                let _ = writeln!(out, "  {key} = {shown}{more}");
-            }
+            labels_text(&self.labels, &mut out);
         }
         out
     }

@@ -275,61 +275,18 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
     let started = Instant::now();
     let name = options.image.to_string();
     let _lock = store.lock(&name)?;
-    let layout = store.image_layout(&options.image);
-    if !layout.exists() {
-        return Err(RebaseError::NoImage {
-            image: name,
-            path: layout.root().to_owned(),
-        }
-        .into());
-    }
-    let app = Image::load(layout.scoped(options.platform.as_ref()))?;
+    let app = load_app(store, options)?;
     let mut metadata = lifecycle_metadata(&name, &app)?;
     let run_ref = match &options.run_image {
         Some(r) => r.clone(),
         None => run_image_from_metadata(&name, &metadata)?,
     };
-    let run_layout = store.image_layout(&run_ref);
-    if !run_layout.exists() {
-        return Err(RebaseError::NoRunImage {
-            image: run_ref.to_string(),
-            path: run_layout.root().to_owned(),
-        }
-        .into());
-    }
-    let run = Image::load(run_layout_for(run_layout, &app))?;
+    let run = load_run(store, &run_ref, &app)?;
     ui.section(&format!("Rebasing {name} onto {run_ref}"));
 
     let mut warnings = run_checks(&name, &app, &run_ref, &run, options.force)?;
-
-    let top_layer = metadata
-        .run_image
-        .as_ref()
-        .and_then(|r| r.top_layer.clone())
-        .unwrap_or_default();
-    let old_base = app
-        .diff_ids()
-        .iter()
-        .position(|d| *d == top_layer)
-        .map(|i| i + 1)
-        .ok_or_else(|| RebaseError::TopLayerNotFound {
-            image: name.clone(),
-            top_layer: top_layer.clone(),
-        })?;
-    let new_top = run
-        .diff_ids()
-        .last()
-        .cloned()
-        .ok_or_else(|| RebaseError::EmptyRunImage {
-            image: run_ref.to_string(),
-        })?;
-    let run_digest = run
-        .manifest_digest()
-        .cloned()
-        .ok_or_else(|| RebaseError::EmptyRunImage {
-            image: run_ref.to_string(),
-        })?;
-
+    let old_base = old_run_layer_count(&name, &app, &metadata)?;
+    let (new_top, run_digest) = run_top_and_digest(&run_ref, &run)?;
     let run_target = RunTarget {
         image: &run_ref,
         digest: &run_digest,
@@ -355,17 +312,7 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
         .cloned()
         .collect();
     let digest = write_rebased(store, &options.image, &app, &run, &config, &layers)?;
-    ui.done(
-        &format!(
-            "Rebased {name} onto {run_ref} ({}): {} run image layers replaced by {}, {} app layers kept",
-            digest.short(),
-            old_base,
-            run.layers().len(),
-            app.layers().len() - old_base
-        ),
-        started.elapsed(),
-    );
-    Ok(Rebased {
+    let rebased = Rebased {
         image: options.image.clone(),
         run_image: run_ref,
         digest,
@@ -374,7 +321,76 @@ pub fn rebase(store: &Store, options: &RebaseOptions, ui: &Ui) -> Result<Rebased
         app_layers: app.layers().len() - old_base,
         warnings,
         elapsed: started.elapsed(),
-    })
+    };
+    ui.done(
+        &format!(
+            "Rebased {name} onto {} ({}): {} run image layers replaced by {}, {} app layers kept",
+            rebased.run_image,
+            rebased.digest.short(),
+            rebased.old_run_layers,
+            rebased.new_run_layers,
+            rebased.app_layers
+        ),
+        rebased.elapsed,
+    );
+    Ok(rebased)
+}
+
+/// The app image to rebase, of the platform `options` names (or its only one, or the host's).
+fn load_app(store: &Store, options: &RebaseOptions) -> Result<Image, Error> {
+    let layout = store.image_layout(&options.image);
+    if !layout.exists() {
+        return Err(RebaseError::NoImage {
+            image: options.image.to_string(),
+            path: layout.root().to_owned(),
+        }
+        .into());
+    }
+    Ok(Image::load(layout.scoped(options.platform.as_ref()))?)
+}
+
+/// The new run image, of the app's platform when it has several.
+fn load_run(store: &Store, run_ref: &ImageRef, app: &Image) -> Result<Image, Error> {
+    let run_layout = store.image_layout(run_ref);
+    if !run_layout.exists() {
+        return Err(RebaseError::NoRunImage {
+            image: run_ref.to_string(),
+            path: run_layout.root().to_owned(),
+        }
+        .into());
+    }
+    Ok(Image::load(run_layout_for(run_layout, app))?)
+}
+
+/// How many of the app image's layers are the old run image's: those up to its `runImage.topLayer`.
+fn old_run_layer_count(
+    name: &str,
+    app: &Image,
+    metadata: &LifecycleMetadata,
+) -> Result<usize, RebaseError> {
+    let top_layer = metadata
+        .run_image
+        .as_ref()
+        .and_then(|r| r.top_layer.clone())
+        .unwrap_or_default();
+    app.diff_ids()
+        .iter()
+        .position(|d| *d == top_layer)
+        .map(|i| i + 1)
+        .ok_or_else(|| RebaseError::TopLayerNotFound {
+            image: name.to_owned(),
+            top_layer,
+        })
+}
+
+/// The new run image's top layer (diff id) and manifest digest, which the rebased metadata records.
+fn run_top_and_digest(run_ref: &ImageRef, run: &Image) -> Result<(String, Digest), RebaseError> {
+    let empty = || RebaseError::EmptyRunImage {
+        image: run_ref.to_string(),
+    };
+    let top = run.diff_ids().last().cloned().ok_or_else(empty)?;
+    let digest = run.manifest_digest().cloned().ok_or_else(empty)?;
+    Ok((top, digest))
 }
 
 /// The checks the lifecycle makes (overridable with `--force`, which turns them into the returned warnings),

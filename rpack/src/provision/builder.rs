@@ -647,60 +647,7 @@ fn set_labels(
     inputs: &Inputs,
     layers_label: &BuilderBuildpackLayers,
 ) -> Result<(), Error> {
-    let descriptor_path = inputs.lifecycle.descriptor_path();
-    let descriptor =
-        fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
-    let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
-    let run_images = &inputs.run_images;
-    let buildpacks = inputs
-        .buildpacks
-        .iter()
-        .map(|bp| {
-            let info = &bp.descriptor.buildpack;
-            // `name` too: `pack builder inspect` shows it in its buildpacks table (`-` when missing).
-            BuilderMetadataBuildpack {
-                id: info.id.as_str().to_owned(),
-                version: info.version.to_string(),
-                homepage: info.homepage.clone(),
-                name: info.name.clone(),
-            }
-        })
-        .collect();
-    let api = |key: &str| {
-        descriptor
-            .get(key)
-            .and_then(|v| serde_json::to_value(v).ok())
-    };
-    let metadata = BuilderMetadata {
-        description: inputs.toml.description.clone().unwrap_or_default(),
-        buildpacks,
-        stack: Some(BuilderMetadataStack {
-            run_image: RunImageEntry {
-                image: inputs.run_image.to_string(),
-                mirrors: run_images
-                    .first()
-                    .map(|r| r.mirrors.clone())
-                    .unwrap_or_default(),
-            },
-        }),
-        images: run_images
-            .iter()
-            .map(|r| RunImageEntry {
-                image: r.image.clone(),
-                mirrors: r.mirrors.clone(),
-            })
-            .collect(),
-        lifecycle: Some(BuilderMetadataLifecycle {
-            version: inputs.lifecycle.version().to_owned(),
-            api: api("api"),
-            apis: api("apis"),
-        }),
-        created_by: Some(CreatedBy {
-            name: "rpack".to_owned(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-        }),
-        rest: serde_json::Map::new(),
-    };
+    let metadata = builder_metadata(inputs)?;
     let label_error = |source| BuilderError::Label {
         image: image.layout().root().display().to_string(),
         source,
@@ -726,6 +673,70 @@ fn set_labels(
         inputs.lifecycle.version(),
     );
     Ok(())
+}
+
+/// The builder's `io.buildpacks.builder.metadata`: its description, buildpacks, run images, lifecycle and
+/// maker.
+fn builder_metadata(inputs: &Inputs) -> Result<BuilderMetadata, Error> {
+    let run_images = &inputs.run_images;
+    let buildpacks = inputs
+        .buildpacks
+        .iter()
+        .map(|bp| {
+            let info = &bp.descriptor.buildpack;
+            // `name` too: `pack builder inspect` shows it in its buildpacks table (`-` when missing).
+            BuilderMetadataBuildpack {
+                id: info.id.as_str().to_owned(),
+                version: info.version.to_string(),
+                homepage: info.homepage.clone(),
+                name: info.name.clone(),
+            }
+        })
+        .collect();
+    Ok(BuilderMetadata {
+        description: inputs.toml.description.clone().unwrap_or_default(),
+        buildpacks,
+        stack: Some(BuilderMetadataStack {
+            run_image: RunImageEntry {
+                image: inputs.run_image.to_string(),
+                mirrors: run_images
+                    .first()
+                    .map(|r| r.mirrors.clone())
+                    .unwrap_or_default(),
+            },
+        }),
+        images: run_images
+            .iter()
+            .map(|r| RunImageEntry {
+                image: r.image.clone(),
+                mirrors: r.mirrors.clone(),
+            })
+            .collect(),
+        lifecycle: Some(lifecycle_metadata(inputs)?),
+        created_by: Some(CreatedBy {
+            name: "rpack".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }),
+        rest: serde_json::Map::new(),
+    })
+}
+
+/// The lifecycle's version and the APIs its descriptor (`lifecycle.toml`) declares.
+fn lifecycle_metadata(inputs: &Inputs) -> Result<BuilderMetadataLifecycle, Error> {
+    let descriptor_path = inputs.lifecycle.descriptor_path();
+    let descriptor =
+        fs_err::read_to_string(&descriptor_path).map_err(io_err("read", &descriptor_path))?;
+    let descriptor: toml::Table = descriptor.parse().unwrap_or_default();
+    let api = |key: &str| {
+        descriptor
+            .get(key)
+            .and_then(|v| serde_json::to_value(v).ok())
+    };
+    Ok(BuilderMetadataLifecycle {
+        version: inputs.lifecycle.version().to_owned(),
+        api: api("api"),
+        apis: api("apis"),
+    })
 }
 
 impl Builder {

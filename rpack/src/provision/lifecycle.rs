@@ -228,15 +228,7 @@ impl Lifecycle {
         };
         let _lock = store.lock(&format!("lifecycle-{version}-{arch}"))?;
         if lifecycle.is_complete() {
-            // Installs made before rpack wrote SBOMs get them now.
-            for binary in ["lifecycle", "launcher"] {
-                let cdx = lifecycle
-                    .binaries_dir()
-                    .join(format!("{binary}.sbom.cdx.json"));
-                if !cdx.exists() {
-                    write_sboms(&lifecycle.binaries_dir(), binary, &version)?;
-                }
-            }
+            lifecycle.add_missing_sboms()?;
             ui.step(&format!(
                 "lifecycle {version} is already installed at {}",
                 lifecycle.root.display()
@@ -254,36 +246,7 @@ impl Lifecycle {
         if staging.exists() {
             fs_err::remove_dir_all(&staging).map_err(io_err("clean up", &staging))?;
         }
-        let work = staging.join("src");
-        copy_tree_writable(&source, &work)?;
-        let out = staging.join("out");
-        let bin = out.join("lifecycle");
-        fs_err::create_dir_all(&bin).map_err(io_err("create", &bin))?;
-        ui.step(&format!(
-            "go build ./cmd/lifecycle ./cmd/launcher (CGO_ENABLED=0 GOARCH={arch})"
-        ));
-        if let Err(first) = go_build(&work, &bin, &version, arch, ui) {
-            if !mentions_unavailable_kaniko(&first) {
-                return Err(first);
-            }
-            ui.warn(
-                "the Go module proxy does not serve kaniko, which only the lifecycle's `extender` phase (image \
-                 extensions) uses; building without it. Every other phase is unchanged, and rpack does not run \
-                 extensions",
-            );
-            disable_extender(&work)?;
-            go_build(&work, &bin, &version, arch, ui)?;
-        }
-        for phase in PHASES {
-            let link = bin.join(phase);
-            std::os::unix::fs::symlink("lifecycle", &link).map_err(io_err("link", &link))?;
-        }
-        for binary in ["lifecycle", "launcher"] {
-            write_sboms(&bin, binary, &version)?;
-        }
-        let descriptor = lifecycle_toml(&work, &version)?;
-        let descriptor_path = out.join("lifecycle.toml");
-        fs_err::write(&descriptor_path, descriptor).map_err(io_err("write", &descriptor_path))?;
+        let out = build_release_dir(&source, &staging, &version, arch, ui)?;
         if lifecycle.root.exists() {
             fs_err::remove_dir_all(&lifecycle.root).map_err(io_err("replace", &lifecycle.root))?;
         }
@@ -298,6 +261,18 @@ impl Lifecycle {
             started.elapsed(),
         );
         Ok(lifecycle)
+    }
+
+    /// Writes the SBOMs of the lifecycle's binaries where they are missing: installs made before rpack wrote
+    /// SBOMs get them now.
+    fn add_missing_sboms(&self) -> Result<(), LifecycleError> {
+        for binary in ["lifecycle", "launcher"] {
+            let cdx = self.binaries_dir().join(format!("{binary}.sbom.cdx.json"));
+            if !cdx.exists() {
+                write_sboms(&self.binaries_dir(), binary, &self.version)?;
+            }
+        }
+        Ok(())
     }
 
     fn is_complete(&self) -> bool {
@@ -394,6 +369,49 @@ fn arch_dir(store: &Store, version: &str, arch: &str) -> PathBuf {
     } else {
         store.lifecycles_dir().join(format!("{version}-{arch}"))
     }
+}
+
+/// Builds the lifecycle's module `source` (a writable copy of it under `staging`) into `staging/out`, laid out
+/// like an unpacked release: `lifecycle.toml`, and `lifecycle/` with the binaries, their SBOMs and a link per
+/// phase. Returns `staging/out`.
+fn build_release_dir(
+    source: &Path,
+    staging: &Path,
+    version: &str,
+    arch: &str,
+    ui: &Ui,
+) -> Result<PathBuf, LifecycleError> {
+    let work = staging.join("src");
+    copy_tree_writable(source, &work)?;
+    let out = staging.join("out");
+    let bin = out.join("lifecycle");
+    fs_err::create_dir_all(&bin).map_err(io_err("create", &bin))?;
+    ui.step(&format!(
+        "go build ./cmd/lifecycle ./cmd/launcher (CGO_ENABLED=0 GOARCH={arch})"
+    ));
+    if let Err(first) = go_build(&work, &bin, version, arch, ui) {
+        if !mentions_unavailable_kaniko(&first) {
+            return Err(first);
+        }
+        ui.warn(
+            "the Go module proxy does not serve kaniko, which only the lifecycle's `extender` phase (image \
+             extensions) uses; building without it. Every other phase is unchanged, and rpack does not run \
+             extensions",
+        );
+        disable_extender(&work)?;
+        go_build(&work, &bin, version, arch, ui)?;
+    }
+    for phase in PHASES {
+        let link = bin.join(phase);
+        std::os::unix::fs::symlink("lifecycle", &link).map_err(io_err("link", &link))?;
+    }
+    for binary in ["lifecycle", "launcher"] {
+        write_sboms(&bin, binary, version)?;
+    }
+    let descriptor = lifecycle_toml(&work, version)?;
+    let descriptor_path = out.join("lifecycle.toml");
+    fs_err::write(&descriptor_path, descriptor).map_err(io_err("write", &descriptor_path))?;
+    Ok(out)
 }
 
 fn go_build(

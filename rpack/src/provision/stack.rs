@@ -370,12 +370,12 @@ pub fn create_for(
     if !host {
         crate::provision::emulation::check(arch).map_err(StackError::Emulation)?;
     }
-    let lock = if host {
-        format!("stack-{}", recipe.name)
+    let stem = if host {
+        recipe.name.to_owned()
     } else {
-        format!("stack-{}-{arch}", recipe.name)
+        format!("{}-{arch}", recipe.name)
     };
-    let _lock = store.lock(&lock)?;
+    let _lock = store.lock(&format!("stack-{stem}"))?;
     ui.section(&format!(
         "Stack `{}` (Debian {} {}, linux/{arch})",
         recipe.name, recipe.suite, recipe.variant
@@ -384,16 +384,16 @@ pub fn create_for(
         path: ca_bundle.to_owned(),
         source,
     })?;
-    let (build_packages, run_packages) = resolve_both(recipe, arch)?;
+    let packages = resolve_both(recipe, arch)?;
     ui.done(
         &format!(
             "Resolved {} build and {} run packages",
-            build_packages.len(),
-            run_packages.len()
+            packages.0.len(),
+            packages.1.len()
         ),
         started.elapsed(),
     );
-    let mut key = stack_key(recipe, &build_packages, &run_packages, &ca);
+    let mut key = stack_key(recipe, &packages.0, &packages.1, &ca);
     if !host {
         // The host's key is as it was before rpack made other architectures: its stacks stay valid.
         key = hex::encode(Sha256::digest(format!("{key} linux/{arch}")));
@@ -404,23 +404,8 @@ pub fn create_for(
         run_image: recipe.run_image(),
         key,
     };
-    let record = if host {
-        store.stacks_dir().join(format!("{}.key", recipe.name))
-    } else {
-        store
-            .stacks_dir()
-            .join(format!("{}-{arch}.key", recipe.name))
-    };
-    let current = fs_err::read_to_string(&record).ok();
-    let platform = crate::oci::Platform::new("linux", arch);
-    let has = |image: &ImageRef| {
-        Image::load(store.image_layout(image).for_platform(platform.clone()))
-            .is_ok_and(|i| i.arch() == arch)
-    };
-    if current.as_deref() == Some(stack.key.as_str())
-        && has(&stack.build_image)
-        && has(&stack.run_image)
-    {
+    let record = store.stacks_dir().join(format!("{stem}.key"));
+    if is_up_to_date(store, &stack, &record, arch) {
         let reason = format!(
             "Reusing stack `{}` (recipe, packages and CA bundle unchanged)",
             recipe.name
@@ -428,34 +413,62 @@ pub fn create_for(
         ui.done(&reason, started.elapsed());
         return Ok(stack);
     }
+    make_images(store, &stack, ca_bundle, arch, &packages, &record, ui)?;
+    Ok(stack)
+}
+
+/// Whether the store has the stack's images for `arch`, made from its key (which `record` holds).
+fn is_up_to_date(store: &Store, stack: &Stack, record: &Path, arch: &str) -> bool {
+    let current = fs_err::read_to_string(record).ok();
+    let platform = crate::oci::Platform::new("linux", arch);
+    let has = |image: &ImageRef| {
+        Image::load(store.image_layout(image).for_platform(platform.clone()))
+            .is_ok_and(|i| i.arch() == arch)
+    };
+    current.as_deref() == Some(stack.key.as_str())
+        && has(&stack.build_image)
+        && has(&stack.run_image)
+}
+
+/// Bootstraps the build and run root file systems (with their resolved `packages`), writes them as the
+/// stack's images and records the stack's key in `record`.
+fn make_images(
+    store: &Store,
+    stack: &Stack,
+    ca_bundle: &Path,
+    arch: &str,
+    (build_packages, run_packages): &(Vec<String>, Vec<String>),
+    record: &Path,
+    ui: &Ui,
+) -> Result<(), StackError> {
     let work = store.scratch_dir("stack-")?;
     let step = Instant::now();
     let (build_tar, run_tar) = bootstrap_both(
-        recipe,
+        &stack.recipe,
         ca_bundle,
         work.path(),
         arch,
-        [&build_packages, &run_packages],
+        [build_packages, run_packages],
         ui,
     )?;
     ui.done("Root file systems ready", step.elapsed());
     let step = Instant::now();
     write_images(
         store,
-        &stack,
+        stack,
         work.path(),
         arch,
-        [(&build_tar, &build_packages), (&run_tar, &run_packages)],
+        [(&build_tar, build_packages), (&run_tar, run_packages)],
     )?;
     if let Some(parent) = record.parent() {
         fs_err::create_dir_all(parent).map_err(io_err("create", parent))?;
     }
-    write_atomic(&record, stack.key.as_bytes()).map_err(io_err("write", &record))?;
+    write_atomic(record, stack.key.as_bytes()).map_err(io_err("write", record))?;
     ui.done(
         &format!("Wrote {} and {}", stack.build_image, stack.run_image),
         step.elapsed(),
     );
-    Ok(stack)
+    Ok(())
 }
 
 /// The resolved packages of the build and the run image, resolved in parallel when they differ.

@@ -246,6 +246,39 @@ fn is_stale(path: &Path) -> bool {
 /// When a lock cannot be taken.
 pub fn prune(store: &Store) -> Result<Pruned, Error> {
     let mut pruned = Pruned::default();
+    prune_orphan_builders(store, &mut pruned);
+    prune_blobs(store, &mut pruned)?;
+    // Scratch dirs no live command holds, other stale temp entries, and `.old-*` dirs an interrupted replace
+    // left next to images.
+    let (swept, bytes) = store.sweep_tmp();
+    pruned.temp += swept;
+    pruned.bytes += bytes;
+    // What background removals of disposed trees left (see `store::trash`).
+    let (swept, bytes) = store.sweep_trash();
+    pruned.temp += swept;
+    pruned.bytes += bytes;
+    prune_stale_temp(store, &mut pruned);
+    prune_old_dirs(store, &mut pruned)?;
+    Ok(pruned)
+}
+
+impl Pruned {
+    /// Removes `path` and counts it, with its size, as a blob or (`blob` false) a temp entry.
+    fn remove(&mut self, path: &Path, blob: bool) {
+        let bytes = crate::store::disk_usage(path);
+        if crate::toolbox::scratch::remove_path(path).is_ok() {
+            self.bytes += bytes;
+            if blob {
+                self.blobs += 1;
+            } else {
+                self.temp += 1;
+            }
+        }
+    }
+}
+
+/// Removes the builders made for a `builder.toml` that is gone, and their records.
+fn prune_orphan_builders(store: &Store, pruned: &mut Pruned) {
     for orphan in crate::store::made_for::orphans(store) {
         let layout = store.image_layout(&orphan.name);
         // One removed by hand leaves only its record.
@@ -259,17 +292,11 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
         }
         let _ = fs_err::remove_file(&orphan.record);
     }
-    let remove = |path: &Path, pruned: &mut Pruned, blob: bool| {
-        let bytes = crate::store::disk_usage(path);
-        if crate::toolbox::scratch::remove_path(path).is_ok() {
-            pruned.bytes += bytes;
-            if blob {
-                pruned.blobs += 1;
-            } else {
-                pruned.temp += 1;
-            }
-        }
-    };
+}
+
+/// Removes, image by image under its lock, the blobs its index does not reference and its stale `.tmp-*`
+/// blobs.
+fn prune_blobs(store: &Store, pruned: &mut Pruned) -> Result<(), Error> {
     let mut dirs = Vec::new();
     layout_dirs(&store.images_dir(), Path::new(""), &mut dirs);
     for rel in dirs {
@@ -286,33 +313,34 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
             let file = entry.file_name().to_string_lossy().into_owned();
             if file.starts_with(".tmp-") {
                 if is_stale(&entry.path()) {
-                    remove(&entry.path(), &mut pruned, false);
+                    pruned.remove(&entry.path(), false);
                 }
             } else if !keep.contains(&file) {
-                remove(&entry.path(), &mut pruned, true);
+                pruned.remove(&entry.path(), true);
             }
         }
     }
-    // Scratch dirs no live command holds, other stale temp entries, and `.old-*` dirs an interrupted replace
-    // left next to images.
-    let (swept, bytes) = store.sweep_tmp();
-    pruned.temp += swept;
-    pruned.bytes += bytes;
-    // What background removals of disposed trees left (see `store::trash`).
-    let (swept, bytes) = store.sweep_trash();
-    pruned.temp += swept;
-    pruned.bytes += bytes;
-    if let Ok(entries) = fs_err::read_dir(store.tmp_dir()) {
-        for entry in entries.filter_map(Result::ok) {
-            let scratch = entry
-                .file_name()
-                .to_string_lossy()
-                .ends_with(crate::store::SCRATCH_SUFFIX);
-            if !scratch && is_stale(&entry.path()) {
-                remove(&entry.path(), &mut pruned, false);
-            }
+    Ok(())
+}
+
+/// Removes the stale entries of the store's tmp dir that are not scratch dirs.
+fn prune_stale_temp(store: &Store, pruned: &mut Pruned) {
+    let Ok(entries) = fs_err::read_dir(store.tmp_dir()) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let scratch = entry
+            .file_name()
+            .to_string_lossy()
+            .ends_with(crate::store::SCRATCH_SUFFIX);
+        if !scratch && is_stale(&entry.path()) {
+            pruned.remove(&entry.path(), false);
         }
     }
+}
+
+/// Puts back images a killed replace left moved aside, and removes the stale `.old-*` dirs of the others.
+fn prune_old_dirs(store: &Store, pruned: &mut Pruned) -> Result<(), Error> {
     let mut olds = Vec::new();
     find_old_dirs(&store.images_dir(), &mut olds);
     for old in olds {
@@ -331,10 +359,10 @@ pub fn prune(store: &Store) -> Result<Pruned, Error> {
             }
         }
         if is_stale(&old) {
-            remove(&old, &mut pruned, false);
+            pruned.remove(&old, false);
         }
     }
-    Ok(pruned)
+    Ok(())
 }
 
 fn find_old_dirs(dir: &Path, out: &mut Vec<PathBuf>) {

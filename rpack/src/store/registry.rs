@@ -242,23 +242,51 @@ fn push_layout(
     let work = store.scratch_dir("push-")?;
     let digest_file = work.path().join("digest");
     let normalized = with_uniform_media_types(layout, image.tag(), &work.path().join("layout"))?;
-    let mut cmd = skopeo();
     // Docker media types throughout, as the lifecycle and pack publish: a registry copy that a lifecycle later
     // rewrites (rebase) would otherwise mix OCI layer types into a Docker manifest, which skopeo cannot read.
     // Layers are not recompressed, so their digests stay the same.
-    cmd.args(["copy", "--quiet", "--format", "v2s2", "--digestfile"])
-        .arg(&digest_file)
+    let digest = copy_to_registry(
+        &normalized,
+        remote,
+        access,
+        &["--format", "v2s2"],
+        &digest_file,
+    )?;
+    Ok(pushed(remote, digest, "", started, ui))
+}
+
+/// Copies the layout `staged` to `remote` with skopeo, with the `media_types` options (the types to send), and
+/// returns the manifest digest of what was pushed (which skopeo writes to `digest_file`).
+fn copy_to_registry(
+    staged: &Layout,
+    remote: &ImageRef,
+    access: Access,
+    media_types: &[&str],
+    digest_file: &Path,
+) -> Result<Digest, Error> {
+    let mut cmd = skopeo();
+    cmd.args(["copy", "--quiet"])
+        .args(media_types)
+        .arg("--digestfile")
+        .arg(digest_file)
         .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
-        .arg(format!("oci:{}", normalized.root().display()))
+        .arg(format!("oci:{}", staged.root().display()))
         .arg(format!("docker://{remote}"));
     run_copy(cmd, "push", remote)?;
-    let digest = pushed_digest(&digest_file, remote)?;
-    ui.done(&format!("Pushed {remote}@{digest}"), started.elapsed());
-    Ok(Pushed {
+    pushed_digest(digest_file, remote)
+}
+
+/// Says that `remote` was pushed as `digest` (with a `detail` such as how many platforms), and the push.
+fn pushed(remote: &ImageRef, digest: Digest, detail: &str, started: Instant, ui: &Ui) -> Pushed {
+    ui.done(
+        &format!("Pushed {remote}@{digest}{detail}"),
+        started.elapsed(),
+    );
+    Pushed {
         remote: remote.clone(),
         digest,
         elapsed: started.elapsed(),
-    })
+    }
 }
 
 /// The manifest digest skopeo wrote to `digest_file` after pushing `remote`.
@@ -386,30 +414,20 @@ pub fn pull(
     access: Access,
     ui: &Ui,
 ) -> Result<Pulled, Error> {
-    let started = Instant::now();
     let image = image.unwrap_or(remote);
-    ui.section(&format!("Pulling {remote} as {image}"));
-    let work = store.scratch_dir("pull-")?;
-    let staged = work.path().join("layout");
-    let staged_layout = Layout::create(&staged)?;
+    let staging = PullStaging::start(store, &format!("Pulling {remote} as {image}"), ui)?;
+    let staged = staging.layout.root().to_owned();
     // Blobs the current image has are linked in, and skopeo does not fetch them again.
     let current = store.image_layout(image);
     if let Ok(entries) = fs_err::read_dir(current.blobs_dir()) {
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name();
             if !name.to_string_lossy().starts_with('.') {
-                let _ = std::fs::hard_link(entry.path(), staged_layout.blobs_dir().join(&name));
+                let _ = std::fs::hard_link(entry.path(), staging.layout.blobs_dir().join(&name));
             }
         }
     }
-    let mut cmd = skopeo();
-    // Kept as the registry serves it (no conversion to OCI types), so the stored image has the registry's
-    // manifest and config digests.
-    cmd.args(["copy", "--quiet", "--preserve-digests"])
-        .arg(format!("--src-tls-verify={}", access.tls_verify(remote)))
-        .arg(format!("docker://{remote}"))
-        .arg(format!("oci:{}:{}", staged.display(), image.tag()));
-    run_copy(cmd, "pull", remote)?;
+    staging.copy_from(remote, image, access, false)?;
     // Errors name the image pulled, not the staging dir.
     let shown = std::path::PathBuf::from(remote.to_string());
     let loaded = Image::load(Layout::of_archive(&staged, &shown)).map_err(|e| {
@@ -429,16 +447,79 @@ pub fn pull(
         source: Box::new(e.into()),
     })?;
     let digest = pulled_digest(&loaded, remote)?;
-    install_pulled(store, image, &staged)?;
-    ui.done(
-        &format!("Pulled {remote} as {image} ({})", digest.short()),
-        started.elapsed(),
-    );
-    Ok(Pulled {
-        image: image.clone(),
-        digest,
-        elapsed: started.elapsed(),
-    })
+    let what = digest.short().to_owned();
+    staging.finish(store, (remote, image), digest, &what, ui)
+}
+
+/// A pull under way: when it started, and the staging layout skopeo copies into (in a scratch dir removed
+/// when the pull ends).
+struct PullStaging {
+    started: Instant,
+    layout: Layout,
+    _work: crate::store::ScratchDir,
+}
+
+impl PullStaging {
+    /// Starts a pull: says `what` it pulls and makes the staging layout.
+    fn start(store: &Store, what: &str, ui: &Ui) -> Result<Self, Error> {
+        let started = Instant::now();
+        ui.section(what);
+        let work = store.scratch_dir("pull-")?;
+        let layout = Layout::create(work.path().join("layout"))?;
+        Ok(Self {
+            started,
+            layout,
+            _work: work,
+        })
+    }
+
+    /// Copies `remote` into the staging layout under `image`'s tag, as the registry serves it (no conversion to
+    /// OCI types), so the stored image has the registry's manifest and config digests: of an index, with
+    /// `all_platforms` every platform's image, else the host's.
+    fn copy_from(
+        &self,
+        remote: &ImageRef,
+        image: &ImageRef,
+        access: Access,
+        all_platforms: bool,
+    ) -> Result<(), RegistryError> {
+        let mut cmd = skopeo();
+        cmd.args(["copy", "--quiet"]);
+        if all_platforms {
+            cmd.args(["--multi-arch", "all"]);
+        }
+        cmd.arg("--preserve-digests")
+            .arg(format!("--src-tls-verify={}", access.tls_verify(remote)))
+            .arg(format!("docker://{remote}"))
+            .arg(format!(
+                "oci:{}:{}",
+                self.layout.root().display(),
+                image.tag()
+            ));
+        run_copy(cmd, "pull", remote)
+    }
+
+    /// Puts the pulled layout in the store as `image` and says so, with `what` it holds (its digest, its
+    /// platforms).
+    fn finish(
+        self,
+        store: &Store,
+        (remote, image): (&ImageRef, &ImageRef),
+        digest: Digest,
+        what: &str,
+        ui: &Ui,
+    ) -> Result<Pulled, Error> {
+        install_pulled(store, image, self.layout.root())?;
+        ui.done(
+            &format!("Pulled {remote} as {image} ({what})"),
+            self.started.elapsed(),
+        );
+        Ok(Pulled {
+            image: image.clone(),
+            digest,
+            elapsed: self.started.elapsed(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,35 @@ pub(crate) fn write_image(
     all: &[BuildpackDir],
     platform: (&str, &str),
 ) -> Result<Image, Error> {
+    let mut image = Image::scratch(layout.clone(), platform.0, platform.1)?;
+    let mut layers = BuildpackLayers::default();
+    let when = crate::oci::archive::mtime();
+    for bp in sorted_unique(all) {
+        let info = &bp.descriptor.buildpack;
+        layers
+            .0
+            .entry(info.id.as_str().to_owned())
+            .or_default()
+            .insert(
+                info.version.to_string(),
+                add_buildpack_layer(&mut image, layout, bp, when)?,
+            );
+    }
+    let label_error = |source| PackageError::Label {
+        path: layout.root().to_owned(),
+        source,
+    };
+    image.set_label(
+        BUILDPACKAGE_METADATA,
+        &package_metadata(main).to_label().map_err(label_error)?,
+    );
+    image.set_label(BUILDPACK_LAYERS, &layers.to_label().map_err(label_error)?);
+    image.save(main.buildpack.version.as_ref())?;
+    Ok(image)
+}
+
+/// The buildpacks sorted by id and version, each once: the fixed order that makes packaging reproducible.
+fn sorted_unique(all: &[BuildpackDir]) -> Vec<&BuildpackDir> {
     let mut sorted: Vec<&BuildpackDir> = all.iter().collect();
     sorted.sort_by(|a, b| {
         let key = |bp: &BuildpackDir| {
@@ -106,43 +135,46 @@ pub(crate) fn write_image(
         a.descriptor.buildpack.id == b.descriptor.buildpack.id
             && a.descriptor.buildpack.version == b.descriptor.buildpack.version
     });
-    let mut image = Image::scratch(layout.clone(), platform.0, platform.1)?;
-    let mut layers = BuildpackLayers::default();
-    let when = crate::oci::archive::mtime();
-    for bp in sorted {
-        let info = &bp.descriptor.buildpack;
-        let mut layer = LayerWriter::new(layout)?;
-        layer.set_mtime(when);
-        let base = format!("cnb/buildpacks/{}/{}", info.id.escaped(), info.version);
-        let write = io_err("package", &bp.dir);
-        write_tree(&mut layer, &base, &bp.dir).map_err(write)?;
-        let written = layer.finish()?;
-        image.add_layer(
-            &written,
-            &format!(
-                "rpack buildpack package: {} {}",
-                info.id.as_str(),
-                info.version
-            ),
-        )?;
-        layers
-            .0
-            .entry(info.id.as_str().to_owned())
-            .or_default()
-            .insert(
-                info.version.to_string(),
-                BuildpackLayer {
-                    api: bp.descriptor.api.to_string(),
-                    stacks: bp.descriptor.stacks.clone(),
-                    targets: bp.descriptor.targets.clone(),
-                    order: bp.descriptor.order.clone(),
-                    layer_diff_id: written.diff_id.to_string(),
-                    homepage: info.homepage.clone(),
-                    name: info.name.clone(),
-                },
-            );
-    }
-    let metadata = BuildpackageMetadata {
+    sorted
+}
+
+/// Adds the buildpack `bp` to `image` as a layer of its own (files dated `when`), and returns its entry in the
+/// layers label.
+fn add_buildpack_layer(
+    image: &mut Image,
+    layout: &Layout,
+    bp: &BuildpackDir,
+    when: u64,
+) -> Result<BuildpackLayer, Error> {
+    let info = &bp.descriptor.buildpack;
+    let mut layer = LayerWriter::new(layout)?;
+    layer.set_mtime(when);
+    let base = format!("cnb/buildpacks/{}/{}", info.id.escaped(), info.version);
+    let write = io_err("package", &bp.dir);
+    write_tree(&mut layer, &base, &bp.dir).map_err(write)?;
+    let written = layer.finish()?;
+    image.add_layer(
+        &written,
+        &format!(
+            "rpack buildpack package: {} {}",
+            info.id.as_str(),
+            info.version
+        ),
+    )?;
+    Ok(BuildpackLayer {
+        api: bp.descriptor.api.to_string(),
+        stacks: bp.descriptor.stacks.clone(),
+        targets: bp.descriptor.targets.clone(),
+        order: bp.descriptor.order.clone(),
+        layer_diff_id: written.diff_id.to_string(),
+        homepage: info.homepage.clone(),
+        name: info.name.clone(),
+    })
+}
+
+/// The buildpackage metadata label of a package named for `main`: its stacks, or any stack (`*`).
+fn package_metadata(main: &BuildpackDescriptor) -> BuildpackageMetadata {
+    BuildpackageMetadata {
         id: main.buildpack.id.as_str().to_owned(),
         version: main.buildpack.version.to_string(),
         homepage: main.buildpack.homepage.clone(),
@@ -155,18 +187,7 @@ pub(crate) fn write_image(
         } else {
             main.stacks.clone()
         },
-    };
-    let label_error = |source| PackageError::Label {
-        path: layout.root().to_owned(),
-        source,
-    };
-    image.set_label(
-        BUILDPACKAGE_METADATA,
-        &metadata.to_label().map_err(label_error)?,
-    );
-    image.set_label(BUILDPACK_LAYERS, &layers.to_label().map_err(label_error)?);
-    image.save(main.buildpack.version.as_ref())?;
-    Ok(image)
+    }
 }
 
 /// Adds the buildpack dir `src` at `base` with pack's normalisation: dir entries for `base` and its parents,
@@ -232,26 +253,53 @@ pub(crate) fn unpack_for(
     platform: Option<&Platform>,
 ) -> Result<Vec<BuildpackDir>, Error> {
     let image = open_for(file, work, platform)?;
-    let not_a_package = |why: &str| PackageError::NotABuildpackage {
-        path: file.to_owned(),
-        why: why.to_owned(),
-    };
     let label_error = |source| PackageError::Label {
         path: file.to_owned(),
         source,
     };
     let layers = image
         .label(BUILDPACK_LAYERS)
-        .ok_or_else(|| not_a_package(&format!("it has no {BUILDPACK_LAYERS} label")))?;
-    let layers = BuildpackLayers::from_label(&layers).map_err(label_error)?.0;
+        .ok_or_else(|| not_a_package(file, &format!("it has no {BUILDPACK_LAYERS} label")))?;
+    let layers = BuildpackLayers::from_label(&layers).map_err(label_error)?;
     let main = image
         .label(BUILDPACKAGE_METADATA)
         .map(|text| BuildpackageMetadata::from_label(&text))
         .transpose()
         .map_err(label_error)?;
     let root = work.join("root");
+    extract_layers(file, &image, &root)?;
+    let mut out = Vec::new();
+    for (id, versions) in &layers.0 {
+        for version in versions.keys() {
+            out.push(read_listed(file, &root, id, version)?);
+        }
+    }
+    let is_main = |bp: &BuildpackDir| {
+        main.as_ref().is_some_and(|main| {
+            main.id == bp.descriptor.buildpack.id.as_str()
+                && main.version == bp.descriptor.buildpack.version.to_string()
+        })
+    };
+    out.sort_by_key(|bp| !is_main(bp));
+    if out.is_empty() {
+        return Err(not_a_package(file, "it lists no buildpacks").into());
+    }
+    Ok(out)
+}
+
+/// The error for a `file` that is not a buildpackage, and `why`.
+fn not_a_package(file: &Path, why: &str) -> PackageError {
+    PackageError::NotABuildpackage {
+        path: file.to_owned(),
+        why: why.to_owned(),
+    }
+}
+
+/// Extracts every layer of the buildpackage `image` (read from `file`) into `root`, each checked as it
+/// streams against its blob digest and its diff id.
+fn extract_layers(file: &Path, image: &Image, root: &Path) -> Result<(), Error> {
     // One extractor for every layer: the caps apply to the buildpackage as a whole.
-    let mut layers_extract = extract::extractor(&root, Kind::Buildpackage);
+    let mut layers_extract = extract::extractor(root, Kind::Buildpackage);
     let max = crate::oci::max_layer_bytes();
     for (i, (layer, listed)) in image.layers().iter().zip(image.diff_ids()).enumerate() {
         let layout = image.layout();
@@ -279,42 +327,32 @@ pub(crate) fn unpack_for(
             source,
         })?;
     }
-    let mut out = Vec::new();
-    for (id, versions) in &layers {
-        for version in versions.keys() {
-            let escaped = id.replace('/', "_");
-            let safe =
-                |part: &str| !part.is_empty() && part != "." && part != ".." && !part.contains('/');
-            if !safe(&escaped) || !safe(version) {
-                return Err(not_a_package(&format!(
-                    "{BUILDPACK_LAYERS} lists an unusable buildpack {id:?} {version:?}"
-                ))
-                .into());
-            }
-            // Links in the tree were checked on extraction; the dir and its buildpack.toml are resolved
-            // once more so nothing copied into a package or builder can come from outside the tree.
-            let in_tree = |path: PathBuf| {
-                extract::inside(&root, &path).map_err(|source| PackageError::Tree {
-                    path: file.to_owned(),
-                    source,
-                })
-            };
-            let dir = in_tree(root.join("cnb/buildpacks").join(escaped).join(version))?;
-            let descriptor: BuildpackDescriptor =
-                BuildpackDescriptor::read(in_tree(dir.join("buildpack.toml"))?)
-                    .map_err(PackageError::from)?;
-            out.push(BuildpackDir { dir, descriptor });
-        }
+    Ok(())
+}
+
+/// The buildpack `id` `version` that the layers label of `file` lists, read from its dir under the extracted
+/// `root` (`cnb/buildpacks/<escaped id>/<version>`).
+fn read_listed(file: &Path, root: &Path, id: &str, version: &str) -> Result<BuildpackDir, Error> {
+    let escaped = id.replace('/', "_");
+    let safe = |part: &str| !part.is_empty() && part != "." && part != ".." && !part.contains('/');
+    if !safe(&escaped) || !safe(version) {
+        return Err(not_a_package(
+            file,
+            &format!("{BUILDPACK_LAYERS} lists an unusable buildpack {id:?} {version:?}"),
+        )
+        .into());
     }
-    let is_main = |bp: &BuildpackDir| {
-        main.as_ref().is_some_and(|main| {
-            main.id == bp.descriptor.buildpack.id.as_str()
-                && main.version == bp.descriptor.buildpack.version.to_string()
+    // Links in the tree were checked on extraction; the dir and its buildpack.toml are resolved
+    // once more so nothing copied into a package or builder can come from outside the tree.
+    let in_tree = |path: PathBuf| {
+        extract::inside(root, &path).map_err(|source| PackageError::Tree {
+            path: file.to_owned(),
+            source,
         })
     };
-    out.sort_by_key(|bp| !is_main(bp));
-    if out.is_empty() {
-        return Err(not_a_package("it lists no buildpacks").into());
-    }
-    Ok(out)
+    let dir = in_tree(root.join("cnb/buildpacks").join(escaped).join(version))?;
+    let descriptor: BuildpackDescriptor =
+        BuildpackDescriptor::read(in_tree(dir.join("buildpack.toml"))?)
+            .map_err(PackageError::from)?;
+    Ok(BuildpackDir { dir, descriptor })
 }

@@ -7,8 +7,8 @@ use std::time::Instant;
 use oci_spec::image::MediaType;
 
 use super::{
-    Access, Pulled, Pushed, RegistryError, install_pulled, platform_list, pulled_digest, run_copy,
-    skopeo, with_uniform_media_types,
+    Access, PullStaging, Pulled, Pushed, RegistryError, copy_to_registry, platform_list,
+    pulled_digest, pushed, with_uniform_media_types,
 };
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, ImageError, Layout, canonical_json, index};
@@ -65,32 +65,12 @@ pub(super) fn push_index(
     )])));
     crate::oci::write_index_of(&staged, &[descriptor])?;
     let digest_file = work.path().join("digest");
-    let mut cmd = skopeo();
     // OCI media types, as staged: skopeo cannot convert an index and its images to Docker types in one copy
     // that keeps the images' digests, and a pull of the index into an OCI layout needs no conversion then.
-    cmd.args([
-        "copy",
-        "--quiet",
-        "--multi-arch",
-        "all",
-        "--preserve-digests",
-        "--digestfile",
-    ])
-    .arg(&digest_file)
-    .arg(format!("--dest-tls-verify={}", access.tls_verify(remote)))
-    .arg(format!("oci:{}", staged.root().display()))
-    .arg(format!("docker://{remote}"));
-    run_copy(cmd, "push", remote)?;
-    let digest = super::pushed_digest(&digest_file, remote)?;
-    ui.done(
-        &format!("Pushed {remote}@{digest} ({} platforms)", parts.len()),
-        started.elapsed(),
-    );
-    Ok(Pushed {
-        remote: remote.clone(),
-        digest,
-        elapsed: started.elapsed(),
-    })
+    let media_types = ["--multi-arch", "all", "--preserve-digests"];
+    let digest = copy_to_registry(&staged, remote, access, &media_types, &digest_file)?;
+    let detail = format!(" ({} platforms)", parts.len());
+    Ok(pushed(remote, digest, &detail, started, ui))
 }
 
 /// Pulls `remote` with every platform it has into the store as `image` (default: the same reference): the
@@ -106,25 +86,11 @@ pub fn pull_all(
     access: Access,
     ui: &Ui,
 ) -> Result<Pulled, Error> {
-    let started = Instant::now();
     let image = image.unwrap_or(remote);
-    ui.section(&format!("Pulling {remote} (every platform) as {image}"));
-    let work = store.scratch_dir("pull-")?;
-    let staged = work.path().join("layout");
-    Layout::create(&staged)?;
-    let mut cmd = skopeo();
-    cmd.args([
-        "copy",
-        "--quiet",
-        "--multi-arch",
-        "all",
-        "--preserve-digests",
-    ])
-    .arg(format!("--src-tls-verify={}", access.tls_verify(remote)))
-    .arg(format!("docker://{remote}"))
-    .arg(format!("oci:{}:{}", staged.display(), image.tag()));
-    run_copy(cmd, "pull", remote)?;
-    let layout = Layout::open(&staged);
+    let what = format!("Pulling {remote} (every platform) as {image}");
+    let staging = PullStaging::start(store, &what, ui)?;
+    staging.copy_from(remote, image, access, true)?;
+    let layout = staging.layout.clone();
     let unreadable = |e: Error| RegistryError::Unreadable {
         image: remote.to_string(),
         source: Box::new(e),
@@ -146,14 +112,11 @@ pub fn pull_all(
     let loaded = Image::load(layout.clone()).map_err(|e| unreadable(e.into()))?;
     let digest = pulled_digest(&loaded, remote)?;
     let platforms = layout.platforms().unwrap_or_default();
-    install_pulled(store, image, &staged)?;
-    ui.done(
-        &format!("Pulled {remote} as {image} ({})", platform_list(&platforms)),
-        started.elapsed(),
-    );
-    Ok(Pulled {
-        image: image.clone(),
+    staging.finish(
+        store,
+        (remote, image),
         digest,
-        elapsed: started.elapsed(),
-    })
+        &platform_list(&platforms),
+        ui,
+    )
 }
