@@ -755,15 +755,7 @@ fn write_rebased(
     let work = store.scratch_dir("rebase-")?;
     let staged = Layout::create(work.path().join("layout"))?;
     for layer in layers {
-        let digest: Digest =
-            layer
-                .digest()
-                .to_string()
-                .parse()
-                .map_err(|_| ImageError::UnsupportedDigest {
-                    layout: app.layout().root().display().to_string(),
-                    digest: layer.digest().to_string(),
-                })?;
+        let digest = crate::oci::to_digest(app.layout(), layer.digest())?;
         let source = if app.layout().has_blob(&digest) {
             app.layout()
         } else {

@@ -339,15 +339,7 @@ pub(crate) fn with_uniform_media_types(
     let staged = Layout::create(dest)?;
     let mut layers = manifest.layers().clone();
     for layer in &mut layers {
-        let digest: Digest =
-            layer
-                .digest()
-                .to_string()
-                .parse()
-                .map_err(|_| ImageError::UnsupportedDigest {
-                    layout: layout.root().display().to_string(),
-                    digest: layer.digest().to_string(),
-                })?;
+        let digest = crate::oci::to_digest(layout, layer.digest())?;
         staged.import_blob(layout, &digest)?;
         let oci = match layer.media_type().to_string().as_str() {
             "application/vnd.docker.image.rootfs.diff.tar.gzip" => Some(MediaType::ImageLayerGzip),
