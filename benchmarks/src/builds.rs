@@ -630,7 +630,9 @@ pub fn run(ctx: &Ctx, reps: usize, apps: &[PathBuf], dep_sizes_mb: &[u64]) -> Re
     ctx.run(
         ctx.rpack()
             .args(["builder", "create", &builder, "--config"])
-            .arg(&config),
+            .arg(&config)
+            // Builds are timed for this machine's platform: builder.toml's arm64 target is not made.
+            .args(["--platform", &rpack::oci::Platform::host().to_string()]),
     )?;
     let base = ctx.dir("builds")?;
     let mut md = String::new();

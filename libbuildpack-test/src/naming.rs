@@ -85,22 +85,28 @@ fn reference(name: &str, key: &str) -> ImageRef {
     }
 }
 
-/// The app image of a fresh build of `app_dir` with `builder`: named after the test and its count of fresh
-/// builds so far (`localhost/libbuildpack-test/<test fn>-<hash>`), or after the app dir and the builder outside
-/// a test.
+/// The app image of a fresh build of `app_dir` with `builder`. In a test, its hash comes from the test and its
+/// count of fresh builds so far, and it reads as the app dir's name (`localhost/libbuildpack-test/hello-<hash>`)
+/// or, for an app copied into a temp dir, as the test's (`<test fn>-<hash>`). Outside a test both come from the
+/// app dir and the builder.
 pub(crate) fn app_image(app_dir: &Path, builder: Option<&BuilderSource>) -> ImageRef {
+    let name = app_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if let Some(test) = current_test() {
         let n = BUILDS.with(|count| {
             count.set(count.get() + 1);
             count.get()
         });
         let leaf = test.rsplit("::").next().unwrap_or(&test);
-        return reference(&slug(leaf, "app"), &test_key("app", &test, n));
+        let shown = if app_dir.starts_with(std::env::temp_dir()) {
+            leaf
+        } else {
+            name.as_str()
+        };
+        return reference(&slug(shown, "app"), &test_key("app", &test, n));
     }
-    let name = app_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     reference(
         &slug(&name, "app"),
         &format!("{}\n{builder:?}", app_dir.display()),
@@ -127,14 +133,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_test_names_its_builds_after_itself_whatever_the_app_dir() {
+    fn a_test_names_its_builds_after_itself_whatever_the_temp_app_dir() {
         let first = app_image(Path::new("/tmp/app-x1y2z3"), None);
         let second = app_image(Path::new("/tmp/app-q9w8e7"), None);
         // The name is this test's, and the second build of a test gets its own.
         let name = |r: &ImageRef| r.to_string();
         assert!(
             name(&first).starts_with(
-                "localhost/libbuildpack-test/a-test-names-its-builds-after-itself-whatever-the-app-dir-"
+                "localhost/libbuildpack-test/a-test-names-its-builds-after-itself-whatever-the-temp-app-dir-"
             ),
             "{first}"
         );
@@ -154,6 +160,13 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(again, (first, second));
+
+        // A checked-in app dir reads as itself, still keyed by the test.
+        let hello = app_image(Path::new("/repo/examples/apps/hello"), None);
+        assert!(
+            name(&hello).starts_with("localhost/libbuildpack-test/hello-"),
+            "{hello}"
+        );
     }
 
     #[test]

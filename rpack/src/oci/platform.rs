@@ -55,7 +55,7 @@ impl Platform {
 
     /// The platform of this machine (`linux/amd64` on an x86-64 Linux host).
     #[must_use]
-    pub(crate) fn host() -> Self {
+    pub fn host() -> Self {
         Self::new(std::env::consts::OS, host_arch())
     }
 
