@@ -22,6 +22,7 @@ pub mod reference;
 pub(crate) use blob::{open_regular, open_user_file};
 pub(crate) use diff_id::{LayerTar, known_layers, max_layer_bytes, verify_layers};
 pub use digest::{Digest, HashingWriter};
+pub(crate) use image::to_digest;
 pub use image::{Image, ImageError};
 pub(crate) use json::canonical_json;
 pub use layer::{Layer, LayerWriter, NORMALIZED_MTIME};

@@ -108,15 +108,9 @@ mod tests {
     #[test]
     fn compiles_only_files_without_bytecode_checked_by_hash_and_skips_test_suites() {
         let dir = tempfile::tempdir().unwrap();
-        let venv = dir.path().join("venv");
-        let made = std::process::Command::new("python3")
-            .args(["-m", "venv", "--without-pip"])
-            .arg(&venv)
-            .status();
-        if !made.is_ok_and(|s| s.success()) {
-            eprintln!("skipped: python3 -m venv is not available here");
+        let Some(venv) = crate::tests::python_venv(dir.path()) else {
             return;
-        }
+        };
         let site = std::fs::read_dir(venv.join("lib"))
             .unwrap()
             .next()

@@ -175,6 +175,21 @@ fn sbom_of(mut distributions: Vec<Distribution>) -> Sbom {
 mod tests {
     use super::*;
 
+    /// A venv (without pip) that the host's python3 makes at `dir/venv`; `None`, said on stderr, where it cannot
+    /// (the test is then skipped).
+    pub(crate) fn python_venv(dir: &Path) -> Option<PathBuf> {
+        let venv = dir.join("venv");
+        let made = Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&venv)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: python3 -m venv is not available here");
+            return None;
+        }
+        Some(venv)
+    }
+
     #[test]
     fn packages_are_sorted_and_get_pypi_purls() {
         let sbom = sbom_of(vec![
@@ -199,15 +214,9 @@ mod tests {
     #[test]
     fn lists_a_real_venv() {
         let dir = tempfile::tempdir().unwrap();
-        let venv = dir.path().join("venv");
-        let made = Command::new("python3")
-            .args(["-m", "venv", "--without-pip"])
-            .arg(&venv)
-            .status();
-        if !made.is_ok_and(|s| s.success()) {
-            eprintln!("skipped: python3 -m venv is not available here");
+        let Some(venv) = python_venv(dir.path()) else {
             return;
-        }
+        };
         // An empty venv lists no packages, but the call must work.
         let sbom = venv_sbom(&venv).unwrap();
         assert!(

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use libbuildpack::toolbox::file::FileError;
+
 use crate::build::Error;
 use crate::build::podman::Podman;
 use crate::build::project::{FileFilter, GroupOverride, Project};
@@ -160,16 +162,8 @@ pub enum BuildError {
         tail: String,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl BuildError {
@@ -213,13 +207,7 @@ impl BuildError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BuildError + 'a {
-    move |source| BuildError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(BuildError);
 
 /// The builder ref rpack uses for a `builder.toml`: stable for the file's path.
 #[must_use]

@@ -1,6 +1,7 @@
 //! podman, configured the way rpack needs it on any machine: runc with cgroupfs and no default ulimits, from a
 //! `containers.conf` rpack owns (set through `CONTAINERS_CONF`, so the machine's own config is not changed).
 
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -241,11 +242,7 @@ impl Podman {
             // name with a port (`127.0.0.1:5000/app`) is handed over through a link whose path has none.
             // Of a multi-platform image, skopeo is shown the one image of the platform wanted.
             let view = if layout.is_multi_platform() {
-                fs_err::create_dir_all(&self.tmp).map_err(PodmanError::LinkLayout)?;
-                let dir = tempfile::Builder::new()
-                    .prefix("platform-")
-                    .tempdir_in(&self.tmp)
-                    .map_err(PodmanError::LinkLayout)?;
+                let dir = self.temp_dir("platform-")?;
                 let single = crate::oci::index::single_view(layout, &dir.path().join("oci"))?;
                 Some((dir, single))
             } else {
@@ -258,18 +255,7 @@ impl Podman {
                 .map_or(layout.root(), |(_, path)| path.as_path());
             let source = format!("oci:{}", path.display());
             let dest = format!("containers-storage:{name}");
-            let output = Command::new("skopeo")
-                .args(["--insecure-policy", "copy", "--quiet", &source, &dest])
-                .output()
-                .map_err(PodmanError::SpawnSkopeo)?;
-            if !output.status.success() {
-                return Err(PodmanError::Failed {
-                    program: "skopeo",
-                    args: format!("copy {source} {dest}"),
-                    stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-                }
-                .into());
-            }
+            skopeo_copy(&[], &source, &dest)?;
             ui.done(&format!("Imported {name} into podman"), started.elapsed());
         }
         Ok(id)
@@ -277,6 +263,15 @@ impl Podman {
 }
 
 impl Podman {
+    /// A new temp dir named `prefix…` in rpack's temp dir (made when missing), removed when dropped.
+    fn temp_dir(&self, prefix: &str) -> Result<tempfile::TempDir, PodmanError> {
+        fs_err::create_dir_all(&self.tmp).map_err(PodmanError::LinkLayout)?;
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .tempdir_in(&self.tmp)
+            .map_err(PodmanError::LinkLayout)
+    }
+
     /// The id (config digest hex) a Docker daemon has for `image` (a name or id), if it has it.
     fn docker_image_id(&self, image: &str) -> Option<String> {
         let output = self
@@ -302,11 +297,7 @@ impl Podman {
         let started = Instant::now();
         // skopeo converts to Docker's archive format only manifests whose layers are all of one family; the
         // lifecycle's layout export mixes them. The copy links the blobs and changes media type names only.
-        fs_err::create_dir_all(&self.tmp).map_err(PodmanError::LinkLayout)?;
-        let work = tempfile::Builder::new()
-            .prefix("docker-load-")
-            .tempdir_in(&self.tmp)
-            .map_err(PodmanError::LinkLayout)?;
+        let work = self.temp_dir("docker-load-")?;
         let uniform = crate::store::registry::with_uniform_media_types(
             layout,
             name.tag(),
@@ -314,27 +305,33 @@ impl Podman {
         )?;
         let source = format!("oci:{}", uniform.root().display());
         let dest = format!("docker-daemon:{tag}");
-        let mut cmd = Command::new("skopeo");
-        cmd.args(["--insecure-policy", "copy", "--quiet"]);
-        if let Some(host) = std::env::var_os("DOCKER_HOST").filter(|h| !h.is_empty()) {
-            cmd.arg("--dest-daemon-host").arg(host);
-        }
-        let output = cmd
-            .args([&source, &dest])
-            .output()
-            .map_err(PodmanError::SpawnSkopeo)?;
-        if !output.status.success() {
-            return Err(PodmanError::Failed {
-                program: "skopeo",
-                args: format!("copy {source} {dest}"),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            }
-            .into());
-        }
+        let options = match std::env::var_os("DOCKER_HOST").filter(|h| !h.is_empty()) {
+            Some(host) => vec!["--dest-daemon-host".into(), host],
+            None => Vec::new(),
+        };
+        skopeo_copy(&options, &source, &dest)?;
         ui.done(&format!("Loaded {name} into Docker"), started.elapsed());
         // The daemon's id, which is what containers are started from.
         Ok(self.docker_image_id(&tag).unwrap_or_else(|| id.to_owned()))
     }
+}
+
+/// Copies the image at `source` to `dest` (skopeo transports) with `skopeo copy`, given `options` before the two.
+fn skopeo_copy(options: &[OsString], source: &str, dest: &str) -> Result<(), PodmanError> {
+    let output = Command::new("skopeo")
+        .args(["--insecure-policy", "copy", "--quiet"])
+        .args(options)
+        .args([source, dest])
+        .output()
+        .map_err(PodmanError::SpawnSkopeo)?;
+    if !output.status.success() {
+        return Err(PodmanError::Failed {
+            program: "skopeo",
+            args: format!("copy {source} {dest}"),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A path to `dir` without `:` (a symlink in a new temp dir) when `dir`'s path has one; `None` when it has none.

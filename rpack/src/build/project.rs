@@ -6,7 +6,6 @@
 //! `order.toml` into the build container instead, which gives the lifecycle the same inputs without writing an
 //! image.
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
@@ -14,6 +13,7 @@ use libbuildpack::data::{
     BuildpackId, BuildpackVersion, GroupEntry, OrderGroup, OrderToml, ProjectBuildpack,
     ProjectToml, TomlFileError,
 };
+use libbuildpack::toolbox::file::FileError;
 
 use crate::buildpack::package;
 use crate::provision::builder::Builder;
@@ -79,25 +79,11 @@ pub enum ProjectError {
         why: String,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ProjectError + 'a {
-    move |source| ProjectError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(ProjectError);
 
 impl Project {
     /// Reads `<app_dir>/project.toml` when there is one.

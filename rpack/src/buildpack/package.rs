@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use libbuildpack::data::{BuildpackDescriptor, PackageToml, TomlFileError};
+use libbuildpack::toolbox::file::FileError;
 
 pub(crate) use self::cargo::{MUSL_C_COMPILERS, find_musl_c_compiler, target_installed};
 use crate::buildpack::Error;
@@ -196,16 +197,8 @@ pub enum PackageError {
         target: String,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl PackageError {
@@ -280,16 +273,7 @@ impl PackageError {
     }
 }
 
-pub(crate) fn io_err<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(io::Error) -> PackageError + 'a {
-    move |source| PackageError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(pub(crate) PackageError);
 
 /// Prepares the buildpack at `src` for [`MUSL_TARGET`]; crates are built and assembled under `work`.
 ///

@@ -377,7 +377,14 @@ impl Image {
     }
 }
 
-fn to_digest(layout: &Layout, digest: &oci_spec::image::Digest) -> Result<Digest, ImageError> {
+/// `digest` (of a blob of the image in `layout`) as rpack's [`Digest`], which must be sha256.
+///
+/// # Errors
+/// [`ImageError::UnsupportedDigest`] naming the layout for other algorithms.
+pub(crate) fn to_digest(
+    layout: &Layout,
+    digest: &oci_spec::image::Digest,
+) -> Result<Digest, ImageError> {
     digest
         .to_string()
         .parse()

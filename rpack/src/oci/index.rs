@@ -103,15 +103,18 @@ mod tests {
         layout
     }
 
+    /// An index of an amd64 and an arm64 image, each with a file `arch` (`x86`, `arm`).
+    fn two_platforms(dir: &std::path::Path) -> Layout {
+        let parts = [image(dir, "amd64", "x86"), image(dir, "arm64", "arm")];
+        let multi = Layout::create(dir.join("multi")).unwrap();
+        write_multi(&multi, &parts, "1.0").unwrap();
+        multi
+    }
+
     #[test]
     fn an_index_of_two_platforms_reads_each_image_and_the_hosts_by_default() {
         let dir = tempfile::tempdir().unwrap();
-        let parts = [
-            image(dir.path(), "amd64", "x86"),
-            image(dir.path(), "arm64", "arm"),
-        ];
-        let multi = Layout::create(dir.path().join("multi")).unwrap();
-        write_multi(&multi, &parts, "1.0").unwrap();
+        let multi = two_platforms(dir.path());
         assert!(multi.is_multi_platform());
         assert_eq!(
             multi.platforms().unwrap(),
@@ -144,12 +147,7 @@ mod tests {
     #[test]
     fn saving_a_platforms_image_keeps_the_others() {
         let dir = tempfile::tempdir().unwrap();
-        let parts = [
-            image(dir.path(), "amd64", "x86"),
-            image(dir.path(), "arm64", "arm"),
-        ];
-        let multi = Layout::create(dir.path().join("multi")).unwrap();
-        write_multi(&multi, &parts, "1.0").unwrap();
+        let multi = two_platforms(dir.path());
         let arm = multi.clone().for_platform(Platform::new("linux", "arm64"));
         let mut image = Image::load(arm.clone()).unwrap();
         image.set_label("edited", "yes");

@@ -160,13 +160,9 @@ pub fn inspect_for(
     let path = Path::new(target);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => {
-            let work = crate::toolbox::scratch::dir().map_err(|source| {
-                crate::buildpack::package::PackageError::Io {
-                    action: "create a temp dir for",
-                    path: path.to_owned(),
-                    source,
-                }
-            })?;
+            let work = crate::toolbox::scratch::dir().map_err(
+                crate::buildpack::package::io_err("create a temp dir for", path),
+            )?;
             let image = cnb::open_for(path, work.path(), platform)?;
             crate::store::platforms::check(&image, platform)?;
             image.verify_layers()?;

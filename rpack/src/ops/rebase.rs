@@ -18,13 +18,13 @@
 //! The result is written into a staging layout and renamed into place under the image's store lock.
 
 use std::fmt::Write as _;
-use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use libbuildpack::data::labels::{
     LabelError, LifecycleMetadata, LifecycleRunImage, LifecycleStack, PlatformLabel, StackMixins,
 };
+use libbuildpack::toolbox::file::FileError;
 use oci_spec::image::{Descriptor, History, ImageConfiguration, ImageManifestBuilder, MediaType};
 
 use crate::oci::labels::LIFECYCLE_METADATA;
@@ -183,16 +183,8 @@ pub enum RebaseError {
     #[error("could not assemble the rebased image")]
     Assemble(#[source] oci_spec::OciSpecError),
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl RebaseError {
@@ -763,15 +755,7 @@ fn write_rebased(
     let work = store.scratch_dir("rebase-")?;
     let staged = Layout::create(work.path().join("layout"))?;
     for layer in layers {
-        let digest: Digest =
-            layer
-                .digest()
-                .to_string()
-                .parse()
-                .map_err(|_| ImageError::UnsupportedDigest {
-                    layout: app.layout().root().display().to_string(),
-                    digest: layer.digest().to_string(),
-                })?;
+        let digest = crate::oci::to_digest(app.layout(), layer.digest())?;
         let source = if app.layout().has_blob(&digest) {
             app.layout()
         } else {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::ops::Error;
 use libbuildpack::archive::EntryName;
 use libbuildpack::data::labels::{LabelError, LifecycleMetadata, PlatformLabel};
+use libbuildpack::toolbox::file::FileError;
 
 use crate::oci::extract::{self, ArchiveError, Kind};
 use crate::oci::labels::LIFECYCLE_METADATA;
@@ -74,16 +75,8 @@ pub enum SbomError {
         path: EntryName,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl SbomError {
@@ -100,13 +93,7 @@ impl SbomError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SbomError + 'a {
-    move |source| SbomError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(SbomError);
 
 /// Extracts the SBOM layer of `image` into `output_dir` (`output_dir/layers/sbom/...`, as pack does), replacing
 /// an earlier download there. Returns the SBOM files written, relative to `output_dir`, sorted.

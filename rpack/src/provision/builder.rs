@@ -12,6 +12,7 @@ use libbuildpack::data::labels::{
     RunImageEntry,
 };
 use libbuildpack::data::{BuilderToml, GroupEntry, OrderGroup, OrderToml, RunToml, TomlFileError};
+use libbuildpack::toolbox::file::FileError;
 
 use crate::buildpack::package::{self, BuildpackDir};
 use crate::oci::labels::{BUILDER_METADATA, BUILDPACK_LAYERS, BUILDPACK_ORDER};
@@ -130,16 +131,8 @@ pub enum BuilderError {
         source: libbuildpack::data::labels::LabelError,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl BuilderError {
@@ -166,13 +159,7 @@ impl BuilderError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> BuilderError + 'a {
-    move |source| BuilderError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(BuilderError);
 
 /// The label recording a digest of everything a builder was made from: when it is unchanged, making the builder
 /// again would give the same image, so rpack reuses it.
@@ -617,10 +604,12 @@ fn add_config_layer(
     files.extend(env_files);
 
     let mut layer = LayerWriter::new(staging)?;
-    let write = |source| BuilderError::Io {
-        action: "write",
-        path: staging.root().to_owned(),
-        source,
+    let write = |source| {
+        BuilderError::Io(FileError {
+            action: "write",
+            path: staging.root().to_owned(),
+            source,
+        })
     };
     for dir in [
         "cnb",

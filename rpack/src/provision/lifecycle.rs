@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use libbuildpack::toolbox::file::FileError;
+
 use crate::store::Store;
 use crate::toolbox::ui::Ui;
 
@@ -86,16 +88,8 @@ pub enum LifecycleError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl LifecycleError {
@@ -129,16 +123,7 @@ impl LifecycleError {
     }
 }
 
-fn io_err<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(io::Error) -> LifecycleError + 'a {
-    move |source| LifecycleError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(LifecycleError);
 
 impl Lifecycle {
     /// The lifecycle named by `RPACK_LIFECYCLE`, else version `version` installed in the store.
@@ -512,13 +497,13 @@ fn write_sboms(bin: &Path, binary: &str, version: &str) -> Result<(), LifecycleE
         })?;
     let sbom = sbom_from_go_version(&String::from_utf8_lossy(&output.stdout), version);
     for format in [SbomFormat::CycloneDxJson, SbomFormat::SpdxJson] {
-        let bytes = sbom
-            .to_json(format, binary)
-            .map_err(|e| LifecycleError::Io {
+        let bytes = sbom.to_json(format, binary).map_err(|e| {
+            LifecycleError::Io(FileError {
                 action: "describe",
                 path: path.clone(),
                 source: io::Error::other(e),
-            })?;
+            })
+        })?;
         let file = bin.join(format.file_name(binary));
         fs_err::write(&file, bytes).map_err(io_err("write", &file))?;
     }

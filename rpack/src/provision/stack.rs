@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use libbuildpack::toolbox::file::FileError;
 use sha2::{Digest as _, Sha256};
 
 use crate::oci::reference::ImageRef;
@@ -168,16 +169,8 @@ pub enum StackError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
     /// Writing an image failed.
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -210,13 +203,7 @@ impl StackError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StackError + 'a {
-    move |source| StackError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(StackError);
 
 impl StackRecipe {
     /// The recipe called `name`.

@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use libbuildpack::toolbox::file::FileError;
 use oci_spec::image::{Descriptor, MediaType};
 use serde::Serialize;
 
@@ -41,16 +42,8 @@ pub enum ImagesError {
         source: ArchiveError,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl ImagesError {
@@ -66,13 +59,7 @@ impl ImagesError {
     }
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> ImagesError + 'a {
-    move |source| ImagesError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(ImagesError);
 
 /// One image of the store.
 #[derive(Clone, Debug, Serialize)]

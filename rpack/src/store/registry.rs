@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use libbuildpack::toolbox::file::FileError;
+
 mod index;
 
 pub use index::pull_all;
@@ -50,16 +52,8 @@ pub enum RegistryError {
         source: Box<Error>,
     },
     /// A file operation failed.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl RegistryError {
@@ -114,16 +108,7 @@ fn is_broken_connection(stderr: &str) -> bool {
     .any(|marker| stderr.contains(marker))
 }
 
-fn io_err<'a>(
-    action: &'static str,
-    path: &'a Path,
-) -> impl FnOnce(io::Error) -> RegistryError + 'a {
-    move |source| RegistryError::Io {
-        action,
-        path: path.to_owned(),
-        source,
-    }
-}
+crate::toolbox::file_error::io_err!(RegistryError);
 
 /// Whether `registry` (`host` or `host:port`) is on the loopback interface, where TLS is not expected.
 #[must_use]
@@ -354,15 +339,7 @@ pub(crate) fn with_uniform_media_types(
     let staged = Layout::create(dest)?;
     let mut layers = manifest.layers().clone();
     for layer in &mut layers {
-        let digest: Digest =
-            layer
-                .digest()
-                .to_string()
-                .parse()
-                .map_err(|_| ImageError::UnsupportedDigest {
-                    layout: layout.root().display().to_string(),
-                    digest: layer.digest().to_string(),
-                })?;
+        let digest = crate::oci::to_digest(layout, layer.digest())?;
         staged.import_blob(layout, &digest)?;
         let oci = match layer.media_type().to_string().as_str() {
             "application/vnd.docker.image.rootfs.diff.tar.gzip" => Some(MediaType::ImageLayerGzip),

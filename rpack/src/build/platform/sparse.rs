@@ -17,6 +17,7 @@
 use std::path::Path;
 
 use libbuildpack::data::labels::{LabelError, LifecycleMetadata, PlatformLabel};
+use libbuildpack::toolbox::file::FileError;
 
 use crate::build::Error;
 use crate::oci::labels::LIFECYCLE_METADATA;
@@ -56,11 +57,7 @@ pub(super) fn copy(src: &Layout, dest: &Path) -> Result<Layout, Error> {
     }
     let index = src.root().join("index.json");
     let target = dest.root().join("index.json");
-    fs_err::copy(&index, &target).map_err(|source| BuildError::Io {
-        action: "copy",
-        path: index.clone(),
-        source,
-    })?;
+    fs_err::copy(&index, &target).map_err(super::io_err("copy", &index))?;
     Ok(dest)
 }
 
@@ -130,10 +127,12 @@ fn remove_unreferenced(image: &Image) -> Result<(), Error> {
     used.extend(image.manifest_digest().map(ToString::to_string));
     used.push(image.config_digest()?.to_string());
     let dir = image.layout().blobs_dir();
-    let io = |source| BuildError::Io {
-        action: "clean up",
-        path: dir.clone(),
-        source,
+    let io = |source| {
+        BuildError::Io(FileError {
+            action: "clean up",
+            path: dir.clone(),
+            source,
+        })
     };
     for entry in fs_err::read_dir(&dir).map_err(io)? {
         let entry = entry.map_err(io)?;

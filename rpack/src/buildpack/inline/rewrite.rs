@@ -6,6 +6,7 @@ use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use libbuildpack::data::ProjectToml;
+use libbuildpack::toolbox::file::FileError;
 
 /// What failed while rewriting project.toml.
 #[derive(Debug, thiserror::Error)]
@@ -38,16 +39,8 @@ pub enum RewriteError {
         path: PathBuf,
     },
     /// A file could not be read or written.
-    #[error("could not {action} {path}")]
-    Io {
-        /// What was being done.
-        action: &'static str,
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
 }
 
 impl RewriteError {
@@ -60,7 +53,7 @@ impl RewriteError {
                     .to_owned(),
             ),
             Self::BackupExists { .. } => Some("move the backup away, then run the command again".to_owned()),
-            Self::Io { .. } => None,
+            Self::Io(_) => None,
         }
     }
 }
@@ -298,15 +291,7 @@ pub fn rewrite(
     uri: &str,
     comment: &str,
 ) -> Result<PathBuf, RewriteError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| RewriteError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    let text = fs_err::read_to_string(project).map_err(io("read", project))?;
+    let text = fs_err::read_to_string(project).map_err(FileError::on("read", project))?;
     let new = rewritten(project, &text, index, uri, comment)?;
     let backup = project.with_file_name(format!(
         "{}.bak",
@@ -315,17 +300,14 @@ pub fn rewrite(
     if backup.exists() {
         return Err(RewriteError::BackupExists { path: backup });
     }
-    fs_err::copy(project, &backup).map_err(io("write", &backup))?;
+    fs_err::copy(project, &backup).map_err(FileError::on("write", &backup))?;
     let dir = project.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp =
-        crate::toolbox::scratch::file_in(dir, ".project.toml.").map_err(io("write", project))?;
+    let mut temp = crate::toolbox::scratch::file_in(dir, ".project.toml.")
+        .map_err(FileError::on("write", project))?;
     temp.write_all(new.as_bytes())
-        .map_err(io("write", project))?;
-    temp.persist(project).map_err(|e| RewriteError::Io {
-        action: "write",
-        path: project.to_owned(),
-        source: e.into(),
-    })?;
+        .map_err(FileError::on("write", project))?;
+    temp.persist(project)
+        .map_err(|e| FileError::on("write", project)(e.into()))?;
     Ok(backup)
 }
 

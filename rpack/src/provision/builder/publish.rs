@@ -147,17 +147,9 @@ fn store_as(store: &Store, from: &ImageRef, to: &ImageRef) -> Result<(), Error> 
     let _lock = store.lock(&to.to_string())?;
     let work = store.scratch_dir("tag-")?;
     let staged = Layout::create(work.path().join("layout"))?;
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| BuilderError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     let blobs = source.blobs_dir();
-    for entry in fs_err::read_dir(&blobs).map_err(io("read", &blobs))? {
-        let entry = entry.map_err(io("read", &blobs))?;
+    for entry in fs_err::read_dir(&blobs).map_err(super::io_err("read", &blobs))? {
+        let entry = entry.map_err(super::io_err("read", &blobs))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Ok(digest) = format!("sha256:{name}").parse::<Digest>() {
             staged.import_blob(&source, &digest)?;
@@ -165,10 +157,10 @@ fn store_as(store: &Store, from: &ImageRef, to: &ImageRef) -> Result<(), Error> 
     }
     let index = source.root().join("index.json");
     let staged_index = staged.root().join("index.json");
-    fs_err::copy(&index, &staged_index).map_err(io("copy", &index))?;
+    fs_err::copy(&index, &staged_index).map_err(super::io_err("copy", &index))?;
     let dest = store.image_layout(to);
     crate::store::replace_dir(staged.root(), dest.root())
-        .map_err(io("move into place", dest.root()))?;
+        .map_err(super::io_err("move into place", dest.root()))?;
     Ok(())
 }
 

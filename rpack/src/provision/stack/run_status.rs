@@ -10,6 +10,8 @@
 use std::io::{self, Read};
 use std::path::Path;
 
+use libbuildpack::toolbox::file::FileError;
+
 use crate::oci::labels;
 use crate::oci::reference::ImageRef;
 use crate::oci::{Image, Layer, LayerWriter, Layout};
@@ -27,10 +29,12 @@ pub(super) const FORMAT: &str = "3: the build image is the run image plus the bu
 
 /// The dpkg status file of the root file system in the (uncompressed) tar at `rootfs`.
 pub(super) fn read_status(rootfs: &Path) -> Result<Vec<u8>, StackError> {
-    let io_err = |source| StackError::Io {
-        action: "read the dpkg status from",
-        path: rootfs.to_owned(),
-        source,
+    let io_err = |source| {
+        StackError::Io(FileError {
+            action: "read the dpkg status from",
+            path: rootfs.to_owned(),
+            source,
+        })
     };
     let file = fs_err::File::open(rootfs).map_err(io_err)?;
     let mut archive = tar::Archive::new(io::BufReader::with_capacity(1 << 20, file));
@@ -53,10 +57,12 @@ pub(super) fn read_status(rootfs: &Path) -> Result<Vec<u8>, StackError> {
 
 /// Writes the layer with `status` at [`RUN_IMAGE_DPKG_STATUS`] (root-owned, world-readable) into `layout`.
 pub(super) fn layer(layout: &Layout, status: &[u8]) -> Result<Layer, StackError> {
-    let io_err = |source| StackError::Io {
-        action: "write the run image's package list into",
-        path: layout.root().to_owned(),
-        source,
+    let io_err = |source| {
+        StackError::Io(FileError {
+            action: "write the run image's package list into",
+            path: layout.root().to_owned(),
+            source,
+        })
     };
     let mut writer = LayerWriter::new(layout)?;
     let path = RUN_IMAGE_DPKG_STATUS.trim_start_matches('/');
