@@ -253,3 +253,60 @@ fn a_build_makes_only_its_platforms_image_of_a_multi_target_builder() {
         rpack_ok(&["image", "rm", gone]);
     }
 }
+
+/// The shipped builder/builder.toml serves arm64 too: examples/apps/flask (requirements.txt, pip) built with it
+/// for linux/arm64 answers HTTP under emulation. The first run makes the arm64 python stack (about 5 minutes
+/// of emulated maintainer scripts) and the buildpacks' aarch64 binaries; later runs reuse both, and the build
+/// itself (pip under emulation) takes about 20 s.
+#[test]
+fn a_python_app_built_for_arm64_with_the_shipped_builder_answers_http() {
+    let started = Instant::now();
+    if let Err(e) = rpack::provision::emulation::check("arm64") {
+        panic!("{e}: {}", e.hint().unwrap_or_default());
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = tempfile::tempdir().unwrap();
+    let app = repo.join("examples/apps/flask");
+    let image = "localhost/rpack-test/arm64-flask:latest";
+    let _ = support::rpack().args(["image", "rm", image]).output();
+    rpack_ok(&["lifecycle", "install", "--arch", "arm64"]);
+    let config = repo.join("builder/builder.toml");
+    rpack_ok(&[
+        "build",
+        image,
+        "--path",
+        app.to_str().unwrap(),
+        "--builder",
+        config.to_str().unwrap(),
+        "--platform",
+        "linux/arm64",
+    ]);
+    let (inspected, _) = rpack_ok(&["inspect", image]);
+    assert!(inspected.contains("(app, linux/arm64)"), "{inspected}");
+    assert!(inspected.contains("libbuildpack/pip"), "{inspected}");
+
+    let port = free_port();
+    let (container, _) = rpack_ok(&[
+        "run",
+        "--detach",
+        "--platform",
+        "linux/arm64",
+        "--env",
+        &format!("PORT={port}"),
+        image,
+    ]);
+    let answer = http_get(port, Duration::from_secs(120));
+    let (logs, _) = rpack_ok(&["stop", container.trim()]);
+    assert_eq!(
+        answer.as_deref(),
+        Some("hello from flask via pip"),
+        "gunicorn on the emulated arm64 image answers ({logs})"
+    );
+    let podman = Podman::new(registries_conf(tmp.path(), "127.0.0.1:1"));
+    rpack_ok(&["image", "rm", image]);
+    let _ = podman.output(&["rmi", "--force", image]);
+    eprintln!(
+        "arm64 python app with builder/builder.toml: {:?}",
+        started.elapsed()
+    );
+}
