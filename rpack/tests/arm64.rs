@@ -69,6 +69,24 @@ fn arm64_digest(image: &str) -> String {
     platform_image(image, "arm64").0
 }
 
+/// Runs the linux/arm64 image of `image` detached with `PORT` set, asks it for `/` (waiting up to `wait`) and
+/// stops it; returns the answer's body.
+fn arm64_answer(image: &str, wait: Duration) -> Option<String> {
+    let port = free_port();
+    let (container, _) = rpack_ok(&[
+        "run",
+        "--detach",
+        "--platform",
+        "linux/arm64",
+        "--env",
+        &format!("PORT={port}"),
+        image,
+    ]);
+    let answer = http_get(port, wait);
+    rpack_ok(&["stop", container.trim()]);
+    answer
+}
+
 /// pack reads the builder index pushed to `registry` (the "LOCAL" half of its answer needs a daemon).
 fn pack_reads_the_builder(dir: &Path, registry: &Registry, name: &str) {
     let pushed = format!("{}/arm64-builder:latest", registry.host());
@@ -135,18 +153,7 @@ fn an_arm64_hello_app_builds_and_answers_http_under_emulation() {
     let (inspected, _) = rpack_ok(&["inspect", image]);
     assert!(inspected.contains("(app, linux/arm64)"), "{inspected}");
 
-    let port = free_port();
-    let (container, _) = rpack_ok(&[
-        "run",
-        "--detach",
-        "--platform",
-        "linux/arm64",
-        "--env",
-        &format!("PORT={port}"),
-        image,
-    ]);
-    let answer = http_get(port, Duration::from_secs(60));
-    rpack_ok(&["stop", container.trim()]);
+    let answer = arm64_answer(image, Duration::from_secs(60));
     assert_eq!(
         answer.as_deref(),
         Some("hello from aarch64\nhello from arm64\n"),
@@ -285,22 +292,10 @@ fn a_python_app_built_for_arm64_with_the_shipped_builder_answers_http() {
     assert!(inspected.contains("(app, linux/arm64)"), "{inspected}");
     assert!(inspected.contains("libbuildpack/pip"), "{inspected}");
 
-    let port = free_port();
-    let (container, _) = rpack_ok(&[
-        "run",
-        "--detach",
-        "--platform",
-        "linux/arm64",
-        "--env",
-        &format!("PORT={port}"),
-        image,
-    ]);
-    let answer = http_get(port, Duration::from_secs(120));
-    let (logs, _) = rpack_ok(&["stop", container.trim()]);
     assert_eq!(
-        answer.as_deref(),
+        arm64_answer(image, Duration::from_secs(120)).as_deref(),
         Some("hello from flask via pip"),
-        "gunicorn on the emulated arm64 image answers ({logs})"
+        "gunicorn on the emulated arm64 image answers"
     );
     let podman = Podman::new(registries_conf(tmp.path(), "127.0.0.1:1"));
     rpack_ok(&["image", "rm", image]);

@@ -395,13 +395,9 @@ fn prune_removes_the_builders_of_deleted_builder_toml_files() {
     let image = "localhost/faults-test/orphan:latest";
     for dir in [kept.path(), gone.path()] {
         let app = app_dir(dir, "v1");
-        let out = build_cmd(&store, image, &app, &dir.join("builder.toml"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        support::assert_ok(
+            build_cmd(&store, image, &app, &dir.join("builder.toml")),
+            &[],
         );
     }
     let (images, _) = store.ok(&["images"]);
